@@ -1,0 +1,143 @@
+# vhdsm: top-level GNU Makefile (non-recursive).
+#
+#   make              release build into build/
+#   make deps         install the Debian packages the build, tests and benches need
+#   make test         deps + build + every GoogleTest suite + integration tests
+#   make check-asan   the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make bench        benchmarks: our figure, the peer's figure, the ratio
+#   make fuzz         bounded libFuzzer runs (clang, build-fuzz/)
+#   make demo         the main job end to end
+#   make format       clang-format every source file in place
+#
+# Sources are found by wildcard: a new foo.cc in a component is built into that
+# component's library; tests/<component>/*_test.cc into that component's suite.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+BUILD    ?= build
+SAN      ?=
+CXX      ?= g++
+ifeq ($(origin CXX),default)
+CXX      := g++
+endif
+
+CXXSTD   := -std=c++20
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -I. -Iplugin/include -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -MMD -MP
+OPT      ?= -O2 -g
+CXXFLAGS := $(CXXSTD) $(WARN) $(OPT) -fPIC
+LDFLAGS  :=
+ifeq ($(SAN),1)
+CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LIB_XML  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+CPPFLAGS += $(LIB_XML)
+
+OBJ := $(BUILD)/obj
+
+# ---- components ------------------------------------------------------------
+VHD_SRCS    := $(sort $(wildcard vhd/*.cc))
+UTIL_SRCS   := $(sort $(wildcard vhd/util/*.cc))
+XMLRPC_SRCS := $(sort $(wildcard xmlrpc/*.cc))
+
+VHD_OBJS    := $(VHD_SRCS:%.cc=$(OBJ)/%.o)
+UTIL_OBJS   := $(UTIL_SRCS:%.cc=$(OBJ)/%.o)
+XMLRPC_OBJS := $(XMLRPC_SRCS:%.cc=$(OBJ)/%.o)
+
+LIBVHD    := $(BUILD)/lib/libvhdcore.a
+LIBXMLRPC := $(BUILD)/lib/libvhdsm-xmlrpc.a
+
+VHD_LIBS    := -luuid
+XMLRPC_LIBS := -lxml2
+
+# ---- tests -----------------------------------------------------------------
+TESTUTIL_SRCS := $(sort $(wildcard tests/util/*.cc))
+TESTUTIL_OBJS := $(TESTUTIL_SRCS:%.cc=$(OBJ)/%.o)
+VHD_TEST_SRCS := $(sort $(wildcard tests/vhd/*_test.cc))
+VHD_TEST_OBJS := $(VHD_TEST_SRCS:%.cc=$(OBJ)/%.o)
+XMLRPC_TEST_SRCS := $(sort $(wildcard tests/xmlrpc/*_test.cc))
+XMLRPC_TEST_OBJS := $(XMLRPC_TEST_SRCS:%.cc=$(OBJ)/%.o)
+
+TEST_BINS := $(BUILD)/tests/vhd_tests
+ifneq ($(XMLRPC_TEST_SRCS),)
+TEST_BINS += $(BUILD)/tests/xmlrpc_tests
+endif
+GTEST_LIBS := -lgtest -lgtest_main -pthread
+
+BINS := $(BUILD)/bin/vhdsm-util
+EXTRA_TARGETS := $(BUILD)/bench/vhd_bench
+
+# Each component may add rules and targets (BINS, TEST_BINS, EXTRA_TARGETS)
+# in its own fragment, so that components can grow without touching this file.
+include $(sort $(wildcard */module.mk))
+
+all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
+.PHONY: all deps test test-run check-asan bench fuzz demo format clean rpm
+
+$(OBJ)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(LIBVHD): $(VHD_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBXMLRPC): $(XMLRPC_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/vhdsm-util: $(UTIL_OBJS) $(LIBVHD)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
+
+$(BUILD)/tests/vhd_tests: $(VHD_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS) -lvhdi $(GTEST_LIBS)
+
+$(BUILD)/tests/xmlrpc_tests: $(XMLRPC_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBXMLRPC)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS) $(GTEST_LIBS)
+
+$(BUILD)/bench/vhd_bench: $(OBJ)/bench/vhd_bench.o $(LIBVHD)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
+
+# ---- targets ---------------------------------------------------------------
+deps:
+	@scripts/deps.sh
+
+# The README's test command. Everything it needs it installs and starts itself.
+test: deps
+	$(MAKE) all
+	$(MAKE) test-run
+
+test-run: all
+	@scripts/run-tests.sh $(BUILD)
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  scripts/run-tests.sh build-asan
+
+bench: deps
+	$(MAKE) all
+	@bench/run.sh $(BUILD)
+
+fuzz: deps
+	@scripts/fuzz.sh
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

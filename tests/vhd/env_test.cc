@@ -1,0 +1,139 @@
+// Tests of vhd/env.h (POSIX Env, helpers) and vhd/fault_env.h.
+#include "vhd/env.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/util/test_util.h"
+#include "vhd/fault_env.h"
+
+namespace vhd {
+namespace {
+
+TEST(EnvTest, ReadIsExactOrCorruption) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.Join("f"), "0123456789");
+  std::unique_ptr<File> f;
+  ASSERT_TRUE(
+      Env::Default()->Open(dir.Join("f"), Env::OpenMode::kReadOnly, &f).ok());
+  char buf[16];
+  ASSERT_TRUE(f->Read(2, 5, buf).ok());
+  EXPECT_EQ(std::string(buf, 5), "23456");
+  EXPECT_EQ(f->Read(8, 5, buf).code(), Code::kCorruption);
+  size_t got = 0;
+  ASSERT_TRUE(f->ReadSome(8, 5, buf, &got).ok());
+  EXPECT_EQ(got, 2u);
+  EXPECT_EQ(f->Write(0, "x", 1).code(), Code::kIOError);  // opened read-only
+}
+
+TEST(EnvTest, OpenModes) {
+  testutil::TempDir dir;
+  Env* env = Env::Default();
+  std::unique_ptr<File> f;
+  EXPECT_EQ(env->Open(dir.Join("nope"), Env::OpenMode::kReadOnly, &f).code(),
+            Code::kNotFound);
+  ASSERT_TRUE(
+      env->Open(dir.Join("a"), Env::OpenMode::kCreateExclusive, &f).ok());
+  EXPECT_EQ(
+      env->Open(dir.Join("a"), Env::OpenMode::kCreateExclusive, &f).code(),
+      Code::kExists);
+  EXPECT_EQ(env->Open(dir.path(), Env::OpenMode::kReadOnly, &f).code(),
+            Code::kInvalidArgument);
+}
+
+TEST(EnvTest, CopyToCopiesInKernelOrNot) {
+  testutil::TempDir dir;
+  std::string data = testutil::RandomBytes(3 << 20, 1);
+  testutil::WriteFile(dir.Join("src"), data);
+  Env* env = Env::Default();
+  std::unique_ptr<File> src, dst;
+  ASSERT_TRUE(env->Open(dir.Join("src"), Env::OpenMode::kReadOnly, &src).ok());
+  ASSERT_TRUE(
+      env->Open(dir.Join("dst"), Env::OpenMode::kCreateTruncate, &dst).ok());
+  ASSERT_TRUE(src->CopyTo(dst.get(), 4096, 100, 2 << 20).ok());
+  dst.reset();
+  std::string out = testutil::ReadFile(dir.Join("dst"));
+  ASSERT_EQ(out.size(), 100u + (2 << 20));
+  EXPECT_EQ(out.substr(100), data.substr(4096, 2 << 20));
+  EXPECT_EQ(out.substr(0, 100), std::string(100, '\0'));
+  // Past the end of the source: an error, not a short copy.
+  ASSERT_TRUE(env->Open(dir.Join("dst"), Env::OpenMode::kReadWrite, &dst).ok());
+  EXPECT_FALSE(src->CopyTo(dst.get(), (3 << 20) - 10, 0, 100).ok());
+}
+
+TEST(EnvTest, PathHelpers) {
+  EXPECT_EQ(DirName("/a/b/c.vhd"), "/a/b");
+  EXPECT_EQ(DirName("c.vhd"), ".");
+  EXPECT_EQ(DirName("/c.vhd"), "/");
+  EXPECT_EQ(BaseName("/a/b/c.vhd"), "c.vhd");
+  EXPECT_EQ(JoinPath("/a", "./b.vhd"), "/a/./b.vhd");
+  EXPECT_EQ(JoinPath("/a", "/x/b.vhd"), "/x/b.vhd");
+  EXPECT_EQ(JoinPath(".", "b.vhd"), "b.vhd");
+}
+
+TEST(EnvTest, WriteFileAtomicReplacesWholeFile) {
+  testutil::TempDir dir;
+  Env* env = Env::Default();
+  ASSERT_TRUE(WriteFileAtomic(env, dir.Join("m"), "first version").ok());
+  ASSERT_TRUE(WriteFileAtomic(env, dir.Join("m"), "v2").ok());
+  std::string s;
+  ASSERT_TRUE(ReadFileToString(env, dir.Join("m"), &s).ok());
+  EXPECT_EQ(s, "v2");
+  EXPECT_FALSE(testutil::FileExists(dir.Join("m.tmp")));
+}
+
+TEST(EnvTest, WriteFileAtomicCrashLeavesOldOrNew) {
+  testutil::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(Env::Default(), dir.Join("m"), "old").ok());
+  FaultInjectionEnv count(Env::Default());
+  ASSERT_TRUE(WriteFileAtomic(&count, dir.Join("m"), "new").ok());
+  int64_t n = count.mutations();
+  ASSERT_GE(n, 4);
+  for (int64_t k = 0; k < n; ++k) {
+    ASSERT_TRUE(WriteFileAtomic(Env::Default(), dir.Join("m"), "old").ok());
+    FaultInjectionEnv env(Env::Default());
+    env.CrashAt(k);
+    EXPECT_FALSE(WriteFileAtomic(&env, dir.Join("m"), "new").ok());
+    std::string s;
+    ASSERT_TRUE(ReadFileToString(Env::Default(), dir.Join("m"), &s).ok());
+    EXPECT_TRUE(s == "old" || s == "new") << "crash at " << k << ": " << s;
+  }
+}
+
+TEST(FaultEnvTest, CrashStopsAllLaterIo) {
+  testutil::TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  env.CrashAt(1);
+  std::unique_ptr<File> f;
+  ASSERT_TRUE(env.Open(dir.Join("f"), Env::OpenMode::kCreateTruncate, &f).ok());
+  EXPECT_EQ(env.mutations(), 1);
+  EXPECT_EQ(f->Write(0, "abc", 3).code(), Code::kIOError);
+  EXPECT_TRUE(env.crashed());
+  char c;
+  EXPECT_FALSE(f->Read(0, 1, &c).ok());
+  EXPECT_FALSE(f->Sync().ok());
+  EXPECT_EQ(testutil::FileSize(dir.Join("f")), 0u);  // the write never landed
+}
+
+TEST(FaultEnvTest, TornWriteAppliesPrefix) {
+  testutil::TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  env.CrashAt(1, 2);
+  std::unique_ptr<File> f;
+  ASSERT_TRUE(env.Open(dir.Join("f"), Env::OpenMode::kCreateTruncate, &f).ok());
+  EXPECT_FALSE(f->Write(0, "abcdef", 6).ok());
+  EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "ab");
+}
+
+TEST(FaultEnvTest, FailAtFailsOnceWithGivenStatus) {
+  testutil::TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  env.FailAt(1, Status::NoSpace("disk full"));
+  std::unique_ptr<File> f;
+  ASSERT_TRUE(env.Open(dir.Join("f"), Env::OpenMode::kCreateTruncate, &f).ok());
+  EXPECT_EQ(f->Write(0, "a", 1).code(), Code::kNoSpace);
+  EXPECT_TRUE(f->Write(0, "b", 1).ok());
+  EXPECT_FALSE(env.crashed());
+}
+
+}  // namespace
+}  // namespace vhd

@@ -1,0 +1,307 @@
+#include "vhd/chain.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+
+namespace {
+
+bool AllZero(const uint8_t* p, size_t n) {
+  // Word-at-a-time scan; buffers here are sector multiples.
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w != 0) return false;
+  }
+  for (; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+void Push(std::vector<Extent>* out, const Extent& e) {
+  if (!out->empty()) {
+    Extent& last = out->back();
+    if (last.image == e.image && last.sector + last.count == e.sector &&
+        (e.image == nullptr ||
+         last.file_offset + (last.count << kSectorShift) == e.file_offset)) {
+      last.count += e.count;
+      return;
+    }
+  }
+  out->push_back(e);
+}
+
+}  // namespace
+
+Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw) {
+  auto* sparse = dynamic_cast<SparseImage*>(child);
+  if (sparse == nullptr || child->type() != DiskType::kDifferencing) {
+    return Status::InvalidArgument(child->path() +
+                                   " is not a differencing disk");
+  }
+  *raw = sparse->header().parent_uuid.IsNull();
+  std::vector<std::string> candidates;
+  VHD_RETURN_IF_ERROR(sparse->ParentCandidates(&candidates));
+  for (const std::string& c : candidates) {
+    FileInfo fi;
+    if (env->Stat(c, &fi).ok() && fi.is_regular) {
+      *parent_path = c;
+      return Status::OK();
+    }
+  }
+  std::string tried;
+  for (const std::string& c : candidates)
+    tried += (tried.empty() ? "" : ", ") + c;
+  return Status::ParentMissing("parent of " + child->path() + " not found" +
+                               (tried.empty() ? std::string(" (no locators)")
+                                              : " (tried " + tried + ")"));
+}
+
+Status Chain::Open(const std::string& leaf_path, const ChainOptions& options,
+                   std::unique_ptr<Chain>* chain) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::vector<std::unique_ptr<Image>> layers;
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  std::string path = leaf_path;
+  bool raw = false;
+  for (;;) {
+    if (static_cast<int>(layers.size()) >= options.max_depth) {
+      return Status::ChainTooLong(leaf_path + ": chain deeper than " +
+                                  std::to_string(options.max_depth));
+    }
+    FileInfo fi;
+    VHD_RETURN_IF_ERROR(env->Stat(path, &fi));
+    if (!seen.insert({fi.dev, fi.ino}).second) {
+      return Status::ChainTooLong(leaf_path + ": parent loop at " + path);
+    }
+    OpenOptions o;
+    o.writable = layers.empty() && options.writable;
+    o.durable = options.durable;
+    std::unique_ptr<Image> image;
+    Status s = raw ? OpenRawImage(env, path, o, &image)
+                   : OpenImage(env, path, o, &image);
+    if (!s.ok()) {
+      if (!layers.empty() && s.code() == Code::kNotFound) {
+        return Status::ParentMissing(s.message());
+      }
+      return s;
+    }
+    if (!layers.empty() && !raw) {
+      const auto* child = static_cast<SparseImage*>(layers.back().get());
+      if (image->footer()->uuid != child->header().parent_uuid) {
+        return Status::ParentMismatch(child->path() + " expects parent " +
+                                      child->header().parent_uuid.ToString() +
+                                      " but " + path + " is " +
+                                      image->footer()->uuid.ToString());
+      }
+    }
+    layers.push_back(std::move(image));
+    Image* top = layers.back().get();
+    if (top->type() != DiskType::kDifferencing) break;
+    VHD_RETURN_IF_ERROR(FindParent(env, top, &path, &raw));
+  }
+  chain->reset(new Chain(std::move(layers)));
+  return Status::OK();
+}
+
+Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
+                       std::vector<Extent>* out) {
+  if (count == 0) return Status::OK();
+  if (i == layers_.size()) {
+    Push(out, Extent{sector, count, nullptr, 0});
+    return Status::OK();
+  }
+  Image* img = layers_[i].get();
+  uint64_t vsec = SectorsOf(img->virtual_size());
+  if (sector >= vsec) return MapLayer(i + 1, sector, count, out);
+  if (sector + count > vsec) {
+    VHD_RETURN_IF_ERROR(MapLayer(i, sector, vsec - sector, out));
+    return MapLayer(i + 1, vsec, sector + count - vsec, out);
+  }
+  uint32_t spb = img->sectors_per_block();
+  while (count > 0) {
+    uint64_t b = sector / spb;
+    uint32_t s = static_cast<uint32_t>(sector % spb);
+    uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(count, spb - s));
+    BlockState st;
+    VHD_RETURN_IF_ERROR(img->GetBlockState(b, &st));
+    switch (st.kind) {
+      case BlockKind::kUnallocated:
+        VHD_RETURN_IF_ERROR(MapLayer(i + 1, sector, n, out));
+        break;
+      case BlockKind::kFull:
+        Push(out, Extent{sector, n, img, img->DataOffset(b, s)});
+        break;
+      case BlockKind::kPartial: {
+        // The bitmap stays valid: recursion only calls deeper layers.
+        const uint8_t* bm = st.bitmap;
+        uint32_t k = 0;
+        while (k < n) {
+          uint32_t run = BitmapRun(bm, s + k, n - k);
+          if (BitmapTest(bm, s + k)) {
+            Push(out, Extent{sector + k, run, img, img->DataOffset(b, s + k)});
+          } else {
+            VHD_RETURN_IF_ERROR(MapLayer(i + 1, sector + k, run, out));
+          }
+          k += run;
+        }
+        break;
+      }
+    }
+    sector += n;
+    count -= n;
+  }
+  return Status::OK();
+}
+
+Status Chain::Map(uint64_t sector, uint64_t count,
+                  std::vector<Extent>* extents) {
+  extents->clear();
+  return MapLayer(0, sector, count, extents);
+}
+
+Status Chain::IsHole(uint64_t sector, uint64_t count, bool* hole) {
+  std::vector<Extent> ext;
+  VHD_RETURN_IF_ERROR(Map(sector, count, &ext));
+  *hole = std::all_of(ext.begin(), ext.end(),
+                      [](const Extent& e) { return e.image == nullptr; });
+  return Status::OK();
+}
+
+Status Chain::ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf) {
+  std::vector<Extent> ext;
+  VHD_RETURN_IF_ERROR(Map(sector, count, &ext));
+  for (const Extent& e : ext) {
+    uint8_t* dst = buf + ((e.sector - sector) << kSectorShift);
+    size_t len = e.count << kSectorShift;
+    if (e.image == nullptr) {
+      std::memset(dst, 0, len);
+    } else {
+      VHD_RETURN_IF_ERROR(e.image->file()->Read(e.file_offset, len, dst));
+    }
+  }
+  return Status::OK();
+}
+
+Status Chain::Read(uint64_t offset, size_t len, void* buf) {
+  if (offset > virtual_size() || len > virtual_size() - offset) {
+    return Status::InvalidArgument("read of " + std::to_string(len) +
+                                   " bytes at " + std::to_string(offset) +
+                                   " is beyond the end of the disk");
+  }
+  auto* out = static_cast<uint8_t*>(buf);
+  uint8_t sec[kSectorSize];
+  while (len > 0) {
+    uint64_t first = offset >> kSectorShift;
+    uint32_t head = offset & (kSectorSize - 1);
+    if (head != 0 || len < kSectorSize) {
+      size_t n = std::min<size_t>(len, kSectorSize - head);
+      VHD_RETURN_IF_ERROR(ReadSectors(first, 1, sec));
+      std::memcpy(out, sec + head, n);
+      out += n;
+      offset += n;
+      len -= n;
+      continue;
+    }
+    uint64_t count = len >> kSectorShift;
+    VHD_RETURN_IF_ERROR(ReadSectors(first, count, out));
+    out += count << kSectorShift;
+    offset += count << kSectorShift;
+    len -= count << kSectorShift;
+  }
+  return Status::OK();
+}
+
+Status Chain::WriteSectors(uint64_t sector, uint64_t count,
+                           const uint8_t* buf) {
+  Image* leaf = layers_[0].get();
+  uint32_t spb = leaf->sectors_per_block();
+  while (count > 0) {
+    uint64_t b = sector / spb;
+    uint32_t s = static_cast<uint32_t>(sector % spb);
+    uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(count, spb - s));
+    bool skip = false;
+    if (leaf->type() != DiskType::kFixed &&
+        AllZero(buf, size_t{n} << kSectorShift)) {
+      // Zeros over a hole need no storage; over an ancestor's data they do.
+      VHD_RETURN_IF_ERROR(IsHole(sector, n, &skip));
+    }
+    if (!skip) VHD_RETURN_IF_ERROR(leaf->WriteSectors(b, s, n, buf));
+    buf += size_t{n} << kSectorShift;
+    sector += n;
+    count -= n;
+  }
+  return Status::OK();
+}
+
+Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
+  if (offset > virtual_size() || len > virtual_size() - offset) {
+    return Status::InvalidArgument("write of " + std::to_string(len) +
+                                   " bytes at " + std::to_string(offset) +
+                                   " is beyond the end of the disk");
+  }
+  if (!leaf()->writable()) {
+    return Status::ReadOnly(leaf()->path() + " is open read-only");
+  }
+  const auto* in = static_cast<const uint8_t*>(buf);
+  uint8_t sec[kSectorSize];
+  Status s;
+  while (len > 0 && s.ok()) {
+    uint64_t first = offset >> kSectorShift;
+    uint32_t head = offset & (kSectorSize - 1);
+    if (head != 0 || len < kSectorSize) {
+      // Partial sector: read it through the chain, patch, write it back.
+      size_t n = std::min<size_t>(len, kSectorSize - head);
+      s = ReadSectors(first, 1, sec);
+      if (!s.ok()) break;
+      std::memcpy(sec + head, in, n);
+      s = WriteSectors(first, 1, sec);
+      in += n;
+      offset += n;
+      len -= n;
+      continue;
+    }
+    uint64_t count = len >> kSectorShift;
+    s = WriteSectors(first, count, in);
+    in += count << kSectorShift;
+    offset += count << kSectorShift;
+    len -= count << kSectorShift;
+  }
+  Status c = leaf()->CommitMetadata();
+  return s.ok() ? c : s;
+}
+
+Status Chain::Flush() { return leaf()->Flush(); }
+
+Status Chain::ExportRaw(
+    File* out, const std::function<void(uint64_t, uint64_t)>& progress) {
+  uint64_t size = virtual_size();
+  VHD_RETURN_IF_ERROR(out->Truncate(0));
+  VHD_RETURN_IF_ERROR(out->Truncate(size));
+  uint64_t total = SectorsOf(size);
+  constexpr uint64_t kChunk = 64ull << (20 - kSectorShift);  // 64 MiB
+  std::vector<Extent> ext;
+  for (uint64_t sector = 0; sector < total;) {
+    uint64_t n = std::min(kChunk, total - sector);
+    VHD_RETURN_IF_ERROR(Map(sector, n, &ext));
+    for (const Extent& e : ext) {
+      if (e.image == nullptr) continue;  // a hole in the output
+      uint64_t dst = e.sector << kSectorShift;
+      uint64_t len = std::min<uint64_t>(e.count << kSectorShift, size - dst);
+      VHD_RETURN_IF_ERROR(
+          e.image->file()->CopyTo(out, e.file_offset, dst, len));
+    }
+    sector += n;
+    if (progress) progress(std::min(sector << kSectorShift, size), size);
+  }
+  return Status::OK();
+}
+
+}  // namespace vhd

@@ -1,0 +1,250 @@
+#include "vhd/create.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "vhd/chain.h"
+#include "vhd/format.h"
+#include "vhd/image.h"
+#include "vhd/sparse_image.h"
+#include "vhd/unicode.h"
+
+namespace vhd {
+
+namespace {
+
+constexpr uint64_t kBlock = kDefaultBlockSize;
+constexpr uint64_t kTableOffset = 3 * kSectorSize;
+// 2 TiB: the largest -S preallocation (xapi's LVHD passes 2097152 MiB).
+constexpr uint64_t kMaxPreallocSize = 2ull << 40;
+
+Footer NewFooter(DiskType type, uint64_t size, const Uuid& uuid) {
+  Footer f;
+  std::memcpy(f.cookie.data(), "conectix", 8);
+  f.features = kFeatureReserved;
+  f.version = kFormatVersion;
+  f.data_offset = type == DiskType::kFixed ? kDataOffsetNone : kSectorSize;
+  f.timestamp = VhdTimeNow();
+  std::memcpy(f.creator_app.data(), kCreatorTap, 4);
+  f.creator_version = kCreatorTapVersion;
+  f.creator_os = kCreatorOsNone;
+  f.orig_size = size;
+  f.curr_size = size;
+  f.geometry = ChsGeometry(size);
+  f.type = static_cast<uint32_t>(type);
+  f.uuid = uuid.IsNull() ? Uuid::Generate() : uuid;
+  f.Seal();
+  return f;
+}
+
+DynamicHeader NewHeader(uint64_t bat_entries) {
+  DynamicHeader h;
+  std::memcpy(h.cookie.data(), "cxsparse", 8);
+  h.data_offset = kDataOffsetNone;
+  h.table_offset = kTableOffset;
+  h.version = kFormatVersion;
+  h.max_table_entries = static_cast<uint32_t>(bat_entries);
+  h.block_size = kBlock;
+  return h;
+}
+
+struct Locator {
+  PlatformCode code;
+  std::vector<uint8_t> payload;
+};
+
+// Builds the metadata of a dynamic/differencing disk: everything before the
+// first block; the footer goes right after it.
+std::vector<uint8_t> BuildSparse(const Footer& footer, DynamicHeader header,
+                                 const std::vector<Locator>& locators) {
+  uint64_t entries = header.max_table_entries;
+  uint64_t bat_bytes = RoundUp(entries * 4, kSectorSize);
+  uint64_t batmap_hdr = kTableOffset + bat_bytes;
+  uint64_t batmap_off = batmap_hdr + kSectorSize;
+  uint64_t batmap_secs = std::max<uint64_t>(1, SectorsOf((entries + 7) / 8));
+  uint64_t off = batmap_off + batmap_secs * kSectorSize;
+  for (size_t i = 0; i < locators.size(); ++i) {
+    ParentLocatorEntry& e = header.loc[i];
+    e.code = static_cast<uint32_t>(locators[i].code);
+    e.data_length = static_cast<uint32_t>(locators[i].payload.size());
+    e.data_space = static_cast<uint32_t>(
+        std::max<uint64_t>(kSectorSize, RoundUp(e.data_length, kSectorSize)));
+    e.data_offset = off;
+    off += e.data_space;
+  }
+  header.Seal();
+
+  std::vector<uint8_t> buf(off, 0);
+  footer.Encode(&buf[0]);
+  header.Encode(&buf[kSectorSize]);
+  std::memset(&buf[kTableOffset], 0xff, entries * 4);
+  BatmapHeader bh;
+  std::memcpy(bh.cookie.data(), "tdbatmap", 8);
+  bh.batmap_offset = batmap_off;
+  bh.batmap_size = static_cast<uint32_t>(batmap_secs);
+  bh.batmap_version = kBatmapVersion;
+  bh.checksum = BatmapHeader::MapChecksum(nullptr, 0, kBatmapVersion);  // ~0
+  bh.Encode(&buf[batmap_hdr]);
+  for (size_t i = 0; i < locators.size(); ++i) {
+    std::memcpy(&buf[header.loc[i].data_offset], locators[i].payload.data(),
+                locators[i].payload.size());
+  }
+  return buf;
+}
+
+// Writes `data` then a footer at its end into a new file under a temporary
+// name, then links it to `path`.
+Status WriteNewFile(Env* env, const std::string& path,
+                    const std::vector<uint8_t>& head, uint64_t footer_at,
+                    const Footer& footer) {
+  std::random_device rd;
+  std::string tmp = JoinPath(
+      DirName(path), "." + BaseName(path) + ".tmp-" + std::to_string(rd()));
+  std::unique_ptr<File> f;
+  VHD_RETURN_IF_ERROR(env->Open(tmp, Env::OpenMode::kCreateExclusive, &f));
+  Status s = f->Write(0, head.data(), head.size());
+  if (s.ok()) s = WriteFooterAt(f.get(), footer, footer_at);
+  if (s.ok()) s = f->Sync();
+  f.reset();
+  if (s.ok()) s = env->Link(tmp, path);
+  env->Unlink(tmp);
+  if (!s.ok()) return s;
+  return env->SyncDir(DirName(path));
+}
+
+Status CheckSizes(uint64_t size, uint64_t max_size) {
+  if (size == 0) return Status::InvalidArgument("size must be greater than 0");
+  if (size > kMaxVirtualSize) {
+    return Status::TooLarge("virtual size " + std::to_string(size) +
+                            " exceeds the VHD limit of 2040 GiB");
+  }
+  if (max_size != 0 && max_size < size) {
+    return Status::InvalidArgument(
+        "preallocation size must be at least the virtual size");
+  }
+  if (max_size > kMaxPreallocSize) {
+    return Status::TooLarge("preallocation size exceeds 2 TiB");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RelativePath(const std::string& from_dir, const std::string& to,
+                    std::string* rel) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path target = fs::canonical(to, ec);
+  if (ec) return Status::FromErrno(ec.value(), "resolve " + to);
+  fs::path base = fs::canonical(from_dir.empty() ? "." : from_dir, ec);
+  if (ec) return Status::FromErrno(ec.value(), "resolve " + from_dir);
+  fs::path r = target.lexically_relative(base);
+  if (r.empty()) return Status::InvalidArgument("no relative path to " + to);
+  std::string s = r.string();
+  if (s.rfind("../", 0) != 0) s = "./" + s;
+  *rel = s;
+  return Status::OK();
+}
+
+Status CreateVhd(Env* env, const std::string& path,
+                 const CreateParams& params) {
+  VHD_RETURN_IF_ERROR(CheckSizes(params.size, params.max_size));
+  uint64_t size = RoundUp(params.size, kBlock);
+  if (params.fixed) {
+    Footer f = NewFooter(DiskType::kFixed, size, params.uuid);
+    // The data area is a hole: it reads as zeros, as vhd-util's zero fill.
+    return WriteNewFile(env, path, {}, size, f);
+  }
+  uint64_t entries = std::max(size, RoundUp(params.max_size, kBlock)) / kBlock;
+  Footer f = NewFooter(DiskType::kDynamic, size, params.uuid);
+  std::vector<uint8_t> head = BuildSparse(f, NewHeader(entries), {});
+  return WriteNewFile(env, path, head, head.size(), f);
+}
+
+Status CreateDifferencing(Env* env, const std::string& child,
+                          const std::string& parent,
+                          const SnapshotParams& params) {
+  FileInfo pinfo;
+  VHD_RETURN_IF_ERROR(env->Stat(parent, &pinfo));
+  if (!pinfo.is_regular) {
+    return Status::InvalidArgument(parent + " is not a regular file");
+  }
+  uint64_t parent_size;
+  Uuid parent_uuid;
+  if (params.raw_parent) {
+    parent_size = pinfo.size;
+  } else {
+    std::unique_ptr<Image> p;
+    VHD_RETURN_IF_ERROR(OpenImage(env, parent, OpenOptions(), &p));
+    parent_size = p->virtual_size();
+    parent_uuid = p->footer()->uuid;
+    if (parent_uuid.IsNull()) {
+      return Status::Corruption(parent + " has a null uuid");
+    }
+  }
+  uint64_t size = params.size == 0 ? parent_size : RoundUp(params.size, kBlock);
+  VHD_RETURN_IF_ERROR(CheckSizes(size, params.max_size));
+  if (size < parent_size) {
+    return Status::InvalidArgument("a child cannot be smaller than its parent");
+  }
+
+  std::string rel;
+  VHD_RETURN_IF_ERROR(RelativePath(DirName(child), parent, &rel));
+  std::string macx = "file://" + rel;
+  std::string win = rel;
+  if (win.rfind("./", 0) == 0) win = win.substr(2);
+  win = ".\\" + win;
+  std::replace(win.begin(), win.end(), '/', '\\');
+  std::vector<Locator> locs(3);
+  locs[0].code = PlatformCode::kMacX;
+  locs[0].payload.assign(macx.begin(), macx.end());
+  locs[1].code = PlatformCode::kW2ku;
+  if (!Utf8ToUtf16(win, Utf16Order::kLittle, &locs[1].payload)) {
+    return Status::InvalidArgument("parent path is not valid UTF-8");
+  }
+  locs[2].code = PlatformCode::kW2ru;
+  locs[2].payload = locs[1].payload;
+
+  uint64_t entries =
+      std::max(RoundUp(size, kBlock), RoundUp(params.max_size, kBlock)) /
+      kBlock;
+  DynamicHeader h = NewHeader(entries);
+  h.parent_uuid = parent_uuid;
+  h.parent_timestamp = VhdTimeFromUnix(pinfo.mtime);
+  std::string canon;
+  {
+    std::error_code ec;
+    canon = std::filesystem::canonical(parent, ec).string();
+    if (ec) return Status::FromErrno(ec.value(), "resolve " + parent);
+  }
+  VHD_RETURN_IF_ERROR(h.SetParentName(BaseName(canon)));
+  Footer f = NewFooter(DiskType::kDifferencing, size, params.uuid);
+  std::vector<uint8_t> head = BuildSparse(f, h, locs);
+  return WriteNewFile(env, child, head, head.size(), f);
+}
+
+Status FindSnapshotTarget(Env* env, const std::string& parent,
+                          std::string* target, bool* raw) {
+  std::string path = parent;
+  *raw = false;
+  for (int depth = 0; depth < 256; ++depth) {
+    std::unique_ptr<Image> img;
+    VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+    auto* sparse = dynamic_cast<SparseImage*>(img.get());
+    if (img->type() != DiskType::kDifferencing || sparse == nullptr) break;
+    VHD_RETURN_IF_ERROR(sparse->LoadBat());
+    if (sparse->allocated_blocks() != 0) break;
+    std::string next;
+    VHD_RETURN_IF_ERROR(FindParent(env, img.get(), &next, raw));
+    path = next;
+    if (*raw) break;
+  }
+  *target = path;
+  return Status::OK();
+}
+
+}  // namespace vhd

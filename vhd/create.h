@@ -1,0 +1,55 @@
+// Creating VHD files: fixed, dynamic and differencing, laid out exactly as
+// blktap's vhd-util lays them out (creator "tap" 1.3, header at 512, BAT at
+// 1536 with zero padding, batmap header and map, then for a differencing
+// disk MacX, W2ku and W2ru locators holding the relative path to the parent,
+// each in its own sector-padded slot, then the footer).
+//
+// Creation is atomic: the file is built under a temporary name, synced, and
+// linked into place, failing with kExists rather than replacing a file.
+#ifndef VHDSM_VHD_CREATE_H_
+#define VHDSM_VHD_CREATE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "vhd/env.h"
+#include "vhd/uuid.h"
+
+namespace vhd {
+
+struct CreateParams {
+  uint64_t size = 0;      // virtual bytes; rounded up to 2 MiB as vhd-util does
+  uint64_t max_size = 0;  // BAT/batmap preallocated for growth to this size
+  bool fixed = false;
+  Uuid uuid;  // null: generate
+};
+
+// Creates a dynamic (or fixed) VHD at `path`.
+Status CreateVhd(Env* env, const std::string& path, const CreateParams& params);
+
+struct SnapshotParams {
+  uint64_t size = 0;  // 0: the parent's exact size; else rounded up to 2 MiB
+  uint64_t max_size = 0;
+  bool raw_parent = false;  // the parent is a raw file, not a VHD
+  Uuid uuid;
+};
+
+// Creates `child`, a differencing VHD whose parent is `parent`.
+Status CreateDifferencing(Env* env, const std::string& child,
+                          const std::string& parent,
+                          const SnapshotParams& params);
+
+// The parent a new snapshot should link to: starting at `parent`, skip
+// differencing disks that hold no blocks (vhd-util snapshot without -e).
+// *raw is set when the chain reaches a raw parent.
+Status FindSnapshotTarget(Env* env, const std::string& parent,
+                          std::string* target, bool* raw);
+
+// Relative path from directory `from_dir` to file `to`, "./x" style, after
+// resolving symlinks (as blktap's relative_path_to).
+Status RelativePath(const std::string& from_dir, const std::string& to,
+                    std::string* rel);
+
+}  // namespace vhd
+
+#endif  // VHDSM_VHD_CREATE_H_

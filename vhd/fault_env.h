@@ -1,0 +1,73 @@
+// FaultInjectionEnv: an Env wrapper for tests that counts mutating calls and
+// can fail one of them, or "crash" at one of them.
+//
+// Mutating calls are Write, Truncate, Sync, CopyTo (on the destination),
+// Rename, Link, Unlink, SyncDir and Open with a create mode. A simulated crash
+// at call k means calls 0..k-1 took effect and call k and everything after it
+// (reads included) fail with kIOError without touching the disk: the disk is
+// left exactly as a power cut after call k-1 would leave it, given that each
+// call is applied whole. With torn_bytes > 0, the crashing Write applies its
+// first torn_bytes bytes before failing.
+#ifndef VHDSM_VHD_FAULT_ENV_H_
+#define VHDSM_VHD_FAULT_ENV_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "vhd/env.h"
+
+namespace vhd {
+
+class FaultInjectionEnv : public Env {
+ public:
+  explicit FaultInjectionEnv(Env* base) : base_(base) {}
+
+  // Crash at mutating call number `k` (0-based); -1 disables.
+  void CrashAt(int64_t k, size_t torn_bytes = 0) {
+    crash_at_ = k;
+    torn_bytes_ = torn_bytes;
+  }
+  // Fail mutating call number `k` once with `status`; later calls succeed.
+  void FailAt(int64_t k, Status status) {
+    fail_at_ = k;
+    fail_status_ = std::move(status);
+  }
+  // Number of mutating calls seen so far (including failed ones).
+  int64_t mutations() const { return count_; }
+  bool crashed() const { return crashed_; }
+  void Reset() {
+    count_ = 0;
+    crashed_ = false;
+    crash_at_ = -1;
+    fail_at_ = -1;
+  }
+
+  Status Open(const std::string& path, OpenMode mode,
+              std::unique_ptr<File>* file) override;
+  Status Stat(const std::string& path, FileInfo* info) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Link(const std::string& from, const std::string& to) override;
+  Status Unlink(const std::string& path) override;
+  Status SyncDir(const std::string& dir) override;
+  Status ListDir(const std::string& dir,
+                 std::vector<std::string>* names) override;
+
+  // Called before every mutating call; returns non-OK when it must fail.
+  // *torn receives how many bytes of a Write still go through.
+  Status BeforeMutation(const std::string& what, size_t* torn = nullptr);
+  Status BeforeRead(const std::string& what);
+
+ private:
+  Env* base_;
+  int64_t count_ = 0;
+  int64_t crash_at_ = -1;
+  int64_t fail_at_ = -1;
+  size_t torn_bytes_ = 0;
+  Status fail_status_;
+  bool crashed_ = false;
+};
+
+}  // namespace vhd
+
+#endif  // VHDSM_VHD_FAULT_ENV_H_

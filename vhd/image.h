@@ -1,0 +1,100 @@
+// Image: one file of a chain, behind one table of operations per format
+// (fixed VHD, dynamic/differencing VHD, raw), as QEMU's block drivers do.
+//
+// An Image is divided into blocks of block_size() bytes. For each block it
+// answers which of its sectors it holds (BlockState), where in the file they
+// live (DataOffset) and, when writable, stores sectors (WriteSectors). It
+// knows nothing of parents: Chain (chain.h) combines Images.
+//
+// Crash safety of WriteSectors: a crash (power cut) at any point leaves a file
+// that opens and reads as before or after the write, provided the image was
+// opened with durable = true (a data sync separates data from metadata).
+// Metadata updates are batched per call of CommitMetadata(), which Chain calls
+// at the end of every write; Flush() commits and syncs.
+#ifndef VHDSM_VHD_IMAGE_H_
+#define VHDSM_VHD_IMAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "vhd/env.h"
+#include "vhd/format.h"
+#include "vhd/status.h"
+
+namespace vhd {
+
+enum class BlockKind {
+  kUnallocated,  // no sector of the block is in this file
+  kFull,         // every sector is in this file
+  kPartial,      // the bitmap says which sectors are in this file
+};
+
+struct BlockState {
+  BlockKind kind = BlockKind::kUnallocated;
+  // For kPartial: the sector bitmap (MSB first), valid until the next call
+  // on the same Image.
+  const uint8_t* bitmap = nullptr;
+};
+
+struct OpenOptions {
+  bool writable = false;
+  // Sync data before the metadata that makes it visible (crash safety).
+  bool durable = true;
+};
+
+class Image {
+ public:
+  virtual ~Image() = default;
+
+  virtual const std::string& path() const = 0;
+  virtual DiskType type() const = 0;  // kNone for raw
+  virtual uint64_t virtual_size() const = 0;
+  virtual uint32_t block_size() const = 0;
+  virtual bool writable() const = 0;
+  virtual File* file() = 0;
+  // The footer in use (nullptr for raw images).
+  virtual const Footer* footer() const = 0;
+
+  uint32_t sectors_per_block() const { return block_size() >> kSectorShift; }
+  uint64_t block_count() const {
+    return (virtual_size() + block_size() - 1) / block_size();
+  }
+
+  virtual Status GetBlockState(uint64_t block, BlockState* state) = 0;
+  // File offset of sector `sector` of `block`; the block must be allocated.
+  virtual uint64_t DataOffset(uint64_t block, uint32_t sector) const = 0;
+  // Stores `n` sectors at sector `sector` of `block` and marks them present.
+  virtual Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+                              const uint8_t* data) = 0;
+  // Makes the effect of WriteSectors calls since the last commit visible on
+  // disk in crash-safe order.
+  virtual Status CommitMetadata() = 0;
+  // CommitMetadata + sync.
+  virtual Status Flush() = 0;
+};
+
+// Opens a VHD of any type, or (raw = true) a plain file, as an Image.
+Status OpenImage(Env* env, const std::string& path, const OpenOptions& options,
+                 std::unique_ptr<Image>* image);
+Status OpenRawImage(Env* env, const std::string& path,
+                    const OpenOptions& options, std::unique_ptr<Image>* image);
+
+// Bit helpers for sector bitmaps (MSB first).
+inline bool BitmapTest(const uint8_t* map, uint32_t bit) {
+  return (map[bit >> 3] << (bit & 7)) & 0x80;
+}
+inline void BitmapSet(uint8_t* map, uint32_t bit) {
+  map[bit >> 3] |= 0x80 >> (bit & 7);
+}
+// Sets bits [first, first + n).
+void BitmapSetRange(uint8_t* map, uint32_t first, uint32_t n);
+// True if bits [first, first + n) are all set.
+bool BitmapAllSet(const uint8_t* map, uint32_t first, uint32_t n);
+// Length of the run of bits equal to bit `first`, starting at `first`,
+// looking at most `limit` bits.
+uint32_t BitmapRun(const uint8_t* map, uint32_t first, uint32_t limit);
+
+}  // namespace vhd
+
+#endif  // VHDSM_VHD_IMAGE_H_

@@ -1,0 +1,38 @@
+// vhdsm-util: the commands of blktap's `vhd-util` (same options, same output
+// byte for byte, same exit codes: |negative errno|), plus `write` and
+// `export` of our own. Each command takes argv with argv[0] = its name, as
+// vhd-util passes it, so getopt's diagnostics read "query: invalid option".
+#ifndef VHDSM_VHD_UTIL_COMMANDS_H_
+#define VHDSM_VHD_UTIL_COMMANDS_H_
+
+#include <string>
+
+#include "vhd/env.h"
+#include "vhd/status.h"
+
+namespace vhdutil {
+
+// Each returns 0 or a negative errno, as vhd-util's commands do.
+int CmdCreate(int argc, char** argv);
+int CmdSnapshot(int argc, char** argv);
+int CmdQuery(int argc, char** argv);
+int CmdRead(int argc, char** argv);
+int CmdSet(int argc, char** argv);
+int CmdCheck(int argc, char** argv);
+int CmdWrite(int argc, char** argv);
+int CmdExport(int argc, char** argv);
+
+// Prints `read -p`'s header dump of `name` (used by read and check).
+int PrintHeaders(const std::string& name, bool hex);
+
+// vhd-util's ctime-style rendering of a VHD timestamp (local time).
+std::string VhdTimeToString(uint32_t vhd_time);
+
+// Resets getopt for a new parse (glibc: optind = 0).
+void ResetGetopt();
+
+inline vhd::Env* env() { return vhd::Env::Default(); }
+
+}  // namespace vhdutil
+
+#endif  // VHDSM_VHD_UTIL_COMMANDS_H_

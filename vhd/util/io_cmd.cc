@@ -1,0 +1,123 @@
+// vhdsm-util's own data commands (not in vhd-util):
+//   write -n PATH -i FILE [-o BYTE_OFFSET]  copy a file into the virtual disk
+//                                            through the chain's leaf
+//   export -n PATH -o FILE                   the whole virtual disk as a
+//                                            sparse raw file
+// Errors go to stderr as "<command>: <CODE>: <message>"; the exit status is
+// the errno equivalent, as for every command.
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "vhd/chain.h"
+#include "vhd/util/commands.h"
+
+namespace vhdutil {
+
+namespace {
+
+int Fail(const char* cmd, const vhd::Status& s) {
+  std::fprintf(stderr, "%s: %s\n", cmd, s.ToString().c_str());
+  return s.ToErrno();
+}
+
+}  // namespace
+
+int CmdWrite(int argc, char** argv) {
+  const char* name = nullptr;
+  const char* input = nullptr;
+  uint64_t offset = 0;
+  int c;
+  bool bad = false;
+  while ((c = getopt(argc, argv, "n:i:o:h")) != -1) {
+    switch (c) {
+      case 'n':
+        name = optarg;
+        break;
+      case 'i':
+        input = optarg;
+        break;
+      case 'o': {
+        char* end = nullptr;
+        offset = std::strtoull(optarg, &end, 10);
+        bad |= end == optarg || *end != '\0';
+        break;
+      }
+      default:
+        bad = true;
+        break;
+    }
+  }
+  if (bad || name == nullptr || input == nullptr || optind != argc) {
+    std::printf(
+        "options: <-n name> <-i input file> [-o byte offset] [-h help]\n");
+    return -EINVAL;
+  }
+  std::unique_ptr<vhd::File> in;
+  vhd::Status s = env()->Open(input, vhd::Env::OpenMode::kReadOnly, &in);
+  if (!s.ok()) return Fail("write", s);
+  uint64_t size = 0;
+  s = in->Size(&size);
+  if (!s.ok()) return Fail("write", s);
+  vhd::ChainOptions o;
+  o.writable = true;
+  std::unique_ptr<vhd::Chain> chain;
+  s = vhd::Chain::Open(name, o, &chain);
+  if (!s.ok()) return Fail("write", s);
+  if (offset > chain->virtual_size() || size > chain->virtual_size() - offset) {
+    return Fail("write", vhd::Status::InvalidArgument(
+                             "input does not fit in the virtual disk"));
+  }
+  constexpr size_t kChunk = 32 << 20;
+  std::vector<uint8_t> buf(std::min<uint64_t>(kChunk, size));
+  for (uint64_t done = 0; done < size;) {
+    size_t n = std::min<uint64_t>(kChunk, size - done);
+    s = in->Read(done, n, buf.data());
+    if (s.ok()) s = chain->Write(offset + done, n, buf.data());
+    if (!s.ok()) return Fail("write", s);
+    done += n;
+  }
+  s = chain->Flush();
+  if (!s.ok()) return Fail("write", s);
+  return 0;
+}
+
+int CmdExport(int argc, char** argv) {
+  const char* name = nullptr;
+  const char* output = nullptr;
+  int c;
+  bool bad = false;
+  while ((c = getopt(argc, argv, "n:o:h")) != -1) {
+    switch (c) {
+      case 'n':
+        name = optarg;
+        break;
+      case 'o':
+        output = optarg;
+        break;
+      default:
+        bad = true;
+        break;
+    }
+  }
+  if (bad || name == nullptr || output == nullptr || optind != argc) {
+    std::printf("options: <-n name> <-o output raw file> [-h help]\n");
+    return -EINVAL;
+  }
+  vhd::ChainOptions o;
+  std::unique_ptr<vhd::Chain> chain;
+  vhd::Status s = vhd::Chain::Open(name, o, &chain);
+  if (!s.ok()) return Fail("export", s);
+  std::unique_ptr<vhd::File> out;
+  s = env()->Open(output, vhd::Env::OpenMode::kCreateTruncate, &out);
+  if (!s.ok()) return Fail("export", s);
+  s = chain->ExportRaw(out.get());
+  if (s.ok()) s = out->Sync();
+  if (!s.ok()) return Fail("export", s);
+  return 0;
+}
+
+}  // namespace vhdutil
