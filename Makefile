@@ -68,7 +68,7 @@ endif
 GTEST_LIBS := -lgtest -lgtest_main -pthread
 
 BINS := $(BUILD)/bin/vhdsm-util
-EXTRA_TARGETS := $(BUILD)/bench/vhd_bench
+EXTRA_TARGETS :=
 
 # Each component may add rules and targets (BINS, TEST_BINS, EXTRA_TARGETS)
 # in its own fragment, so that components can grow without touching this file.
@@ -100,10 +100,6 @@ $(BUILD)/tests/vhd_tests: $(VHD_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD)
 $(BUILD)/tests/xmlrpc_tests: $(XMLRPC_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBXMLRPC)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS) $(GTEST_LIBS)
-
-$(BUILD)/bench/vhd_bench: $(OBJ)/bench/vhd_bench.o $(LIBVHD)
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
 
 # ---- targets ---------------------------------------------------------------
 deps:

@@ -283,7 +283,11 @@ Status Chain::Flush() { return leaf()->Flush(); }
 Status Chain::ExportRaw(
     File* out, const std::function<void(uint64_t, uint64_t)>& progress) {
   uint64_t size = virtual_size();
-  VHD_RETURN_IF_ERROR(out->Truncate(0));
+  // Holes must read as zeros: drop old contents, but do not truncate an
+  // empty file (ext4 then flushes the whole new file on close).
+  uint64_t old_size = 0;
+  VHD_RETURN_IF_ERROR(out->Size(&old_size));
+  if (old_size != 0) VHD_RETURN_IF_ERROR(out->Truncate(0));
   VHD_RETURN_IF_ERROR(out->Truncate(size));
   uint64_t total = SectorsOf(size);
   constexpr uint64_t kChunk = 64ull << (20 - kSectorShift);  // 64 MiB
@@ -298,6 +302,8 @@ Status Chain::ExportRaw(
       VHD_RETURN_IF_ERROR(
           e.image->file()->CopyTo(out, e.file_offset, dst, len));
     }
+    // Overlap the disk's writeback with copying the next chunk.
+    out->StartWriteback(sector << kSectorShift, n << kSectorShift);
     sector += n;
     if (progress) progress(std::min(sector << kSectorShift, size), size);
   }

@@ -37,6 +37,12 @@ class File {
   // kernel where it can (copy_file_range); counts as a write to dst.
   virtual Status CopyTo(File* dst, uint64_t src_off, uint64_t dst_off,
                         uint64_t n);
+  // Asks the OS to start writing [offset, offset + n) back to disk without
+  // waiting, so that a later Sync has less to wait for. A hint: may do nothing.
+  virtual void StartWriteback(uint64_t offset, uint64_t n) {
+    (void)offset;
+    (void)n;
+  }
   // The path this file was opened with (for messages).
   virtual const std::string& path() const = 0;
   // POSIX descriptor, or -1 for files that are not backed by one.

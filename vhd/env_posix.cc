@@ -106,6 +106,10 @@ class PosixFile : public File {
     return Status::OK();
   }
 
+  void StartWriteback(uint64_t offset, uint64_t n) override {
+    ::sync_file_range(fd_, offset, n, SYNC_FILE_RANGE_WRITE);
+  }
+
   const std::string& path() const override { return path_; }
   int fd() const override { return fd_; }
 
