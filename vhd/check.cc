@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "vhd/chain.h"
 #include "vhd/footer_io.h"
@@ -134,7 +135,12 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
     primary_missing = true;
   }
   footer_ = primary;
-  if (!primary_missing && footer_.type == 2) return Status::OK();
+  if (!primary_missing && footer_.type == 2) {
+    if (footer_.curr_size > eof_) {
+      return Fail("primary footer invalid: disk size beyond end of file\n");
+    }
+    return Status::OK();
+  }
 
   VHD_RETURN_IF_ERROR(file_->Read(0, kFooterSize, buf));
   Footer backup = Footer::Decode(buf);
@@ -163,7 +169,7 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
   if (!footer_.IsDynamicOrDiff()) return Status::OK();
 
   // ---- header
-  if (footer_.data_offset + kHeaderSize > size_) {
+  if (!RangeWithin(footer_.data_offset, kHeaderSize, size_)) {
     return Fail("header is invalid: invalid data offset\n");
   }
   uint8_t hb[kHeaderSize];
@@ -180,7 +186,7 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
   } else if (header_.data_offset != kDataOffsetNone) {
     hp = "invalid data offset";
   } else if (header_.table_offset == 0 || header_.table_offset % kSectorSize ||
-             header_.table_offset + entries * 4 > eof_) {
+             !RangeWithin(header_.table_offset, entries * 4, eof_)) {
     hp = "invalid table offset";
   } else if (!IsPowerOfTwo(header_.block_size) ||
              header_.block_size < kSectorSize ||
@@ -311,8 +317,10 @@ Status Checker::CheckBat(const std::string&) {
   if (footer_.type == 4) {
     for (const ParentLocatorEntry& e : header_.loc) {
       if (e.code == 0) continue;
-      uint64_t end = e.data_offset + e.SpaceBytes();
-      if (end <= eof_) end_of_headers_ = std::max(end_of_headers_, end);
+      if (RangeWithin(e.data_offset, e.SpaceBytes(), eof_)) {
+        end_of_headers_ =
+            std::max(end_of_headers_, e.data_offset + e.SpaceBytes());
+      }
     }
   }
   uint64_t eoh_secs = SectorsOf(end_of_headers_);
@@ -387,7 +395,7 @@ Status Checker::CheckLocators(const std::string& path, std::string* parent) {
       p = "invalid data space";
     } else if (e.data_length == 0 || e.data_length > e.SpaceBytes()) {
       p = "invalid data length";
-    } else if (e.data_offset + e.SpaceBytes() > eof_) {
+    } else if (!RangeWithin(e.data_offset, e.SpaceBytes(), eof_)) {
       p = "invalid size";
     } else if (e.reserved != 0) {
       p = "invalid reserved bits";
@@ -483,7 +491,15 @@ Status Checker::CheckData() {
 Status CheckVhd(Env* env, const std::string& path, const CheckOptions& options,
                 CheckReport* report) {
   std::string current = path;
+  std::set<std::pair<uint64_t, uint64_t>> seen;
   for (int depth = 0; depth < 256; ++depth) {
+    FileInfo fi;
+    if (env->Stat(current, &fi).ok() && !seen.insert({fi.dev, fi.ino}).second) {
+      std::string line = "parent loop at " + current + "\n";
+      report->lines.push_back(line);
+      report->files.emplace_back(current, false);
+      return Status::ChainTooLong(path + ": parent loop at " + current);
+    }
     Checker checker(env, options, report);
     std::string parent;
     Status s = checker.CheckFile(current, &parent);
@@ -492,6 +508,7 @@ Status CheckVhd(Env* env, const std::string& path, const CheckOptions& options,
     if (!options.check_parents || parent.empty()) return Status::OK();
     current = parent;
   }
+  report->lines.push_back("chain deeper than 256 at " + current + "\n");
   return Status::ChainTooLong(path + ": chain too deep to check");
 }
 

@@ -181,6 +181,11 @@ inline uint64_t SectorsOf(uint64_t bytes) {
   return (bytes + kSectorSize - 1) >> kSectorShift;
 }
 inline bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+// True if [off, off + len) lies within [0, limit), without overflow: hostile
+// offsets near 2^64 must not wrap around.
+inline bool RangeWithin(uint64_t off, uint64_t len, uint64_t limit) {
+  return off <= limit && len <= limit - off;
+}
 
 }  // namespace vhd
 

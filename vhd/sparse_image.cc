@@ -86,8 +86,7 @@ Status SparseImage::Open(std::unique_ptr<File> file, const FooterInfo& info,
                          std::unique_ptr<SparseImage>* image) {
   const Footer& f = info.footer;
   const std::string& path = file->path();
-  if (f.data_offset == kDataOffsetNone || f.data_offset > info.file_size ||
-      f.data_offset + kHeaderSize > info.file_size) {
+  if (!RangeWithin(f.data_offset, kHeaderSize, info.file_size)) {
     return Status::Corruption(path + ": dynamic header offset " +
                               std::to_string(f.data_offset) +
                               " is beyond the end of the file");
@@ -123,7 +122,8 @@ Status SparseImage::Open(std::unique_ptr<File> file, const FooterInfo& info,
         " entries but the disk size needs " + std::to_string(needed));
   }
   if (h.table_offset % kSectorSize != 0 ||
-      h.table_offset + uint64_t{h.max_table_entries} * 4 > info.file_size) {
+      !RangeWithin(h.table_offset, uint64_t{h.max_table_entries} * 4,
+                   info.file_size)) {
     return Status::Corruption(path + ": BAT at " +
                               std::to_string(h.table_offset) +
                               " lies outside the file");
@@ -199,9 +199,9 @@ Status SparseImage::LoadBat() {
       } else if (batmap_hdr_.batmap_size < need) {
         batmap_problem_ = "batmap smaller than the BAT";
       } else if (batmap_hdr_.batmap_offset % kSectorSize != 0 ||
-                 batmap_hdr_.batmap_offset +
-                         uint64_t{batmap_hdr_.batmap_size} * kSectorSize >
-                     footer_off_ ||
+                 !RangeWithin(batmap_hdr_.batmap_offset,
+                              uint64_t{batmap_hdr_.batmap_size} * kSectorSize,
+                              footer_off_) ||
                  batmap_hdr_.batmap_size >
                      (kMaxBatEntries / 8 / kSectorSize) + 1) {
         batmap_problem_ = "batmap outside the file";
@@ -232,7 +232,7 @@ Status SparseImage::LoadBat() {
     for (const ParentLocatorEntry& e : header_.loc) {
       if (e.code == 0) continue;
       uint64_t len = e.SpaceBytes();
-      if (e.data_offset + len <= footer_off_ && len > 0) {
+      if (len > 0 && RangeWithin(e.data_offset, len, footer_off_)) {
         regions.push_back({e.data_offset, e.data_offset + len, -1, "locator"});
       }
     }
@@ -340,7 +340,7 @@ Status SparseImage::ReadLocator(int index, std::string* payload) {
   if (e.code == 0) return Status::NotFound("locator " + std::to_string(index));
   if (e.data_length == 0 || e.data_length > kMaxLocatorBytes ||
       e.data_length > e.SpaceBytes() ||
-      e.data_offset + e.data_length > info_.file_size) {
+      !RangeWithin(e.data_offset, e.data_length, info_.file_size)) {
     return Status::Corruption(path() + ": parent locator " +
                               std::to_string(index) + " is out of range");
   }
