@@ -49,12 +49,28 @@ Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw) {
   *raw = sparse->header().parent_uuid.IsNull();
   std::vector<std::string> candidates;
   VHD_RETURN_IF_ERROR(sparse->ParentCandidates(&candidates));
+  // The first candidate that is the recorded parent wins: after an
+  // interrupted relink, locators and header name may disagree.
+  std::string mismatch;
   for (const std::string& c : candidates) {
     FileInfo fi;
-    if (env->Stat(c, &fi).ok() && fi.is_regular) {
+    if (!env->Stat(c, &fi).ok() || !fi.is_regular) continue;
+    if (*raw) {
       *parent_path = c;
       return Status::OK();
     }
+    std::unique_ptr<Image> img;
+    if (OpenImage(env, c, OpenOptions(), &img).ok() &&
+        img->footer()->uuid == sparse->header().parent_uuid) {
+      *parent_path = c;
+      return Status::OK();
+    }
+    if (mismatch.empty()) mismatch = c;
+  }
+  if (!mismatch.empty()) {
+    return Status::ParentMismatch(child->path() + " expects parent " +
+                                  sparse->header().parent_uuid.ToString() +
+                                  " but " + mismatch + " is another disk");
   }
   std::string tried;
   for (const std::string& c : candidates)

@@ -52,15 +52,10 @@ DynamicHeader NewHeader(uint64_t bat_entries) {
   return h;
 }
 
-struct Locator {
-  PlatformCode code;
-  std::vector<uint8_t> payload;
-};
-
 // Builds the metadata of a dynamic/differencing disk: everything before the
 // first block; the footer goes right after it.
 std::vector<uint8_t> BuildSparse(const Footer& footer, DynamicHeader header,
-                                 const std::vector<Locator>& locators) {
+                                 const std::vector<LocatorPayload>& locators) {
   uint64_t entries = header.max_table_entries;
   uint64_t bat_bytes = RoundUp(entries * 4, kSectorSize);
   uint64_t batmap_hdr = kTableOffset + bat_bytes;
@@ -70,7 +65,7 @@ std::vector<uint8_t> BuildSparse(const Footer& footer, DynamicHeader header,
   for (size_t i = 0; i < locators.size(); ++i) {
     ParentLocatorEntry& e = header.loc[i];
     e.code = static_cast<uint32_t>(locators[i].code);
-    e.data_length = static_cast<uint32_t>(locators[i].payload.size());
+    e.data_length = static_cast<uint32_t>(locators[i].bytes.size());
     e.data_space = static_cast<uint32_t>(
         std::max<uint64_t>(kSectorSize, RoundUp(e.data_length, kSectorSize)));
     e.data_offset = off;
@@ -90,8 +85,8 @@ std::vector<uint8_t> BuildSparse(const Footer& footer, DynamicHeader header,
   bh.checksum = BatmapHeader::MapChecksum(nullptr, 0, kBatmapVersion);  // ~0
   bh.Encode(&buf[batmap_hdr]);
   for (size_t i = 0; i < locators.size(); ++i) {
-    std::memcpy(&buf[header.loc[i].data_offset], locators[i].payload.data(),
-                locators[i].payload.size());
+    std::memcpy(&buf[header.loc[i].data_offset], locators[i].bytes.data(),
+                locators[i].bytes.size());
   }
   return buf;
 }
@@ -150,6 +145,27 @@ Status RelativePath(const std::string& from_dir, const std::string& to,
   return Status::OK();
 }
 
+Status ParentLocators(const std::string& child, const std::string& parent,
+                      std::vector<LocatorPayload>* locators) {
+  std::string rel;
+  VHD_RETURN_IF_ERROR(RelativePath(DirName(child), parent, &rel));
+  std::string macx = "file://" + rel;
+  std::string win = rel;
+  if (win.rfind("./", 0) == 0) win = win.substr(2);
+  win = ".\\" + win;
+  std::replace(win.begin(), win.end(), '/', '\\');
+  locators->assign(3, LocatorPayload());
+  (*locators)[0].code = PlatformCode::kMacX;
+  (*locators)[0].bytes.assign(macx.begin(), macx.end());
+  (*locators)[1].code = PlatformCode::kW2ku;
+  if (!Utf8ToUtf16(win, Utf16Order::kLittle, &(*locators)[1].bytes)) {
+    return Status::InvalidArgument("parent path is not valid UTF-8");
+  }
+  (*locators)[2].code = PlatformCode::kW2ru;
+  (*locators)[2].bytes = (*locators)[1].bytes;
+  return Status::OK();
+}
+
 Status CreateVhd(Env* env, const std::string& path,
                  const CreateParams& params) {
   VHD_RETURN_IF_ERROR(CheckSizes(params.size, params.max_size));
@@ -192,22 +208,8 @@ Status CreateDifferencing(Env* env, const std::string& child,
     return Status::InvalidArgument("a child cannot be smaller than its parent");
   }
 
-  std::string rel;
-  VHD_RETURN_IF_ERROR(RelativePath(DirName(child), parent, &rel));
-  std::string macx = "file://" + rel;
-  std::string win = rel;
-  if (win.rfind("./", 0) == 0) win = win.substr(2);
-  win = ".\\" + win;
-  std::replace(win.begin(), win.end(), '/', '\\');
-  std::vector<Locator> locs(3);
-  locs[0].code = PlatformCode::kMacX;
-  locs[0].payload.assign(macx.begin(), macx.end());
-  locs[1].code = PlatformCode::kW2ku;
-  if (!Utf8ToUtf16(win, Utf16Order::kLittle, &locs[1].payload)) {
-    return Status::InvalidArgument("parent path is not valid UTF-8");
-  }
-  locs[2].code = PlatformCode::kW2ru;
-  locs[2].payload = locs[1].payload;
+  std::vector<LocatorPayload> locs;
+  VHD_RETURN_IF_ERROR(ParentLocators(child, parent, &locs));
 
   uint64_t entries =
       std::max(RoundUp(size, kBlock), RoundUp(params.max_size, kBlock)) /

@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "vhd/env.h"
+#include "vhd/format.h"
 #include "vhd/uuid.h"
 
 namespace vhd {
@@ -44,6 +46,16 @@ Status CreateDifferencing(Env* env, const std::string& child,
 // *raw is set when the chain reaches a raw parent.
 Status FindSnapshotTarget(Env* env, const std::string& parent,
                           std::string* target, bool* raw);
+
+// The parent locators blktap writes for `child` -> `parent`: MacX
+// ("file://./p.vhd", UTF-8), W2ku and W2ru (".\p.vhd", UTF-16LE), all with
+// the relative path, in that order.
+struct LocatorPayload {
+  PlatformCode code;
+  std::vector<uint8_t> bytes;
+};
+Status ParentLocators(const std::string& child, const std::string& parent,
+                      std::vector<LocatorPayload>* locators);
 
 // Relative path from directory `from_dir` to file `to`, "./x" style, after
 // resolving symlinks (as blktap's relative_path_to).

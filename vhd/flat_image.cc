@@ -40,9 +40,10 @@ class FlatImage : public Image {
   uint64_t DataOffset(uint64_t block, uint32_t sector) const override {
     return block * kDefaultBlockSize + (uint64_t{sector} << kSectorShift);
   }
+  using Image::WriteSectors;
   Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                      const uint8_t* data) override {
-    if (!options_.writable || type_ == DiskType::kNone) {
+                      const SectorSource& src) override {
+    if (!options_.writable) {
       return Status::ReadOnly(path() + " is not writable");
     }
     uint64_t off = DataOffset(block, sector);
@@ -50,7 +51,7 @@ class FlatImage : public Image {
     if (off + len > RoundUp(size_, kSectorSize)) {
       return Status::InvalidArgument("write outside the disk");
     }
-    return file_->Write(off, data, len);
+    return src.WriteTo(file_.get(), off, len);
   }
   Status CommitMetadata() override { return Status::OK(); }
   Status Flush() override {

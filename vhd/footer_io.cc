@@ -24,6 +24,7 @@ bool FooterChecksumAcceptable(const Footer& f, bool* legacy) {
 namespace {
 
 std::string Describe(const Footer& f) {
+  if (std::memcmp(f.cookie.data(), "v_poison", 8) == 0) return "poisoned";
   if (!f.CookieOk()) return "no 'conectix' cookie";
   return "bad checksum";
 }
@@ -101,6 +102,11 @@ Status ReadFooter(File* file, FooterInfo* info) {
     }
   }
   if (!have_eof) {
+    if (problems.find("poisoned") != std::string::npos) {
+      return Status::Corruption(
+          file->path() +
+          ": disabled by an interrupted resize; revert it with its journal");
+    }
     return Status::Corruption(file->path() + ": no valid VHD footer (" +
                               problems + ")");
   }

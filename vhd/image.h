@@ -41,6 +41,32 @@ struct OpenOptions {
   bool writable = false;
   // Sync data before the metadata that makes it visible (crash safety).
   bool durable = true;
+  // Every sector written is shadowed by a child that holds it (coalesce into
+  // a parent): what the parent shows in between is invisible through the
+  // chain, so dynamic disks may also write data before bits, in batches.
+  bool shadowed = false;
+};
+
+// Where the bytes of a write come from: memory, or a range of another file
+// (then copied in the kernel where the file system allows).
+struct SectorSource {
+  const uint8_t* data = nullptr;
+  File* file = nullptr;
+  uint64_t file_offset = 0;
+
+  static SectorSource Memory(const uint8_t* p) { return {p, nullptr, 0}; }
+  static SectorSource FromFile(File* f, uint64_t off) {
+    return {nullptr, f, off};
+  }
+  SectorSource Skip(uint64_t bytes) const {
+    return data ? SectorSource{data + bytes, nullptr, 0}
+                : SectorSource{nullptr, file, file_offset + bytes};
+  }
+  // Writes `len` bytes of this source at `offset` of `dst`.
+  Status WriteTo(File* dst, uint64_t offset, uint64_t len) const {
+    if (data != nullptr) return dst->Write(offset, data, len);
+    return file->CopyTo(dst, file_offset, offset, len);
+  }
 };
 
 class Image {
@@ -66,7 +92,11 @@ class Image {
   virtual uint64_t DataOffset(uint64_t block, uint32_t sector) const = 0;
   // Stores `n` sectors at sector `sector` of `block` and marks them present.
   virtual Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                              const uint8_t* data) = 0;
+                              const SectorSource& src) = 0;
+  Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+                      const uint8_t* data) {
+    return WriteSectors(block, sector, n, SectorSource::Memory(data));
+  }
   // Makes the effect of WriteSectors calls since the last commit visible on
   // disk in crash-safe order.
   virtual Status CommitMetadata() = 0;
@@ -91,6 +121,8 @@ inline void BitmapSet(uint8_t* map, uint32_t bit) {
 void BitmapSetRange(uint8_t* map, uint32_t first, uint32_t n);
 // True if bits [first, first + n) are all set.
 bool BitmapAllSet(const uint8_t* map, uint32_t first, uint32_t n);
+// Number of set bits among the first `n`.
+uint32_t BitmapCount(const uint8_t* map, uint32_t n);
 // Length of the run of bits equal to bit `first`, starting at `first`,
 // looking at most `limit` bits.
 uint32_t BitmapRun(const uint8_t* map, uint32_t first, uint32_t limit);

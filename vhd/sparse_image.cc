@@ -48,6 +48,13 @@ bool BitmapAllSet(const uint8_t* map, uint32_t first, uint32_t n) {
   return true;
 }
 
+uint32_t BitmapCount(const uint8_t* map, uint32_t n) {
+  uint32_t c = 0, i = 0;
+  for (; i + 8 <= n; i += 8) c += __builtin_popcount(map[i >> 3]);
+  for (; i < n; ++i) c += BitmapTest(map, i);
+  return c;
+}
+
 uint32_t BitmapRun(const uint8_t* map, uint32_t first, uint32_t limit) {
   bool v = BitmapTest(map, first);
   uint8_t whole = v ? 0xff : 0x00;
@@ -425,33 +432,33 @@ Status SparseImage::CheckWritable() const {
 }
 
 Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                                 const uint8_t* data) {
+                                 const SectorSource& src) {
   VHD_RETURN_IF_ERROR(CheckWritable());
   VHD_RETURN_IF_ERROR(LoadBat());
   if (block >= block_count() || sector + uint64_t{n} > sectors_per_block() ||
       n == 0) {
     return Status::InvalidArgument("write outside the disk");
   }
-  if (bat_[block] == kBatUnused) return AllocateBlock(block, sector, n, data);
+  if (bat_[block] == kBatUnused) return AllocateBlock(block, sector, n, src);
 
   std::vector<uint8_t>* bm;
   VHD_RETURN_IF_ERROR(CachedBitmap(block, &bm));
   bool new_bits = !BitmapAllSet(bm->data(), sector, n);
   uint64_t off = DataOffset(block, sector);
   uint64_t len = uint64_t{n} << kSectorShift;
-  if (new_bits && type() == DiskType::kDynamic) {
+  if (new_bits && type() == DiskType::kDynamic && !options_.shadowed) {
     // Bits first: the sectors already hold zeros, so a crash exposes zeros.
     BitmapSetRange(bm->data(), sector, n);
     VHD_RETURN_IF_ERROR(file_->Write(uint64_t{bat_[block]} << kSectorShift,
                                      bm->data(), bitmap_bytes_));
     if (options_.durable) VHD_RETURN_IF_ERROR(file_->Sync());
-    VHD_RETURN_IF_ERROR(file_->Write(off, data, len));
+    VHD_RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
     data_written_ = true;
     MarkBatmapIfFull(block, *bm, true);
     return Status::OK();
   }
   // Differencing: data first; the bits that expose it come at commit.
-  VHD_RETURN_IF_ERROR(file_->Write(off, data, len));
+  VHD_RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
   data_written_ = true;
   if (new_bits) {
     BitmapSetRange(bm->data(), sector, n);
@@ -462,7 +469,7 @@ Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
 }
 
 Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
-                                  const uint8_t* data) {
+                                  const SectorSource& src) {
   uint64_t bm_off = RoundUp(eod_ + bitmap_bytes_, kPageSize) - bitmap_bytes_;
   uint64_t data_off = bm_off + bitmap_bytes_;
   uint64_t new_end = data_off + header_.block_size;
@@ -501,8 +508,8 @@ Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
     VHD_RETURN_IF_ERROR(
         zero(data_off + (uint64_t{sector} << 9) + len, new_end));
   }
-  VHD_RETURN_IF_ERROR(
-      file_->Write(data_off + (uint64_t{sector} << kSectorShift), data, len));
+  VHD_RETURN_IF_ERROR(src.WriteTo(
+      file_.get(), data_off + (uint64_t{sector} << kSectorShift), len));
   data_written_ = true;
   // 3. BAT entry (written at commit, after the sync).
   bat_[block] = static_cast<uint32_t>(bm_off >> kSectorShift);

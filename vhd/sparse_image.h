@@ -54,8 +54,9 @@ class SparseImage : public Image {
   const Footer* footer() const override { return &footer_; }
   Status GetBlockState(uint64_t block, BlockState* state) override;
   uint64_t DataOffset(uint64_t block, uint32_t sector) const override;
+  using Image::WriteSectors;
   Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                      const uint8_t* data) override;
+                      const SectorSource& src) override;
   Status CommitMetadata() override;
   Status Flush() override;
 
@@ -108,7 +109,7 @@ class SparseImage : public Image {
   Status CheckWritable() const;
   Status CachedBitmap(uint64_t block, std::vector<uint8_t>** bitmap);
   Status AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
-                       const uint8_t* data);
+                       const SectorSource& src);
   void MarkBatmapIfFull(uint64_t block, const std::vector<uint8_t>& bitmap,
                         bool bitmap_durable);
   Status WriteBatSectors();

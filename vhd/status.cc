@@ -28,6 +28,8 @@ Status Status::FromErrno(int err, std::string_view what) {
     case EBUSY:
     case EWOULDBLOCK:
       return Busy(std::move(msg));
+    case ENAMETOOLONG:
+      return NameTooLong(std::move(msg));
     default:
       return IOError(std::move(msg));
   }
@@ -63,6 +65,8 @@ const char* Status::CodeName(Code code) {
       return "READ_ONLY";
     case Code::kBusy:
       return "BUSY";
+    case Code::kNameTooLong:
+      return "NAME_TOO_LONG";
   }
   return "UNKNOWN";
 }
@@ -105,6 +109,8 @@ int Status::ToErrno() const {
       return -EROFS;
     case Code::kBusy:
       return -EBUSY;
+    case Code::kNameTooLong:
+      return -ENAMETOOLONG;
   }
   return -EIO;
 }

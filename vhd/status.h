@@ -27,6 +27,7 @@ enum class Code : int {
   kExists = 11,          // refusing to overwrite an existing file
   kReadOnly = 12,        // write to something opened or marked read-only
   kBusy = 13,            // locked by someone else
+  kNameTooLong = 14,     // a path does not fit where it must be stored
 };
 
 class Status {
@@ -70,6 +71,9 @@ class Status {
     return {Code::kReadOnly, std::move(m)};
   }
   static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
+  static Status NameTooLong(std::string m) {
+    return {Code::kNameTooLong, std::move(m)};
+  }
 
   // Maps an errno value from a failed system call on `what` to a Status.
   static Status FromErrno(int err, std::string_view what);

@@ -19,6 +19,12 @@ int CmdQuery(int argc, char** argv);
 int CmdRead(int argc, char** argv);
 int CmdSet(int argc, char** argv);
 int CmdCheck(int argc, char** argv);
+int CmdCoalesce(int argc, char** argv);
+int CmdResize(int argc, char** argv);
+int CmdRevert(int argc, char** argv);
+int CmdModify(int argc, char** argv);
+int CmdRepair(int argc, char** argv);
+int CmdScan(int argc, char** argv);
 int CmdWrite(int argc, char** argv);
 int CmdExport(int argc, char** argv);
 

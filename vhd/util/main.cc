@@ -15,10 +15,14 @@ struct Command {
   int (*fn)(int, char**);
 };
 
+// In vhd-util's order (its usage line lists them so), then our own.
 const Command kCommands[] = {
     {"create", vhdutil::CmdCreate}, {"snapshot", vhdutil::CmdSnapshot},
     {"query", vhdutil::CmdQuery},   {"read", vhdutil::CmdRead},
-    {"set", vhdutil::CmdSet},       {"check", vhdutil::CmdCheck},
+    {"set", vhdutil::CmdSet},       {"repair", vhdutil::CmdRepair},
+    {"resize", vhdutil::CmdResize}, {"coalesce", vhdutil::CmdCoalesce},
+    {"modify", vhdutil::CmdModify}, {"scan", vhdutil::CmdScan},
+    {"check", vhdutil::CmdCheck},   {"revert", vhdutil::CmdRevert},
     {"write", vhdutil::CmdWrite},   {"export", vhdutil::CmdExport},
 };
 

@@ -1,0 +1,178 @@
+// Tests of vhd/coalesce.h: the parent ends up holding the chain's view, the
+// child is untouched, grows the parent when needed, resumes from its
+// journal, and is idempotent.
+#include "vhd/coalesce.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/util/test_util.h"
+#include "vhd/chain.h"
+#include "vhd/check.h"
+#include "vhd/create.h"
+#include "vhd/fault_env.h"
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class CoalesceTest : public ::testing::Test {
+ protected:
+  std::string P(const std::string& n) { return dir_.Join(n); }
+  void Create(const std::string& n, uint64_t size) {
+    CreateParams p;
+    p.size = size;
+    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+  }
+  void Snap(const std::string& c, const std::string& p, uint64_t size = 0) {
+    SnapshotParams sp;
+    sp.size = size;
+    ASSERT_TRUE(CreateDifferencing(Env::Default(), P(c), P(p), sp).ok());
+  }
+  void Write(const std::string& n, uint64_t off, const std::string& d) {
+    ChainOptions o;
+    o.writable = true;
+    std::unique_ptr<Chain> c;
+    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
+    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  std::string Read(const std::string& n) {
+    std::unique_ptr<Chain> c;
+    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) return "";
+    std::string out(c->virtual_size(), '\0');
+    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    return out;
+  }
+  bool Valid(const std::string& n) {
+    CheckReport r;
+    CheckOptions o;
+    o.check_data = true;
+    Status s = CheckVhd(Env::Default(), P(n), o, &r);
+    EXPECT_TRUE(s.ok()) << n << ": " << s.ToString();
+    return s.ok();
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
+  Create("base.vhd", 16 * kMiB);
+  Write("base.vhd", 0, testutil::RandomBytes(10 * kMiB, 1));
+  Snap("child.vhd", "base.vhd");
+  Write("child.vhd", 3, testutil::RandomBytes(700, 2));              // partial
+  Write("child.vhd", 4 * kMiB, testutil::RandomBytes(2 * kMiB, 3));  // full
+  Write("child.vhd", 12 * kMiB + 512, testutil::RandomBytes(9000, 4));  // new
+  Snap("leaf.vhd", "child.vhd");
+  Write("leaf.vhd", 5 * kMiB, testutil::RandomBytes(100, 5));
+  std::string view = Read("leaf.vhd");
+  std::string child_view = Read("child.vhd");
+  std::string child_bytes = testutil::ReadFile(P("child.vhd"));
+  CoalesceResult r;
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+  EXPECT_EQ(r.parent, P("base.vhd"));
+  EXPECT_FALSE(r.resumed);
+  // 700 bytes at 3 -> sectors 0..1; 2 MiB; 9000 bytes at +512 -> 18 sectors.
+  EXPECT_EQ(r.sectors, 2u + 4096u + 18u);
+  EXPECT_EQ(Read("base.vhd"), child_view);
+  EXPECT_EQ(Read("leaf.vhd"), view);
+  EXPECT_EQ(testutil::ReadFile(P("child.vhd")), child_bytes);
+  EXPECT_FALSE(testutil::FileExists(CoalesceJournalPath(P("base.vhd"))));
+  EXPECT_TRUE(Valid("base.vhd"));
+  // Idempotent.
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+  EXPECT_EQ(Read("base.vhd"), child_view);
+  EXPECT_TRUE(Valid("base.vhd"));
+}
+
+TEST_F(CoalesceTest, GrowsASmallerParentFirst) {
+  Create("base.vhd", 4 * kMiB);
+  Write("base.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
+  Snap("child.vhd", "base.vhd", 300 * kMiB);  // larger than its parent
+  Write("child.vhd", 290 * kMiB, testutil::RandomBytes(kMiB, 2));
+  std::string view = Read("child.vhd");
+  CoalesceResult r;
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+  std::string base = Read("base.vhd");
+  EXPECT_EQ(base.size(), view.size());
+  EXPECT_EQ(base, view);
+  EXPECT_TRUE(Valid("base.vhd"));
+  EXPECT_TRUE(Valid("child.vhd"));
+}
+
+TEST_F(CoalesceTest, RawParent) {
+  testutil::WriteFile(P("base.raw"), testutil::RandomBytes(4 * kMiB, 1));
+  SnapshotParams sp;
+  sp.raw_parent = true;
+  ASSERT_TRUE(
+      CreateDifferencing(Env::Default(), P("c.vhd"), P("base.raw"), sp).ok());
+  Write("c.vhd", 1000, "hello");
+  std::string view = Read("c.vhd");
+  CoalesceResult r;
+  ASSERT_TRUE(Coalesce(Env::Default(), P("c.vhd"), CoalesceOptions(), &r).ok());
+  EXPECT_EQ(testutil::ReadFile(P("base.raw")), view);
+}
+
+TEST_F(CoalesceTest, RefusesNonDifferencing) {
+  Create("base.vhd", 4 * kMiB);
+  CoalesceResult r;
+  EXPECT_EQ(
+      Coalesce(Env::Default(), P("base.vhd"), CoalesceOptions(), &r).code(),
+      Code::kInvalidArgument);
+}
+
+TEST_F(CoalesceTest, ResumesFromItsJournal) {
+  Create("base.vhd", 64 * kMiB);
+  Snap("child.vhd", "base.vhd");
+  for (int i = 0; i < 16; ++i) {
+    Write("child.vhd", i * 4 * kMiB, testutil::RandomBytes(2 * kMiB, i));
+  }
+  std::string view = Read("child.vhd");
+  // Stop after a checkpoint: the journal records progress.
+  CoalesceOptions o;
+  o.checkpoint_bytes = 4 * kMiB;
+  FaultInjectionEnv count(Env::Default());
+  CoalesceResult r;
+  {
+    // Find a crash point after the 3rd checkpoint by counting mutations.
+    std::string base0 = testutil::ReadFile(P("base.vhd"));
+    ASSERT_TRUE(Coalesce(&count, P("child.vhd"), o, &r).ok());
+    testutil::WriteFile(P("base.vhd"), base0);
+  }
+  FaultInjectionEnv fenv(Env::Default());
+  fenv.CrashAt(count.mutations() * 2 / 3);
+  EXPECT_FALSE(Coalesce(&fenv, P("child.vhd"), o, &r).ok());
+  ASSERT_TRUE(testutil::FileExists(CoalesceJournalPath(P("base.vhd"))));
+  ASSERT_TRUE(Coalesce(Env::Default(), P("child.vhd"), o, &r).ok());
+  EXPECT_TRUE(r.resumed);
+  EXPECT_GT(r.first_block, 0u);
+  EXPECT_LT(r.sectors, 16u * 4096);  // did not start over
+  EXPECT_EQ(Read("base.vhd"), view);
+  EXPECT_TRUE(Valid("base.vhd"));
+}
+
+TEST_F(CoalesceTest, ProgressReportsBytesAndBlocks) {
+  Create("base.vhd", 16 * kMiB);
+  Snap("child.vhd", "base.vhd");
+  Write("child.vhd", 0, testutil::RandomBytes(3 * kMiB, 1));
+  CoalesceOptions o;
+  std::vector<CoalesceProgress> seen;
+  o.progress = [&](const CoalesceProgress& p) { seen.push_back(p); };
+  CoalesceResult r;
+  ASSERT_TRUE(Coalesce(Env::Default(), P("child.vhd"), o, &r).ok());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().bytes_done, 3 * kMiB);
+  EXPECT_EQ(seen.back().bytes_total, 3 * kMiB);
+  EXPECT_EQ(seen.back().blocks_done, seen.back().blocks_total);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].bytes_done, seen[i - 1].bytes_done);
+  }
+}
+
+}  // namespace
+}  // namespace vhd

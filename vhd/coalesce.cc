@@ -1,0 +1,206 @@
+#include "vhd/coalesce.h"
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "vhd/chain.h"
+#include "vhd/image.h"
+#include "vhd/resize.h"
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+
+namespace {
+
+struct JournalState {
+  Uuid child;
+  Uuid parent;
+  uint64_t next_block = 0;
+};
+
+std::string EncodeJournal(const JournalState& j) {
+  return "vhdsm coalesce journal 1\nchild " + j.child.ToString() + "\nparent " +
+         j.parent.ToString() + "\nnext_block " + std::to_string(j.next_block) +
+         "\n";
+}
+
+bool DecodeJournal(const std::string& text, JournalState* j) {
+  std::istringstream in(text);
+  std::string line, key, value;
+  if (!std::getline(in, line) || line != "vhdsm coalesce journal 1")
+    return false;
+  int fields = 0;
+  while (in >> key >> value) {
+    if (key == "child" && Uuid::Parse(value, &j->child)) {
+      ++fields;
+    } else if (key == "parent" && Uuid::Parse(value, &j->parent)) {
+      ++fields;
+    } else if (key == "next_block") {
+      j->next_block = std::strtoull(value.c_str(), nullptr, 10);
+      ++fields;
+    }
+  }
+  return fields == 3;
+}
+
+double Now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string CoalesceJournalPath(const std::string& parent) {
+  return JoinPath(DirName(parent), "." + BaseName(parent) + ".coalesce");
+}
+
+Status Coalesce(Env* env, const std::string& child_path,
+                const CoalesceOptions& options, CoalesceResult* result) {
+  *result = CoalesceResult();
+  std::unique_ptr<Image> child_img;
+  VHD_RETURN_IF_ERROR(OpenImage(env, child_path, OpenOptions(), &child_img));
+  auto* child = dynamic_cast<SparseImage*>(child_img.get());
+  if (child == nullptr || child->type() != DiskType::kDifferencing) {
+    return Status::InvalidArgument(
+        "coalescing of non-differencing disks is not supported");
+  }
+  VHD_RETURN_IF_ERROR(child->LoadBat());
+  std::string parent_path;
+  bool raw = false;
+  VHD_RETURN_IF_ERROR(FindParent(env, child, &parent_path, &raw));
+  {
+    std::error_code ec;
+    std::string canon = std::filesystem::canonical(parent_path, ec).string();
+    if (!ec) parent_path = canon;
+  }
+  result->parent = parent_path;
+
+  // A parent smaller than the child grows first (journaled: the journal of an
+  // interrupted grow is reverted, then the grow is done again).
+  OpenOptions po;
+  po.writable = true;
+  po.durable = options.durable;
+  po.shadowed = true;
+  std::unique_ptr<Image> parent;
+  if (raw) {
+    VHD_RETURN_IF_ERROR(OpenRawImage(env, parent_path, po, &parent));
+    if (parent->virtual_size() < child->virtual_size()) {
+      VHD_RETURN_IF_ERROR(parent->file()->Truncate(child->virtual_size()));
+      VHD_RETURN_IF_ERROR(OpenRawImage(env, parent_path, po, &parent));
+    }
+  } else {
+    std::string resize_journal = CoalesceJournalPath(parent_path) + ".resize";
+    if (env->Exists(resize_journal)) {
+      VHD_RETURN_IF_ERROR(RevertResize(env, parent_path, resize_journal));
+    }
+    VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
+    if (parent->footer()->uuid != child->header().parent_uuid) {
+      return Status::ParentMismatch(child_path + " expects parent " +
+                                    child->header().parent_uuid.ToString() +
+                                    ", found " + parent_path);
+    }
+    if (parent->virtual_size() < child->virtual_size()) {
+      parent.reset();
+      VHD_RETURN_IF_ERROR(ResizeJournaled(
+          env, parent_path, child->virtual_size(), resize_journal));
+      VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
+    }
+  }
+
+  // Resume from the journal when it belongs to this pair.
+  std::string journal = CoalesceJournalPath(parent_path);
+  JournalState js;
+  js.child = child->footer()->uuid;
+  js.parent = raw ? Uuid() : parent->footer()->uuid;
+  {
+    std::string text;
+    JournalState old;
+    if (ReadFileToString(env, journal, &text).ok() &&
+        DecodeJournal(text, &old) && old.child == js.child &&
+        old.parent == js.parent) {
+      js.next_block = old.next_block;
+      result->resumed = true;
+    }
+  }
+  result->first_block = js.next_block;
+  VHD_RETURN_IF_ERROR(WriteFileAtomic(env, journal, EncodeJournal(js)));
+
+  const uint32_t cspb = child->sectors_per_block();
+  const uint32_t pspb = parent->sectors_per_block();
+  const uint64_t blocks = child->block_count();
+  CoalesceProgress prog;
+  prog.blocks_total = blocks;
+  for (uint64_t b = 0; b < blocks; ++b) {
+    if (child->bat()[b] == kBatUnused) continue;
+    BlockState st;
+    VHD_RETURN_IF_ERROR(child->GetBlockState(b, &st));
+    prog.bytes_total += uint64_t{BitmapCount(st.bitmap, cspb)} << kSectorShift;
+  }
+  double start = Now();
+  uint64_t since_checkpoint = 0;
+  // Copies child sectors [vsec, vsec + n) (held by the child at file offset
+  // `src`) into the parent, split at parent block boundaries.
+  auto copy_run = [&](uint64_t vsec, uint64_t n, uint64_t src) -> Status {
+    while (n > 0) {
+      uint64_t pb = vsec / pspb;
+      uint32_t ps = static_cast<uint32_t>(vsec % pspb);
+      uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(n, pspb - ps));
+      VHD_RETURN_IF_ERROR(parent->WriteSectors(
+          pb, ps, k, SectorSource::FromFile(child->file(), src)));
+      vsec += k;
+      n -= k;
+      src += uint64_t{k} << kSectorShift;
+      result->sectors += k;
+      prog.bytes_done += uint64_t{k} << kSectorShift;
+      since_checkpoint += uint64_t{k} << kSectorShift;
+    }
+    return Status::OK();
+  };
+
+  for (uint64_t b = 0; b < blocks; ++b) {
+    prog.blocks_done = b;
+    if (b < js.next_block || child->bat()[b] == kBatUnused) continue;
+    BlockState st;
+    VHD_RETURN_IF_ERROR(child->GetBlockState(b, &st));
+    uint64_t base = b * cspb;
+    uint64_t limit =
+        std::min<uint64_t>(cspb, SectorsOf(child->virtual_size()) - base);
+    if (st.kind == BlockKind::kFull) {
+      VHD_RETURN_IF_ERROR(copy_run(base, limit, child->DataOffset(b, 0)));
+    } else {
+      // st.bitmap stays valid: only the parent is called until the next
+      // GetBlockState on the child.
+      const uint8_t* bm = st.bitmap;
+      for (uint32_t s = 0; s < limit;) {
+        uint32_t run = BitmapRun(bm, s, static_cast<uint32_t>(limit) - s);
+        if (BitmapTest(bm, s)) {
+          VHD_RETURN_IF_ERROR(copy_run(base + s, run, child->DataOffset(b, s)));
+        }
+        s += run;
+      }
+    }
+    if (since_checkpoint >= options.checkpoint_bytes) {
+      VHD_RETURN_IF_ERROR(parent->Flush());
+      js.next_block = b + 1;
+      VHD_RETURN_IF_ERROR(WriteFileAtomic(env, journal, EncodeJournal(js)));
+      since_checkpoint = 0;
+    }
+    if (options.progress) {
+      prog.blocks_done = b + 1;
+      prog.seconds = Now() - start;
+      options.progress(prog);
+    }
+  }
+  VHD_RETURN_IF_ERROR(parent->Flush());
+  prog.blocks_done = blocks;
+  prog.seconds = Now() - start;
+  if (options.progress) options.progress(prog);
+  VHD_RETURN_IF_ERROR(env->Unlink(journal));
+  return env->SyncDir(DirName(journal));
+}
+
+}  // namespace vhd

@@ -1,0 +1,109 @@
+#include "vhd/scan.h"
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "vhd/chain.h"
+#include "vhd/footer_io.h"
+#include "vhd/format.h"
+#include "vhd/image.h"
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+
+namespace {
+
+ScanRecord Failed(ScanRecord r, const Status& s, const char* what) {
+  r.status = s;
+  r.error = what;
+  return r;
+}
+
+}  // namespace
+
+ScanRecord ScanFile(Env* env, const std::string& path,
+                    const ScanOptions& options) {
+  ScanRecord r;
+  r.path = path;
+  FileInfo fi;
+  Status s = env->Stat(path, &fi);
+  if (!s.ok()) return Failed(r, s, "opening file");
+  r.size = fi.size;
+  std::unique_ptr<File> f;
+  s = env->Open(path, Env::OpenMode::kReadOnly, &f);
+  if (!s.ok()) return Failed(r, s, "opening file");
+
+  if (options.fast) {
+    // Footer copy at 0 and the header from the first 1536 bytes.
+    uint8_t buf[kFooterSize + kHeaderSize];
+    s = f->Read(0, sizeof(buf), buf);
+    if (!s.ok()) return Failed(r, s, "reading headers");
+    Footer footer = Footer::Decode(buf);
+    bool legacy = false;
+    if (!FooterChecksumAcceptable(footer, &legacy) ||
+        !footer.IsDynamicOrDiff()) {
+      // Not a dynamic disk's copy at 0: a fixed disk, or a damaged copy.
+      FooterInfo info;
+      s = ReadFooter(f.get(), &info);
+      if (!s.ok()) return Failed(r, s, "invalid footer");
+      footer = info.footer;
+    }
+    r.capacity = footer.curr_size;
+    r.hidden = footer.hidden != 0;
+    r.uuid = footer.uuid;
+    if (footer.disk_type() == DiskType::kDifferencing) {
+      if (footer.data_offset != kSectorSize) {
+        s = Status::Corruption(path + ": header not at 512");
+        return Failed(r, s, "reading header");
+      }
+      DynamicHeader h = DynamicHeader::Decode(buf + kFooterSize);
+      if (!h.CookieOk() || !h.ChecksumOk()) {
+        return Failed(r, Status::Corruption(path + ": bad header"),
+                      "reading header");
+      }
+      std::string name;
+      if (!h.DecodeParentName(&name)) {
+        return Failed(r, Status::Corruption(path + ": bad parent name"),
+                      "getting parent");
+      }
+      r.has_parent = true;
+      r.parent = name;
+    }
+    return r;
+  }
+
+  std::unique_ptr<Image> img;
+  s = OpenImage(env, path, OpenOptions(), &img);
+  if (!s.ok()) return Failed(r, s, "opening file");
+  const Footer& footer = *img->footer();
+  r.capacity = footer.curr_size;
+  r.hidden = footer.hidden != 0;
+  r.uuid = footer.uuid;
+  auto* sp = dynamic_cast<SparseImage*>(img.get());
+  if (sp != nullptr && sp->expects_batmap() && sp->LoadBat().ok() &&
+      sp->has_batmap()) {
+    r.marker = sp->batmap_header().marker;
+  }
+  if (img->type() == DiskType::kDifferencing) {
+    r.has_parent = true;
+    std::string parent;
+    bool raw = false;
+    s = FindParent(env, img.get(), &parent, &raw);
+    if (s.ok()) {
+      std::error_code ec;
+      std::string canon = std::filesystem::canonical(parent, ec).string();
+      r.parent = ec ? parent : canon;
+    } else {
+      // Unresolved: the best locator's string (MacX first), as vhd-util.
+      for (int i = 0; i < kParentLocatorCount && r.parent.empty(); ++i) {
+        std::string p;
+        if (sp->LocatorPath(i, &p).ok()) r.parent = p;
+      }
+      if (r.parent.empty()) return Failed(r, s, "getting parent");
+    }
+  }
+  return r;
+}
+
+}  // namespace vhd

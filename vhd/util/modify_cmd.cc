@@ -1,0 +1,121 @@
+// vhd-util modify (-z, -s, -p in that order) and repair.
+#include <getopt.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+
+#include "vhd/modify.h"
+#include "vhd/repair.h"
+#include "vhd/util/commands.h"
+
+namespace vhdutil {
+
+int CmdModify(int argc, char** argv) {
+  const char* name = nullptr;
+  const char* parent = nullptr;
+  bool zero = false, set_size = false, bad = false;
+  vhd::RelinkOptions ro;
+  uint64_t size = 0;
+  int c;
+  while ((c = getopt(argc, argv, "n:s:p:mzCh")) != -1) {
+    switch (c) {
+      case 'n':
+        name = optarg;
+        break;
+      case 's': {
+        char* end = nullptr;
+        errno = 0;
+        long long v = std::strtoll(optarg, &end, 10);
+        if (errno || end == optarg || *end || v < 0) {
+          std::fprintf(stderr, "Invalid size '%s'\n", optarg);
+          bad = true;
+        }
+        size = static_cast<uint64_t>(v);
+        set_size = true;
+        break;
+      }
+      case 'p':
+        parent = optarg;
+        break;
+      case 'm':
+        ro.raw_parent = true;
+        break;
+      case 'z':
+        zero = true;
+        break;
+      case 'C':
+        ro.check_content = true;
+        break;
+      default:
+        bad = true;
+        break;
+    }
+  }
+  if (bad || name == nullptr || optind != argc) {
+    std::printf("*** Dangerous operations, use with care ***\n");
+    std::printf(
+        "options: <-n name> [-p NEW_PARENT set parent [-m raw]] [-s NEW_SIZE "
+        "set size] [-z zero (kill data)] [-h help]\n");
+    return -EINVAL;
+  }
+  int err = 0;
+  if (zero) {
+    vhd::Status s = vhd::KillData(env(), name);
+    if (!s.ok()) {
+      err = s.ToErrno();
+      std::printf("failed to zero VHD: %d\n", err);
+    }
+  }
+  if (set_size) {
+    vhd::Status s = vhd::SetPhysicalSize(env(), name, size);
+    if (!s.ok()) {
+      err = s.ToErrno();
+      std::printf("failed to set physical size to %" PRIu64 ": %d\n", size,
+                  err);
+    }
+  }
+  if (parent != nullptr) {
+    vhd::Status s = vhd::Relink(env(), name, parent, ro);
+    if (!s.ok()) {
+      err = s.ToErrno();
+      std::fprintf(stderr, "modify: %s\n", s.ToString().c_str());
+      std::printf("failed to set parent to '%s': %d\n", parent, err);
+    }
+  }
+  return err;
+}
+
+int CmdRepair(int argc, char** argv) {
+  const char* name = nullptr;
+  vhd::RepairOptions o;
+  int c;
+  bool bad = false;
+  while ((c = getopt(argc, argv, "n:bh")) != -1) {
+    switch (c) {
+      case 'n':
+        name = optarg;
+        break;
+      case 'b':
+        o.use_backup_footer = true;
+        break;
+      default:
+        bad = true;
+        break;
+    }
+  }
+  if (bad || name == nullptr || optind != argc) {
+    std::printf("options: <-n name> <-b use the back-up footer> [-h help]\n");
+    return -EINVAL;
+  }
+  bool changed = false;
+  vhd::Status s = vhd::RepairVhd(env(), name, o, &changed);
+  if (!s.ok()) {
+    std::printf("error opening %s: %d\n", name, s.ToErrno());
+    return s.ToErrno();
+  }
+  return 0;
+}
+
+}  // namespace vhdutil

@@ -1,0 +1,93 @@
+// vhd-util resize -n PATH -s MB (-j JOURNAL | -f) and revert -n PATH -j J.
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "vhd/resize.h"
+#include "vhd/util/commands.h"
+
+namespace vhdutil {
+
+int CmdResize(int argc, char** argv) {
+  const char* name = nullptr;
+  const char* jname = nullptr;
+  uint64_t size = 0;
+  bool fast = false;
+  int err = -EINVAL, c;
+  while ((c = getopt(argc, argv, "n:s:j:fh")) != -1) {
+    switch (c) {
+      case 'n':
+        name = optarg;
+        break;
+      case 's':
+        size = std::strtoull(optarg, nullptr, 10);
+        err = 0;
+        break;
+      case 'j':
+        jname = optarg;
+        break;
+      case 'f':
+        fast = true;
+        break;
+      default:
+        err = -EINVAL;
+        name = nullptr;
+        break;
+    }
+  }
+  if (err || name == nullptr || (jname == nullptr && !fast) ||
+      (jname != nullptr && fast) || optind != argc) {
+    std::printf(
+        "options: <-n name> <-s size (in MB)> (<-j journal>|<-f fast>) [-h "
+        "help]\n\nThe resize operation can only be performed offline and "
+        "must be journaled because resizing the metadata might require "
+        "moving data blocks. However, if a VHD was created with -S <msize> "
+        "option (during vhd-util create/snapshot), which preallocates the "
+        "metadata for growing the VHD up to size <msize>, then resizing such "
+        "a VHD up to <msize> can be performed online without journaling (-f "
+        "option).\n");
+    return -EINVAL;
+  }
+  vhd::Status s = fast ? vhd::ResizeFast(env(), name, size << 20)
+                       : vhd::ResizeJournaled(env(), name, size << 20, jname);
+  if (!s.ok()) {
+    std::fprintf(stderr, "resize: %s\n", s.ToString().c_str());
+    std::printf("resize failed: %d\n", s.ToErrno());
+    return s.ToErrno();
+  }
+  return 0;
+}
+
+int CmdRevert(int argc, char** argv) {
+  const char* name = nullptr;
+  const char* jname = nullptr;
+  int c;
+  bool bad = false;
+  while ((c = getopt(argc, argv, "n:j:h")) != -1) {
+    switch (c) {
+      case 'n':
+        name = optarg;
+        break;
+      case 'j':
+        jname = optarg;
+        break;
+      default:
+        bad = true;
+        break;
+    }
+  }
+  if (bad || name == nullptr || jname == nullptr || optind != argc) {
+    std::printf("options: <-n name> <-j journal> [-h help]\n");
+    return -EINVAL;
+  }
+  vhd::Status s = vhd::RevertResize(env(), name, jname);
+  if (!s.ok()) {
+    std::fprintf(stderr, "revert: %s\n", s.ToString().c_str());
+    std::printf("reverting journal failed: %d\n", s.ToErrno());
+    return s.ToErrno();
+  }
+  return 0;
+}
+
+}  // namespace vhdutil
