@@ -142,6 +142,8 @@ Status Coalesce(Env* env, const std::string& child_path,
   }
   double start = Now();
   uint64_t since_checkpoint = 0;
+  uint64_t since_writeback = 0;
+  constexpr uint64_t kWritebackBytes = 16ull << 20;
   // Copies child sectors [vsec, vsec + n) (held by the child at file offset
   // `src`) into the parent, split at parent block boundaries.
   auto copy_run = [&](uint64_t vsec, uint64_t n, uint64_t src) -> Status {
@@ -157,6 +159,7 @@ Status Coalesce(Env* env, const std::string& child_path,
       result->sectors += k;
       prog.bytes_done += uint64_t{k} << kSectorShift;
       since_checkpoint += uint64_t{k} << kSectorShift;
+      since_writeback += uint64_t{k} << kSectorShift;
     }
     return Status::OK();
   };
@@ -182,6 +185,12 @@ Status Coalesce(Env* env, const std::string& child_path,
         }
         s += run;
       }
+    }
+    // Keep the disk busy: start writing back what this block dirtied, so the
+    // checkpoint's sync waits for little (cf. export).
+    if (since_writeback >= kWritebackBytes) {
+      parent->file()->StartWriteback(0, 0);
+      since_writeback = 0;
     }
     if (since_checkpoint >= options.checkpoint_bytes) {
       VHD_RETURN_IF_ERROR(parent->Flush());

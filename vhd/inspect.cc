@@ -76,10 +76,11 @@ Status SetHidden(Env* env, const std::string& path, bool hidden) {
   if (auto* sparse = dynamic_cast<SparseImage*>(img.get())) {
     VHD_RETURN_IF_ERROR(sparse->WriteFooters(f));
   } else {
+    // A fixed disk's footer is where it was found (EOF-511 for a short one).
+    FooterInfo info;
+    VHD_RETURN_IF_ERROR(ReadFooter(img->file(), &info));
     f.Seal();
-    uint64_t size = 0;
-    VHD_RETURN_IF_ERROR(img->file()->Size(&size));
-    VHD_RETURN_IF_ERROR(WriteFooterAt(img->file(), f, size - kFooterSize));
+    VHD_RETURN_IF_ERROR(WriteFooterAt(img->file(), f, info.offset));
   }
   return img->Flush();
 }

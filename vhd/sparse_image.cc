@@ -258,11 +258,15 @@ Status SparseImage::LoadBat() {
   }
   std::sort(regions.begin(), regions.end(),
             [](const Region& a, const Region& b) { return a.start < b.start; });
+  // Sorted by start, a region overlaps an earlier one iff it starts before
+  // the furthest end seen so far (not just the previous region's end: a
+  // large locator slot may contain several later regions).
   uint64_t eod = 0;
+  size_t furthest = 0;
   for (size_t i = 0; i < regions.size(); ++i) {
-    if (i > 0 && regions[i].start < regions[i - 1].end &&
-        (regions[i].block >= 0 || regions[i - 1].block >= 0)) {
-      const Region& a = regions[i - 1];
+    if (i > 0 && regions[i].start < eod &&
+        (regions[i].block >= 0 || regions[furthest].block >= 0)) {
+      const Region& a = regions[furthest];
       const Region& b = regions[i];
       auto name = [](const Region& r) {
         return r.block >= 0 ? "block " + std::to_string(r.block)
@@ -270,7 +274,10 @@ Status SparseImage::LoadBat() {
       };
       return Status::Corruption(p + ": " + name(b) + " overlaps " + name(a));
     }
-    eod = std::max(eod, regions[i].end);
+    if (regions[i].end > eod) {
+      eod = regions[i].end;
+      furthest = i;
+    }
   }
   bat_ = std::move(bat);
   eod_ = eod;

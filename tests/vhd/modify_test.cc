@@ -1,0 +1,184 @@
+// Tests of vhd/modify.h (relink, kill data, physical size) and repair.
+#include "vhd/modify.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/util/test_util.h"
+#include "vhd/chain.h"
+#include "vhd/check.h"
+#include "vhd/coalesce.h"
+#include "vhd/create.h"
+#include "vhd/inspect.h"
+#include "vhd/repair.h"
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class ModifyTest : public ::testing::Test {
+ protected:
+  std::string P(const std::string& n) { return dir_.Join(n); }
+  void Create(const std::string& n, uint64_t size) {
+    CreateParams p;
+    p.size = size;
+    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+  }
+  void Snap(const std::string& c, const std::string& p) {
+    ASSERT_TRUE(
+        CreateDifferencing(Env::Default(), P(c), P(p), SnapshotParams()).ok());
+  }
+  void Write(const std::string& n, uint64_t off, const std::string& d) {
+    ChainOptions o;
+    o.writable = true;
+    std::unique_ptr<Chain> c;
+    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
+    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  std::string View(const std::string& n) {
+    std::unique_ptr<Chain> c;
+    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    if (!s.ok()) return "<error> " + s.ToString();
+    std::string out(c->virtual_size(), '\0');
+    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    return out;
+  }
+  Status Check(const std::string& n) {
+    CheckReport r;
+    return CheckVhd(Env::Default(), P(n), CheckOptions(), &r);
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_F(ModifyTest, RelinkAfterCoalesceKeepsTheView) {
+  Create("a.vhd", 8 * kMiB);
+  Write("a.vhd", 0, testutil::RandomBytes(8 * kMiB, 1));
+  Snap("b.vhd", "a.vhd");
+  Write("b.vhd", 12345, testutil::RandomBytes(9999, 2));
+  Snap("c.vhd", "b.vhd");
+  Write("c.vhd", 3 * kMiB, testutil::RandomBytes(4096, 3));
+  std::string view = View("c.vhd");
+  CoalesceResult cr;
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("b.vhd"), CoalesceOptions(), &cr).ok());
+  RelinkOptions o;
+  o.check_content = true;  // a's content now equals b's view: allowed
+  ASSERT_TRUE(Relink(Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
+  std::string parent;
+  ASSERT_TRUE(ResolveParent(Env::Default(), P("c.vhd"), &parent).ok());
+  EXPECT_EQ(parent, P("a.vhd"));
+  EXPECT_EQ(View("c.vhd"), view);
+  EXPECT_TRUE(Check("c.vhd").ok());
+  std::remove(P("b.vhd").c_str());  // b is no longer needed
+  EXPECT_EQ(View("c.vhd"), view);
+}
+
+TEST_F(ModifyTest, RelinkCheckRefusesDifferentContent) {
+  Create("a.vhd", 8 * kMiB);
+  Write("a.vhd", 0, "AAAA");
+  Create("other.vhd", 8 * kMiB);
+  Write("other.vhd", 0, "BBBB");
+  Snap("c.vhd", "a.vhd");
+  RelinkOptions o;
+  o.check_content = true;
+  EXPECT_EQ(Relink(Env::Default(), P("c.vhd"), P("other.vhd"), o).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(View("c.vhd").substr(0, 4), "AAAA");  // unchanged
+  // Where the child covers the difference, the check passes.
+  Write("c.vhd", 0, "CCCC");
+  EXPECT_TRUE(Relink(Env::Default(), P("c.vhd"), P("other.vhd"), o).ok());
+  EXPECT_EQ(View("c.vhd").substr(0, 4), "CCCC");
+  // Without the check, any parent is accepted.
+  o.check_content = false;
+  EXPECT_TRUE(Relink(Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
+}
+
+TEST_F(ModifyTest, RelinkPathMustFitTheLocators) {
+  Create("a.vhd", 4 * kMiB);
+  Snap("c.vhd", "a.vhd");
+  // A parent 300+ characters away: more than the 512-byte UTF-16 slots hold.
+  std::string rel;
+  for (int i = 0; i < 6; ++i) {
+    rel += std::string(50, 'd' + i) + "/";
+    std::filesystem::create_directory(P(rel));
+  }
+  Create(rel + "p.vhd", 4 * kMiB);
+  Status s =
+      Relink(Env::Default(), P("c.vhd"), P(rel + "p.vhd"), RelinkOptions());
+  EXPECT_EQ(s.code(), Code::kNameTooLong);
+  EXPECT_TRUE(Check("c.vhd").ok());  // nothing was changed
+}
+
+TEST_F(ModifyTest, KillDataDropsEveryBlock) {
+  Create("a.vhd", 8 * kMiB);
+  Write("a.vhd", 0, testutil::RandomBytes(8 * kMiB, 1));
+  ASSERT_TRUE(KillData(Env::Default(), P("a.vhd")).ok());
+  EXPECT_EQ(View("a.vhd"), std::string(8 * kMiB, '\0'));
+  EXPECT_EQ(testutil::FileSize(P("a.vhd")), 3584u);
+  EXPECT_TRUE(Check("a.vhd").ok());
+}
+
+TEST_F(ModifyTest, PhysicalSizeMovesTheFooterOut) {
+  Create("a.vhd", 8 * kMiB);
+  Write("a.vhd", 0, "x");
+  VhdInfo info;
+  ASSERT_TRUE(InspectVhd(Env::Default(), P("a.vhd"), true, &info).ok());
+  EXPECT_EQ(
+      SetPhysicalSize(Env::Default(), P("a.vhd"), info.physical_size - 512)
+          .code(),
+      Code::kInvalidArgument);
+  ASSERT_TRUE(SetPhysicalSize(Env::Default(), P("a.vhd"), 64 * kMiB).ok());
+  EXPECT_EQ(testutil::FileSize(P("a.vhd")), 64 * kMiB);
+  EXPECT_EQ(View("a.vhd").substr(0, 1), "x");
+  Write("a.vhd", 4 * kMiB, "y");  // allocates inside the reserved room
+  EXPECT_EQ(testutil::FileSize(P("a.vhd")), 64 * kMiB);
+  EXPECT_EQ(View("a.vhd").substr(4 * kMiB, 1), "y");
+}
+
+TEST_F(ModifyTest, RepairRebuildsTheEofFooterAndTheBatmap) {
+  Create("a.vhd", 8 * kMiB);
+  Write("a.vhd", 0, testutil::RandomBytes(2 * kMiB, 1));
+  std::string view = View("a.vhd");
+  std::string d = testutil::ReadFile(P("a.vhd"));
+  std::string good = d;
+  d.resize(d.size() - 300);  // EOF footer torn off
+  d[2560] ^= 0x80;           // and the batmap made stale
+  testutil::WriteFile(P("a.vhd"), d);
+  EXPECT_FALSE(Check("a.vhd").ok());
+  bool changed = false;
+  ASSERT_TRUE(
+      RepairVhd(Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_TRUE(Check("a.vhd").ok()) << Check("a.vhd").ToString();
+  EXPECT_EQ(View("a.vhd"), view);
+  EXPECT_EQ(testutil::ReadFile(P("a.vhd")), good);
+  ASSERT_TRUE(
+      RepairVhd(Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+  EXPECT_FALSE(changed);  // nothing left to repair
+}
+
+TEST_F(ModifyTest, RepairRegeneratesANullUuid) {
+  Create("a.vhd", 4 * kMiB);
+  std::string d = testutil::ReadFile(P("a.vhd"));
+  auto* u = reinterpret_cast<uint8_t*>(d.data());
+  Footer f = Footer::Decode(u);
+  f.uuid = Uuid();
+  f.Seal();
+  f.Encode(u);
+  f.Encode(u + d.size() - 512);
+  testutil::WriteFile(P("a.vhd"), d);
+  bool changed = false;
+  ASSERT_TRUE(
+      RepairVhd(Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+  VhdInfo info;
+  ASSERT_TRUE(InspectVhd(Env::Default(), P("a.vhd"), false, &info).ok());
+  EXPECT_FALSE(info.uuid.IsNull());
+  EXPECT_TRUE(Check("a.vhd").ok());
+}
+
+}  // namespace
+}  // namespace vhd

