@@ -72,7 +72,7 @@ EXTRA_TARGETS :=
 
 # Each component may add rules and targets (BINS, TEST_BINS, EXTRA_TARGETS)
 # in its own fragment, so that components can grow without touching this file.
-include $(sort $(wildcard */module.mk))
+include $(sort $(wildcard */module.mk */*/module.mk))
 
 all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
 .PHONY: all deps test test-run check-asan bench fuzz demo format clean rpm

@@ -9,6 +9,7 @@ packages=(
   g++ make pkg-config clang clang-format
   libgtest-dev libbenchmark-dev
   libxml2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev uuid-dev
+  nlohmann-json3-dev libinih-dev libsystemd-dev
   # independent VHD readers used as test oracles
   qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi fuse3
   # real clients and tools the tests drive

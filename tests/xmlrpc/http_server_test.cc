@@ -1,0 +1,327 @@
+#include "xmlrpc/http_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/xmlrpc/test_util.h"
+#include "tests/xmlrpc/validator1.h"
+#include "xmlrpc/http_client.h"
+#include "xmlrpc/log.h"
+#include "xmlrpc/parser.h"
+
+namespace xmlrpc {
+namespace {
+
+using xmlrpc_test::Call;
+using xmlrpc_test::HttpPost;
+using xmlrpc_test::Param;
+using xmlrpc_test::ReadSome;
+using xmlrpc_test::SendAll;
+
+Dispatcher::Options InteropOptions(size_t max_body = 1 << 20) {
+  Dispatcher::Options options;
+  options.faults = FaultPolicy::Interop();
+  options.limits.max_body_bytes = max_body;
+  return options;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  HttpServerTest() : dispatcher_(InteropOptions()) {
+    xmlrpc_test::RegisterValidator1(&dispatcher_);
+    dispatcher_.Register("ping",
+                         [](const Params&) -> Response { return Value(); });
+    dispatcher_.Register("sleep", [](const Params& p) -> Response {
+      std::this_thread::sleep_for(std::chrono::milliseconds(p.IntAt(0)));
+      return Value(true);
+    });
+  }
+
+  void SetUp() override {
+    SetLogSinkForTesting([](int, std::string_view) {});
+    HttpServerOptions options;
+    options.unix_socket_path = socket_path();
+    options.tcp_port = 0;
+    options.threads = 4;
+    server_ = std::make_unique<HttpServer>(dispatcher_, options);
+    Result<void> started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started.fault().message;
+  }
+
+  void TearDown() override {
+    server_.reset();
+    SetLogSinkForTesting(nullptr);
+  }
+
+  std::string socket_path() const { return dir_.File("xmlrpc.sock"); }
+
+  ClientOptions UnixClient() const {
+    ClientOptions options;
+    options.unix_socket_path = socket_path();
+    options.timeout_ms = 10000;
+    return options;
+  }
+
+  // Sends raw bytes on a fresh Unix connection; returns what comes back.
+  std::string Exchange(const std::string& raw, int timeout_ms = 2000) {
+    int fd = xmlrpc_test::ConnectUnix(socket_path());
+    EXPECT_GE(fd, 0);
+    SendAll(fd, raw);
+    std::string out = xmlrpc_test::ReadHttpResponse(fd, timeout_ms);
+    close(fd);
+    return out;
+  }
+
+  // The server still answers an ordinary call.
+  void ExpectAlive() {
+    Client client(UnixClient());
+    Response r = client.Call("ping");
+    ASSERT_TRUE(r.ok()) << r.fault().message;
+    EXPECT_EQ(r.value(), Value());
+  }
+
+  xmlrpc_test::TempDir dir_;
+  Dispatcher dispatcher_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, AnswersOverUnixSocketAndTcp) {
+  Client unix_client(UnixClient());
+  Response r =
+      unix_client.Call("validator1.simpleStructReturnTest", {Value(7)});
+  ASSERT_TRUE(r.ok()) << r.fault().message;
+  EXPECT_EQ(r.value(), Value(Struct{{"times10", Value(70)},
+                                    {"times100", Value(700)},
+                                    {"times1000", Value(7000)}}));
+  ASSERT_GT(server_->tcp_port(), 0);
+  ClientOptions tcp;
+  tcp.url = "http://127.0.0.1:" + std::to_string(server_->tcp_port()) + "/RPC2";
+  Client tcp_client(tcp);
+  Response t = tcp_client.Call(
+      "validator1.easyStructTest",
+      {Value(Struct{
+          {"moe", Value(1)}, {"larry", Value(2)}, {"curly", Value(3)}})});
+  ASSERT_TRUE(t.ok()) << t.fault().message;
+  EXPECT_EQ(t.value(), Value(6));
+}
+
+TEST_F(HttpServerTest, UnixSocketIsPrivate) {
+  struct stat st;
+  ASSERT_EQ(stat(socket_path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST_F(HttpServerTest, ResponseIs200TextXml) {
+  std::string out = Exchange(HttpPost(Call("ping", "")));
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("Content-Type: text/xml\r\n"), std::string::npos);
+  EXPECT_NE(out.find("\r\n\r\n<methodResponse><params><param><value><nil/>"
+                     "</value></param></params></methodResponse>"),
+            std::string::npos);
+}
+
+TEST_F(HttpServerTest, KeepsConnectionsAlive) {
+  Client client(UnixClient());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(client.Call("ping").ok());
+  EXPECT_EQ(client.connections_opened(), 1);
+
+  // Two requests on one raw connection, both answered.
+  int fd = xmlrpc_test::ConnectUnix(socket_path());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, HttpPost(Call("ping", "")) + HttpPost(Call("ping", "")));
+  std::string first = xmlrpc_test::ReadHttpResponse(fd);
+  std::string second = xmlrpc_test::ReadHttpResponse(fd);
+  close(fd);
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 OK", 0), 0u) << first;
+  EXPECT_EQ(second.rfind("HTTP/1.1 200 OK", 0), 0u) << second;
+  EXPECT_NE(second.find("<nil/>"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, ServesConcurrentRequestsOnThePool) {
+  // Four calls of 500 ms each, from four connections: about 500 ms in
+  // total if they run in parallel, 2 s if serialised.
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      Client client(UnixClient());
+      if (client.Call("sleep", {Value(500)}).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ok, 4);
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
+}
+
+TEST_F(HttpServerTest, SlowMethodDoesNotStallOtherConnections) {
+  std::thread slow([&] {
+    Client client(UnixClient());
+    EXPECT_TRUE(client.Call("sleep", {Value(2000)}).ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto start = std::chrono::steady_clock::now();
+  Client client(UnixClient());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.Call("ping").ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(1500));
+  slow.join();
+}
+
+TEST_F(HttpServerTest, StopLetsTheRequestUnderWayFinish) {
+  std::atomic<bool> answered{false};
+  std::thread caller([&] {
+    Client client(UnixClient());
+    Response r = client.Call("sleep", {Value(300)});
+    answered = r.ok() && r.value() == Value(true);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_->Stop();
+  caller.join();
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(xmlrpc_test::ConnectUnix(socket_path()), -1);
+}
+
+TEST_F(HttpServerTest, NonPostIs405) {
+  std::string out = Exchange("GET /RPC2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 405", 0), 0u) << out;
+  EXPECT_NE(out.find("Allow: POST"), std::string::npos);
+  out = Exchange("PUT /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 405", 0), 0u) << out;
+  ExpectAlive();
+}
+
+TEST_F(HttpServerTest, WrongContentTypeIs415) {
+  std::string body = Call("ping", "");
+  EXPECT_EQ(
+      Exchange(HttpPost(body, "application/json")).rfind("HTTP/1.1 415", 0),
+      0u);
+  std::string no_type = "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  EXPECT_EQ(Exchange(no_type).rfind("HTTP/1.1 415", 0), 0u);
+  EXPECT_EQ(Exchange(HttpPost(body, "text/xml", "Content-Encoding: gzip\r\n"))
+                .rfind("HTTP/1.1 415", 0),
+            0u);
+  // Parameters and case do not matter.
+  EXPECT_EQ(Exchange(HttpPost(body, "Text/XML; charset=utf-8"))
+                .rfind("HTTP/1.1 200", 0),
+            0u);
+  ExpectAlive();
+}
+
+TEST_F(HttpServerTest, GigabyteBodyIsRefusedFromTheHeaders) {
+  int fd = xmlrpc_test::ConnectUnix(socket_path());
+  ASSERT_GE(fd, 0);
+  const size_t kGiB = size_t{1} << 30;
+  ASSERT_TRUE(SendAll(fd,
+                      "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      "text/xml\r\nContent-Length: " +
+                          std::to_string(kGiB) + "\r\n\r\n"));
+  // Stream the body as a client would, until the server stops reading.
+  std::atomic<size_t> sent{0};
+  std::thread sender([&] {
+    std::string chunk(1 << 16, 'x');
+    while (sent < kGiB && SendAll(fd, chunk)) sent += chunk.size();
+  });
+  std::string out = ReadSome(fd, 3000, 4096);
+  shutdown(fd, SHUT_RDWR);
+  sender.join();
+  close(fd);
+  EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
+  EXPECT_NE(out.find("exceeds the limit"), std::string::npos);
+  EXPECT_LT(sent.load(), size_t{64} << 20);  // far from the whole GiB
+  ExpectAlive();
+}
+
+TEST_F(HttpServerTest, OversizedChunkedBodyClosesTheConnection) {
+  int fd = xmlrpc_test::ConnectUnix(socket_path());
+  ASSERT_GE(fd, 0);
+  SendAll(fd,
+          "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n");
+  std::string chunk(1 << 16, 'x');
+  char size_line[32];
+  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+  size_t sent = 0;
+  bool refused = false;
+  while (sent < (size_t{64} << 20)) {
+    if (!SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
+      refused = true;
+      break;
+    }
+    sent += chunk.size();
+  }
+  std::string out = ReadSome(fd, 2000);
+  close(fd);
+  EXPECT_TRUE(refused || out.empty() ||
+              out.find("HTTP/1.1 200") == std::string::npos);
+  EXPECT_EQ(out.find("HTTP/1.1 200"), std::string::npos) << out;
+  EXPECT_LT(sent, size_t{64} << 20);
+  ExpectAlive();
+}
+
+TEST_F(HttpServerTest, SmallChunkedBodyIsServed) {
+  std::string body = Call("ping", "");
+  char size_line[32];
+  snprintf(size_line, sizeof(size_line), "%zx\r\n", body.size());
+  std::string out = Exchange(
+      "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      std::string(size_line) + body + "\r\n0\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_NE(out.find("<nil/>"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, MalformedHttpIs400) {
+  std::string out =
+      Exchange("POST /RPC2 HTTP/1.1\r\nContent-Length: x\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  ExpectAlive();
+}
+
+TEST_F(HttpServerTest, ApplicationErrorsAre200WithAFault) {
+  Client client(UnixClient());
+  Response unknown = client.Call("nope");
+  EXPECT_EQ(unknown.fault().code, interop::kMethodNotFound);
+  Response bad = client.Call("validator1.easyStructTest", {Value(1)});
+  EXPECT_EQ(bad.fault().code, interop::kInvalidParams);
+  Result<HttpReply> raw = client.Post("<not xml");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw.value().status, 200);
+  EXPECT_EQ(raw.value().content_type, "text/xml");
+  Result<Response> parsed = ParseMethodResponse(raw.value().body);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed.value().fault().code, interop::kParseError);
+}
+
+TEST_F(HttpServerTest, StopRemovesTheSocketAndIsIdempotent) {
+  server_->Stop();
+  struct stat st;
+  EXPECT_NE(stat(socket_path().c_str(), &st), 0);
+  EXPECT_EQ(xmlrpc_test::ConnectUnix(socket_path()), -1);
+  EXPECT_EQ(server_->tcp_port(), -1);
+  server_->Stop();
+}
+
+TEST_F(HttpServerTest, StartErrors) {
+  EXPECT_FALSE(server_->Start().ok());  // already running
+  HttpServer none(dispatcher_, HttpServerOptions());
+  EXPECT_FALSE(none.Start().ok());
+  HttpServerOptions same;
+  same.unix_socket_path = socket_path();  // live: refused, left alone
+  HttpServer clash(dispatcher_, same);
+  Result<void> r = clash.Start();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.fault().code, interop::kTransportError);
+  ExpectAlive();
+}
+
+}  // namespace
+}  // namespace xmlrpc

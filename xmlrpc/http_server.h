@@ -1,0 +1,79 @@
+// HttpServer: XML-RPC over HTTP/1.1 POST, served by libmicrohttpd.
+//
+// Listens on a Unix socket (mode 0600 unless configured) and/or a TCP port
+// on 127.0.0.1 (never another interface). Connections are kept alive.
+// libmicrohttpd's event loop does all network I/O on one thread per
+// listener; each complete request is handed to a WorkerPool of `threads`
+// threads (its connection suspended meanwhile), so at most `threads`
+// methods run at once and a slow method never stalls other connections.
+//
+// HTTP semantics:
+//   200  every XML-RPC answer, faults included ("unless there's a
+//        lower-level error, always return 200 OK"), Content-Type text/xml;
+//   405  a method other than POST (with "Allow: POST");
+//   415  a Content-Type other than text/xml (parameters such as charset are
+//        fine; application/xml is tolerated), when require_xml_content_type;
+//        or any Content-Encoding but identity;
+//   413  a Content-Length above the body limit: answered from the headers,
+//        before any of the body is read (no 100 Continue is sent), and the
+//        connection is closed. A chunked body that grows past the limit is
+//        cut off by closing the connection (it cannot get a status line once
+//        reading has begun); memory stays bounded either way;
+//   400  malformed HTTP (libmicrohttpd's own checks);
+//   503  a request that arrives while Stop() is under way.
+//
+// Stop() (and the destructor) stops accepting connections, lets the
+// requests under way finish and their responses go out (up to 5 s for the
+// sending), closes every connection and removes the Unix socket file. To
+// stop on SIGTERM, block the signal in all threads before Start(), sigwait()
+// for it, then call Stop() (see tests/xmlrpc/test_server_main.cc).
+#ifndef VHDSM_XMLRPC_HTTP_SERVER_H_
+#define VHDSM_XMLRPC_HTTP_SERVER_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "xmlrpc/dispatcher.h"
+#include "xmlrpc/fault.h"
+
+namespace xmlrpc {
+
+struct HttpServerOptions {
+  std::string unix_socket_path;  // empty: no Unix socket
+  mode_t unix_socket_mode = 0600;
+  int tcp_port = -1;     // -1: no TCP; 0: any free port on 127.0.0.1
+  unsigned threads = 4;  // methods running at once (the worker pool)
+  unsigned max_connections = 256;
+  unsigned connection_timeout_seconds = 60;  // idle keep-alive connections
+  bool require_xml_content_type = true;
+  // 0: the dispatcher's Limits::max_body_bytes.
+  size_t max_body_bytes = 0;
+};
+
+class HttpServer {
+ public:
+  // `dispatcher` must outlive the server.
+  HttpServer(const Dispatcher& dispatcher, HttpServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Errors carry interop::kTransportError.
+  Result<void> Start();
+  // Idempotent. Safe to call from any thread but a request handler's.
+  void Stop();
+
+  // The TCP port bound, or -1 without TCP.
+  int tcp_port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xmlrpc
+
+#endif  // VHDSM_XMLRPC_HTTP_SERVER_H_
