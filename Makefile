@@ -37,6 +37,7 @@ LIB_XML  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/in
 CPPFLAGS += $(LIB_XML)
 
 OBJ := $(BUILD)/obj
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 # ---- components ------------------------------------------------------------
 VHD_SRCS    := $(sort $(wildcard vhd/*.cc))
@@ -107,7 +108,7 @@ deps:
 
 # The README's test command. Everything it needs it installs and starts itself.
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	$(MAKE) test-run
 
 test-run: all
@@ -120,14 +121,14 @@ check-asan: deps
 	  scripts/run-tests.sh build-asan
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	@bench/run.sh $(BUILD)
 
 fuzz: deps
 	@scripts/fuzz.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	@scripts/demo.sh $(BUILD)
 
 format:

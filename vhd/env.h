@@ -56,6 +56,7 @@ struct FileInfo {
   uint64_t ino = 0;
   bool is_regular = false;
   bool is_dir = false;
+  bool is_symlink = false;  // the path itself is a symlink (lstat)
 };
 
 class Env {

@@ -160,6 +160,8 @@ class PosixEnv : public Env {
     info->ino = st.st_ino;
     info->is_regular = S_ISREG(st.st_mode);
     info->is_dir = S_ISDIR(st.st_mode);
+    struct stat lst;
+    info->is_symlink = ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
     return Status::OK();
   }
 

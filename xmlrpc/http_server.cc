@@ -88,12 +88,11 @@ void OnLibraryLog(void* /*cls*/, const char* format, va_list args) {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const Dispatcher& d, HttpServerOptions o)
-      : dispatcher(d),
+  Impl(RequestHandler h, HttpServerOptions o, size_t default_max_body)
+      : handler(std::move(h)),
         options(std::move(o)),
-        max_body_bytes(options.max_body_bytes != 0
-                           ? options.max_body_bytes
-                           : d.options().limits.max_body_bytes) {}
+        max_body_bytes(options.max_body_bytes != 0 ? options.max_body_bytes
+                                                   : default_max_body) {}
 
   static MHD_Result OnRequest(void* cls, MHD_Connection* connection,
                               const char* url, const char* method,
@@ -108,7 +107,7 @@ struct HttpServer::Impl {
   Result<void> StartDaemon(int listen_fd);
   void Stop();
 
-  const Dispatcher& dispatcher;
+  const RequestHandler handler;
   const HttpServerOptions options;
   const size_t max_body_bytes;
 
@@ -216,7 +215,7 @@ MHD_Result HttpServer::Impl::Dispatch(MHD_Connection* connection,
   bool queued = pool->Submit([this, connection, state] {
     Dispatcher::Outcome outcome;
     try {
-      state->response = dispatcher.Handle(state->body, &outcome);
+      state->response = handler(state->body, &outcome);
       state->status = MHD_HTTP_OK;
     } catch (const std::exception& e) {  // only bad_alloc can get here
       state->response = std::string("internal error: ") + e.what();
@@ -306,7 +305,15 @@ void HttpServer::Impl::Stop() {
 }
 
 HttpServer::HttpServer(const Dispatcher& dispatcher, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(dispatcher, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(
+          [&dispatcher](std::string_view body, Dispatcher::Outcome* outcome) {
+            return dispatcher.Handle(body, outcome);
+          },
+          std::move(options), dispatcher.options().limits.max_body_bytes)) {}
+
+HttpServer::HttpServer(RequestHandler handler, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(handler), std::move(options),
+                                   Limits().max_body_bytes)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

@@ -33,8 +33,10 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "xmlrpc/dispatcher.h"
 #include "xmlrpc/fault.h"
@@ -53,10 +55,19 @@ struct HttpServerOptions {
   size_t max_body_bytes = 0;
 };
 
+// Turns one request body into one <methodResponse>; never fails. Called on
+// worker threads, concurrently.
+using RequestHandler =
+    std::function<std::string(std::string_view body, Dispatcher::Outcome*)>;
+
 class HttpServer {
  public:
   // `dispatcher` must outlive the server.
   HttpServer(const Dispatcher& dispatcher, HttpServerOptions options);
+  // Serves with `handler` instead of a Dispatcher (a host of a plugin that
+  // speaks XML-RPC bytes in, bytes out); 0 for options.max_body_bytes means
+  // Limits' default.
+  HttpServer(RequestHandler handler, HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

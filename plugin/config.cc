@@ -1,0 +1,209 @@
+#include "plugin/config.h"
+
+#include <ini.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace vhdsm {
+
+namespace {
+
+bool ParseUnsigned(const char* v, uint64_t max, uint64_t* out) {
+  if (*v == '\0') return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (errno || *end != '\0' || n > max || v[0] == '-') return false;
+  *out = n;
+  return true;
+}
+
+// Sizes may carry a K, M or G suffix (binary).
+bool ParseSize(const std::string& v, uint64_t* out) {
+  if (v.empty()) return false;
+  uint64_t mult = 1;
+  std::string num = v;
+  switch (v.back()) {
+    case 'K':
+    case 'k':
+      mult = 1ull << 10;
+      num.pop_back();
+      break;
+    case 'M':
+    case 'm':
+      mult = 1ull << 20;
+      num.pop_back();
+      break;
+    case 'G':
+    case 'g':
+      mult = 1ull << 30;
+      num.pop_back();
+      break;
+    default:
+      break;
+  }
+  uint64_t n = 0;
+  if (!ParseUnsigned(num.c_str(), (1ull << 50) / mult, &n)) return false;
+  *out = n * mult;
+  return true;
+}
+
+struct Ctx {
+  Config* config;
+  int line = 0;
+};
+
+int OnEntry(void* user, const char* section, const char* name,
+            const char* value) {
+  auto* ctx = static_cast<Ctx*>(user);
+  Config& c = *ctx->config;
+  std::string s = section, n = name, v = value;
+  auto bad = [&](const std::string& why) {
+    c.problems.push_back("[" + s + "] " + n + ": " + why);
+    return 1;  // keep parsing: report every problem
+  };
+  uint64_t u = 0;
+  if (s == "daemon") {
+    if (n == "socket") {
+      if (v.empty() || v[0] != '/') return bad("must be an absolute path");
+      c.socket = v;
+    } else if (n == "tcp_port") {
+      if (!ParseUnsigned(v.c_str(), 65535, &u)) return bad("not a port number");
+      c.tcp_port = u == 0 ? -1 : static_cast<int>(u);
+    } else if (n == "threads") {
+      if (!ParseUnsigned(v.c_str(), 256, &u) || u == 0) return bad("1..256");
+      c.threads = static_cast<unsigned>(u);
+    } else {
+      return bad("unknown key");
+    }
+  } else if (s == "gc") {
+    if (n == "mode") {
+      if (v != "thread" && v != "spawn" && v != "off") {
+        return bad("must be thread, spawn or off");
+      }
+      c.gc_mode = v;
+    } else if (n == "helper") {
+      c.gc_helper = v;
+    } else {
+      return bad("unknown key");
+    }
+  } else if (s == "log") {
+    if (n != "level") return bad("unknown key");
+    if (v != "debug" && v != "info" && v != "warning" && v != "error") {
+      return bad("must be debug, info, warning or error");
+    }
+    c.log_level = v;
+  } else if (s == "image") {
+    if (n == "segment_size") {
+      if (!ParseSize(v, &u) || u < (1 << 20) || u > (5ull << 30)) {
+        return bad("between 1M and 5G");
+      }
+      c.segment_size = u;
+    } else if (n == "concurrency") {
+      if (!ParseUnsigned(v.c_str(), 32, &u) || u == 0) return bad("1..32");
+      c.concurrency = static_cast<unsigned>(u);
+    } else if (n == "compression_level") {
+      if (!ParseUnsigned(v.c_str(), 9, &u)) return bad("0..9");
+      c.compression_level = static_cast<int>(u);
+    } else if (n == "format") {
+      if (v != "vhd" && v != "tgz") return bad("must be vhd or tgz");
+      c.format = v;
+    } else if (n == "manifest") {
+      if (v != "slo" && v != "dlo") return bad("must be slo or dlo");
+      c.manifest = v;
+    } else {
+      return bad("unknown key");
+    }
+  } else if (s.rfind("store ", 0) == 0 && s.size() > 6) {
+    std::string store = s.substr(6);
+    StoreConfig& st = c.stores[store];
+    st.name = store;
+    if (n == "auth_url") {
+      if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+        return bad("must be an http:// or https:// URL");
+      }
+      st.auth_url = v;
+    } else if (n == "auth_version") {
+      if (v != "1" && v != "1.0" && v != "2" && v != "2.0" && v != "3") {
+        return bad("must be 1, 2 or 3");
+      }
+      st.auth_version = v.substr(0, 1);
+    } else if (n == "user") {
+      st.user = v;
+    } else if (n == "key") {
+      st.key = v;
+    } else if (n == "tenant") {
+      st.tenant = v;
+    } else if (n == "region") {
+      st.region = v;
+    } else if (n == "ca_bundle") {
+      st.ca_bundle = v;
+    } else {
+      return bad("unknown key");
+    }
+  } else {
+    return bad("unknown section");
+  }
+  return 1;
+}
+
+}  // namespace
+
+vhd::Status Config::Parse(const std::string& text, Config* config) {
+  config->problems.clear();
+  // inih reports syntax errors by line; entries are validated in OnEntry,
+  // which cannot see line numbers, so problems are numbered per line below.
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  std::string section;
+  while (std::getline(in, line)) {
+    ++lineno;
+    Ctx ctx{config, lineno};
+    size_t before = config->problems.size();
+    std::string one = line;
+    // Feed the current section header with each line so inih sees context.
+    std::string chunk =
+        (section.empty() ? "" : "[" + section + "]\n") + one + "\n";
+    int rc = ini_parse_string(chunk.c_str(), OnEntry, &ctx);
+    if (rc > 0) {
+      config->problems.push_back("line " + std::to_string(lineno) +
+                                 ": syntax error");
+    }
+    for (size_t i = before; i < config->problems.size(); ++i) {
+      if (config->problems[i].rfind("line ", 0) != 0) {
+        config->problems[i] =
+            "line " + std::to_string(lineno) + ": " + config->problems[i];
+      }
+    }
+    size_t b = one.find_first_not_of(" \t");
+    if (b != std::string::npos && one[b] == '[') {
+      size_t e = one.find(']', b);
+      if (e != std::string::npos) section = one.substr(b + 1, e - b - 1);
+    }
+  }
+  for (const auto& [name, st] : config->stores) {
+    if (st.auth_url.empty()) {
+      config->problems.push_back("[store " + name + "]: auth_url is required");
+    }
+  }
+  if (!config->problems.empty()) {
+    return vhd::Status::InvalidArgument(config->problems.front());
+  }
+  return vhd::Status::OK();
+}
+
+vhd::Status Config::Load(const std::string& path, Config* config) {
+  std::ifstream f(path);
+  if (!f) return vhd::Status::NotFound("cannot read configuration " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  config->path = path;
+  return Parse(ss.str(), config);
+}
+
+}  // namespace vhdsm

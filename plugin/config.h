@@ -1,0 +1,62 @@
+// Config: /etc/vhdsm/vhdsm.conf, an INI file read with inih (libinih).
+//
+//   [daemon]   socket = /run/vhdsm/vhdsmd.sock   tcp_port = 0 (off)
+//              threads = 4
+//   [gc]       mode = thread|spawn|off           helper = <path>
+//   [log]      level = info|debug|warning
+//   [store NAME]  auth_url, auth_version (1|2|3), user, key, region,
+//              tenant, ca_bundle      (object stores for image tasks)
+//   [image]    segment_size, concurrency, compression_level, format,
+//              manifest
+//
+// Load() reports the first problem with its line number.
+#ifndef VHDSM_PLUGIN_CONFIG_H_
+#define VHDSM_PLUGIN_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "vhd/status.h"
+
+namespace vhdsm {
+
+struct StoreConfig {
+  std::string name;
+  std::string auth_url;
+  std::string auth_version = "1";
+  std::string user;
+  std::string key;
+  std::string tenant;
+  std::string region;
+  std::string ca_bundle;
+};
+
+struct Config {
+  std::string path;  // where it was read from, "" for defaults
+  std::string socket = "/run/vhdsm/vhdsmd.sock";
+  int tcp_port = -1;
+  unsigned threads = 4;
+  std::string gc_mode = "thread";
+  std::string gc_helper;  // "" : this executable
+  std::string log_level = "info";
+  std::map<std::string, StoreConfig> stores;
+  uint64_t segment_size = 100ull << 20;
+  unsigned concurrency = 2;
+  int compression_level = 6;
+  std::string format = "vhd";
+  std::string manifest = "slo";
+
+  // Every problem found, "line N: message" (empty when valid).
+  std::vector<std::string> problems;
+
+  // Parses the file at `path`; a missing file is an error, problems in it
+  // are collected in `problems` (Load fails with the first).
+  static vhd::Status Load(const std::string& path, Config* config);
+  static vhd::Status Parse(const std::string& text, Config* config);
+};
+
+}  // namespace vhdsm
+
+#endif  // VHDSM_PLUGIN_CONFIG_H_

@@ -1,0 +1,37 @@
+// FileLock: an flock(2) on a file, held for the object's lifetime.
+//
+// SR metadata changes hold the SR's lock; one GC per SR holds the GC lock.
+// flock locks belong to the open file description, so they work across
+// processes (VHDSR calls, vhdsmd) and, on NFS, across hosts where the server
+// supports them.
+#ifndef VHDSM_PLUGIN_FILE_LOCK_H_
+#define VHDSM_PLUGIN_FILE_LOCK_H_
+
+#include <memory>
+#include <string>
+
+#include "vhd/status.h"
+
+namespace vhdsm {
+
+class FileLock {
+ public:
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+  // Blocks until the exclusive lock on `path` (created if missing) is held.
+  static vhd::Status Acquire(const std::string& path,
+                             std::unique_ptr<FileLock>* lock);
+  // As Acquire, but fails with kBusy at once if someone else holds it.
+  static vhd::Status TryAcquire(const std::string& path,
+                                std::unique_ptr<FileLock>* lock);
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace vhdsm
+
+#endif  // VHDSM_PLUGIN_FILE_LOCK_H_

@@ -1,0 +1,169 @@
+#include "plugin/host.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "plugin/sr.h"
+
+extern char** environ;
+
+namespace vhdsm {
+
+namespace {
+
+constexpr char kDefaultConfig[] = "/etc/vhdsm/vhdsm.conf";
+
+// Starts "<helper> --gc <sr>" in its own session, not waited for: it
+// outlives a caller that exits right after answering (xapi's exec model).
+void SpawnGc(const std::string& helper, const std::string& sr_path) {
+  std::string exe = helper;
+  if (exe.empty()) {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) return;
+    exe.assign(buf, n);
+  }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  // Never write on the caller's stdout (xapi reads exactly one response).
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> argv = {exe.data(), const_cast<char*>("--gc"),
+                             const_cast<char*>(sr_path.c_str()), nullptr};
+  pid_t pid;
+  if (posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ) != 0) {
+    syslog(LOG_WARNING, "vhdsm: cannot start the GC for %s", sr_path.c_str());
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+}
+
+}  // namespace
+
+std::unique_ptr<Host> Host::Create(const std::string& config_path,
+                                   std::string* error) {
+  Config config;
+  std::string path = config_path;
+  if (path.empty() && ::access(kDefaultConfig, R_OK) == 0)
+    path = kDefaultConfig;
+  if (!path.empty()) {
+    vhd::Status s = Config::Load(path, &config);
+    if (!s.ok()) {
+      *error = path + ": " + s.message();
+      return nullptr;
+    }
+  }
+  if (const char* m = std::getenv("VHDSM_GC")) {
+    std::string mode = m;
+    if (mode == "thread" || mode == "spawn" || mode == "off")
+      config.gc_mode = mode;
+  }
+  return std::unique_ptr<Host>(new Host(std::move(config)));
+}
+
+Host::Host(Config config) : config_(std::move(config)) {
+  PluginOptions o;
+  if (config_.gc_mode != "off") {
+    o.kick_gc = [this](const std::string& sr) { KickGc(sr); };
+  }
+  plugin_ = std::make_unique<Plugin>(o);
+  if (config_.gc_mode == "thread")
+    gc_thread_ = std::thread([this] { GcThread(); });
+}
+
+Host::~Host() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (gc_thread_.joinable()) gc_thread_.join();
+}
+
+std::string Host::Handle(std::string_view request) {
+  return plugin_->Handle(request);
+}
+
+void Host::SetEventSink(std::function<void(const std::string&)> sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sink_ = std::move(sink);
+}
+
+void Host::Emit(const std::string& json) {
+  std::function<void(const std::string&)> sink;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sink = sink_;
+  }
+  if (sink) sink(json);
+}
+
+void Host::KickGc(const std::string& sr_path) {
+  if (config_.gc_mode == "spawn") {
+    SpawnGc(config_.gc_helper, sr_path);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gc_pending_.insert(sr_path).second) gc_queue_.push_back(sr_path);
+  cv_.notify_all();
+}
+
+void Host::GcThread() {
+  for (;;) {
+    std::string sr_path;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !gc_queue_.empty(); });
+      if (stopping_) return;
+      sr_path = gc_queue_.front();
+      gc_queue_.pop_front();
+      gc_pending_.erase(sr_path);
+    }
+    std::unique_ptr<Sr> sr;
+    vhd::Status s = Sr::Open(vhd::Env::Default(), sr_path, &sr);
+    GcReport report;
+    GcOptions o;
+    o.should_stop = [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      return stopping_;
+    };
+    if (s.ok()) s = sr->Gc(o, &report);
+    if (!s.ok() && s.code() != vhd::Code::kBusy) {
+      syslog(LOG_WARNING, "vhdsm: GC of %s: %s", sr_path.c_str(),
+             s.ToString().c_str());
+    }
+    nlohmann::json ev = {
+        {"event", "gc"},
+        {"sr", sr_path},
+        {"ok", s.ok()},
+        {"pruned", report.pruned},
+        {"coalesced", report.coalesced + report.leaf_coalesced}};
+    Emit(ev.dump());
+  }
+}
+
+int Host::RunGc(const std::string& sr_path) {
+  std::unique_ptr<Sr> sr;
+  vhd::Status s = Sr::Open(vhd::Env::Default(), sr_path, &sr);
+  GcReport report;
+  if (s.ok()) s = sr->Gc(GcOptions(), &report);
+  if (!s.ok() && s.code() != vhd::Code::kBusy) {
+    syslog(LOG_WARNING, "vhdsm: GC of %s: %s", sr_path.c_str(),
+           s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace vhdsm

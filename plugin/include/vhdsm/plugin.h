@@ -1,0 +1,62 @@
+/* libvhdsm: the vhdsm storage-manager plugin behind a small, stable C ABI.
+ *
+ * A host (the VHDSR driver executable, the vhdsmd daemon, or a toolstack
+ * that embeds storage) opens the plugin once, hands it SMAPIv1 XML-RPC
+ * requests as bytes and gets XML-RPC responses back, and closes it. Every
+ * exported symbol starts with vhdsm_; no C++ exception crosses this ABI.
+ *
+ * Threads: vhdsm_handle may be called concurrently on one plugin; the other
+ * calls must not race with it or with each other.
+ *
+ * Versioning: VHDSM_ABI_VERSION changes when any declaration here changes
+ * incompatibly; a host checks vhdsm_abi_version() == VHDSM_ABI_VERSION.
+ */
+#ifndef VHDSM_PLUGIN_H_
+#define VHDSM_PLUGIN_H_
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VHDSM_ABI_VERSION 1
+
+typedef struct vhdsm_plugin vhdsm_plugin;
+
+/* Events (progress of long operations, GC results), as one line of JSON
+ * such as {"event":"task","task_id":"...","progress":50}. Called on the
+ * plugin's threads; must not call back into the plugin. */
+typedef void (*vhdsm_event_fn)(void *user, const char *event_json);
+
+/* The ABI version of the loaded library. */
+int vhdsm_abi_version(void);
+
+/* Opens a plugin. `config` is a configuration file's path, or NULL for the
+ * defaults (/etc/vhdsm/vhdsm.conf when it exists). On failure returns NULL
+ * and, if `error` is not NULL, sets *error to a message the caller releases
+ * with vhdsm_free. */
+vhdsm_plugin *vhdsm_open(const char *config, char **error);
+
+/* Handles one request of `request_len` bytes. On success returns 0 and sets
+ * *response (NUL-terminated, released with vhdsm_free) and *response_len;
+ * the response may be an XML-RPC fault. Returns -1 only if memory ran out
+ * or an argument is NULL. */
+int vhdsm_handle(vhdsm_plugin *plugin, const char *request,
+                 size_t request_len, char **response, size_t *response_len);
+
+/* Sets (or, with fn NULL, clears) the event callback. */
+void vhdsm_set_event_callback(vhdsm_plugin *plugin, vhdsm_event_fn fn,
+                              void *user);
+
+/* Releases memory the plugin returned. */
+void vhdsm_free(void *p);
+
+/* Closes the plugin; waits for its background work to stop. */
+void vhdsm_close(vhdsm_plugin *plugin);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VHDSM_PLUGIN_H_ */

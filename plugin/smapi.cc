@@ -1,0 +1,543 @@
+#include "plugin/smapi.h"
+
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "plugin/fault_codes.h"
+#include "plugin/sr.h"
+#include "vhd/format.h"
+#include "vhd/uuid.h"
+#include "xmlrpc/params.h"
+#include "xmlrpc/writer.h"
+
+namespace vhdsm {
+
+namespace {
+
+using xmlrpc::Array;
+using xmlrpc::Fault;
+using xmlrpc::Params;
+using xmlrpc::Response;
+using xmlrpc::Struct;
+using xmlrpc::Value;
+
+constexpr char kDriverVersion[] = "0.1.0";
+
+// What a handler gets: the call's struct and the plugin's options.
+struct Call {
+  const Struct& s;
+  const PluginOptions& options;
+  vhd::Env* env;
+
+  std::string Str(std::string_view name) const {
+    return xmlrpc::OptionalString(s, name, "");
+  }
+  // args[i] as a string (xapi sends every arg as a string).
+  std::string Arg(size_t i) const {
+    const Array& args = xmlrpc::RequireArray(s, "args");
+    if (i >= args.size() || args[i].type() != Value::Type::kString) {
+      throw xmlrpc::ParamError("args[" + std::to_string(i) +
+                               "] is missing or not a string");
+    }
+    return args[i].as_string();
+  }
+  const Struct* DeviceConfig() const {
+    const Value* v = s.Find("device_config");
+    return v && v->type() == Value::Type::kStruct ? &v->as_struct() : nullptr;
+  }
+};
+
+// A vhd::Status failure to return from a handler.
+struct Failed {
+  Fault fault;
+};
+
+void Check(const vhd::Status& s, const xmlrpc::FaultKind& kind) {
+  if (!s.ok()) throw Failed{fault::FromStatus(s, kind)};
+}
+
+[[noreturn]] void Fail(const xmlrpc::FaultKind& kind, const std::string& m) {
+  throw Failed{xmlrpc::MakeFault(kind, m)};
+}
+
+std::string SrPath(const Call& c) {
+  const Struct* dc = c.DeviceConfig();
+  const Value* loc = dc ? dc->Find("location") : nullptr;
+  if (loc == nullptr || loc->type() != Value::Type::kString ||
+      loc->as_string().empty()) {
+    Fail(fault::kConfigMissing, "device_config:location is required");
+  }
+  const std::string& p = loc->as_string();
+  if (p[0] != '/')
+    Fail(fault::kBadRequest, "location must be an absolute path");
+  return p;
+}
+
+std::unique_ptr<Sr> OpenSr(const Call& c) {
+  std::unique_ptr<Sr> sr;
+  vhd::Status s = Sr::Open(c.env, SrPath(c), &sr);
+  if (s.code() == vhd::Code::kNotFound)
+    Fail(fault::kSrUnavailable, s.message());
+  Check(s, fault::kSrUnavailable);
+  return sr;
+}
+
+std::string VdiUuid(const Call& c) {
+  // vdi_location is the uuid for this driver; vdi_uuid agrees with it.
+  std::string loc = c.Str("vdi_location");
+  if (loc.empty()) loc = c.Str("vdi_uuid");
+  vhd::Uuid u;
+  if (!vhd::Uuid::Parse(loc, &u)) {
+    Fail(fault::kBadRequest, "vdi_location '" + loc + "' is not a uuid");
+  }
+  return loc;
+}
+
+Value VdiInfo(const Vdi& v) {
+  Struct s;
+  s.Append("uuid", v.uuid);
+  s.Append("location", v.uuid);
+  return s;
+}
+
+uint64_t ParseSize(const std::string& text) {
+  if (text.empty() ||
+      text.find_first_not_of("0123456789") != std::string::npos ||
+      text.size() > 19) {
+    Fail(fault::kVdiSize, "size '" + text + "' is not a number of bytes");
+  }
+  return std::stoull(text);
+}
+
+std::string NowIso() {
+  time_t t = time(nullptr);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y%m%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void KickGc(const Call& c, const Sr& sr) {
+  if (c.options.kick_gc) c.options.kick_gc(sr.path());
+}
+
+// ---- SR commands ----------------------------------------------------------
+
+Value DriverInfo(const Call&) {
+  Struct info;
+  info.Append("name", "vhdsm VHD");
+  info.Append("description",
+              "VHD chains on a local or shared directory, with imaging to "
+              "OpenStack Swift");
+  info.Append("vendor", "vhdsm");
+  info.Append("copyright", "(C) 2026 the vhdsm authors");
+  info.Append("driver_version", kDriverVersion);
+  info.Append("required_api_version", "1.0");
+  Array caps;
+  for (const char* c :
+       {"SR_PROBE", "SR_UPDATE", "SR_SCAN", "VDI_CREATE", "VDI_DELETE",
+        "VDI_ATTACH", "VDI_DETACH", "VDI_ACTIVATE", "VDI_DEACTIVATE",
+        "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE", "VDI_UPDATE",
+        "VDI_INTRODUCE", "VDI_GENERATE_CONFIG", "VDI_COMPOSE",
+        "THIN_PROVISIONING"}) {
+    caps.push_back(c);
+  }
+  info.Append("capabilities", caps);
+  Array config;
+  config.push_back(Struct{{"key", "location"},
+                          {"description", "local directory path (required)"}});
+  info.Append("configuration", config);
+  return info;
+}
+
+Value SrCreate(const Call& c) {
+  std::string path = SrPath(c);
+  vhd::FileInfo fi;
+  if (!c.env->Stat(path, &fi).ok() || !fi.is_dir) {
+    Fail(fault::kSrUnavailable, "location " + path + " is not a directory");
+  }
+  auto sr = OpenSr(c);
+  std::string uuid = c.Str("sr_uuid");
+  nlohmann::json j = {{"sr_uuid", uuid}, {"created", NowIso()}};
+  Check(vhd::WriteFileAtomic(c.env, path + "/.vhdsm/sr.json", j.dump() + "\n"),
+        fault::kGeneral);
+  return Value();
+}
+
+Value SrDelete(const Call& c) {
+  auto sr = OpenSr(c);
+  std::map<std::string, Vdi> vdis;
+  Check(sr->Scan(&vdis), fault::kGeneral);
+  for (const auto& [uuid, v] : vdis) {
+    if (!v.hidden) Fail(fault::kSrNotEmpty, "VDI " + uuid + " still exists");
+  }
+  // Only hidden nodes are left: the GC's garbage. Remove it all.
+  for (const auto& [uuid, v] : vdis) {
+    Check(c.env->Unlink(v.path), fault::kGeneral);
+  }
+  return Value();
+}
+
+Value SrAttach(const Call& c) {
+  auto sr = OpenSr(c);  // runs recovery
+  KickGc(c, *sr);
+  return Value();
+}
+
+Value SrDetach(const Call& c) {
+  OpenSr(c);
+  return Value();
+}
+
+Value SrScan(const Call& c) {
+  auto sr = OpenSr(c);
+  std::map<std::string, Vdi> vdis;
+  Check(sr->Scan(&vdis), fault::kSrScan);
+  KickGc(c, *sr);
+  return Value();
+}
+
+Value SrProbe(const Call& c) {
+  std::string path = SrPath(c);
+  std::string xml = "<?xml version=\"1.0\" ?>\n<SRlist>\n";
+  std::string text;
+  if (vhd::ReadFileToString(c.env, path + "/.vhdsm/sr.json", &text).ok()) {
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_discarded() && j.contains("sr_uuid") &&
+        j["sr_uuid"].is_string()) {
+      xml += "\t<SR>\n\t\t<UUID>" + j["sr_uuid"].get<std::string>() +
+             "</UUID>\n\t</SR>\n";
+    }
+  }
+  xml += "</SRlist>\n";
+  return xml;
+}
+
+Value SrUpdate(const Call& c) {
+  OpenSr(c);
+  return Value();
+}
+
+// ---- VDI commands ---------------------------------------------------------
+
+Value VdiCreate(const Call& c) {
+  auto sr = OpenSr(c);
+  uint64_t size = ParseSize(c.Arg(0));
+  VdiMeta m;
+  const Array& args = xmlrpc::RequireArray(c.s, "args");
+  auto arg = [&](size_t i) {
+    return i < args.size() && args[i].type() == Value::Type::kString
+               ? args[i].as_string()
+               : std::string();
+  };
+  m.name_label = arg(1);
+  m.name_description = arg(2);
+  m.is_a_snapshot = arg(4) == "true";
+  m.snapshot_time = arg(5);
+  m.read_only = arg(7) == "true";
+  std::string type = c.Str("vdi_type");
+  if (!type.empty()) m.type = type;
+  std::string uuid = c.Str("vdi_uuid");
+  if (!uuid.empty()) {
+    vhd::Uuid u;
+    if (!vhd::Uuid::Parse(uuid, &u)) {
+      Fail(fault::kBadRequest, "vdi_uuid '" + uuid + "' is not a uuid");
+    }
+  }
+  Vdi v;
+  Check(sr->CreateVdi(size, m, uuid, &v), fault::kVdiCreate);
+  return VdiInfo(v);
+}
+
+Value VdiDelete(const Call& c) {
+  auto sr = OpenSr(c);
+  Check(sr->DeleteVdi(VdiUuid(c)), fault::kVdiDelete);
+  KickGc(c, *sr);
+  return Value();
+}
+
+Value VdiUpdate(const Call& c) {
+  auto sr = OpenSr(c);
+  Vdi v;
+  Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
+  return Value();
+}
+
+Value VdiIntroduce(const Call& c) {
+  auto sr = OpenSr(c);
+  std::string loc = c.Str("vdi_location");
+  vhd::Uuid u;
+  if (!vhd::Uuid::Parse(loc, &u)) {
+    Fail(fault::kBadRequest, "vdi_location '" + loc + "' is not a uuid");
+  }
+  Vdi v;
+  Check(sr->GetVdi(loc, &v), fault::kVdiLoad);
+  return VdiInfo(v);
+}
+
+Value AttachInfo(const Sr& sr, const std::string& uuid) {
+  Struct r;
+  std::string path = sr.VdiPath(uuid);
+  r.Append("params", path);
+  // No NBD server of ours: the host's datapath (tapdisk) opens the file.
+  r.Append("params_nbd", "file:" + path);
+  r.Append("o_direct", true);
+  r.Append("o_direct_reason", "");
+  r.Append("xenstore_data", Struct{{"vdi-type", "vhd"}});
+  return r;
+}
+
+Value VdiAttach(const Call& c) {
+  auto sr = OpenSr(c);
+  std::string uuid = VdiUuid(c);
+  Vdi v;
+  Check(sr->GetVdi(uuid, &v), fault::kVdiUnavailable);
+  if (v.hidden) Fail(fault::kVdiUnavailable, "VDI " + uuid + " is hidden");
+  Check(sr->MarkAttached(uuid, true), fault::kVdiUnavailable);
+  return AttachInfo(*sr, uuid);
+}
+
+Value VdiDetach(const Call& c) {
+  auto sr = OpenSr(c);
+  Check(sr->MarkAttached(VdiUuid(c), false), fault::kVdiUnavailable);
+  return Value();
+}
+
+Value VdiActivate(const Call& c) {
+  auto sr = OpenSr(c);
+  Vdi v;
+  Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiUnavailable);
+  return Value();
+}
+
+Value VdiDeactivate(const Call& c) {
+  OpenSr(c);
+  VdiUuid(c);
+  return Value();
+}
+
+SnapshotKind KindOf(const Call& c) {
+  const Value* dp = c.s.Find("driver_params");
+  if (dp && dp->type() == Value::Type::kStruct) {
+    std::string t = xmlrpc::OptionalString(dp->as_struct(), "type", "");
+    if (t == "single") return SnapshotKind::kSingle;
+    if (t == "internal") return SnapshotKind::kInternal;
+  }
+  return SnapshotKind::kDouble;
+}
+
+Value Snapshot(const Call& c, bool clone) {
+  auto sr = OpenSr(c);
+  std::string uuid = VdiUuid(c);
+  Vdi cur;
+  Check(sr->GetVdi(uuid, &cur), clone ? fault::kVdiClone : fault::kVdiSnapshot);
+  VdiMeta m = cur.meta;
+  m.is_a_snapshot = !clone;
+  m.snapshot_of = clone ? "" : uuid;
+  m.snapshot_time = clone ? "" : NowIso();
+  m.read_only = false;
+  Vdi v;
+  Check(sr->SnapshotVdi(uuid, KindOf(c), m, &v),
+        clone ? fault::kVdiClone : fault::kVdiSnapshot);
+  return VdiInfo(v);
+}
+
+Value VdiSnapshot(const Call& c) { return Snapshot(c, false); }
+Value VdiClone(const Call& c) { return Snapshot(c, true); }
+
+Value VdiResize(const Call& c) {
+  auto sr = OpenSr(c);
+  uint64_t size = ParseSize(c.Arg(0));
+  Vdi v;
+  Check(sr->ResizeVdi(VdiUuid(c), size, &v), fault::kVdiResize);
+  return VdiInfo(v);
+}
+
+Value VdiGenerateConfig(const Call& c) {
+  auto sr = OpenSr(c);
+  std::string uuid = VdiUuid(c);
+  Vdi v;
+  Check(sr->GetVdi(uuid, &v), fault::kVdiLoad);
+  Struct s;
+  const Struct* dc = c.DeviceConfig();
+  s.Append("device_config", dc ? Value(*dc) : Value(Struct()));
+  s.Append("sr_uuid", c.Str("sr_uuid"));
+  s.Append("vdi_uuid", uuid);
+  s.Append("vdi_location", uuid);
+  s.Append("command", "vdi_attach_from_config");
+  xmlrpc::MethodCall call{"vdi_attach_from_config", {Value(s)}};
+  xmlrpc::Result<std::string> text = xmlrpc::WriteMethodCall(call);
+  if (!text.ok()) Fail(fault::kGeneral, text.fault().message);
+  return text.value();
+}
+
+Value VdiAttachFromConfig(const Call& c) {
+  auto sr = OpenSr(c);
+  std::string uuid = VdiUuid(c);
+  Vdi v;
+  Check(sr->GetVdi(uuid, &v), fault::kVdiUnavailable);
+  return AttachInfo(*sr, uuid);
+}
+
+Value VdiNoop(const Call& c) {
+  OpenSr(c);
+  return Value();
+}
+
+Value VdiCompose(const Call& c) {
+  // args[0] names the new parent; without a XenAPI session only a uuid can
+  // be resolved.
+  auto sr = OpenSr(c);
+  std::string parent = c.Arg(0);
+  vhd::Uuid u;
+  if (!vhd::Uuid::Parse(parent, &u)) {
+    Fail(fault::kUnimplemented,
+         "vdi_compose needs the parent's uuid, got '" + parent + "'");
+  }
+  Check(sr->Compose(parent, VdiUuid(c)), fault::kGeneral);
+  return Value();
+}
+
+Value VdiCoalesce(const Call& c) {
+  auto sr = OpenSr(c);
+  Vdi v;
+  Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
+  GcReport r;
+  Check(sr->Gc(GcOptions(), &r), fault::kGeneral);
+  return Value();
+}
+
+// Extension: every VDI with its chain facts (for operators' tools).
+Value SrList(const Call& c) {
+  auto sr = OpenSr(c);
+  std::map<std::string, Vdi> vdis;
+  Check(sr->Scan(&vdis), fault::kSrScan);
+  Array out;
+  for (const auto& [uuid, v] : vdis) {
+    Struct e;
+    e.Append("uuid", uuid);
+    e.Append("parent", v.parent);
+    e.Append("virtual_size", std::to_string(v.virtual_size));
+    e.Append("physical_utilisation", std::to_string(v.physical_utilisation));
+    e.Append("hidden", v.hidden ? "true" : "false");
+    e.Append("name_label", v.meta.name_label);
+    e.Append("read_only", v.meta.read_only ? "true" : "false");
+    e.Append("is_a_snapshot", v.meta.is_a_snapshot ? "true" : "false");
+    e.Append("attached", sr->IsAttached(uuid) ? "true" : "false");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Value SrGc(const Call& c) {
+  auto sr = OpenSr(c);
+  GcReport r;
+  Check(sr->Gc(GcOptions(), &r), fault::kGeneral);
+  return Value();
+}
+
+}  // namespace
+
+const char* const Plugin::kCommands[] = {"sr_get_driver_info",
+                                         "sr_create",
+                                         "sr_delete",
+                                         "sr_attach",
+                                         "sr_detach",
+                                         "sr_scan",
+                                         "sr_probe",
+                                         "sr_update",
+                                         "vdi_create",
+                                         "vdi_delete",
+                                         "vdi_update",
+                                         "vdi_introduce",
+                                         "vdi_attach",
+                                         "vdi_detach",
+                                         "vdi_activate",
+                                         "vdi_deactivate",
+                                         "vdi_snapshot",
+                                         "vdi_clone",
+                                         "vdi_resize",
+                                         "vdi_resize_online",
+                                         "vdi_generate_config",
+                                         "vdi_attach_from_config",
+                                         "vdi_detach_from_config",
+                                         "vdi_epoch_begin",
+                                         "vdi_epoch_end",
+                                         "vdi_compose",
+                                         "vdi_coalesce",
+                                         "sr_gc",
+                                         "sr_list",
+                                         nullptr};
+
+Plugin::Plugin(PluginOptions options) : options_(std::move(options)) {
+  if (options_.env == nullptr) options_.env = vhd::Env::Default();
+  xmlrpc::Dispatcher::Options o;
+  o.system_methods = true;
+  dispatcher_ = std::make_unique<xmlrpc::Dispatcher>(o);
+  RegisterAll();
+}
+
+Plugin::~Plugin() = default;
+
+std::string Plugin::Handle(std::string_view request,
+                           xmlrpc::Dispatcher::Outcome* outcome) const {
+  return dispatcher_->Handle(request, outcome);
+}
+
+void Plugin::RegisterAll() {
+  using Fn = Value (*)(const Call&);
+  const std::pair<const char*, Fn> table[] = {
+      {"sr_get_driver_info", DriverInfo},
+      {"sr_create", SrCreate},
+      {"sr_delete", SrDelete},
+      {"sr_attach", SrAttach},
+      {"sr_detach", SrDetach},
+      {"sr_scan", SrScan},
+      {"sr_probe", SrProbe},
+      {"sr_update", SrUpdate},
+      {"vdi_create", VdiCreate},
+      {"vdi_delete", VdiDelete},
+      {"vdi_update", VdiUpdate},
+      {"vdi_introduce", VdiIntroduce},
+      {"vdi_attach", VdiAttach},
+      {"vdi_detach", VdiDetach},
+      {"vdi_activate", VdiActivate},
+      {"vdi_deactivate", VdiDeactivate},
+      {"vdi_snapshot", VdiSnapshot},
+      {"vdi_clone", VdiClone},
+      {"vdi_resize", VdiResize},
+      {"vdi_resize_online", VdiResize},
+      {"vdi_generate_config", VdiGenerateConfig},
+      {"vdi_attach_from_config", VdiAttachFromConfig},
+      {"vdi_detach_from_config", VdiDetach},
+      {"vdi_epoch_begin", VdiNoop},
+      {"vdi_epoch_end", VdiNoop},
+      {"vdi_compose", VdiCompose},
+      {"vdi_coalesce", VdiCoalesce},
+      {"sr_gc", SrGc},
+      {"sr_list", SrList},
+  };
+  for (const auto& [name, fn] : table) {
+    Fn f = fn;
+    const PluginOptions* opts = &options_;
+    dispatcher_->Register(
+        name,
+        [f, opts](const Params& p) -> Response {
+          if (p.size() != 1) {
+            throw xmlrpc::ParamError("expected one struct param, got " +
+                                     std::to_string(p.size()));
+          }
+          Call call{p.StructAt(0), *opts, opts->env};
+          try {
+            return f(call);
+          } catch (const Failed& failed) {
+            return failed.fault;
+          }
+        },
+        xmlrpc::MethodInfo{std::string("SMAPIv1 ") + name, {}});
+  }
+}
+
+}  // namespace vhdsm

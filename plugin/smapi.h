@@ -1,0 +1,61 @@
+// Plugin: the SMAPIv1 storage manager, XML-RPC bytes in, bytes out.
+//
+// Every call has one struct param as xapi sends it (command, args array of
+// strings, device_config, sr_uuid, vdi_uuid, vdi_location, ...). Results
+// take exactly the shapes xapi's strict parser accepts: unit results are
+// <nil/>, vdi_info is a struct of strings with uuid and location, 64-bit
+// sizes travel as decimal strings. Failures are faults with the codes of
+// xapi-project/sm's XE_SR_ERRORCODES (fault_codes.h), each message in sm's
+// "<description> [opterr=<detail>]" form.
+//
+// The SR is the directory device_config:location names (used in place).
+// Handle() may be called from many threads; operations on one SR serialize
+// on its lock (sr.h).
+#ifndef VHDSM_PLUGIN_SMAPI_H_
+#define VHDSM_PLUGIN_SMAPI_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vhd/env.h"
+#include "xmlrpc/dispatcher.h"
+
+namespace vhdsm {
+
+struct PluginOptions {
+  vhd::Env* env = nullptr;  // nullptr: vhd::Env::Default()
+  // How to run the GC after commands that leave work for it (sr_scan,
+  // vdi_delete, sr_attach): the host decides (vhdsmd: a background thread;
+  // VHDSR: a detached process). Unset: the GC runs only on sr_gc.
+  std::function<void(const std::string& sr_path)> kick_gc;
+};
+
+class ImageService;
+
+class Plugin {
+ public:
+  explicit Plugin(PluginOptions options = PluginOptions());
+  ~Plugin();
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  // One <methodCall> in, one <methodResponse> out; never fails.
+  std::string Handle(std::string_view request,
+                     xmlrpc::Dispatcher::Outcome* outcome = nullptr) const;
+  const xmlrpc::Dispatcher& dispatcher() const { return *dispatcher_; }
+
+  // The commands this driver implements (sr_*, vdi_*, extensions).
+  static const char* const kCommands[];
+
+ private:
+  void RegisterAll();
+
+  PluginOptions options_;
+  std::unique_ptr<xmlrpc::Dispatcher> dispatcher_;
+};
+
+}  // namespace vhdsm
+
+#endif  // VHDSM_PLUGIN_SMAPI_H_

@@ -1,0 +1,430 @@
+#include "plugin/sr.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "vhd/chain.h"
+#include "vhd/create.h"
+#include "vhd/format.h"
+#include "vhd/inspect.h"
+#include "vhd/modify.h"
+#include "vhd/resize.h"
+#include "vhd/scan.h"
+#include "vhd/uuid.h"
+
+namespace vhdsm {
+
+namespace {
+
+constexpr char kVhdSuffix[] = ".vhd";
+
+bool IsVdiFileName(const std::string& name, std::string* uuid) {
+  if (name.size() != 36 + 4 || name.compare(36, 4, kVhdSuffix) != 0)
+    return false;
+  vhd::Uuid u;
+  if (!vhd::Uuid::Parse(name.substr(0, 36), &u)) return false;
+  *uuid = name.substr(0, 36);
+  return true;
+}
+
+std::string NewUuid() { return vhd::Uuid::Generate().ToString(); }
+
+}  // namespace
+
+uint64_t EmptyVhdBytes(uint64_t virtual_size) {
+  uint64_t entries =
+      (virtual_size + vhd::kDefaultBlockSize - 1) / vhd::kDefaultBlockSize;
+  return 3 * 512 + vhd::RoundUp(entries * 4, 512) + 512 +
+         vhd::RoundUp((entries + 7) / 8, 512) + 3 * 512 + 512;
+}
+
+Sr::Sr(vhd::Env* env, std::string dir)
+    : env_(env), dir_(std::move(dir)), meta_(env, dir_ + "/.vhdsm/vdi") {}
+
+Status Sr::Open(vhd::Env* env, const std::string& dir,
+                std::unique_ptr<Sr>* sr) {
+  vhd::FileInfo fi;
+  Status s = env->Stat(dir, &fi);
+  if (!s.ok() || !fi.is_dir) {
+    return Status::NotFound("SR location " + dir + " is not a directory");
+  }
+  for (const char* sub : {"/.vhdsm", "/.vhdsm/vdi", "/.vhdsm/journal",
+                          "/.vhdsm/attached", "/.vhdsm/tasks"}) {
+    std::string p = dir + sub;
+    if (!env->Exists(p) && ::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "mkdir " + p);
+    }
+  }
+  sr->reset(new Sr(env, dir));
+  return (*sr)->Recover();
+}
+
+std::string Sr::VdiPath(const std::string& uuid) const {
+  return dir_ + "/" + uuid + kVhdSuffix;
+}
+
+std::string Sr::JournalPath(const std::string& op,
+                            const std::string& uuid) const {
+  return Meta("journal/" + op + "." + uuid);
+}
+
+Status Sr::LockSr(std::unique_ptr<FileLock>* lock) {
+  return FileLock::Acquire(Meta("sr.lock"), lock);
+}
+
+Status Sr::CheckUuid(const std::string& uuid) const {
+  vhd::Uuid u;
+  if (!vhd::Uuid::Parse(uuid, &u)) {
+    return Status::InvalidArgument("'" + uuid + "' is not a uuid");
+  }
+  return Status::OK();
+}
+
+Status Sr::CheckVdiFile(const std::string& uuid) const {
+  VHD_RETURN_IF_ERROR(CheckUuid(uuid));
+  vhd::FileInfo fi;
+  Status s = env_->Stat(VdiPath(uuid), &fi);
+  if (!s.ok()) return Status::NotFound("VDI " + uuid + " not found in " + dir_);
+  if (fi.is_symlink || !fi.is_regular) {
+    return Status::InvalidArgument("VDI " + uuid +
+                                   " is not a regular file inside the SR");
+  }
+  return Status::OK();
+}
+
+Status Sr::Space(uint64_t* total, uint64_t* free) {
+  struct statvfs st;
+  if (::statvfs(dir_.c_str(), &st) != 0) {
+    return Status::FromErrno(errno, "statvfs " + dir_);
+  }
+  *total = uint64_t{st.f_blocks} * st.f_frsize;
+  *free = uint64_t{st.f_bavail} * st.f_frsize;
+  return Status::OK();
+}
+
+Status Sr::NeedSpace(uint64_t bytes, const std::string& what) {
+  uint64_t total = 0, free = 0;
+  VHD_RETURN_IF_ERROR(Space(&total, &free));
+  // Keep a margin for metadata and journals.
+  constexpr uint64_t kMargin = 1 << 20;
+  if (free < bytes + kMargin) {
+    return Status::NoSpace(what + " needs " + std::to_string(bytes) +
+                           " bytes; the SR has " + std::to_string(free) +
+                           " free");
+  }
+  return Status::OK();
+}
+
+Status Sr::ScanLocked(std::map<std::string, Vdi>* vdis) {
+  vdis->clear();
+  std::vector<std::string> names;
+  VHD_RETURN_IF_ERROR(env_->ListDir(dir_, &names));
+  vhd::ScanOptions so;
+  so.fast = true;
+  for (const std::string& name : names) {
+    std::string uuid;
+    if (!IsVdiFileName(name, &uuid)) continue;
+    vhd::FileInfo fi;
+    if (!env_->Stat(VdiPath(uuid), &fi).ok() || fi.is_symlink ||
+        !fi.is_regular) {
+      continue;
+    }
+    vhd::ScanRecord r = vhd::ScanFile(env_, VdiPath(uuid), so);
+    if (!r.status.ok()) return r.status.Annotate("scan " + name);
+    Vdi v;
+    v.uuid = uuid;
+    v.path = VdiPath(uuid);
+    v.virtual_size = r.capacity;
+    v.physical_utilisation = r.size;
+    v.hidden = r.hidden;
+    if (r.has_parent) {
+      std::string puuid;
+      if (!IsVdiFileName(vhd::BaseName(r.parent), &puuid)) {
+        return Status::Corruption(name + "'s parent '" + r.parent +
+                                  "' is not a VDI of this SR");
+      }
+      v.parent = puuid;
+    }
+    VHD_RETURN_IF_ERROR(meta_.Get(uuid, &v.meta));
+    (*vdis)[uuid] = std::move(v);
+  }
+  for (auto& [uuid, v] : *vdis) {
+    if (v.parent.empty()) continue;
+    auto it = vdis->find(v.parent);
+    if (it != vdis->end()) it->second.children.push_back(uuid);
+  }
+  return Status::OK();
+}
+
+Status Sr::Scan(std::map<std::string, Vdi>* vdis) {
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  return ScanLocked(vdis);
+}
+
+Status Sr::GetVdi(const std::string& uuid, Vdi* vdi) {
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  vhd::ScanRecord r =
+      vhd::ScanFile(env_, VdiPath(uuid), vhd::ScanOptions{true});
+  if (!r.status.ok()) return r.status;
+  *vdi = Vdi();
+  vdi->uuid = uuid;
+  vdi->path = VdiPath(uuid);
+  vdi->virtual_size = r.capacity;
+  vdi->physical_utilisation = r.size;
+  vdi->hidden = r.hidden;
+  std::string puuid;
+  if (r.has_parent && IsVdiFileName(vhd::BaseName(r.parent), &puuid)) {
+    vdi->parent = puuid;
+  }
+  return meta_.Get(uuid, &vdi->meta);
+}
+
+int Sr::Depth(const std::map<std::string, Vdi>& vdis, const std::string& uuid) {
+  int d = 0;
+  std::string cur = uuid;
+  while (!cur.empty() && d <= 256) {
+    auto it = vdis.find(cur);
+    if (it == vdis.end()) break;
+    ++d;
+    cur = it->second.parent;
+  }
+  return d;
+}
+
+Status Sr::CreateVdi(uint64_t size, const VdiMeta& meta,
+                     const std::string& uuid_in, Vdi* vdi) {
+  if (size > kMaxVdiSize) {
+    return Status::TooLarge("VDI size must be between 1 MB and " +
+                            std::to_string(kMaxVdiSize >> 20) + " MB");
+  }
+  size = std::max(size, kMinVdiSize);
+  size = vhd::RoundUp(size, vhd::kDefaultBlockSize);
+  std::string uuid = uuid_in.empty() ? NewUuid() : uuid_in;
+  VHD_RETURN_IF_ERROR(CheckUuid(uuid));
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  if (env_->Exists(VdiPath(uuid))) {
+    return Status::Exists("VDI " + uuid + " already exists");
+  }
+  VHD_RETURN_IF_ERROR(NeedSpace(EmptyVhdBytes(size), "creating a VDI"));
+  vhd::CreateParams p;
+  p.size = size;
+  VHD_RETURN_IF_ERROR(vhd::CreateVhd(env_, VdiPath(uuid), p));
+  VHD_RETURN_IF_ERROR(meta_.Put(uuid, meta));
+  lock.reset();
+  return GetVdi(uuid, vdi);
+}
+
+Status Sr::RemoveVdiFile(const std::string& uuid) {
+  Status s = env_->Unlink(VdiPath(uuid));
+  if (!s.ok() && s.code() != vhd::Code::kNotFound) return s;
+  VHD_RETURN_IF_ERROR(meta_.Remove(uuid));
+  return env_->SyncDir(dir_);
+}
+
+Status Sr::DeleteVdi(const std::string& uuid) {
+  VHD_RETURN_IF_ERROR(CheckUuid(uuid));
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  if (!env_->Exists(VdiPath(uuid))) {
+    return meta_.Remove(uuid);  // idempotent
+  }
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  std::map<std::string, Vdi> vdis;
+  VHD_RETURN_IF_ERROR(ScanLocked(&vdis));
+  const Vdi& v = vdis[uuid];
+  if (!v.children.empty()) {
+    // Still a parent: it becomes a hidden node the GC folds away later.
+    VHD_RETURN_IF_ERROR(vhd::SetHidden(env_, VdiPath(uuid), true));
+    return meta_.Remove(uuid);
+  }
+  return RemoveVdiFile(uuid);
+}
+
+Status Sr::SetMeta(const std::string& uuid, const VdiMeta& meta) {
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  return meta_.Put(uuid, meta);
+}
+
+Status Sr::SnapshotVdi(const std::string& uuid, SnapshotKind kind,
+                       const VdiMeta& meta, Vdi* result) {
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  std::map<std::string, Vdi> vdis;
+  VHD_RETURN_IF_ERROR(ScanLocked(&vdis));
+  const Vdi& v = vdis.at(uuid);
+  if (v.hidden) {
+    return Status::InvalidArgument("VDI " + uuid + " is hidden (a base copy)");
+  }
+  int depth = Depth(vdis, uuid);
+  if (depth >= kMaxChainDepth) {
+    return Status::ChainTooLong("the snapshot chain of " + uuid + " is " +
+                                std::to_string(depth) + " deep");
+  }
+  bool dbl = kind == SnapshotKind::kDouble;
+  VHD_RETURN_IF_ERROR(
+      NeedSpace(EmptyVhdBytes(v.virtual_size) * (dbl ? 2 : 1), "a snapshot"));
+
+  std::string base = NewUuid();
+  std::string snap = dbl ? NewUuid() : "";
+  nlohmann::json j = {
+      {"op", "snapshot"}, {"vdi", uuid}, {"base", base}, {"snap", snap}};
+  std::string journal = JournalPath("snapshot", uuid);
+  VHD_RETURN_IF_ERROR(vhd::WriteFileAtomic(env_, journal, j.dump()));
+  // 1. The VDI's data becomes the base copy (same inode, new name).
+  VHD_RETURN_IF_ERROR(env_->Link(VdiPath(uuid), VdiPath(base)));
+  // 2. A fresh empty child takes the VDI's name.
+  std::string tmp = dir_ + "/." + uuid + ".vhd.new";
+  env_->Unlink(tmp);
+  VHD_RETURN_IF_ERROR(
+      vhd::CreateDifferencing(env_, tmp, VdiPath(base), vhd::SnapshotParams()));
+  VHD_RETURN_IF_ERROR(env_->Rename(tmp, VdiPath(uuid)));
+  VHD_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  // 3. The second leaf.
+  if (dbl) {
+    VHD_RETURN_IF_ERROR(vhd::CreateDifferencing(
+        env_, VdiPath(snap), VdiPath(base), vhd::SnapshotParams()));
+  }
+  // 4. Hide the base copy; record who is who.
+  VHD_RETURN_IF_ERROR(vhd::SetHidden(env_, VdiPath(base), true));
+  VdiMeta base_meta;
+  base_meta.name_label = "base copy";
+  base_meta.read_only = true;
+  base_meta.managed = false;
+  if (dbl) {
+    VHD_RETURN_IF_ERROR(meta_.Put(base, base_meta));
+    VHD_RETURN_IF_ERROR(meta_.Put(snap, meta));
+  } else {
+    VdiMeta m = meta;
+    m.read_only = true;
+    VHD_RETURN_IF_ERROR(meta_.Put(base, m));
+  }
+  VHD_RETURN_IF_ERROR(env_->Unlink(journal));
+  lock.reset();
+  return GetVdi(dbl ? snap : base, result);
+}
+
+Status Sr::ResizeVdi(const std::string& uuid, uint64_t size, Vdi* vdi) {
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  if (size > kMaxVdiSize) {
+    return Status::TooLarge("VDI size must be at most " +
+                            std::to_string(kMaxVdiSize >> 20) + " MB");
+  }
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  Vdi cur;
+  VHD_RETURN_IF_ERROR(GetVdi(uuid, &cur));
+  if (cur.hidden) {
+    return Status::InvalidArgument("VDI " + uuid + " is hidden (a base copy)");
+  }
+  size = vhd::RoundUp(std::max(size, kMinVdiSize), vhd::kDefaultBlockSize);
+  if (size < cur.virtual_size) {
+    return Status::InvalidArgument("shrinking VDI " + uuid + " is not allowed");
+  }
+  if (size > cur.virtual_size) {
+    VHD_RETURN_IF_ERROR(NeedSpace(
+        EmptyVhdBytes(size) + 2 * vhd::kDefaultBlockSize, "resizing a VDI"));
+    VHD_RETURN_IF_ERROR(vhd::ResizeJournaled(env_, VdiPath(uuid), size,
+                                             JournalPath("resize", uuid)));
+  }
+  lock.reset();
+  return GetVdi(uuid, vdi);
+}
+
+Status Sr::Compose(const std::string& parent, const std::string& child) {
+  VHD_RETURN_IF_ERROR(CheckVdiFile(parent));
+  VHD_RETURN_IF_ERROR(CheckVdiFile(child));
+  if (parent == child)
+    return Status::InvalidArgument("a VDI cannot be its own parent");
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  VHD_RETURN_IF_ERROR(
+      vhd::Relink(env_, VdiPath(child), VdiPath(parent), vhd::RelinkOptions()));
+  return vhd::SetHidden(env_, VdiPath(parent), true);  // as sm's FileSR
+}
+
+Status Sr::MarkAttached(const std::string& uuid, bool attached) {
+  VHD_RETURN_IF_ERROR(CheckUuid(uuid));
+  std::string p = Meta("attached/" + uuid);
+  if (attached) return vhd::WriteFileAtomic(env_, p, uuid + "\n");
+  Status s = env_->Unlink(p);
+  return s.code() == vhd::Code::kNotFound ? Status::OK() : s;
+}
+
+bool Sr::IsAttached(const std::string& uuid) {
+  return env_->Exists(Meta("attached/" + uuid));
+}
+
+Status Sr::Recover() {
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  return RecoverLocked();
+}
+
+Status Sr::RecoverLocked() {
+  std::vector<std::string> names;
+  VHD_RETURN_IF_ERROR(env_->ListDir(Meta("journal"), &names));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    size_t dot = name.find('.');
+    if (dot == std::string::npos) continue;
+    std::string op = name.substr(0, dot), uuid = name.substr(dot + 1);
+    std::string journal = Meta("journal/" + name);
+    if (CheckUuid(uuid).ok() == false) continue;  // a temp file
+    if (op == "snapshot") {
+      VHD_RETURN_IF_ERROR(RecoverSnapshot(uuid, journal));
+    } else if (op == "resize") {
+      VHD_RETURN_IF_ERROR(vhd::RevertResize(env_, VdiPath(uuid), journal));
+    } else if (op == "relink") {
+      VHD_RETURN_IF_ERROR(RecoverRelink(uuid, journal));
+    } else if (op == "leaf") {
+      VHD_RETURN_IF_ERROR(RecoverLeaf(uuid, journal));
+    } else if (op == "coalesce") {
+      // The chain is intact while a merge runs; the GC simply redoes it.
+      VHD_RETURN_IF_ERROR(env_->Unlink(journal));
+    }
+  }
+  return Status::OK();
+}
+
+Status Sr::RecoverSnapshot(const std::string& uuid,
+                           const std::string& journal) {
+  std::string text;
+  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &text));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.contains("base")) return env_->Unlink(journal);
+  std::string base = j["base"].get<std::string>();
+  std::string snap = j.value("snap", "");
+  VHD_RETURN_IF_ERROR(CheckUuid(base));
+  env_->Unlink(dir_ + "/." + uuid + ".vhd.new");
+  vhd::FileInfo a, b;
+  bool have_a = env_->Stat(VdiPath(uuid), &a).ok();
+  bool have_b = env_->Stat(VdiPath(base), &b).ok();
+  if (have_a && have_b && a.dev == b.dev && a.ino == b.ino) {
+    // Linked but the new leaf never took the name: undo.
+    VHD_RETURN_IF_ERROR(env_->Unlink(VdiPath(base)));
+  } else if (have_a && have_b) {
+    // The VDI is now the base copy's child: finish.
+    if (!snap.empty() && CheckUuid(snap).ok() && !env_->Exists(VdiPath(snap))) {
+      VHD_RETURN_IF_ERROR(vhd::CreateDifferencing(
+          env_, VdiPath(snap), VdiPath(base), vhd::SnapshotParams()));
+    }
+    VHD_RETURN_IF_ERROR(vhd::SetHidden(env_, VdiPath(base), true));
+    VdiMeta base_meta;
+    base_meta.name_label = "base copy";
+    base_meta.read_only = true;
+    base_meta.managed = false;
+    VHD_RETURN_IF_ERROR(meta_.Put(base, base_meta));
+  }
+  VHD_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  return env_->Unlink(journal);
+}
+
+}  // namespace vhdsm

@@ -1,0 +1,148 @@
+// Sr: a storage repository as FileSR keeps it, on a directory.
+//
+// One VHD per VDI, named <vdi-uuid>.vhd; a VDI's location is its uuid;
+// parents are named by relative locators "./<uuid>.vhd". A snapshot
+// hard-links the VDI to a new hidden "base copy" and puts a fresh empty
+// child under it with the VDI's own name (the user's VDI keeps its uuid);
+// a double snapshot adds a second child, the snapshot. Deleting a leaf
+// unlinks it and leaves now-childless hidden parents to the GC (sr_gc.cc).
+//
+// Everything that is not in the VHDs lives under <sr>/.vhdsm/: VDI metadata
+// (vdi_meta.h), journals of multi-step operations, attach markers, locks.
+// Every metadata change holds the SR lock (an flock, so VHDSR processes and
+// vhdsmd exclude each other); interrupted operations are finished or undone
+// by Recover(), which runs on every open.
+//
+// Inputs from the toolstack are checked here: uuids must be uuids, a VDI file
+// must be a regular file inside the SR (no symlinks), sizes within the VHD
+// limits; operations that need space check it first (kNoSpace, nothing done).
+#ifndef VHDSM_PLUGIN_SR_H_
+#define VHDSM_PLUGIN_SR_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin/file_lock.h"
+#include "plugin/vdi_meta.h"
+#include "vhd/env.h"
+#include "vhd/status.h"
+
+namespace vhdsm {
+
+using vhd::Status;
+
+inline constexpr int kMaxChainDepth = 30;            // xapi's MAX_CHAIN_SIZE
+inline constexpr uint64_t kMinVdiSize = 2ull << 20;  // 2 MiB
+inline constexpr uint64_t kMaxVdiSize = 2040ull << 30;
+
+struct Vdi {
+  std::string uuid;
+  std::string path;
+  uint64_t virtual_size = 0;
+  uint64_t physical_utilisation = 0;  // bytes the file takes
+  bool hidden = false;
+  std::string parent;  // parent VDI uuid, "" for none
+  std::vector<std::string> children;
+  VdiMeta meta;
+};
+
+enum class SnapshotKind {
+  kSingle,    // one leaf, the old data becomes a read-only snapshot
+  kDouble,    // the VDI's leaf and a second leaf, the snapshot/clone
+  kInternal,  // kSingle used by the GC (no accounting)
+};
+
+struct GcOptions {
+  // Called between steps; returning true stops the GC (abort flag).
+  std::function<bool()> should_stop;
+  // VDIs that are attached: never leaf-coalesced.
+  bool leaf_coalesce = true;
+};
+
+struct GcReport {
+  int pruned = 0;          // hidden VDIs with no live leaf removed
+  int coalesced = 0;       // hidden nodes merged into their parent
+  int leaf_coalesced = 0;  // leaves merged into their parent
+  uint64_t bytes_merged = 0;
+  std::vector<std::string> removed;  // uuids whose files are gone
+};
+
+class Sr {
+ public:
+  // Opens the SR at `dir` (which must exist and be a directory), creating
+  // .vhdsm/ if needed, and runs Recover().
+  static Status Open(vhd::Env* env, const std::string& dir,
+                     std::unique_ptr<Sr>* sr);
+
+  const std::string& path() const { return dir_; }
+  std::string VdiPath(const std::string& uuid) const;
+
+  // All VDIs (hidden ones included), by uuid, with parents and children.
+  Status Scan(std::map<std::string, Vdi>* vdis);
+  Status GetVdi(const std::string& uuid, Vdi* vdi);
+  // Bytes in the SR's file system: total and available to us.
+  Status Space(uint64_t* total, uint64_t* free);
+
+  // A new empty VDI of `size` bytes (rounded up to 2 MiB). `uuid` empty:
+  // generated.
+  Status CreateVdi(uint64_t size, const VdiMeta& meta, const std::string& uuid,
+                   Vdi* vdi);
+  // Unlinks a leaf (idempotent); a VDI with children becomes hidden instead.
+  Status DeleteVdi(const std::string& uuid);
+  // Snapshot or clone; *result is the new user-visible VDI (kDouble: the
+  // second leaf; kSingle/kInternal: the read-only base copy).
+  Status SnapshotVdi(const std::string& uuid, SnapshotKind kind,
+                     const VdiMeta& meta, Vdi* result);
+  // Grows a VDI (journaled; shrinking is refused).
+  Status ResizeVdi(const std::string& uuid, uint64_t size, Vdi* vdi);
+  Status SetMeta(const std::string& uuid, const VdiMeta& meta);
+  // Makes `child` a child of `parent` (vdi_compose): relinks it in place.
+  Status Compose(const std::string& parent, const std::string& child);
+
+  // Attach markers: a VDI in use by a VM is never leaf-coalesced.
+  Status MarkAttached(const std::string& uuid, bool attached);
+  bool IsAttached(const std::string& uuid);
+
+  // Garbage collection and coalescing (sr_gc.cc). One GC per SR: kBusy if
+  // another is running.
+  Status Gc(const GcOptions& options, GcReport* report);
+
+  // Finishes or undoes interrupted snapshots, resizes and GC steps.
+  Status Recover();
+
+  Status LockSr(std::unique_ptr<FileLock>* lock);
+
+ private:
+  Sr(vhd::Env* env, std::string dir);
+  std::string Meta(const std::string& rel) const {
+    return dir_ + "/.vhdsm/" + rel;
+  }
+  std::string JournalPath(const std::string& op, const std::string& uuid) const;
+  Status CheckUuid(const std::string& uuid) const;
+  Status CheckVdiFile(const std::string& uuid) const;
+  Status NeedSpace(uint64_t bytes, const std::string& what);
+  Status ScanLocked(std::map<std::string, Vdi>* vdis);
+  Status RecoverLocked();
+  Status RecoverSnapshot(const std::string& uuid, const std::string& journal);
+  Status RecoverRelink(const std::string& uuid, const std::string& journal);
+  Status RecoverLeaf(const std::string& uuid, const std::string& journal);
+  Status RemoveVdiFile(const std::string& uuid);
+  Status RelinkChildren(const std::string& node, const std::string& parent);
+  int Depth(const std::map<std::string, Vdi>& vdis, const std::string& uuid);
+
+  vhd::Env* env_;
+  std::string dir_;
+  MetaStore meta_;
+};
+
+// Metadata size of an empty VHD of `virtual_size` (what a create or a
+// snapshot needs on disk before any data).
+uint64_t EmptyVhdBytes(uint64_t virtual_size);
+
+}  // namespace vhdsm
+
+#endif  // VHDSM_PLUGIN_SR_H_

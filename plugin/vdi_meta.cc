@@ -1,0 +1,71 @@
+#include "plugin/vdi_meta.h"
+
+#include <nlohmann/json.hpp>
+
+namespace vhdsm {
+
+std::string VdiMeta::ToJson() const {
+  nlohmann::json j = {
+      {"name_label", name_label},
+      {"name_description", name_description},
+      {"type", type},
+      {"read_only", read_only},
+      {"managed", managed},
+      {"is_a_snapshot", is_a_snapshot},
+      {"snapshot_of", snapshot_of},
+      {"snapshot_time", snapshot_time},
+  };
+  return j.dump(1) + "\n";
+}
+
+vhd::Status VdiMeta::FromJson(const std::string& text, VdiMeta* meta) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return vhd::Status::Corruption("VDI metadata is not a JSON object");
+  }
+  *meta = VdiMeta();
+  auto str = [&](const char* k, std::string* out) {
+    auto it = j.find(k);
+    if (it != j.end() && it->is_string()) *out = it->get<std::string>();
+  };
+  auto flag = [&](const char* k, bool* out) {
+    auto it = j.find(k);
+    if (it != j.end() && it->is_boolean()) *out = it->get<bool>();
+  };
+  str("name_label", &meta->name_label);
+  str("name_description", &meta->name_description);
+  str("type", &meta->type);
+  flag("read_only", &meta->read_only);
+  flag("managed", &meta->managed);
+  flag("is_a_snapshot", &meta->is_a_snapshot);
+  str("snapshot_of", &meta->snapshot_of);
+  str("snapshot_time", &meta->snapshot_time);
+  return vhd::Status::OK();
+}
+
+std::string MetaStore::Path(const std::string& uuid) const {
+  return dir_ + "/" + uuid + ".json";
+}
+
+vhd::Status MetaStore::Get(const std::string& uuid, VdiMeta* meta) {
+  std::string text;
+  vhd::Status s = vhd::ReadFileToString(env_, Path(uuid), &text, 1 << 20);
+  if (s.code() == vhd::Code::kNotFound) {
+    *meta = VdiMeta();
+    return vhd::Status::OK();
+  }
+  VHD_RETURN_IF_ERROR(s);
+  return VdiMeta::FromJson(text, meta);
+}
+
+vhd::Status MetaStore::Put(const std::string& uuid, const VdiMeta& meta) {
+  return vhd::WriteFileAtomic(env_, Path(uuid), meta.ToJson());
+}
+
+vhd::Status MetaStore::Remove(const std::string& uuid) {
+  vhd::Status s = env_->Unlink(Path(uuid));
+  if (s.code() == vhd::Code::kNotFound) return vhd::Status::OK();
+  return s;
+}
+
+}  // namespace vhdsm

@@ -1,0 +1,237 @@
+// Tests of plugin/sr.h: FileSR semantics on a directory, recovery of
+// interrupted snapshots, and the GC.
+#include "plugin/sr.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/util/test_util.h"
+#include "vhd/chain.h"
+#include "vhd/check.h"
+#include "vhd/inspect.h"
+
+namespace vhdsm {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class SrTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr_).ok());
+  }
+  void Write(const std::string& uuid, uint64_t off, const std::string& d) {
+    vhd::ChainOptions o;
+    o.writable = true;
+    std::unique_ptr<vhd::Chain> c;
+    ASSERT_TRUE(vhd::Chain::Open(sr_->VdiPath(uuid), o, &c).ok());
+    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  std::string View(const std::string& uuid) {
+    std::unique_ptr<vhd::Chain> c;
+    vhd::Status s =
+        vhd::Chain::Open(sr_->VdiPath(uuid), vhd::ChainOptions(), &c);
+    if (!s.ok()) return "<error> " + s.ToString();
+    std::string out(c->virtual_size(), '\0');
+    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    return out;
+  }
+  std::string NewVdi(uint64_t size) {
+    Vdi v;
+    VdiMeta m;
+    m.name_label = "disk";
+    EXPECT_TRUE(sr_->CreateVdi(size, m, "", &v).ok());
+    return v.uuid;
+  }
+  void ExpectAllValid() {
+    std::map<std::string, Vdi> vdis;
+    ASSERT_TRUE(sr_->Scan(&vdis).ok());
+    for (auto& [uuid, v] : vdis) {
+      vhd::CheckReport r;
+      vhd::Status s =
+          vhd::CheckVhd(vhd::Env::Default(), v.path, vhd::CheckOptions(), &r);
+      EXPECT_TRUE(s.ok()) << uuid << ": " << s.ToString();
+    }
+  }
+  testutil::TempDir dir_;
+  std::unique_ptr<Sr> sr_;
+};
+
+TEST_F(SrTest, CreateRoundsSizeAndRefusesBadInput) {
+  Vdi v;
+  VdiMeta m;
+  ASSERT_TRUE(sr_->CreateVdi(5 * kMiB + 1, m, "", &v).ok());
+  EXPECT_EQ(v.virtual_size, 6 * kMiB);
+  EXPECT_EQ(v.path, dir_.Join(v.uuid + ".vhd"));
+  ASSERT_TRUE(sr_->CreateVdi(1, m, "", &v).ok());
+  EXPECT_EQ(v.virtual_size, 2 * kMiB);
+  EXPECT_EQ(sr_->CreateVdi(2041ull << 30, m, "", &v).code(),
+            vhd::Code::kTooLarge);
+  EXPECT_EQ(sr_->CreateVdi(kMiB, m, "../../etc/passwd", &v).code(),
+            vhd::Code::kInvalidArgument);
+  std::string u = "0b6f7a5c-1b2a-4c3d-8e9f-0123456789ab";
+  ASSERT_TRUE(sr_->CreateVdi(kMiB, m, u, &v).ok());
+  EXPECT_EQ(sr_->CreateVdi(kMiB, m, u, &v).code(), vhd::Code::kExists);
+  EXPECT_EQ(sr_->GetVdi("not-a-uuid", &v).code(), vhd::Code::kInvalidArgument);
+  EXPECT_EQ(sr_->GetVdi("0b6f7a5c-1b2a-4c3d-8e9f-000000000000", &v).code(),
+            vhd::Code::kNotFound);
+}
+
+TEST_F(SrTest, SymlinkedVdiIsRefused) {
+  std::string u = "0b6f7a5c-1b2a-4c3d-8e9f-0123456789ab";
+  testutil::WriteFile(dir_.Join("elsewhere"), "x");
+  std::filesystem::create_symlink(dir_.Join("elsewhere"),
+                                  dir_.Join(u + ".vhd"));
+  Vdi v;
+  EXPECT_EQ(sr_->GetVdi(u, &v).code(), vhd::Code::kInvalidArgument);
+  EXPECT_EQ(sr_->DeleteVdi(u).code(), vhd::Code::kInvalidArgument);
+  EXPECT_TRUE(testutil::FileExists(dir_.Join("elsewhere")));
+}
+
+TEST_F(SrTest, DoubleSnapshotMakesBaseCopyAndTwoLeaves) {
+  std::string a = NewVdi(16 * kMiB);
+  std::string data = testutil::RandomBytes(3 * kMiB, 1);
+  Write(a, 0, data);
+  std::string before = View(a);
+  Vdi snap;
+  VdiMeta m;
+  m.name_label = "snap";
+  m.is_a_snapshot = true;
+  m.snapshot_of = a;
+  ASSERT_TRUE(sr_->SnapshotVdi(a, SnapshotKind::kDouble, m, &snap).ok());
+  std::map<std::string, Vdi> vdis;
+  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_EQ(vdis.size(), 3u);
+  const Vdi& leaf = vdis[a];
+  ASSERT_FALSE(leaf.parent.empty());
+  const Vdi& base = vdis[leaf.parent];
+  EXPECT_TRUE(base.hidden);
+  EXPECT_EQ(base.meta.name_label, "base copy");
+  EXPECT_FALSE(base.meta.managed);
+  EXPECT_EQ(snap.parent, base.uuid);
+  EXPECT_EQ(snap.meta.name_label, "snap");
+  EXPECT_EQ(base.children.size(), 2u);
+  EXPECT_EQ(View(a), before);
+  EXPECT_EQ(View(snap.uuid), before);
+  // Writes to the VDI do not reach the snapshot.
+  Write(a, 0, "changed");
+  EXPECT_EQ(View(snap.uuid), before);
+  EXPECT_EQ(View(a).substr(0, 7), "changed");
+  ExpectAllValid();
+}
+
+TEST_F(SrTest, SingleSnapshotReturnsTheReadOnlyBase) {
+  std::string a = NewVdi(8 * kMiB);
+  Write(a, 0, "abc");
+  Vdi snap;
+  ASSERT_TRUE(
+      sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap).ok());
+  EXPECT_TRUE(snap.hidden);
+  EXPECT_TRUE(snap.meta.read_only);
+  Vdi leaf;
+  ASSERT_TRUE(sr_->GetVdi(a, &leaf).ok());
+  EXPECT_EQ(leaf.parent, snap.uuid);
+}
+
+TEST_F(SrTest, ChainDepthLimitIs30) {
+  std::string a = NewVdi(4 * kMiB);
+  Vdi snap;
+  for (int i = 0; i < 29; ++i) {
+    ASSERT_TRUE(
+        sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap).ok())
+        << i;
+  }
+  EXPECT_EQ(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap).code(),
+            vhd::Code::kChainTooLong);
+}
+
+TEST_F(SrTest, DeleteLeafLeavesHiddenParentsToTheGc) {
+  std::string a = NewVdi(8 * kMiB);
+  Write(a, 0, testutil::RandomBytes(kMiB, 1));
+  Vdi snap;
+  ASSERT_TRUE(
+      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap).ok());
+  Write(a, kMiB, testutil::RandomBytes(kMiB, 2));
+  std::string view = View(a);
+  ASSERT_TRUE(sr_->DeleteVdi(snap.uuid).ok());
+  ASSERT_TRUE(sr_->DeleteVdi(snap.uuid).ok());  // idempotent
+  std::map<std::string, Vdi> vdis;
+  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  EXPECT_EQ(vdis.size(), 2u);  // a and the hidden base
+  // The GC leaf-coalesces a into the base: one file, same uuid, same view.
+  GcReport rep;
+  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  EXPECT_EQ(rep.leaf_coalesced, 1);
+  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_EQ(vdis.size(), 1u);
+  EXPECT_TRUE(vdis.count(a));
+  EXPECT_FALSE(vdis[a].hidden);
+  EXPECT_EQ(View(a), view);
+  ExpectAllValid();
+}
+
+TEST_F(SrTest, GcCoalescesHiddenChainsAndPrunes) {
+  std::string a = NewVdi(16 * kMiB);
+  std::vector<std::string> snaps;
+  for (int i = 0; i < 4; ++i) {
+    Write(a, i * kMiB, testutil::RandomBytes(kMiB, i));
+    Vdi s;
+    ASSERT_TRUE(sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &s).ok());
+    snaps.push_back(s.uuid);
+  }
+  std::vector<std::string> views;
+  for (auto& s : snaps) views.push_back(View(s));
+  std::string view = View(a);
+  // Delete snapshots 0 and 2: their base copies now have one child each.
+  ASSERT_TRUE(sr_->DeleteVdi(snaps[0]).ok());
+  ASSERT_TRUE(sr_->DeleteVdi(snaps[2]).ok());
+  ASSERT_TRUE(sr_->MarkAttached(a, true).ok());  // no leaf coalesce of a
+  GcReport rep;
+  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  EXPECT_EQ(rep.coalesced, 2);
+  EXPECT_EQ(View(a), view);
+  EXPECT_EQ(View(snaps[1]), views[1]);
+  EXPECT_EQ(View(snaps[3]), views[3]);
+  std::map<std::string, Vdi> vdis;
+  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  EXPECT_EQ(vdis.size(), 5u);  // a, 2 snapshots, 2 base copies
+  ExpectAllValid();
+  // Deleting everything but a leaves one file after the GC.
+  ASSERT_TRUE(sr_->DeleteVdi(snaps[1]).ok());
+  ASSERT_TRUE(sr_->DeleteVdi(snaps[3]).ok());
+  ASSERT_TRUE(sr_->MarkAttached(a, false).ok());
+  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  EXPECT_EQ(vdis.size(), 1u);
+  EXPECT_EQ(View(a), view);
+  ExpectAllValid();
+}
+
+TEST_F(SrTest, InterruptedSnapshotIsUndoneOrFinished) {
+  std::string a = NewVdi(8 * kMiB);
+  Write(a, 0, "data");
+  std::string view = View(a);
+  // Simulate a crash right after the hard link.
+  std::string base = "11111111-2222-3333-4444-555555555555";
+  std::filesystem::create_hard_link(sr_->VdiPath(a), sr_->VdiPath(base));
+  testutil::WriteFile(dir_.Join(".vhdsm/journal/snapshot." + a),
+                      "{\"op\":\"snapshot\",\"vdi\":\"" + a + "\",\"base\":\"" +
+                          base + "\",\"snap\":\"\"}");
+  std::unique_ptr<Sr> sr2;
+  ASSERT_TRUE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
+  EXPECT_FALSE(testutil::FileExists(sr_->VdiPath(base)));
+  EXPECT_EQ(View(a), view);
+  EXPECT_FALSE(testutil::FileExists(dir_.Join(".vhdsm/journal/snapshot." + a)));
+}
+
+TEST_F(SrTest, SpaceIsCheckedFirst) {
+  uint64_t total = 0, free = 0;
+  ASSERT_TRUE(sr_->Space(&total, &free).ok());
+  EXPECT_GT(total, 0u);
+  EXPECT_GT(free, 0u);
+}
+
+}  // namespace
+}  // namespace vhdsm
