@@ -66,7 +66,7 @@ TEST_BINS := $(BUILD)/tests/vhd_tests
 ifneq ($(XMLRPC_TEST_SRCS),)
 TEST_BINS += $(BUILD)/tests/xmlrpc_tests
 endif
-GTEST_LIBS := -lgtest -lgtest_main -pthread
+GTEST_LIBS := -lgtest_main -lgtest -pthread
 
 BINS := $(BUILD)/bin/vhdsm-util
 EXTRA_TARGETS :=

@@ -405,7 +405,9 @@ Value VdiCoalesce(const Call& c) {
   Vdi v;
   Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
   GcReport r;
-  Check(sr->Gc(GcOptions(), &r), fault::kGeneral);
+  GcOptions o;
+  o.wait = true;
+  Check(sr->Gc(o, &r), fault::kGeneral);
   return Value();
 }
 
@@ -434,7 +436,9 @@ Value SrList(const Call& c) {
 Value SrGc(const Call& c) {
   auto sr = OpenSr(c);
   GcReport r;
-  Check(sr->Gc(GcOptions(), &r), fault::kGeneral);
+  GcOptions o;
+  o.wait = true;  // a background GC may be running: wait, then run
+  Check(sr->Gc(o, &r), fault::kGeneral);
   return Value();
 }
 

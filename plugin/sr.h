@@ -59,8 +59,11 @@ enum class SnapshotKind {
 struct GcOptions {
   // Called between steps; returning true stops the GC (abort flag).
   std::function<bool()> should_stop;
-  // VDIs that are attached: never leaf-coalesced.
+  // Leaf-coalesce unattached leaves too.
   bool leaf_coalesce = true;
+  // Wait for a GC already running on this SR (then run), instead of
+  // returning kBusy at once.
+  bool wait = false;
 };
 
 struct GcReport {

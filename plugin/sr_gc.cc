@@ -75,7 +75,9 @@ Status Sr::RecoverLeaf(const std::string& leaf, const std::string& journal) {
 Status Sr::Gc(const GcOptions& options, GcReport* report) {
   *report = GcReport();
   std::unique_ptr<FileLock> gc_lock;
-  VHD_RETURN_IF_ERROR(FileLock::TryAcquire(Meta("gc.lock"), &gc_lock));
+  VHD_RETURN_IF_ERROR(options.wait
+                          ? FileLock::Acquire(Meta("gc.lock"), &gc_lock)
+                          : FileLock::TryAcquire(Meta("gc.lock"), &gc_lock));
   auto stop = [&] { return options.should_stop && options.should_stop(); };
   for (int pass = 0; pass < 100000 && !stop(); ++pass) {
     std::unique_ptr<FileLock> lock;

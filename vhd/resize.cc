@@ -13,6 +13,11 @@
 
 namespace vhd {
 
+// On the original size: blktap leaves orig_size as created and changes only
+// curr_size, but libvhdi (and the tools built on it) take a disk's size from
+// orig_size, so a grown disk would look truncated to them. Nothing reads
+// orig_size for anything else, so a resize sets both.
+
 namespace {
 
 constexpr uint64_t kRound = kDefaultBlockSize;  // vhd-util rounds to 2 MiB
@@ -120,6 +125,7 @@ Status GrowFixed(Env* env, const std::string& path, Image* img, uint64_t size,
   std::vector<uint8_t> zeros(kFooterSize, 0);
   VHD_RETURN_IF_ERROR(f->Write(j.footer_off, zeros.data(), zeros.size()));
   footer.curr_size = size;
+  footer.orig_size = size;  // see "On the original size" above
   footer.geometry = ChsGeometry(size);
   footer.Seal();
   VHD_RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, size));
@@ -158,6 +164,7 @@ Status ResizeFast(Env* env, const std::string& path, uint64_t new_size) {
   }
   Footer f = *sp->footer();
   f.curr_size = size;
+  f.orig_size = size;  // see "On the original size" above
   f.geometry = ChsGeometry(size);
   VHD_RETURN_IF_ERROR(sp->WriteFooters(f));
   return sp->Flush();
@@ -282,6 +289,7 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
   std::vector<uint8_t> buf(new_meta_end - oh.table_offset, 0);
   for (uint64_t b = 0; b < new_entries; ++b) StoreBE32(&buf[b * 4], bat[b]);
   footer.curr_size = size;
+  footer.orig_size = size;  // see "On the original size" above
   footer.geometry = ChsGeometry(size);
   if (batmap) {
     bh.batmap_offset = bm_off;

@@ -97,6 +97,9 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   std::string loc;
   ASSERT_TRUE(sp->LocatorPath(0, &loc).ok());  // locators moved intact
   EXPECT_EQ(loc, "./p.vhd");
+  // Both sizes: libvhdi takes a disk's size from orig_size.
+  EXPECT_EQ(sp->footer()->orig_size, 2048 * kMiB);
+  EXPECT_EQ(sp->footer()->curr_size, 2048 * kMiB);
   ASSERT_TRUE(sp->LoadBat().ok());
   EXPECT_TRUE(sp->has_batmap()) << sp->batmap_problem();
   // Writes land beyond the old end.
