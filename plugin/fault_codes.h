@@ -36,6 +36,7 @@ inline const xmlrpc::FaultKind kConfigMissing{
     115, "Not all required parameters specified."};
 inline const xmlrpc::FaultKind kBadRequest{143, "Failed to parse the request"};
 inline const xmlrpc::FaultKind kVdiMissing{144, "VDI could not be found"};
+inline const xmlrpc::FaultKind kApiFailure{153, "Failure from XenAPI call"};
 inline const xmlrpc::FaultKind kEio{200, "General IO error"};
 inline const xmlrpc::FaultKind kGeneral{202, "General backend error"};
 

@@ -24,11 +24,14 @@ using xmlrpc::Value;
 
 constexpr char kDriverVersion[] = "0.1.0";
 
-// What a handler gets: the call's struct and the plugin's options.
+// What a handler gets: the call's struct, the plugin's options and the
+// toolstack to tell about changes.
 struct Call {
   const Struct& s;
   const PluginOptions& options;
   vhd::Env* env;
+  Toolstack& toolstack;
+  const CallContext& ctx;
 
   std::string Str(std::string_view name) const {
     return xmlrpc::OptionalString(s, name, "");
@@ -59,6 +62,13 @@ void Check(const vhd::Status& s, const xmlrpc::FaultKind& kind) {
 
 [[noreturn]] void Fail(const xmlrpc::FaultKind& kind, const std::string& m) {
   throw Failed{xmlrpc::MakeFault(kind, m)};
+}
+
+bool IsMaster(const Call& c) {
+  const Struct* dc = c.DeviceConfig();
+  const Value* m = dc ? dc->Find("SRmaster") : nullptr;
+  return m == nullptr || m->type() != Value::Type::kString ||
+         m->as_string() != "false";
 }
 
 std::string SrPath(const Call& c) {
@@ -120,7 +130,20 @@ std::string NowIso() {
 }
 
 void KickGc(const Call& c, const Sr& sr) {
-  if (c.options.kick_gc) c.options.kick_gc(sr.path());
+  if (c.options.kick_gc && IsMaster(c)) c.options.kick_gc(sr.path());
+}
+
+// Tells the toolstack; its failures are the toolstack's faults (153).
+void Tell(const vhd::Status& s) {
+  if (!s.ok()) throw Failed{xmlrpc::MakeFault(fault::kApiFailure, s.message())};
+}
+
+// Metadata-changing commands run on the SR master only.
+void RequireMaster(const Call& c) {
+  if (!IsMaster(c)) {
+    Fail(fault::kGeneral,
+         "this host is not the SR master (device_config:SRmaster=false)");
+  }
 }
 
 // ---- SR commands ----------------------------------------------------------
@@ -153,6 +176,7 @@ Value DriverInfo(const Call&) {
 }
 
 Value SrCreate(const Call& c) {
+  RequireMaster(c);
   std::string path = SrPath(c);
   vhd::FileInfo fi;
   if (!c.env->Stat(path, &fi).ok() || !fi.is_dir) {
@@ -167,6 +191,7 @@ Value SrCreate(const Call& c) {
 }
 
 Value SrDelete(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
   std::map<std::string, Vdi> vdis;
   Check(sr->Scan(&vdis), fault::kGeneral);
@@ -192,9 +217,14 @@ Value SrDetach(const Call& c) {
 }
 
 Value SrScan(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
   std::map<std::string, Vdi> vdis;
   Check(sr->Scan(&vdis), fault::kSrScan);
+  uint64_t total = 0, free = 0, used = 0;
+  Check(sr->Space(&total, &free), fault::kSrScan);
+  for (const auto& [uuid, v] : vdis) used += v.physical_utilisation;
+  Tell(c.toolstack.Scanned(c.ctx, vdis, total, used));
   KickGc(c, *sr);
   return Value();
 }
@@ -223,6 +253,7 @@ Value SrUpdate(const Call& c) {
 // ---- VDI commands ---------------------------------------------------------
 
 Value VdiCreate(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
   uint64_t size = ParseSize(c.Arg(0));
   VdiMeta m;
@@ -248,12 +279,16 @@ Value VdiCreate(const Call& c) {
   }
   Vdi v;
   Check(sr->CreateVdi(size, m, uuid, &v), fault::kVdiCreate);
+  Tell(c.toolstack.Introduced(c.ctx, v));
   return VdiInfo(v);
 }
 
 Value VdiDelete(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
-  Check(sr->DeleteVdi(VdiUuid(c)), fault::kVdiDelete);
+  std::string uuid = VdiUuid(c);
+  Check(sr->DeleteVdi(uuid), fault::kVdiDelete);
+  Tell(c.toolstack.Forgotten(c.ctx, uuid));
   KickGc(c, *sr);
   return Value();
 }
@@ -274,6 +309,7 @@ Value VdiIntroduce(const Call& c) {
   }
   Vdi v;
   Check(sr->GetVdi(loc, &v), fault::kVdiLoad);
+  Tell(c.toolstack.Introduced(c.ctx, v));
   return VdiInfo(v);
 }
 
@@ -329,6 +365,7 @@ SnapshotKind KindOf(const Call& c) {
 }
 
 Value Snapshot(const Call& c, bool clone) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
   std::string uuid = VdiUuid(c);
   Vdi cur;
@@ -339,8 +376,20 @@ Value Snapshot(const Call& c, bool clone) {
   m.snapshot_time = clone ? "" : NowIso();
   m.read_only = false;
   Vdi v;
-  Check(sr->SnapshotVdi(uuid, KindOf(c), m, &v),
-        clone ? fault::kVdiClone : fault::kVdiSnapshot);
+  const xmlrpc::FaultKind& kind =
+      clone ? fault::kVdiClone : fault::kVdiSnapshot;
+  Check(sr->SnapshotVdi(uuid, KindOf(c), m, &v), kind);
+  // The toolstack learns of the new VDI, of the base copy (when it is not
+  // the result itself), and that the VDI's parent changed.
+  Vdi leaf;
+  Check(sr->GetVdi(uuid, &leaf), kind);
+  Tell(c.toolstack.Introduced(c.ctx, v));
+  if (leaf.parent != v.uuid) {
+    Vdi base;
+    Check(sr->GetVdi(leaf.parent, &base), kind);
+    Tell(c.toolstack.Introduced(c.ctx, base));
+  }
+  Tell(c.toolstack.Updated(c.ctx, leaf));
   return VdiInfo(v);
 }
 
@@ -348,10 +397,12 @@ Value VdiSnapshot(const Call& c) { return Snapshot(c, false); }
 Value VdiClone(const Call& c) { return Snapshot(c, true); }
 
 Value VdiResize(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
   uint64_t size = ParseSize(c.Arg(0));
   Vdi v;
   Check(sr->ResizeVdi(VdiUuid(c), size, &v), fault::kVdiResize);
+  Tell(c.toolstack.Updated(c.ctx, v));
   return VdiInfo(v);
 }
 
@@ -396,18 +447,31 @@ Value VdiCompose(const Call& c) {
     Fail(fault::kUnimplemented,
          "vdi_compose needs the parent's uuid, got '" + parent + "'");
   }
+  RequireMaster(c);
   Check(sr->Compose(parent, VdiUuid(c)), fault::kGeneral);
+  Vdi v;
+  Check(sr->GetVdi(VdiUuid(c), &v), fault::kGeneral);
+  Tell(c.toolstack.Updated(c.ctx, v));
   return Value();
 }
 
+// Runs the SR's GC now and tells the toolstack what it removed.
+void RunGc(const Call& c, Sr* sr) {
+  GcReport r;
+  GcOptions o;
+  o.wait = true;  // a background GC may be running: wait, then run
+  Check(sr->Gc(o, &r), fault::kGeneral);
+  for (const std::string& uuid : r.removed) {
+    Tell(c.toolstack.Forgotten(c.ctx, uuid));
+  }
+}
+
 Value VdiCoalesce(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
   Vdi v;
   Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
-  GcReport r;
-  GcOptions o;
-  o.wait = true;
-  Check(sr->Gc(o, &r), fault::kGeneral);
+  RunGc(c, sr.get());
   return Value();
 }
 
@@ -434,11 +498,9 @@ Value SrList(const Call& c) {
 }
 
 Value SrGc(const Call& c) {
+  RequireMaster(c);
   auto sr = OpenSr(c);
-  GcReport r;
-  GcOptions o;
-  o.wait = true;  // a background GC may be running: wait, then run
-  Check(sr->Gc(o, &r), fault::kGeneral);
+  RunGc(c, sr.get());
   return Value();
 }
 
@@ -533,7 +595,17 @@ void Plugin::RegisterAll() {
             throw xmlrpc::ParamError("expected one struct param, got " +
                                      std::to_string(p.size()));
           }
-          Call call{p.StructAt(0), *opts, opts->env};
+          const Struct& s = p.StructAt(0);
+          CallContext ctx;
+          ctx.session_ref = xmlrpc::OptionalString(s, "session_ref", "");
+          ctx.sr_ref = xmlrpc::OptionalString(s, "sr_ref", "");
+          ctx.sr_uuid = xmlrpc::OptionalString(s, "sr_uuid", "");
+          ctx.vdi_ref = xmlrpc::OptionalString(s, "vdi_ref", "");
+          ctx.subtask_of = xmlrpc::OptionalString(s, "subtask_of", "");
+          std::unique_ptr<Toolstack> ts;
+          if (opts->toolstack) ts = opts->toolstack(ctx);
+          Toolstack none;
+          Call call{s, *opts, opts->env, ts ? *ts : none, ctx};
           try {
             return f(call);
           } catch (const Failed& failed) {

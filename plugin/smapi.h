@@ -9,6 +9,9 @@
 // "<description> [opterr=<detail>]" form.
 //
 // The SR is the directory device_config:location names (used in place).
+// On a shared SR only the host whose device_config has SRmaster=true may
+// change metadata (create, delete, snapshot, resize, GC); calls without
+// SRmaster (standalone use) count as the master's.
 // Handle() may be called from many threads; operations on one SR serialize
 // on its lock (sr.h).
 #ifndef VHDSM_PLUGIN_SMAPI_H_
@@ -19,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/toolstack.h"
 #include "vhd/env.h"
 #include "xmlrpc/dispatcher.h"
 
@@ -30,6 +34,9 @@ struct PluginOptions {
   // vdi_delete, sr_attach): the host decides (vhdsmd: a background thread;
   // VHDSR: a detached process). Unset: the GC runs only on sr_gc.
   std::function<void(const std::string& sr_path)> kick_gc;
+  // The toolstack to tell about VDI changes for a call (toolstack.h);
+  // unset or returning nullptr: nobody is told (standalone).
+  std::function<std::unique_ptr<Toolstack>(const CallContext&)> toolstack;
 };
 
 class ImageService;

@@ -233,6 +233,26 @@ TEST_F(SmapiTest, FaultCodes) {
             47);
 }
 
+TEST_F(SmapiTest, OnlyTheSrMasterChangesMetadata) {
+  std::string u = CreateVdi(4 << 20);
+  auto slave = [&](const std::string& cmd, std::vector<std::string> args = {}) {
+    std::string xml = XapiCall(cmd, {{"vdi_uuid", u}, {"vdi_location", u}},
+                               args, dir_.path());
+    size_t at = xml.find("<value>true</value>");  // SRmaster
+    xml.replace(at, 19, "<value>false</value>");
+    return Send(xml);
+  };
+  for (const char* cmd : {"vdi_create", "vdi_delete", "vdi_snapshot",
+                          "vdi_clone", "sr_scan", "sr_gc"}) {
+    xmlrpc::Response r = slave(cmd, {"4194304"});
+    EXPECT_EQ(FaultCode(r), 202) << cmd;
+    EXPECT_NE(r.fault().message.find("not the SR master"), std::string::npos);
+  }
+  EXPECT_TRUE(slave("vdi_attach", {"true"}).ok()) << raw_;
+  EXPECT_TRUE(slave("vdi_detach").ok()) << raw_;
+  EXPECT_TRUE(testutil::FileExists(dir_.Join(u + ".vhd")));
+}
+
 TEST_F(SmapiTest, GenerateConfigIsAnAttachFromConfigCall) {
   std::string u = CreateVdi(4 << 20);
   xmlrpc::Response r = Vdi("vdi_generate_config", u);
