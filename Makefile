@@ -76,7 +76,8 @@ EXTRA_TARGETS :=
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
-.PHONY: all deps test test-run check-asan bench fuzz demo format clean rpm
+.PHONY: all deps test test-run check-asan bench fuzz demo format clean rpm \
+        install install-files
 
 $(OBJ)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -133,6 +134,37 @@ demo: deps
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+# ---- installation and packages ----------------------------------------------
+VERSION := $(shell cat VERSION)
+DESTDIR ?=
+
+install: all install-files
+
+# Copies what $(BUILD) holds into the install layout (no building).
+install-files:
+	install -D -m 0755 $(BUILD)/bin/VHDSR $(DESTDIR)/opt/xensource/sm/VHDSR
+	install -D -m 0755 $(BUILD)/lib/libvhdsm.so.1 $(DESTDIR)/usr/lib64/libvhdsm.so.1
+	ln -sf libvhdsm.so.1 $(DESTDIR)/usr/lib64/libvhdsm.so
+	install -D -m 0644 plugin/include/vhdsm/plugin.h $(DESTDIR)/usr/include/vhdsm/plugin.h
+	install -D -m 0755 $(BUILD)/bin/vhdsm-util $(DESTDIR)/usr/bin/vhdsm-util
+	install -D -m 0755 $(BUILD)/bin/vhdsm $(DESTDIR)/usr/bin/vhdsm
+	install -D -m 0755 $(BUILD)/bin/vhdsmd $(DESTDIR)/usr/sbin/vhdsmd
+	install -D -m 0644 rpm/vhdsmd.service $(DESTDIR)/usr/lib/systemd/system/vhdsmd.service
+	install -d -m 0700 $(DESTDIR)/etc/vhdsm
+	install -m 0600 rpm/vhdsm.conf $(DESTDIR)/etc/vhdsm/vhdsm.conf
+	install -D -m 0644 rpm/xapi-vhdsm.conf $(DESTDIR)/usr/share/vhdsm/xapi-vhdsm.conf
+	install -d -m 0755 $(DESTDIR)/usr/share/man/man8
+	install -m 0644 rpm/man/*.8 $(DESTDIR)/usr/share/man/man8/
+
+# Source and binary RPMs of the committed tree, into $(BUILD)/rpm.
+RPMTOP = $(abspath $(BUILD))/rpm
+rpm: all
+	rm -rf $(RPMTOP) && mkdir -p $(RPMTOP)/SOURCES $(RPMTOP)/SPECS
+	git archive --prefix=vhdsm-$(VERSION)/ -o $(RPMTOP)/SOURCES/vhdsm-$(VERSION).tar.gz HEAD
+	cp VERSION $(RPMTOP)/SOURCES/VERSION
+	rpmbuild -ba --nodeps --quiet --define "_topdir $(RPMTOP)" \
+	  --define "prebuilt $(abspath $(BUILD))" rpm/vhdsm.spec
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -14,6 +14,8 @@ packages=(
   qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi fuse3
   # real clients and tools the tests drive
   python3 time
+  # packaging
+  rpm cpio
   # xmlrpc/: HTTP server library and a second real XML-RPC client (xmlrpc-c)
   libmicrohttpd-dev xmlrpc-api-utils
 )
