@@ -138,8 +138,11 @@ format:
 # ---- installation and packages ----------------------------------------------
 VERSION := $(shell cat VERSION)
 DESTDIR ?=
+PACKAGED := $(BUILD)/bin/VHDSR $(BUILD)/bin/vhdsmd $(BUILD)/bin/vhdsm \
+            $(BUILD)/bin/vhdsm-util $(BUILD)/lib/libvhdsm.so
 
-install: all install-files
+install: $(PACKAGED)
+	$(MAKE) install-files
 
 # Copies what $(BUILD) holds into the install layout (no building).
 install-files:
@@ -159,7 +162,7 @@ install-files:
 
 # Source and binary RPMs of the committed tree, into $(BUILD)/rpm.
 RPMTOP = $(abspath $(BUILD))/rpm
-rpm: all
+rpm: $(PACKAGED)
 	rm -rf $(RPMTOP) && mkdir -p $(RPMTOP)/SOURCES $(RPMTOP)/SPECS
 	git archive --prefix=vhdsm-$(VERSION)/ -o $(RPMTOP)/SOURCES/vhdsm-$(VERSION).tar.gz HEAD
 	cp VERSION $(RPMTOP)/SOURCES/VERSION
