@@ -22,6 +22,8 @@ constexpr uint64_t kTableOffset = 3 * kSectorSize;
 // 2 TiB: the largest -S preallocation (xapi's LVHD passes 2097152 MiB).
 constexpr uint64_t kMaxPreallocSize = 2ull << 40;
 
+}  // namespace
+
 Footer NewFooter(DiskType type, uint64_t size, const Uuid& uuid) {
   Footer f;
   std::memcpy(f.cookie.data(), "conectix", 8);
@@ -41,7 +43,7 @@ Footer NewFooter(DiskType type, uint64_t size, const Uuid& uuid) {
   return f;
 }
 
-DynamicHeader NewHeader(uint64_t bat_entries) {
+DynamicHeader NewDynamicHeader(uint64_t bat_entries) {
   DynamicHeader h;
   std::memcpy(h.cookie.data(), "cxsparse", 8);
   h.data_offset = kDataOffsetNone;
@@ -52,10 +54,9 @@ DynamicHeader NewHeader(uint64_t bat_entries) {
   return h;
 }
 
-// Builds the metadata of a dynamic/differencing disk: everything before the
-// first block; the footer goes right after it.
-std::vector<uint8_t> BuildSparse(const Footer& footer, DynamicHeader header,
-                                 const std::vector<LocatorPayload>& locators) {
+std::vector<uint8_t> BuildSparseMetadata(
+    const Footer& footer, DynamicHeader header,
+    const std::vector<LocatorPayload>& locators) {
   uint64_t entries = header.max_table_entries;
   uint64_t bat_bytes = RoundUp(entries * 4, kSectorSize);
   uint64_t batmap_hdr = kTableOffset + bat_bytes;
@@ -90,6 +91,8 @@ std::vector<uint8_t> BuildSparse(const Footer& footer, DynamicHeader header,
   }
   return buf;
 }
+
+namespace {
 
 // Writes `data` then a footer at its end into a new file under a temporary
 // name, then links it to `path`.
@@ -177,7 +180,8 @@ Status CreateVhd(Env* env, const std::string& path,
   }
   uint64_t entries = std::max(size, RoundUp(params.max_size, kBlock)) / kBlock;
   Footer f = NewFooter(DiskType::kDynamic, size, params.uuid);
-  std::vector<uint8_t> head = BuildSparse(f, NewHeader(entries), {});
+  std::vector<uint8_t> head =
+      BuildSparseMetadata(f, NewDynamicHeader(entries), {});
   return WriteNewFile(env, path, head, head.size(), f);
 }
 
@@ -214,7 +218,7 @@ Status CreateDifferencing(Env* env, const std::string& child,
   uint64_t entries =
       std::max(RoundUp(size, kBlock), RoundUp(params.max_size, kBlock)) /
       kBlock;
-  DynamicHeader h = NewHeader(entries);
+  DynamicHeader h = NewDynamicHeader(entries);
   h.parent_uuid = parent_uuid;
   h.parent_timestamp = VhdTimeFromUnix(pinfo.mtime);
   std::string canon;
@@ -225,7 +229,7 @@ Status CreateDifferencing(Env* env, const std::string& child,
   }
   VHD_RETURN_IF_ERROR(h.SetParentName(BaseName(canon)));
   Footer f = NewFooter(DiskType::kDifferencing, size, params.uuid);
-  std::vector<uint8_t> head = BuildSparse(f, h, locs);
+  std::vector<uint8_t> head = BuildSparseMetadata(f, h, locs);
   return WriteNewFile(env, child, head, head.size(), f);
 }
 

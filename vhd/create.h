@@ -57,6 +57,16 @@ struct LocatorPayload {
 Status ParentLocators(const std::string& child, const std::string& parent,
                       std::vector<LocatorPayload>* locators);
 
+// The pieces CreateVhd assembles, for writers of whole VHD streams
+// (vhd_stream.h): a fresh footer (creator tap 1.3, a new uuid unless given)
+// and dynamic header, and the metadata of a dynamic/differencing disk up to
+// its first block (footer copy, header, BAT all unused, batmap, locators).
+Footer NewFooter(DiskType type, uint64_t size, const Uuid& uuid);
+DynamicHeader NewDynamicHeader(uint64_t bat_entries);
+std::vector<uint8_t> BuildSparseMetadata(
+    const Footer& footer, DynamicHeader header,
+    const std::vector<LocatorPayload>& locators);
+
 // Relative path from directory `from_dir` to file `to`, "./x" style, after
 // resolving symlinks (as blktap's relative_path_to).
 Status RelativePath(const std::string& from_dir, const std::string& to,

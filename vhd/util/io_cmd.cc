@@ -1,8 +1,9 @@
 // vhdsm-util's own data commands (not in vhd-util):
 //   write -n PATH -i FILE [-o BYTE_OFFSET]  copy a file into the virtual disk
 //                                            through the chain's leaf
-//   export -n PATH -o FILE                   the whole virtual disk as a
-//                                            sparse raw file
+//   export -n PATH -o FILE [-f raw|vhd]      the whole virtual disk as a
+//                                            sparse raw file, or as one
+//                                            standalone dynamic VHD
 // Errors go to stderr as "<command>: <CODE>: <message>"; the exit status is
 // the errno equivalent, as for every command.
 #include <getopt.h>
@@ -14,6 +15,7 @@
 
 #include "vhd/chain.h"
 #include "vhd/util/commands.h"
+#include "vhd/vhd_stream.h"
 
 namespace vhdutil {
 
@@ -88,9 +90,10 @@ int CmdWrite(int argc, char** argv) {
 int CmdExport(int argc, char** argv) {
   const char* name = nullptr;
   const char* output = nullptr;
+  std::string format = "raw";
   int c;
   bool bad = false;
-  while ((c = getopt(argc, argv, "n:o:h")) != -1) {
+  while ((c = getopt(argc, argv, "n:o:f:h")) != -1) {
     switch (c) {
       case 'n':
         name = optarg;
@@ -98,13 +101,17 @@ int CmdExport(int argc, char** argv) {
       case 'o':
         output = optarg;
         break;
+      case 'f':
+        format = optarg;
+        break;
       default:
         bad = true;
         break;
     }
   }
-  if (bad || name == nullptr || output == nullptr || optind != argc) {
-    std::printf("options: <-n name> <-o output raw file> [-h help]\n");
+  if (bad || name == nullptr || output == nullptr || optind != argc ||
+      (format != "raw" && format != "vhd")) {
+    std::printf("options: <-n name> <-o output file> [-f raw|vhd] [-h help]\n");
     return -EINVAL;
   }
   vhd::ChainOptions o;
@@ -114,7 +121,22 @@ int CmdExport(int argc, char** argv) {
   std::unique_ptr<vhd::File> out;
   s = env()->Open(output, vhd::Env::OpenMode::kCreateTruncate, &out);
   if (!s.ok()) return Fail("export", s);
-  s = chain->ExportRaw(out.get());
+  if (format == "vhd") {
+    std::unique_ptr<vhd::VhdStream> stream;
+    s = vhd::VhdStream::Open(chain.get(), vhd::Uuid(), &stream);
+    std::vector<uint8_t> buf(8 << 20);
+    uint64_t at = 0;
+    size_t got = 0;
+    if (s.ok()) s = out->Truncate(0);
+    while (s.ok()) {
+      s = stream->Read(buf.data(), buf.size(), &got);
+      if (!s.ok() || got == 0) break;
+      s = out->Write(at, buf.data(), got);
+      at += got;
+    }
+  } else {
+    s = chain->ExportRaw(out.get());
+  }
   if (s.ok()) s = out->Sync();
   if (!s.ok()) return Fail("export", s);
   return 0;

@@ -1,0 +1,99 @@
+// Tests of vhd/vhd_stream.h: the stream is a valid standalone VHD whose
+// guest view is the chain's, with only the blocks that hold data.
+#include "vhd/vhd_stream.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/util/test_util.h"
+#include "vhd/check.h"
+#include "vhd/create.h"
+#include "vhd/sparse_image.h"
+
+namespace vhd {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class VhdStreamTest : public ::testing::Test {
+ protected:
+  std::string P(const std::string& n) { return dir_.Join(n); }
+  void Write(const std::string& n, uint64_t off, const std::string& d) {
+    ChainOptions o;
+    o.writable = true;
+    std::unique_ptr<Chain> c;
+    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
+    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  std::string View(const std::string& n) {
+    std::unique_ptr<Chain> c;
+    EXPECT_TRUE(Chain::Open(P(n), ChainOptions(), &c).ok());
+    std::string out(c->virtual_size(), '\0');
+    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    return out;
+  }
+  // Streams `n`'s chain into file `out` in reads of `chunk` bytes.
+  uint64_t StreamTo(const std::string& n, const std::string& out,
+                    size_t chunk) {
+    std::unique_ptr<Chain> c;
+    EXPECT_TRUE(Chain::Open(P(n), ChainOptions(), &c).ok());
+    std::unique_ptr<VhdStream> s;
+    EXPECT_TRUE(VhdStream::Open(c.get(), Uuid(), &s).ok());
+    std::string data;
+    std::vector<uint8_t> buf(chunk);
+    size_t got = 0;
+    do {
+      EXPECT_TRUE(s->Read(buf.data(), buf.size(), &got).ok());
+      data.append(reinterpret_cast<char*>(buf.data()), got);
+    } while (got > 0);
+    EXPECT_EQ(data.size(), s->Size());
+    testutil::WriteFile(P(out), data);
+    return s->allocated_blocks();
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
+  CreateParams p;
+  p.size = 64 * kMiB;
+  ASSERT_TRUE(CreateVhd(Env::Default(), P("b.vhd"), p).ok());
+  Write("b.vhd", 5000, testutil::RandomBytes(3 * kMiB, 1));  // blocks 0, 1
+  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("c.vhd"), P("b.vhd"),
+                                 SnapshotParams())
+                  .ok());
+  Write("c.vhd", 40 * kMiB + 7, testutil::RandomBytes(100, 2));  // block 20
+  std::string view = View("c.vhd");
+  for (size_t chunk : {size_t{1} << 20, size_t{777}}) {
+    EXPECT_EQ(StreamTo("c.vhd", "img.vhd", chunk), 3u);
+    CheckReport r;
+    CheckOptions o;
+    o.check_data = true;
+    Status s = CheckVhd(Env::Default(), P("img.vhd"), o, &r);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(View("img.vhd"), view);
+    std::unique_ptr<Image> img;
+    ASSERT_TRUE(
+        OpenImage(Env::Default(), P("img.vhd"), OpenOptions(), &img).ok());
+    EXPECT_EQ(img->type(), DiskType::kDynamic);
+    auto* sp = dynamic_cast<SparseImage*>(img.get());
+    ASSERT_TRUE(sp->LoadBat().ok());
+    EXPECT_TRUE(sp->has_batmap());
+    EXPECT_EQ(sp->allocated_blocks(), 3u);
+    EXPECT_EQ(sp->DataOffset(20, 0) % 4096, 0u);
+  }
+}
+
+TEST_F(VhdStreamTest, HolesCostNothing) {
+  CreateParams p;
+  p.size = 2048 * kMiB;
+  ASSERT_TRUE(CreateVhd(Env::Default(), P("e.vhd"), p).ok());
+  Write("e.vhd", 1000 * kMiB, "x");
+  EXPECT_EQ(StreamTo("e.vhd", "img.vhd", 1 << 20), 1u);
+  EXPECT_LT(testutil::FileSize(P("img.vhd")), 3 * kMiB);
+  std::string v = View("img.vhd");
+  EXPECT_EQ(v.size(), 2048 * kMiB);
+  EXPECT_EQ(v[1000 * kMiB], 'x');
+}
+
+}  // namespace
+}  // namespace vhd
