@@ -14,7 +14,7 @@ constexpr uint64_t kBlock = kDefaultBlockSize;
 constexpr uint64_t kBitmapBytes = kSectorSize;  // for 2 MiB blocks
 }  // namespace
 
-Status VhdStream::Open(Chain* chain, const Uuid& uuid,
+Status VhdStream::Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
                        std::unique_ptr<VhdStream>* out) {
   std::unique_ptr<VhdStream> s(new VhdStream());
   s->chain_ = chain;
@@ -31,6 +31,10 @@ Status VhdStream::Open(Chain* chain, const Uuid& uuid,
     if (!hole) s->blocks_.push_back(b);
   }
   Footer f = NewFooter(DiskType::kDynamic, s->virtual_size_, uuid);
+  if (timestamp != 0) {
+    f.timestamp = timestamp;
+    f.Seal();
+  }
   DynamicHeader h = NewDynamicHeader(entries);
   s->head_ = BuildSparseMetadata(f, h, {});
   // Place the blocks as blktap would (data 4 KiB-aligned) and point the BAT

@@ -23,8 +23,10 @@ namespace vhd {
 
 class VhdStream {
  public:
-  // `chain` must outlive the stream. `uuid`: the image's (null: a new one).
-  static Status Open(Chain* chain, const Uuid& uuid,
+  // `chain` must outlive the stream. `uuid`: the image's (null: a new one);
+  // `timestamp`: its footer's (VHD epoch; 0: now). The same chain, uuid and
+  // timestamp give the same bytes, so an interrupted upload can resume.
+  static Status Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
                      std::unique_ptr<VhdStream>* stream);
 
   // Fills up to n bytes; *got == 0 only at the end.

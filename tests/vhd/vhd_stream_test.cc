@@ -38,7 +38,7 @@ class VhdStreamTest : public ::testing::Test {
     std::unique_ptr<Chain> c;
     EXPECT_TRUE(Chain::Open(P(n), ChainOptions(), &c).ok());
     std::unique_ptr<VhdStream> s;
-    EXPECT_TRUE(VhdStream::Open(c.get(), Uuid(), &s).ok());
+    EXPECT_TRUE(VhdStream::Open(c.get(), Uuid(), 0, &s).ok());
     std::string data;
     std::vector<uint8_t> buf(chunk);
     size_t got = 0;

@@ -123,7 +123,7 @@ int CmdExport(int argc, char** argv) {
   if (!s.ok()) return Fail("export", s);
   if (format == "vhd") {
     std::unique_ptr<vhd::VhdStream> stream;
-    s = vhd::VhdStream::Open(chain.get(), vhd::Uuid(), &stream);
+    s = vhd::VhdStream::Open(chain.get(), vhd::Uuid(), 0, &stream);
     std::vector<uint8_t> buf(8 << 20);
     uint64_t at = 0;
     size_t got = 0;
