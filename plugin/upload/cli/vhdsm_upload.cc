@@ -1,0 +1,332 @@
+// vhdsm-upload: compress an image file and upload it to Swift in segments,
+// or only compress it (--compress-only). A thin command line over
+// libvhdsm-upload for tests, benchmarks and operators; the image tasks call
+// the library directly.
+//
+// Exit status: 0 on success, the UploadError code (1..11) on failure, 64 for
+// a usage error. SIGINT/SIGTERM cancel the upload (its segments are removed
+// unless --keep-segments). With --json the result is one JSON object on
+// stdout; --progress prints one line per stored segment on stderr. The key
+// is never printed; prefer --key-file or $VHDSM_SWIFT_KEY to --key, which
+// other users can see in the process list.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "plugin/upload/byte_source.h"
+#include "plugin/upload/image_stream.h"
+#include "plugin/upload/uploader.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_cancel = 0;
+
+void OnSignal(int) { g_cancel = 1; }
+
+constexpr int kUsageExit = 64;
+
+const char kUsage[] =
+    "usage: vhdsm-upload --input FILE [options]\n"
+    "  --input FILE            the image (a VHD file, or any file)\n"
+    "  --format vhd|tgz|raw    vhd: gzip of the file (default); tgz: tar\n"
+    "                          holding 0.vhd, gzip'd; raw: as is\n"
+    "  --level N               gzip level 1..9 (default 6)\n"
+    "  --codec isal|zlib       deflate library (default isal)\n"
+    "  --threads N             compression threads (default: all cores)\n"
+    "  --compress-only OUT     write the stream to OUT instead of uploading\n"
+    "Swift:\n"
+    "  --auth-url URL          v1.0 auth URL or Keystone base URL\n"
+    "  --auth-version 1|2|3    (default 1)\n"
+    "  --user NAME             v1: account:user\n"
+    "  --key KEY | --key-file F  secret (default: $VHDSM_SWIFT_KEY)\n"
+    "  --api-key               v2: Rackspace RAX-KSKEY:apiKeyCredentials\n"
+    "  --tenant NAME           v2 tenant / v3 project\n"
+    "  --region NAME           catalog region\n"
+    "  --interface public|internal  catalog endpoint (default public)\n"
+    "  --storage-url URL       use this storage URL, not the catalog's\n"
+    "  --ca-file FILE | --insecure  TLS trust (default: system CAs)\n"
+    "  --container NAME --object NAME\n"
+    "  --segment-size N[K|M|G] (default 100M)   --parallel N (default 2)\n"
+    "  --manifest slo|dlo      (default slo)    --no-nested\n"
+    "  --run-id ID             segment-name stamp (same ID resumes)\n"
+    "  --no-resume             do not reuse stored segments of the run\n"
+    "  --keep-segments         keep segments on failure or cancel\n"
+    "  --retries N             attempts per request (default 6)\n"
+    "  --retry-delay S         first backoff (default 1)\n"
+    "  --retry-max-delay S     backoff cap (default 64)\n"
+    "  --content-type TYPE     of the object\n"
+    "  --meta KEY=VALUE        X-Object-Meta-KEY (repeatable)\n"
+    "  --progress  --json  --verbose\n";
+
+bool ParseSize(const std::string& s, uint64_t* out) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (end == s.c_str()) return false;
+  std::string suffix(end);
+  uint64_t mul = 1;
+  if (suffix == "K" || suffix == "k") {
+    mul = 1ULL << 10;
+  } else if (suffix == "M" || suffix == "m") {
+    mul = 1ULL << 20;
+  } else if (suffix == "G" || suffix == "g") {
+    mul = 1ULL << 30;
+  } else if (!suffix.empty()) {
+    return false;
+  }
+  *out = v * mul;
+  return true;
+}
+
+struct Args {
+  std::string input;
+  std::string compress_only;
+  upload::ImageStreamOptions stream;
+  upload::SwiftStore store;
+  upload::UploadOptions upload;
+  std::string key_file;
+  bool progress = false;
+  bool json = false;
+  bool verbose = false;
+};
+
+int Usage(const std::string& why) {
+  if (!why.empty()) std::cerr << "vhdsm-upload: " << why << "\n";
+  std::cerr << kUsage;
+  return kUsageExit;
+}
+
+// Returns -1 when the arguments are fine, else the exit code.
+int ParseArgs(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string opt = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    bool flag = true;
+    if (opt == "--help" || opt == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (opt == "--api-key") {
+      a->store.auth.api_key = true;
+    } else if (opt == "--insecure") {
+      a->store.http.tls.verify = false;
+    } else if (opt == "--no-nested") {
+      a->upload.allow_nested_manifests = false;
+    } else if (opt == "--no-resume") {
+      a->upload.resume = false;
+    } else if (opt == "--keep-segments") {
+      a->upload.keep_segments_on_failure = true;
+    } else if (opt == "--progress") {
+      a->progress = true;
+    } else if (opt == "--json") {
+      a->json = true;
+    } else if (opt == "--verbose") {
+      a->verbose = true;
+    } else {
+      flag = false;
+    }
+    if (flag) continue;
+    if (!value(&v)) return Usage(opt + " needs a value");
+    uint64_t n = 0;
+    if (opt == "--input") {
+      a->input = v;
+    } else if (opt == "--compress-only") {
+      a->compress_only = v;
+    } else if (opt == "--format") {
+      if (!upload::ParseImageFormat(v, &a->stream.format)) {
+        return Usage("bad --format " + v);
+      }
+    } else if (opt == "--level") {
+      a->stream.gzip.level = std::atoi(v.c_str());
+    } else if (opt == "--codec") {
+      if (!upload::ParseCodec(v.c_str(), &a->stream.gzip.codec)) {
+        return Usage("bad --codec " + v);
+      }
+    } else if (opt == "--threads") {
+      a->stream.gzip.threads = std::atoi(v.c_str());
+    } else if (opt == "--auth-url") {
+      a->store.auth.url = v;
+    } else if (opt == "--auth-version") {
+      if (!upload::ParseAuthVersion(v, &a->store.auth.version)) {
+        return Usage("bad --auth-version " + v);
+      }
+    } else if (opt == "--user") {
+      a->store.auth.user = v;
+    } else if (opt == "--key") {
+      a->store.auth.key = v;
+    } else if (opt == "--key-file") {
+      a->key_file = v;
+    } else if (opt == "--tenant") {
+      a->store.auth.tenant = v;
+    } else if (opt == "--region") {
+      a->store.auth.region = v;
+    } else if (opt == "--interface") {
+      a->store.auth.interface = v;
+    } else if (opt == "--storage-url") {
+      a->store.auth.storage_url = v;
+    } else if (opt == "--ca-file") {
+      a->store.http.tls.ca_file = v;
+    } else if (opt == "--container") {
+      a->upload.container = v;
+    } else if (opt == "--object") {
+      a->upload.object = v;
+    } else if (opt == "--segment-size") {
+      if (!ParseSize(v, &n)) return Usage("bad --segment-size " + v);
+      a->upload.segment_size = n;
+    } else if (opt == "--parallel") {
+      a->upload.parallel_segments = std::atoi(v.c_str());
+    } else if (opt == "--manifest") {
+      if (v == "slo") {
+        a->upload.manifest = upload::ManifestKind::kSlo;
+      } else if (v == "dlo") {
+        a->upload.manifest = upload::ManifestKind::kDlo;
+      } else {
+        return Usage("bad --manifest " + v);
+      }
+    } else if (opt == "--run-id") {
+      a->upload.run_id = v;
+    } else if (opt == "--retries") {
+      a->store.retry.max_attempts = std::atoi(v.c_str());
+    } else if (opt == "--retry-delay") {
+      a->store.retry.initial_delay_s = std::atof(v.c_str());
+    } else if (opt == "--retry-max-delay") {
+      a->store.retry.max_delay_s = std::atof(v.c_str());
+    } else if (opt == "--content-type") {
+      a->upload.content_type = v;
+    } else if (opt == "--meta") {
+      size_t eq = v.find('=');
+      if (eq == std::string::npos) return Usage("--meta needs KEY=VALUE");
+      a->upload.metadata[v.substr(0, eq)] = v.substr(eq + 1);
+    } else {
+      return Usage("unknown option " + opt);
+    }
+  }
+  if (a->input.empty()) return Usage("--input is required");
+  return -1;
+}
+
+int CompressOnly(const Args& a, std::unique_ptr<upload::ByteSource> stream) {
+  std::ofstream out(a.compress_only, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::cerr << "vhdsm-upload: cannot write " << a.compress_only << "\n";
+    return static_cast<int>(upload::UploadError::kSource);
+  }
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[1 << 20]);
+  uint64_t total = 0;
+  for (;;) {
+    size_t got = 0;
+    vhd::Status st = stream->Read(buf.get(), 1 << 20, &got);
+    if (!st.ok()) {
+      std::cerr << "vhdsm-upload: " << st.ToString() << "\n";
+      return static_cast<int>(upload::UploadError::kSource);
+    }
+    if (got == 0) break;
+    out.write(reinterpret_cast<const char*>(buf.get()),
+              static_cast<std::streamsize>(got));
+    total += got;
+  }
+  out.close();
+  if (!out) {
+    std::cerr << "vhdsm-upload: writing " << a.compress_only << " failed\n";
+    return static_cast<int>(upload::UploadError::kSource);
+  }
+  if (a.json) {
+    std::cout << nlohmann::json{{"status", "OK"}, {"bytes", total}}.dump()
+              << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  int rc = ParseArgs(argc, argv, &a);
+  if (rc >= 0) return rc;
+  if (!a.key_file.empty()) {
+    std::ifstream f(a.key_file);
+    if (!f || !std::getline(f, a.store.auth.key)) {
+      return Usage("cannot read --key-file " + a.key_file);
+    }
+  } else if (a.store.auth.key.empty()) {
+    const char* env = std::getenv("VHDSM_SWIFT_KEY");
+    if (env != nullptr) a.store.auth.key = env;
+  }
+
+  std::unique_ptr<upload::FileSource> file;
+  vhd::Status st = upload::FileSource::Open(a.input, &file);
+  if (!st.ok()) {
+    std::cerr << "vhdsm-upload: " << st.ToString() << "\n";
+    return static_cast<int>(upload::UploadError::kSource);
+  }
+  // A stable tar mtime: a resumed upload must produce the same bytes.
+  a.stream.tar.mtime = file->mtime();
+  std::unique_ptr<upload::ByteSource> stream;
+  st = upload::NewImageStream(std::move(file), a.stream, &stream);
+  if (!st.ok()) {
+    std::cerr << "vhdsm-upload: " << st.ToString() << "\n";
+    return static_cast<int>(upload::UploadError::kInvalidArgument);
+  }
+  if (!a.compress_only.empty()) return CompressOnly(a, std::move(stream));
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  a.upload.cancelled = [] { return g_cancel != 0; };
+  if (a.verbose) {
+    a.upload.log = [](const std::string& line) {
+      std::cerr << "vhdsm-upload: " << line << "\n";
+    };
+  }
+  if (a.progress) {
+    a.upload.progress = [](const upload::ProgressInfo& p) {
+      std::fprintf(stderr,
+                   "progress source=%llu/%lld stored=%llu segments=%llu/%lld "
+                   "skipped=%llu rate=%.0f eta=%.1f\n",
+                   static_cast<unsigned long long>(p.source_bytes_done),
+                   static_cast<long long>(p.source_bytes_total),
+                   static_cast<unsigned long long>(p.bytes_stored),
+                   static_cast<unsigned long long>(p.segments_done),
+                   static_cast<long long>(p.segments_total),
+                   static_cast<unsigned long long>(p.segments_skipped),
+                   p.rate_bytes_per_s, p.eta_s);
+    };
+  }
+  upload::UploadResult r;
+  st = upload::Upload(a.store, a.upload, stream.get(), &r);
+  if (a.json) {
+    nlohmann::json j = {{"status", upload::UploadErrorName(r.error)},
+                        {"code", static_cast<int>(r.error)},
+                        {"message", st.ok() ? "" : st.message()},
+                        {"run_id", r.run_id},
+                        {"segment_container", r.segment_container},
+                        {"segment_prefix", r.segment_prefix},
+                        {"source_bytes", r.source_bytes},
+                        {"object_bytes", r.object_bytes},
+                        {"object_md5", r.object_md5},
+                        {"etag", r.etag},
+                        {"segments_total", r.segments_total},
+                        {"segments_uploaded", r.segments_uploaded},
+                        {"segments_skipped", r.segments_skipped},
+                        {"sub_manifests", r.sub_manifests},
+                        {"segments_deleted", r.segments_deleted},
+                        {"requests", r.http.requests},
+                        {"retries", r.http.retries},
+                        {"reauths", r.http.reauths},
+                        {"resends", r.http.resends},
+                        {"seconds", r.seconds}};
+    std::cout << j.dump() << "\n";
+  }
+  if (!st.ok()) {
+    std::cerr << "vhdsm-upload: " << st.message() << "\n";
+    return static_cast<int>(r.error);
+  }
+  return 0;
+}

@@ -1,0 +1,200 @@
+// Unit tests of the small pieces: retry policy, segment names, SLO
+// manifests, error codes, auth request/response JSON.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "plugin/upload/auth.h"
+#include "plugin/upload/http_client.h"
+#include "plugin/upload/md5.h"
+#include "plugin/upload/retry_policy.h"
+#include "plugin/upload/segment_names.h"
+#include "plugin/upload/slo_manifest.h"
+#include "plugin/upload/upload_error.h"
+
+namespace upload {
+namespace {
+
+TEST(RetryPolicy, TransientStatuses) {
+  for (long s : {408L, 429L, 498L, 500L, 502L, 503L, 504L, 507L}) {
+    EXPECT_TRUE(IsTransientStatus(s)) << s;
+  }
+  for (long s : {200L, 201L, 400L, 401L, 403L, 404L, 409L, 411L, 413L, 422L,
+                 501L, 505L}) {
+    EXPECT_FALSE(IsTransientStatus(s)) << s;
+  }
+}
+
+TEST(RetryPolicy, ExponentialBackoffWithJitterAndCap) {
+  RetryPolicy p;
+  p.initial_delay_s = 1;
+  p.multiplier = 2;
+  p.max_delay_s = 10;
+  p.jitter = 0;
+  EXPECT_DOUBLE_EQ(BackoffDelay(p, 1, 0.7), 1);
+  EXPECT_DOUBLE_EQ(BackoffDelay(p, 2, 0.7), 2);
+  EXPECT_DOUBLE_EQ(BackoffDelay(p, 4, 0.7), 8);
+  EXPECT_DOUBLE_EQ(BackoffDelay(p, 9, 0.7), 10);
+  p.jitter = 0.5;
+  EXPECT_DOUBLE_EQ(BackoffDelay(p, 3, 0.0), 4);
+  EXPECT_DOUBLE_EQ(BackoffDelay(p, 3, 0.999999), 4 * (1 - 0.5 * 0.999999));
+  for (int i = 0; i < 100; ++i) {
+    double d = BackoffDelay(p, 3, i / 100.0);
+    EXPECT_GE(d, 2);
+    EXPECT_LE(d, 4);
+  }
+}
+
+TEST(RetryPolicy, RetryAfter) {
+  std::time_t now = 1700000000;  // Tue, 14 Nov 2023 22:13:20 GMT
+  EXPECT_EQ(ParseRetryAfter("", now), -1);
+  EXPECT_EQ(ParseRetryAfter("7", now), 7);
+  EXPECT_EQ(ParseRetryAfter("0", now), 0);
+  EXPECT_EQ(ParseRetryAfter("Tue, 14 Nov 2023 22:13:50 GMT", now), 30);
+  EXPECT_EQ(ParseRetryAfter("Tue, 14 Nov 2023 22:00:00 GMT", now), 0);
+  EXPECT_EQ(ParseRetryAfter("soon", now), -1);
+}
+
+TEST(SegmentNames, Scheme) {
+  SegmentNames n("images/disk.vhd.gz", "1700000000.123456", 1073741824,
+                 104857600);
+  EXPECT_EQ(n.prefix(),
+            "images/disk.vhd.gz/1700000000.123456/1073741824/104857600/");
+  EXPECT_EQ(n.Segment(0), n.prefix() + "00000000");
+  EXPECT_EQ(n.Segment(1234), n.prefix() + "00001234");
+  EXPECT_EQ(n.Segment(123456789), n.prefix() + "123456789");
+  EXPECT_EQ(n.SubManifest(2), n.prefix() + "manifest/00000002");
+  uint64_t i = 0;
+  EXPECT_TRUE(n.ParseSegment(n.Segment(42), &i));
+  EXPECT_EQ(i, 42u);
+  EXPECT_TRUE(n.ParseSegment(n.Segment(123456789), &i));
+  EXPECT_EQ(i, 123456789u);
+  EXPECT_FALSE(n.ParseSegment(n.prefix() + "0042", &i));
+  EXPECT_FALSE(n.ParseSegment(n.prefix() + "000000042", &i));
+  EXPECT_FALSE(n.ParseSegment(n.SubManifest(1), &i));
+  EXPECT_FALSE(n.ParseSegment("other/00000001", &i));
+}
+
+TEST(SegmentNames, RunIdsAreTimestamps) {
+  std::string a = NewRunId();
+  ASSERT_EQ(a.size(), 17u);  // 10 digits, '.', 6 digits (until 2286)
+  EXPECT_EQ(a[10], '.');
+}
+
+TEST(SloManifest, JsonAndEtag) {
+  std::vector<ManifestEntry> e = {
+      {"/c_segments/o/1/00000000", Md5::Of("a"), 1},
+      {"/c_segments/o/1/00000001", Md5::Of("bc"), 2}};
+  nlohmann::json j = nlohmann::json::parse(SloManifestJson(e));
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[1]["path"], "/c_segments/o/1/00000001");
+  EXPECT_EQ(j[1]["etag"], Md5::Of("bc"));
+  EXPECT_EQ(j[1]["size_bytes"], 2);
+  EXPECT_EQ(LargeObjectEtag(e), Md5::Of(Md5::Of("a") + Md5::Of("bc")));
+  EXPECT_EQ(TotalSize(e), 3u);
+}
+
+TEST(UploadError, NamesCodesAndParsing) {
+  vhd::Status st = MakeError(UploadError::kRetriesExhausted, "PUT x: 503");
+  EXPECT_EQ(st.code(), vhd::Code::kIOError);
+  EXPECT_EQ(st.message(), "RETRIES_EXHAUSTED: PUT x: 503");
+  EXPECT_EQ(ErrorOf(st), UploadError::kRetriesExhausted);
+  EXPECT_EQ(ErrorOf(vhd::Status::OK()), UploadError::kNone);
+  EXPECT_EQ(ErrorOf(vhd::Status::IOError("read failed")), UploadError::kSource);
+  EXPECT_EQ(ErrorOf(MakeError(UploadError::kTooLarge, "x")),
+            UploadError::kTooLarge);
+  EXPECT_EQ(MakeError(UploadError::kTooLarge, "x").code(),
+            vhd::Code::kTooLarge);
+  EXPECT_EQ(static_cast<int>(UploadError::kTransport), 11);
+  EXPECT_STREQ(UploadErrorName(UploadError::kCancelled), "CANCELLED");
+  vhd::Status src = SourceError(vhd::Status::Corruption("short"));
+  EXPECT_EQ(src.code(), vhd::Code::kCorruption);
+  EXPECT_EQ(src.message(), "SOURCE: short");
+  EXPECT_EQ(ErrorOf(src), UploadError::kSource);
+}
+
+TEST(Auth, RequestBodies) {
+  AuthOptions o;
+  o.user = "joe";
+  o.key = "s3cret";
+  o.tenant = "t1";
+  nlohmann::json j = nlohmann::json::parse(V2RequestBody(o));
+  EXPECT_EQ(j["auth"]["passwordCredentials"]["password"], "s3cret");
+  EXPECT_EQ(j["auth"]["tenantName"], "t1");
+  o.api_key = true;
+  j = nlohmann::json::parse(V2RequestBody(o));
+  EXPECT_EQ(j["auth"]["RAX-KSKEY:apiKeyCredentials"]["apiKey"], "s3cret");
+  EXPECT_EQ(j["auth"]["RAX-KSKEY:apiKeyCredentials"]["username"], "joe");
+  j = nlohmann::json::parse(V3RequestBody(o));
+  EXPECT_EQ(j["auth"]["identity"]["methods"][0], "password");
+  EXPECT_EQ(j["auth"]["identity"]["password"]["user"]["domain"]["name"],
+            "Default");
+  EXPECT_EQ(j["auth"]["scope"]["project"]["name"], "t1");
+}
+
+const char kV2Access[] = R"({"access": {
+  "token": {"id": "tok123"},
+  "serviceCatalog": [
+    {"type": "rax:object-cdn", "endpoints": [{"region": "ORD", "publicURL": "https://cdn"}]},
+    {"type": "object-store", "endpoints": [
+      {"region": "DFW", "publicURL": "https://dfw/v1/A", "internalURL": "https://snet-dfw/v1/A"},
+      {"region": "ORD", "publicURL": "https://ord/v1/A/", "internalURL": "https://snet-ord/v1/A"}]}]}})";
+
+TEST(Auth, V2CatalogRegionAndInterface) {
+  AuthOptions o;
+  AuthResult r;
+  ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
+  EXPECT_EQ(r.token, "tok123");
+  EXPECT_EQ(r.storage_url, "https://dfw/v1/A");  // first region
+  o.region = "ORD";
+  ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
+  EXPECT_EQ(r.storage_url, "https://ord/v1/A");  // trailing '/' dropped
+  o.interface = "internal";                      // ServiceNet
+  ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
+  EXPECT_EQ(r.storage_url, "https://snet-ord/v1/A");
+  o.region = "SYD";
+  vhd::Status st = ParseV2Access(kV2Access, o, &r);
+  EXPECT_EQ(ErrorOf(st), UploadError::kAuthResponse);
+  EXPECT_NE(st.message().find("SYD"), std::string::npos);
+  EXPECT_EQ(ErrorOf(ParseV2Access("not json", o, &r)),
+            UploadError::kAuthResponse);
+  EXPECT_EQ(ErrorOf(ParseV2Access("{\"access\": 5}", o, &r)),
+            UploadError::kAuthResponse);
+}
+
+TEST(Auth, V3Catalog) {
+  const char body[] = R"({"token": {"catalog": [
+    {"type": "object-store", "endpoints": [
+      {"interface": "admin", "region": "R1", "url": "http://admin"},
+      {"interface": "public", "region": "R1", "url": "http://pub1"},
+      {"interface": "public", "region_id": "R2", "url": "http://pub2"}]}]}})";
+  AuthOptions o;
+  AuthResult r;
+  ASSERT_TRUE(ParseV3Catalog(body, o, &r).ok());
+  EXPECT_EQ(r.storage_url, "http://pub1");
+  o.region = "R2";
+  ASSERT_TRUE(ParseV3Catalog(body, o, &r).ok());
+  EXPECT_EQ(r.storage_url, "http://pub2");
+  o.interface = "internal";
+  EXPECT_EQ(ErrorOf(ParseV3Catalog(body, o, &r)), UploadError::kAuthResponse);
+}
+
+TEST(Auth, Versions) {
+  AuthVersion v;
+  EXPECT_TRUE(ParseAuthVersion("1.0", &v));
+  EXPECT_EQ(v, AuthVersion::kV1);
+  EXPECT_TRUE(ParseAuthVersion("v2.0", &v));
+  EXPECT_EQ(v, AuthVersion::kV2);
+  EXPECT_TRUE(ParseAuthVersion("3", &v));
+  EXPECT_EQ(v, AuthVersion::kV3);
+  EXPECT_FALSE(ParseAuthVersion("4", &v));
+}
+
+TEST(Http, UrlEncode) {
+  EXPECT_EQ(UrlEncode("a b/c~d_e.f-g", true), "a%20b/c~d_e.f-g");
+  EXPECT_EQ(UrlEncode("a/b?c&d", false), "a%2Fb%3Fc%26d");
+  EXPECT_EQ(UrlEncode("\xc3\xa9", true), "%C3%A9");
+}
+
+}  // namespace
+}  // namespace upload
