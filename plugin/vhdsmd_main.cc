@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
   xmlrpc::HttpServerOptions o;
   o.unix_socket_path = config.socket;
   o.tcp_port = config.tcp_port;
+  // Only root (xapi) and the daemon's own user may call in: SMAPIv1 has no
+  // authentication of its own.
+  o.unix_peer_uids = {0, geteuid()};
   o.threads = config.threads;
   o.max_body_bytes = 8 << 20;
   xmlrpc::HttpServer server(

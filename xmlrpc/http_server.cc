@@ -1,6 +1,7 @@
 #include "xmlrpc/http_server.h"
 
 #include <microhttpd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,7 @@ struct HttpServer::Impl {
   MHD_Result OnHeaders(MHD_Connection* connection, const char* method,
                        RequestState* state);
   MHD_Result Dispatch(MHD_Connection* connection, RequestState* state);
+  bool PeerAllowed(MHD_Connection* connection) const;
   Result<void> StartDaemon(int listen_fd);
   void Stop();
 
@@ -164,10 +166,40 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection,
   return self->Dispatch(connection, state);
 }
 
+// Unix-socket peers by uid; TCP (loopback only) is not checked here.
+bool HttpServer::Impl::PeerAllowed(MHD_Connection* connection) const {
+  if (options.unix_peer_uids.empty()) return true;
+  const MHD_ConnectionInfo* addr =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (addr == nullptr || addr->client_addr == nullptr ||
+      addr->client_addr->sa_family != AF_UNIX) {
+    return true;
+  }
+  const MHD_ConnectionInfo* fd =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (fd == nullptr ||
+      getsockopt(fd->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return false;
+  }
+  for (uid_t uid : options.unix_peer_uids) {
+    if (cred.uid == uid) return true;
+  }
+  Log(LOG_WARNING, "HTTP: refused a Unix-socket peer with uid " +
+                       std::to_string(cred.uid) + " (pid " +
+                       std::to_string(cred.pid) + ")");
+  return false;
+}
+
 // First call for a request: only the headers have been read.
 MHD_Result HttpServer::Impl::OnHeaders(MHD_Connection* connection,
                                        const char* method,
                                        RequestState* /*state*/) {
+  if (!PeerAllowed(connection)) {
+    return ReplyError(connection, MHD_HTTP_FORBIDDEN,
+                      "this peer may not use the Unix socket");
+  }
   if (std::strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
     return ReplyError(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
                       std::string("method ") + method + " not allowed", "POST");

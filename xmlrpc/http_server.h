@@ -20,7 +20,11 @@
 //        cut off by closing the connection (it cannot get a status line once
 //        reading has begun); memory stays bounded either way;
 //   400  malformed HTTP (libmicrohttpd's own checks);
-//   503  a request that arrives while Stop() is under way.
+//   503  a request that arrives while Stop() is under way;
+//   403  a request on the Unix socket from a peer whose uid (SO_PEERCRED)
+//        is not in unix_peer_uids, when that list is not empty. The socket's
+//        mode already keeps others out; this holds even if the mode or a
+//        directory is loosened by mistake.
 //
 // Stop() (and the destructor) stops accepting connections, lets the
 // requests under way finish and their responses go out (up to 5 s for the
@@ -37,6 +41,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xmlrpc/dispatcher.h"
 #include "xmlrpc/fault.h"
@@ -46,6 +51,8 @@ namespace xmlrpc {
 struct HttpServerOptions {
   std::string unix_socket_path;  // empty: no Unix socket
   mode_t unix_socket_mode = 0600;
+  // Peers allowed on the Unix socket, by uid; empty: whoever can connect.
+  std::vector<uid_t> unix_peer_uids;
   int tcp_port = -1;     // -1: no TCP; 0: any free port on 127.0.0.1
   unsigned threads = 4;  // methods running at once (the worker pool)
   unsigned max_connections = 256;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -321,6 +322,64 @@ TEST_F(HttpServerTest, StartErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.fault().code, interop::kTransportError);
   ExpectAlive();
+}
+
+// The answer a peer running as `uid` gets for one ping on `path`: the
+// connection and the request are made in a child that has dropped to `uid`.
+std::string ExchangeAsUid(const std::string& path, uid_t uid) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    std::string out = "setuid failed";
+    if (setgid(uid) == 0 && setuid(uid) == 0) {
+      int fd = xmlrpc_test::ConnectUnix(path);
+      if (fd < 0) {
+        out = "connect failed";
+      } else {
+        SendAll(fd, HttpPost(Call("ping", "")));
+        out = xmlrpc_test::ReadHttpResponse(fd, 5000);
+      }
+    }
+    ssize_t ignored = write(pipefd[1], out.data(), out.size());
+    (void)ignored;
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, n);
+  close(pipefd[0]);
+  waitpid(pid, nullptr, 0);
+  return out;
+}
+
+TEST_F(HttpServerTest, UnixPeersAreCheckedByUid) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to act as another uid";
+  // A socket anyone may open, so that only SO_PEERCRED stands in the way.
+  xmlrpc_test::TempDir dir;
+  ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+  HttpServerOptions options;
+  options.unix_socket_path = dir.File("open.sock");
+  options.unix_socket_mode = 0666;
+  options.unix_peer_uids = {0};
+  HttpServer server(dispatcher_, options);
+  ASSERT_TRUE(server.Start().ok());
+  std::string nobody = ExchangeAsUid(options.unix_socket_path, 65534);
+  EXPECT_NE(nobody.find("HTTP/1.1 403"), std::string::npos) << nobody;
+  EXPECT_EQ(nobody.find("methodResponse"), std::string::npos) << nobody;
+  std::string root = ExchangeAsUid(options.unix_socket_path, 0);
+  EXPECT_NE(root.find("HTTP/1.1 200"), std::string::npos) << root;
+  EXPECT_NE(root.find("methodResponse"), std::string::npos) << root;
+  // Without a list, whoever can connect is served (the mode is the guard).
+  options.unix_socket_path = dir.File("any.sock");
+  options.unix_peer_uids.clear();
+  HttpServer open(dispatcher_, options);
+  ASSERT_TRUE(open.Start().ok());
+  std::string any = ExchangeAsUid(options.unix_socket_path, 65534);
+  EXPECT_NE(any.find("HTTP/1.1 200"), std::string::npos) << any;
 }
 
 }  // namespace
