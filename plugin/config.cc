@@ -74,6 +74,9 @@ int OnEntry(void* user, const char* section, const char* name,
     } else if (n == "tcp_port") {
       if (!ParseUnsigned(v.c_str(), 65535, &u)) return bad("not a port number");
       c.tcp_port = u == 0 ? -1 : static_cast<int>(u);
+    } else if (n == "state_dir") {
+      if (v.empty() || v[0] != '/') return bad("must be an absolute path");
+      c.state_dir = v;
     } else if (n == "threads") {
       if (!ParseUnsigned(v.c_str(), 256, &u) || u == 0) return bad("1..256");
       c.threads = static_cast<unsigned>(u);
@@ -91,6 +94,10 @@ int OnEntry(void* user, const char* section, const char* name,
     } else {
       return bad("unknown key");
     }
+  } else if (s == "xapi") {
+    if (n != "socket") return bad("unknown key");
+    if (v.empty() || v[0] != '/') return bad("must be an absolute path");
+    c.xapi_socket = v;
   } else if (s == "log") {
     if (n != "level") return bad("unknown key");
     if (v != "debug" && v != "info" && v != "warning" && v != "error") {

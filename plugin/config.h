@@ -1,8 +1,10 @@
 // Config: /etc/vhdsm/vhdsm.conf, an INI file read with inih (libinih).
 //
 //   [daemon]   socket = /run/vhdsm/vhdsmd.sock   tcp_port = 0 (off)
-//              threads = 4
+//              threads = 4   state_dir = /var/lib/vhdsm
 //   [gc]       mode = thread|spawn|off           helper = <path>
+//   [xapi]     socket = /var/lib/xcp/xapi  (XenAPI callbacks;
+//              $VHDSM_XAPI_SOCKET wins)
 //   [log]      level = info|debug|warning
 //   [store NAME]  auth_url, auth_version (1|2|3), user, key, region,
 //              tenant, ca_bundle      (object stores for image tasks)
@@ -38,9 +40,11 @@ struct Config {
   std::string socket = "/run/vhdsm/vhdsmd.sock";
   int tcp_port = -1;
   unsigned threads = 4;
+  std::string state_dir = "/var/lib/vhdsm";  // task index, inline secrets
   std::string gc_mode = "thread";
   std::string gc_helper;  // "" : this executable
   std::string log_level = "info";
+  std::string xapi_socket = "/var/lib/xcp/xapi";
   std::map<std::string, StoreConfig> stores;
   uint64_t segment_size = 100ull << 20;
   unsigned concurrency = 2;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plugin/sr.h"
+#include "plugin/xapi_toolstack.h"
 
 extern char** environ;
 
@@ -73,16 +74,35 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
 }
 
 Host::Host(Config config) : config_(std::move(config)) {
+  std::string state_dir = config_.state_dir;
+  if (const char* d = std::getenv("VHDSM_STATE_DIR")) state_dir = d;
+  bool daemon = config_.gc_mode == "thread";
+  images_ = std::make_unique<ImageService>(
+      vhd::Env::Default(), &config_, state_dir, daemon, config_.gc_helper);
+  images_->SetEventSink([this](const std::string& json) { Emit(json); });
   PluginOptions o;
+  o.images = images_.get();
+  o.run_tasks_inline = !daemon;
   if (config_.gc_mode != "off") {
     o.kick_gc = [this](const std::string& sr) { KickGc(sr); };
   }
+  // Calls from xapi carry a session: their VDI records go to xapi's
+  // database (xapi_toolstack.h); other calls work standalone.
+  o.toolstack = [socket = config_.xapi_socket](
+                    const CallContext& ctx) -> std::unique_ptr<Toolstack> {
+    XapiToolstackOptions xo;
+    xo.socket_path = XapiSocketPath(socket);
+    return MakeXapiToolstack(ctx, xo);
+  };
   plugin_ = std::make_unique<Plugin>(o);
-  if (config_.gc_mode == "thread")
+  if (daemon) {
     gc_thread_ = std::thread([this] { GcThread(); });
+    images_->ResumeAll();
+  }
 }
 
 Host::~Host() {
+  images_->Shutdown();  // running tasks stop at a checkpoint; they resume
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;

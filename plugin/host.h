@@ -2,6 +2,11 @@
 // background work it starts (GC runs, image tasks). The C ABI (abi.cc) wraps
 // exactly one Host.
 //
+// Image tasks run in this process's threads when the GC mode is "thread"
+// (vhdsmd: unfinished tasks resume at start, and are checkpointed when the
+// Host is destroyed), else each in a detached "<helper> --task ID" process.
+// The state directory is the configuration's, or $VHDSM_STATE_DIR.
+//
 // GC scheduling, from the configuration's [gc] mode (or VHDSM_GC in the
 // environment, which a host program sets for itself):
 //   thread  a background thread runs the GC of each SR that has work, at
@@ -23,6 +28,7 @@
 #include <thread>
 
 #include "plugin/config.h"
+#include "plugin/image_task.h"
 #include "plugin/smapi.h"
 
 namespace vhdsm {
@@ -49,6 +55,7 @@ class Host {
   void Emit(const std::string& json);
 
   Config config_;
+  std::unique_ptr<ImageService> images_;
   std::unique_ptr<Plugin> plugin_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin/fault_codes.h"
+#include "plugin/image_task.h"
 #include "plugin/sr.h"
 #include "vhd/format.h"
 #include "vhd/uuid.h"
@@ -329,15 +330,17 @@ Value VdiAttach(const Call& c) {
   auto sr = OpenSr(c);
   std::string uuid = VdiUuid(c);
   Vdi v;
-  Check(sr->GetVdi(uuid, &v), fault::kVdiUnavailable);
-  if (v.hidden) Fail(fault::kVdiUnavailable, "VDI " + uuid + " is hidden");
-  Check(sr->MarkAttached(uuid, true), fault::kVdiUnavailable);
+  vhd::Status s = sr->AttachVdi(uuid, c.ctx.host_ref, &v);
+  if (s.code() == vhd::Code::kInvalidArgument) {
+    Fail(fault::kVdiUnavailable, s.message());
+  }
+  Check(s, fault::kVdiUnavailable);
   return AttachInfo(*sr, uuid);
 }
 
 Value VdiDetach(const Call& c) {
   auto sr = OpenSr(c);
-  Check(sr->MarkAttached(VdiUuid(c), false), fault::kVdiUnavailable);
+  Check(sr->DetachVdi(VdiUuid(c), c.ctx.host_ref), fault::kVdiUnavailable);
   return Value();
 }
 
@@ -371,6 +374,10 @@ Value Snapshot(const Call& c, bool clone) {
   Vdi cur;
   Check(sr->GetVdi(uuid, &cur), clone ? fault::kVdiClone : fault::kVdiSnapshot);
   VdiMeta m = cur.meta;
+  // xapi names the new VDI itself afterwards; other callers get a hint.
+  if (!m.name_label.empty()) {
+    m.name_label += clone ? " (clone)" : " (snapshot)";
+  }
   m.is_a_snapshot = !clone;
   m.snapshot_of = clone ? "" : uuid;
   m.snapshot_time = clone ? "" : NowIso();
@@ -449,13 +456,16 @@ Value VdiCompose(const Call& c) {
   }
   RequireMaster(c);
   Check(sr->Compose(parent, VdiUuid(c)), fault::kGeneral);
-  Vdi v;
+  Vdi v, p;
   Check(sr->GetVdi(VdiUuid(c), &v), fault::kGeneral);
+  Check(sr->GetVdi(parent, &p), fault::kGeneral);
   Tell(c.toolstack.Updated(c.ctx, v));
+  Tell(c.toolstack.Updated(c.ctx, p));  // now hidden: a base copy
   return Value();
 }
 
-// Runs the SR's GC now and tells the toolstack what it removed.
+// Runs the SR's GC now and tells the toolstack what it removed, then what
+// is left (relinked VDIs have new parents and sizes).
 void RunGc(const Call& c, Sr* sr) {
   GcReport r;
   GcOptions o;
@@ -464,6 +474,12 @@ void RunGc(const Call& c, Sr* sr) {
   for (const std::string& uuid : r.removed) {
     Tell(c.toolstack.Forgotten(c.ctx, uuid));
   }
+  std::map<std::string, Vdi> vdis;
+  Check(sr->Scan(&vdis), fault::kGeneral);
+  uint64_t total = 0, free = 0, used = 0;
+  Check(sr->Space(&total, &free), fault::kGeneral);
+  for (const auto& [uuid, v] : vdis) used += v.physical_utilisation;
+  Tell(c.toolstack.Scanned(c.ctx, vdis, total, used));
 }
 
 Value VdiCoalesce(const Call& c) {
@@ -501,6 +517,143 @@ Value SrGc(const Call& c) {
   RequireMaster(c);
   auto sr = OpenSr(c);
   RunGc(c, sr.get());
+  return Value();
+}
+
+// ---- image tasks (extensions) ----------------------------------------------
+
+ImageService& Images(const Call& c) {
+  if (c.options.images == nullptr) {
+    Fail(fault::kUnimplemented, "image tasks are not available in this host");
+  }
+  return *c.options.images;
+}
+
+std::string TaskId(const Call& c) {
+  std::string id = c.Str("task_id");
+  vhd::Uuid u;
+  if (!vhd::Uuid::Parse(id, &u)) {
+    Fail(fault::kBadRequest, "task_id '" + id + "' is not a task id");
+  }
+  return id;
+}
+
+void CheckTask(const vhd::Status& s, const std::string& id) {
+  if (s.code() == vhd::Code::kNotFound) Fail(fault::kGeneral, "no task " + id);
+  Check(s, fault::kGeneral);
+}
+
+Value ImageCreate(const Call& c) {
+  RequireMaster(c);
+  ImageService& images = Images(c);
+  std::string sr_path = SrPath(c);
+  std::string vdi = VdiUuid(c);
+  const Struct& im = xmlrpc::RequireStruct(c.s, "image");
+  auto str = [&](const char* k, const char* d) {
+    return xmlrpc::OptionalString(im, k, d);
+  };
+  auto number = [&](const char* k, uint64_t d) -> uint64_t {
+    std::string v = str(k, "");
+    if (v.empty()) return d;
+    uint64_t mult = 1;
+    if (v.back() == 'M' || v.back() == 'm')
+      mult = 1 << 20, v.pop_back();
+    else if (v.back() == 'G' || v.back() == 'g')
+      mult = 1ull << 30, v.pop_back();
+    else if (v.back() == 'K' || v.back() == 'k')
+      mult = 1 << 10, v.pop_back();
+    if (v.empty() || v.size() > 15 ||
+        v.find_first_not_of("0123456789") != std::string::npos) {
+      Fail(fault::kBadRequest, std::string("image:") + k + " is not a number");
+    }
+    return std::stoull(v) * mult;
+  };
+  ImageParams p;
+  p.store = str("store", "");
+  p.auth_url = str("auth_url", "");
+  p.auth_version = str("auth_version", "1");
+  p.user = str("user", "");
+  p.tenant = str("tenant", "");
+  p.region = str("region", "");
+  p.api_key = str("api_key", "false") == "true";
+  p.container = str("container", "");
+  p.object = str("object", "");
+  p.format = str("format", "vhd");
+  p.manifest = str("manifest", "slo");
+  p.segment_size = number("segment_size", 100ull << 20);
+  p.compression_level = static_cast<int>(number("compression_level", 6));
+  p.parallel_segments = static_cast<int>(number("parallel_segments", 2));
+  p.keep_segments = str("keep_segments", "false") == "true";
+  std::string key = str("key", "");
+  std::string id;
+  vhd::Status s = images.Create(sr_path, c.Str("sr_uuid"), vdi, p, key, &id);
+  if (s.code() == vhd::Code::kNotFound) Fail(fault::kVdiMissing, s.message());
+  Check(s, fault::kGeneral);
+  return id;
+}
+
+Value TaskStatus(const Call& c) {
+  std::string id = TaskId(c);
+  TaskRecord r;
+  CheckTask(Images(c).Get(id, &r), id);
+  Struct out;
+  auto num = [](double v) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.0f", v);
+    return std::string(buf);
+  };
+  out.Append("task_id", r.id);
+  out.Append("state", r.state);
+  out.Append("progress", std::to_string(r.progress));
+  out.Append("sr_uuid", r.sr_uuid);
+  out.Append("vdi_uuid", r.vdi_uuid);
+  out.Append("phase_bytes_done", std::to_string(r.phase_bytes_done));
+  out.Append("phase_bytes_total", std::to_string(r.phase_bytes_total));
+  out.Append("rate_bytes_per_s", num(r.rate_bytes_per_s));
+  out.Append("eta_s", r.eta_s < 0 ? std::string("-1") : num(r.eta_s));
+  out.Append("segments_done", std::to_string(r.segments_done));
+  out.Append("segments_total", std::to_string(r.segments_total));
+  out.Append("segments_skipped", std::to_string(r.segments_skipped));
+  out.Append("image_bytes", std::to_string(r.image_bytes));
+  out.Append("object_bytes", std::to_string(r.object_bytes));
+  out.Append("object_md5", r.object_md5);
+  out.Append("etag", r.etag);
+  out.Append("container", r.image.container);
+  out.Append("object", r.image.object);
+  out.Append("format", r.image.format);
+  out.Append("manifest", r.image.manifest);
+  out.Append("error_code", r.error_code);
+  out.Append("error_message", r.error_message);
+  out.Append("attempts", std::to_string(r.attempts));
+  out.Append("created", r.created);
+  out.Append("updated", r.updated);
+  return out;
+}
+
+Value TaskCancel(const Call& c) {
+  std::string id = TaskId(c);
+  CheckTask(Images(c).Cancel(id), id);
+  return Value();
+}
+
+Value TaskList(const Call& c) {
+  std::vector<std::string> ids;
+  Check(Images(c).List(&ids), fault::kGeneral);
+  Array out;
+  for (const std::string& id : ids) out.push_back(id);
+  return out;
+}
+
+Value TaskResume(const Call& c) {
+  std::string id = TaskId(c);
+  ImageService& images = Images(c);
+  if (c.options.run_tasks_inline) {
+    CheckTask(images.Run(id), id);
+  } else {
+    TaskRecord r;
+    CheckTask(images.Get(id, &r), id);
+    CheckTask(images.ResumeAll(), id);
+  }
   return Value();
 }
 
@@ -584,6 +737,11 @@ void Plugin::RegisterAll() {
       {"vdi_coalesce", VdiCoalesce},
       {"sr_gc", SrGc},
       {"sr_list", SrList},
+      {"image_create", ImageCreate},
+      {"task_status", TaskStatus},
+      {"task_cancel", TaskCancel},
+      {"task_list", TaskList},
+      {"task_resume", TaskResume},
   };
   for (const auto& [name, fn] : table) {
     Fn f = fn;
@@ -598,6 +756,7 @@ void Plugin::RegisterAll() {
           const Struct& s = p.StructAt(0);
           CallContext ctx;
           ctx.session_ref = xmlrpc::OptionalString(s, "session_ref", "");
+          ctx.host_ref = xmlrpc::OptionalString(s, "host_ref", "");
           ctx.sr_ref = xmlrpc::OptionalString(s, "sr_ref", "");
           ctx.sr_uuid = xmlrpc::OptionalString(s, "sr_uuid", "");
           ctx.vdi_ref = xmlrpc::OptionalString(s, "vdi_ref", "");

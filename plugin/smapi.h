@@ -28,6 +28,8 @@
 
 namespace vhdsm {
 
+class ImageService;
+
 struct PluginOptions {
   vhd::Env* env = nullptr;  // nullptr: vhd::Env::Default()
   // How to run the GC after commands that leave work for it (sr_scan,
@@ -37,9 +39,12 @@ struct PluginOptions {
   // The toolstack to tell about VDI changes for a call (toolstack.h);
   // unset or returning nullptr: nobody is told (standalone).
   std::function<std::unique_ptr<Toolstack>(const CallContext&)> toolstack;
+  // Image tasks (image_create, task_*); nullptr: those methods fault.
+  ImageService* images = nullptr;
+  // task_resume runs the task in the calling thread (a worker process)
+  // rather than starting it in the background.
+  bool run_tasks_inline = false;
 };
-
-class ImageService;
 
 class Plugin {
  public:

@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -254,9 +256,11 @@ Status Sr::SetMeta(const std::string& uuid, const VdiMeta& meta) {
 
 Status Sr::SnapshotVdi(const std::string& uuid, SnapshotKind kind,
                        const VdiMeta& meta, Vdi* result) {
-  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  VHD_RETURN_IF_ERROR(CheckUuid(uuid));
   std::unique_ptr<FileLock> lock;
   VHD_RETURN_IF_ERROR(LockSr(&lock));
+  // Under the lock: a GC's leaf coalesce renames the VDI's file meanwhile.
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
   std::map<std::string, Vdi> vdis;
   VHD_RETURN_IF_ERROR(ScanLocked(&vdis));
   const Vdi& v = vdis.at(uuid);
@@ -350,16 +354,49 @@ Status Sr::Compose(const std::string& parent, const std::string& child) {
   return vhd::SetHidden(env_, VdiPath(parent), true);  // as sm's FileSR
 }
 
-Status Sr::MarkAttached(const std::string& uuid, bool attached) {
+std::string Sr::AttachMarker(const std::string& uuid,
+                             const std::string& host) const {
+  // xapi names the host on every call; a caller that does not (a script,
+  // vhdsm) is this machine, so two such hosts on one NFS SR stay apart.
+  std::string h = host;
+  if (h.empty()) {
+    char name[256] = {0};
+    h = gethostname(name, sizeof(name) - 1) == 0 && name[0] ? name : "local";
+  }
+  for (char& c : h) {
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '-') c = '_';
+  }
+  return Meta("attached/" + uuid + "." + h);
+}
+
+Status Sr::AttachVdi(const std::string& uuid, const std::string& host,
+                     Vdi* vdi) {
   VHD_RETURN_IF_ERROR(CheckUuid(uuid));
-  std::string p = Meta("attached/" + uuid);
-  if (attached) return vhd::WriteFileAtomic(env_, p, uuid + "\n");
-  Status s = env_->Unlink(p);
+  std::unique_ptr<FileLock> lock;
+  VHD_RETURN_IF_ERROR(LockSr(&lock));
+  VHD_RETURN_IF_ERROR(GetVdi(uuid, vdi));
+  if (vdi->hidden) {
+    return Status::InvalidArgument("VDI " + uuid + " is hidden (a base copy)");
+  }
+  return vhd::WriteFileAtomic(env_, AttachMarker(uuid, host), host + "\n");
+}
+
+Status Sr::DetachVdi(const std::string& uuid, const std::string& host) {
+  VHD_RETURN_IF_ERROR(CheckUuid(uuid));
+  Status s = env_->Unlink(AttachMarker(uuid, host));
   return s.code() == vhd::Code::kNotFound ? Status::OK() : s;
 }
 
 bool Sr::IsAttached(const std::string& uuid) {
-  return env_->Exists(Meta("attached/" + uuid));
+  std::vector<std::string> names;
+  if (!env_->ListDir(Meta("attached"), &names).ok()) return false;
+  for (const std::string& n : names) {
+    if (n.size() > uuid.size() && n.compare(0, uuid.size(), uuid) == 0 &&
+        n[uuid.size()] == '.' && n.find(".tmp.") == std::string::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Status Sr::Recover() {

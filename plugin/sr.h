@@ -106,8 +106,11 @@ class Sr {
   // Makes `child` a child of `parent` (vdi_compose): relinks it in place.
   Status Compose(const std::string& parent, const std::string& child);
 
-  // Attach markers: a VDI in use by a VM is never leaf-coalesced.
-  Status MarkAttached(const std::string& uuid, bool attached);
+  // Attach markers, one per host (a shared SR): a VDI in use on any host is
+  // never leaf-coalesced. AttachVdi checks the VDI and marks it under the SR
+  // lock, so it cannot race with a GC renaming the VDI's file.
+  Status AttachVdi(const std::string& uuid, const std::string& host, Vdi* vdi);
+  Status DetachVdi(const std::string& uuid, const std::string& host);
   bool IsAttached(const std::string& uuid);
 
   // Garbage collection and coalescing (sr_gc.cc). One GC per SR: kBusy if
@@ -134,6 +137,8 @@ class Sr {
   Status RecoverRelink(const std::string& uuid, const std::string& journal);
   Status RecoverLeaf(const std::string& uuid, const std::string& journal);
   Status RemoveVdiFile(const std::string& uuid);
+  std::string AttachMarker(const std::string& uuid,
+                           const std::string& host) const;
   Status RelinkChildren(const std::string& node, const std::string& parent);
   int Depth(const std::map<std::string, Vdi>& vdis, const std::string& uuid);
 

@@ -24,6 +24,7 @@ namespace vhdsm {
 // The caller's identity in a call, from its struct.
 struct CallContext {
   std::string session_ref;  // "" when the call has none
+  std::string host_ref;
   std::string sr_ref;
   std::string sr_uuid;
   std::string vdi_ref;

@@ -10,6 +10,16 @@
 //     vdi delete DIR UUID
 //     vdi resize DIR UUID SIZE
 //     vdi coalesce DIR UUID
+//     image create DIR UUID --container C --object O
+//           (--store NAME | --auth-url URL --user U --key-file F)
+//           [--auth-version 1|2|3] [--tenant T] [--region R] [--api-key]
+//           [--format vhd|tgz] [--manifest slo|dlo] [--segment-size S]
+//           [--level N] [--no-follow]
+//                                     start an image task and follow it with
+//                                     a progress bar (phase, percent, bytes,
+//                                     rate, ETA); exit 0 when it is done.
+//                                     The key: --key-file or $VHDSM_KEY.
+//     task status ID | task list | task cancel ID | task resume ID
 //     config check [PATH]             validate a configuration file
 //
 // Exit status: 0 on success; 1 with the fault's code and message on stderr.
@@ -44,14 +54,19 @@ struct Options {
 };
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: vhdsm [--socket PATH] [--config PATH] [--json] COMMAND\n"
-               "  sr scan DIR | sr gc DIR\n"
-               "  vdi create DIR SIZE [--name NAME] | vdi snapshot DIR UUID "
-               "[--single]\n"
-               "  vdi clone DIR UUID | vdi delete DIR UUID | vdi resize DIR "
-               "UUID SIZE\n"
-               "  vdi coalesce DIR UUID | config check [PATH]\n");
+  std::fprintf(
+      stderr,
+      "usage: vhdsm [--socket PATH] [--config PATH] [--json] COMMAND\n"
+      "  sr scan DIR | sr gc DIR\n"
+      "  vdi create DIR SIZE [--name NAME] | vdi snapshot DIR UUID "
+      "[--single]\n"
+      "  vdi clone DIR UUID | vdi delete DIR UUID | vdi resize DIR UUID SIZE\n"
+      "  vdi coalesce DIR UUID | config check [PATH]\n"
+      "  image create DIR UUID --container C --object O (--store NAME |\n"
+      "      --auth-url URL --user U --key-file F) [--format vhd|tgz]\n"
+      "      [--manifest slo|dlo] [--segment-size S] [--level N] "
+      "[--no-follow]\n"
+      "  task status ID | task list | task cancel ID | task resume ID\n");
   return 2;
 }
 
@@ -273,6 +288,191 @@ int ConfigCheck(const std::string& path) {
   return 1;
 }
 
+// Prints a task's status; `bar`: as a one-line progress bar (a terminal).
+void ShowTask(const Struct& t, bool bar) {
+  auto num = [&](const char* k) {
+    std::string v = Str(t, k);
+    return v.empty() || v == "-1" ? -1.0 : std::stod(v);
+  };
+  std::string state = Str(t, "state");
+  double progress = num("progress");
+  double done = num("phase_bytes_done"), total = num("phase_bytes_total");
+  double rate = num("rate_bytes_per_s"), eta = num("eta_s");
+  double frac = state == "uploading" && total > 0 ? done / total : 0;
+  // Overall percent: the phase's start plus its share of the last 50.
+  double pct = state == "uploading" ? 50 + 50 * frac : progress;
+  std::string bytes = total > 0 ? Human(static_cast<uint64_t>(done)) + "/" +
+                                      Human(static_cast<uint64_t>(total))
+                                : std::string("-");
+  std::string tail =
+      rate > 0 ? Human(static_cast<uint64_t>(rate)) + "/s" : std::string();
+  if (eta >= 0 && state == "uploading") {
+    tail += " ETA " + std::to_string(static_cast<int>(eta)) + "s";
+  }
+  char line[256];
+  if (bar) {
+    int width = 30;
+    int fill = static_cast<int>(pct / 100 * width);
+    std::string b(fill, '#');
+    b += std::string(width - fill, '.');
+    std::snprintf(line, sizeof(line), "\r[%s] %5.1f%% %-9s %s %s   ", b.c_str(),
+                  pct, state.c_str(), bytes.c_str(), tail.c_str());
+  } else {
+    std::snprintf(line, sizeof(line), "%5.1f%% %s %s %s segments %s/%s\n", pct,
+                  state.c_str(), bytes.c_str(), tail.c_str(),
+                  Str(t, "segments_done").c_str(),
+                  Str(t, "segments_total").c_str());
+  }
+  std::fputs(line, stdout);
+  std::fflush(stdout);
+}
+
+bool GetTask(const Options& o, const std::string& id, Value* r) {
+  Struct p;
+  p.Set("task_id", id);
+  return Call(o, "task_status", p, r);
+}
+
+// Follows a task until it ends; 0 when it is done.
+int Follow(const Options& o, const std::string& id) {
+  bool tty = ::isatty(STDOUT_FILENO) && !o.json;
+  std::string last;
+  for (;;) {
+    Value r;
+    if (!GetTask(o, id, &r)) return 1;
+    const Struct& t = r.as_struct();
+    std::string state = Str(t, "state");
+    std::string key = state + Str(t, "phase_bytes_done");
+    if (!o.json && (tty || key != last)) ShowTask(t, tty);
+    last = key;
+    if (state == "done" || state == "failed" || state == "cancelled") {
+      if (tty) std::printf("\n");
+      if (o.json) std::printf("%s\n", ToJson(r).dump().c_str());
+      if (state != "done") {
+        std::fprintf(stderr, "vhdsm: task %s %s: %s %s\n", id.c_str(),
+                     state.c_str(), Str(t, "error_code").c_str(),
+                     Str(t, "error_message").c_str());
+        return 1;
+      }
+      if (!o.json) {
+        std::printf("image %s/%s: %s bytes, md5 %s\n",
+                    Str(t, "container").c_str(), Str(t, "object").c_str(),
+                    Str(t, "object_bytes").c_str(),
+                    Str(t, "object_md5").c_str());
+      }
+      return 0;
+    }
+    ::usleep(tty ? 200000 : 500000);
+  }
+}
+
+int ImageCreate(const Options& o, const std::string& dir,
+                const std::string& vdi,
+                const std::map<std::string, std::string>& opts, bool follow) {
+  Struct im;
+  auto put = [&](const char* opt, const char* member) {
+    auto it = opts.find(opt);
+    if (it != opts.end()) im.Set(member, it->second);
+  };
+  put("container", "container");
+  put("object", "object");
+  put("store", "store");
+  put("auth-url", "auth_url");
+  put("user", "user");
+  put("auth-version", "auth_version");
+  put("tenant", "tenant");
+  put("region", "region");
+  put("format", "format");
+  put("manifest", "manifest");
+  put("segment-size", "segment_size");
+  put("level", "compression_level");
+  put("api-key", "api_key");
+  // Keys never on the command line (ps shows it): a file or $VHDSM_KEY.
+  std::string key;
+  auto kf = opts.find("key-file");
+  if (kf != opts.end()) {
+    FILE* f = std::fopen(kf->second.c_str(), "r");
+    if (f == nullptr) {
+      std::fprintf(stderr, "vhdsm: cannot read %s\n", kf->second.c_str());
+      return 1;
+    }
+    char buf[4096];
+    size_t n = std::fread(buf, 1, sizeof(buf), f);
+    std::fclose(f);
+    key.assign(buf, n);
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) {
+      key.pop_back();
+    }
+  } else if (const char* k = std::getenv("VHDSM_KEY")) {
+    key = k;
+  }
+  if (!key.empty()) im.Set("key", key);
+  Struct p = SrParams(dir);
+  p.Set("vdi_uuid", vdi);
+  p.Set("vdi_location", vdi);
+  p.Set("image", im);
+  Value r;
+  if (!Call(o, "image_create", p, &r)) return 1;
+  std::string id = r.as_string();
+  if (!follow) {
+    if (o.json) {
+      std::printf("%s\n", nlohmann::json{{"task_id", id}}.dump().c_str());
+    } else {
+      std::printf("task %s\n", id.c_str());
+    }
+    return 0;
+  }
+  if (!o.json) std::printf("task %s\n", id.c_str());
+  return Follow(o, id);
+}
+
+int TaskCommand(const Options& o, const std::string& verb,
+                const std::string& id) {
+  Value r;
+  if (verb == "list") {
+    if (!Call(o, "task_list", Struct(), &r)) return 1;
+    if (o.json) {
+      std::printf("%s\n", ToJson(r).dump().c_str());
+      return 0;
+    }
+    for (const Value& v : r.as_array()) {
+      Value t;
+      if (GetTask(o, v.as_string(), &t)) {
+        std::printf("%s %-10s %s\n", v.as_string().c_str(),
+                    Str(t.as_struct(), "state").c_str(),
+                    Str(t.as_struct(), "object").c_str());
+      }
+    }
+    return 0;
+  }
+  if (id.empty()) return Usage();
+  Struct p;
+  p.Set("task_id", id);
+  if (verb == "status") {
+    if (!GetTask(o, id, &r)) return 1;
+    if (o.json) {
+      std::printf("%s\n", ToJson(r).dump(2).c_str());
+    } else {
+      for (const auto& m : r.as_struct()) {
+        std::printf("%-20s %s\n", m.name.c_str(),
+                    m.value.type() == Value::Type::kString
+                        ? m.value.as_string().c_str()
+                        : m.value.DebugString().c_str());
+      }
+    }
+    return 0;
+  }
+  if (verb == "cancel") {
+    if (!Call(o, "task_cancel", p, &r)) return 1;
+    return PrintResult(o, r, "");
+  }
+  if (verb == "resume") {
+    if (!Call(o, "task_resume", p, &r)) return 1;
+    return o.socket.empty() ? 0 : Follow(o, id);
+  }
+  return Usage();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,23 +480,49 @@ int main(int argc, char** argv) {
   std::vector<std::string> a;
   std::string name;
   bool single = false;
+  bool follow = true;
+  std::map<std::string, std::string> image;  // image create's options
+  static const char* const kImageOpts[] = {
+      "container", "object",       "store",  "auth-url", "user",
+      "key-file",  "auth-version", "tenant", "region",   "format",
+      "manifest",  "segment-size", "level",  nullptr};
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
-    if (s == "--socket" && i + 1 < argc)
+    bool taken = false;
+    for (const char* const* k = kImageOpts; *k != nullptr; ++k) {
+      if (s == std::string("--") + *k && i + 1 < argc) {
+        image[*k] = argv[++i];
+        taken = true;
+      }
+    }
+    if (taken) continue;
+    if (s == "--socket" && i + 1 < argc) {
       o.socket = argv[++i];
-    else if (s == "--config" && i + 1 < argc)
+    } else if (s == "--config" && i + 1 < argc) {
       o.config = argv[++i];
-    else if (s == "--json")
+    } else if (s == "--json") {
       o.json = true;
-    else if (s == "--name" && i + 1 < argc)
+    } else if (s == "--name" && i + 1 < argc) {
       name = argv[++i];
-    else if (s == "--single")
+    } else if (s == "--single") {
       single = true;
-    else if (s == "--help" || s == "-h") {
+    } else if (s == "--api-key") {
+      image["api-key"] = "true";
+    } else if (s == "--no-follow") {
+      follow = false;
+    } else if (s == "--task" && i + 1 < argc) {
+      // The detached worker of an image task started in-process.
+      Struct p;
+      p.Set("task_id", std::string(argv[++i]));
+      setenv("VHDSM_GC", "off", 1);
+      Value r;
+      return Call(o, "task_resume", p, &r) ? 0 : 1;
+    } else if (s == "--help" || s == "-h") {
       Usage();
       return 0;
-    } else
+    } else {
       a.push_back(s);
+    }
   }
   if (a.size() < 2) return Usage();
   const std::string& noun = a[0];
@@ -305,12 +531,16 @@ int main(int argc, char** argv) {
   if (noun == "config" && verb == "check") {
     return ConfigCheck(a.size() > 2 ? a[2] : "/etc/vhdsm/vhdsm.conf");
   }
+  if (noun == "task") return TaskCommand(o, verb, a.size() > 2 ? a[2] : "");
   if (a.size() < 3) return Usage();
   const std::string& dir = a[2];
   if (noun == "sr" && verb == "scan") return SrScan(o, dir);
   if (noun == "sr" && verb == "gc") {
     if (!Call(o, "sr_gc", SrParams(dir), &r)) return 1;
     return PrintResult(o, r, "");
+  }
+  if (noun == "image" && verb == "create" && a.size() == 4) {
+    return ImageCreate(o, dir, a[3], image, follow);
   }
   if (noun != "vdi") return Usage();
   if (verb == "create" && a.size() == 4) {

@@ -5,6 +5,7 @@
 //   VHDSR '<methodCall>...'   (xapi: the request as argv[1])
 //   VHDSR < request.xml       (the request on stdin)
 //   VHDSR --gc SR_PATH        (the detached GC a call started)
+//   VHDSR --task TASK_ID      (the detached worker of an image task)
 //
 // Exactly one <methodResponse> goes to stdout and nothing else does; the
 // exit status is 0 even for faults, as xapi requires. Diagnostics go to
@@ -54,6 +55,14 @@ void Print(const std::string& s) {
   }
 }
 
+std::string TaskRequest(const std::string& id) {
+  return "<methodCall><methodName>task_resume</methodName><params><param>"
+         "<value><struct><member><name>command</name><value>task_resume"
+         "</value></member><member><name>task_id</name><value>" +
+         id +
+         "</value></member></struct></value></param></params></methodCall>";
+}
+
 std::string GcRequest(const std::string& sr) {
   std::string esc;
   for (char c : sr) {
@@ -79,11 +88,15 @@ std::string GcRequest(const std::string& sr) {
 int main(int argc, char** argv) {
   openlog("VHDSR", LOG_PID, LOG_LOCAL2);
   bool gc = argc == 3 && std::strcmp(argv[1], "--gc") == 0;
-  // Per call, xapi starts us afresh: a GC must outlive this process.
-  setenv("VHDSM_GC", gc ? "off" : "spawn", 0);
+  bool task = argc == 3 && std::strcmp(argv[1], "--task") == 0;
+  // Per call, xapi starts us afresh: a GC or an image task must outlive this
+  // process, so it runs in a detached one; that one works inline.
+  setenv("VHDSM_GC", gc || task ? "off" : "spawn", 0);
   std::string request;
   if (gc) {
     request = GcRequest(argv[2]);
+  } else if (task) {
+    request = TaskRequest(argv[2]);
   } else if (argc == 2) {
     request = argv[1];
   } else if (argc == 1) {
@@ -123,7 +136,7 @@ int main(int argc, char** argv) {
   if (vhdsm_handle(plugin, request.data(), request.size(), &response, &len) !=
       0) {
     Print(Fault(202, "General backend error [opterr=out of memory]"));
-  } else if (!gc) {
+  } else if (!gc && !task) {
     Print(std::string(response, len));
   }
   vhdsm_free(response);

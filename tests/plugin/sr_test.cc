@@ -187,7 +187,9 @@ TEST_F(SrTest, GcCoalescesHiddenChainsAndPrunes) {
   // Delete snapshots 0 and 2: their base copies now have one child each.
   ASSERT_TRUE(sr_->DeleteVdi(snaps[0]).ok());
   ASSERT_TRUE(sr_->DeleteVdi(snaps[2]).ok());
-  ASSERT_TRUE(sr_->MarkAttached(a, true).ok());  // no leaf coalesce of a
+  Vdi attached;
+  ASSERT_TRUE(sr_->AttachVdi(a, "OpaqueRef:host1", &attached).ok());
+  EXPECT_TRUE(sr_->IsAttached(a));  // no leaf coalesce of a
   GcReport rep;
   ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
   EXPECT_EQ(rep.coalesced, 2);
@@ -201,7 +203,8 @@ TEST_F(SrTest, GcCoalescesHiddenChainsAndPrunes) {
   // Deleting everything but a leaves one file after the GC.
   ASSERT_TRUE(sr_->DeleteVdi(snaps[1]).ok());
   ASSERT_TRUE(sr_->DeleteVdi(snaps[3]).ok());
-  ASSERT_TRUE(sr_->MarkAttached(a, false).ok());
+  ASSERT_TRUE(sr_->DetachVdi(a, "OpaqueRef:host1").ok());
+  EXPECT_FALSE(sr_->IsAttached(a));
   ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
   ASSERT_TRUE(sr_->Scan(&vdis).ok());
   EXPECT_EQ(vdis.size(), 1u);

@@ -1,0 +1,625 @@
+#include "plugin/image_task.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "plugin/sr.h"
+#include "plugin/upload/byte_source.h"
+#include "plugin/upload/image_stream.h"
+#include "plugin/upload/segment_names.h"
+#include "plugin/upload/upload_error.h"
+#include "plugin/upload/uploader.h"
+#include "vhd/chain.h"
+#include "vhd/format.h"
+#include "vhd/uuid.h"
+#include "vhd/vhd_stream.h"
+
+extern char** environ;
+
+namespace vhdsm {
+
+namespace {
+
+using nlohmann::json;
+
+std::string NowIso() {
+  time_t t = time(nullptr);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+double Seconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsUuid(const std::string& s) {
+  vhd::Uuid u;
+  return vhd::Uuid::Parse(s, &u);
+}
+
+vhd::Status MkdirPrivate(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return vhd::Status::FromErrno(errno, "mkdir " + path);
+  }
+  return vhd::Status::OK();
+}
+
+// The read-only snapshot's chain, as one standalone VHD, for the uploader.
+class ChainImageSource : public upload::ByteSource {
+ public:
+  ChainImageSource(std::unique_ptr<vhd::Chain> chain,
+                   std::unique_ptr<vhd::VhdStream> stream)
+      : chain_(std::move(chain)), stream_(std::move(stream)) {}
+  vhd::Status Read(uint8_t* buf, size_t n, size_t* got) override {
+    vhd::Status s = stream_->Read(buf, n, got);
+    done_.store(stream_->position());
+    return s;
+  }
+  int64_t Size() const override {
+    return static_cast<int64_t>(stream_->Size());
+  }
+  upload::SourceProgress Progress() const override {
+    return {done_.load(), static_cast<int64_t>(stream_->Size())};
+  }
+
+ private:
+  std::unique_ptr<vhd::Chain> chain_;
+  std::unique_ptr<vhd::VhdStream> stream_;
+  std::atomic<uint64_t> done_{0};
+};
+
+}  // namespace
+
+// ---- the record -----------------------------------------------------------
+
+std::string TaskRecord::ToJson() const {
+  json im = {{"store", this->image.store},
+             {"auth_url", this->image.auth_url},
+             {"auth_version", this->image.auth_version},
+             {"user", this->image.user},
+             {"tenant", this->image.tenant},
+             {"region", this->image.region},
+             {"api_key", this->image.api_key},
+             {"container", this->image.container},
+             {"object", this->image.object},
+             {"format", this->image.format},
+             {"manifest", this->image.manifest},
+             {"segment_size", this->image.segment_size},
+             {"compression_level", this->image.compression_level},
+             {"parallel_segments", this->image.parallel_segments},
+             {"keep_segments", this->image.keep_segments}};
+  json j = {{"id", id},
+            {"sr_path", sr_path},
+            {"sr_uuid", sr_uuid},
+            {"vdi_uuid", vdi_uuid},
+            {"state", state},
+            {"progress", progress},
+            {"image", im},
+            {"snapshot_uuid", snapshot_uuid},
+            {"image_uuid", image_uuid},
+            {"image_timestamp", image_timestamp},
+            {"run_id", run_id},
+            {"phase_bytes_done", phase_bytes_done},
+            {"phase_bytes_total", phase_bytes_total},
+            {"rate_bytes_per_s", rate_bytes_per_s},
+            {"eta_s", eta_s},
+            {"segments_done", segments_done},
+            {"segments_total", segments_total},
+            {"segments_skipped", segments_skipped},
+            {"image_bytes", image_bytes},
+            {"object_bytes", object_bytes},
+            {"object_md5", object_md5},
+            {"etag", etag},
+            {"error_code", error_code},
+            {"error_message", error_message},
+            {"attempts", attempts},
+            {"created", created},
+            {"updated", updated}};
+  return j.dump(1) + "\n";
+}
+
+vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return vhd::Status::Corruption("task record is not a JSON object");
+  }
+  try {
+    *r = TaskRecord();
+    r->id = j.at("id").get<std::string>();
+    r->sr_path = j.at("sr_path").get<std::string>();
+    r->sr_uuid = j.value("sr_uuid", "");
+    r->vdi_uuid = j.at("vdi_uuid").get<std::string>();
+    r->state = j.at("state").get<std::string>();
+    r->progress = j.value("progress", 0);
+    const json& im = j.at("image");
+    ImageParams& p = r->image;
+    p.store = im.value("store", "");
+    p.auth_url = im.value("auth_url", "");
+    p.auth_version = im.value("auth_version", "1");
+    p.user = im.value("user", "");
+    p.tenant = im.value("tenant", "");
+    p.region = im.value("region", "");
+    p.api_key = im.value("api_key", false);
+    p.container = im.value("container", "");
+    p.object = im.value("object", "");
+    p.format = im.value("format", "vhd");
+    p.manifest = im.value("manifest", "slo");
+    p.segment_size = im.value("segment_size", uint64_t{100} << 20);
+    p.compression_level = im.value("compression_level", 6);
+    p.parallel_segments = im.value("parallel_segments", 2);
+    p.keep_segments = im.value("keep_segments", false);
+    r->snapshot_uuid = j.value("snapshot_uuid", "");
+    r->image_uuid = j.value("image_uuid", "");
+    r->image_timestamp = j.value("image_timestamp", 0u);
+    r->run_id = j.value("run_id", "");
+    r->phase_bytes_done = j.value("phase_bytes_done", uint64_t{0});
+    r->phase_bytes_total = j.value("phase_bytes_total", uint64_t{0});
+    r->rate_bytes_per_s = j.value("rate_bytes_per_s", 0.0);
+    r->eta_s = j.value("eta_s", -1.0);
+    r->segments_done = j.value("segments_done", uint64_t{0});
+    r->segments_total = j.value("segments_total", int64_t{-1});
+    r->segments_skipped = j.value("segments_skipped", uint64_t{0});
+    r->image_bytes = j.value("image_bytes", uint64_t{0});
+    r->object_bytes = j.value("object_bytes", uint64_t{0});
+    r->object_md5 = j.value("object_md5", "");
+    r->etag = j.value("etag", "");
+    r->error_code = j.value("error_code", "");
+    r->error_message = j.value("error_message", "");
+    r->attempts = j.value("attempts", 0);
+    r->created = j.value("created", "");
+    r->updated = j.value("updated", "");
+  } catch (const std::exception& e) {
+    return vhd::Status::Corruption(std::string("task record: ") + e.what());
+  }
+  return vhd::Status::OK();
+}
+
+// ---- the service ----------------------------------------------------------
+
+ImageService::ImageService(vhd::Env* env, const Config* config,
+                           std::string state_dir, bool run_in_process,
+                           std::string helper)
+    : env_(env),
+      config_(config),
+      state_dir_(std::move(state_dir)),
+      in_process_(run_in_process),
+      helper_(std::move(helper)) {}
+
+ImageService::~ImageService() { Shutdown(); }
+
+void ImageService::Shutdown() {
+  shutting_down_ = true;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void ImageService::SetEventSink(std::function<void(const std::string&)> sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sink_ = std::move(sink);
+}
+
+void ImageService::Emit(const TaskRecord& r) {
+  std::function<void(const std::string&)> sink;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sink = sink_;
+  }
+  if (!sink) return;
+  json ev = {{"event", "task"},
+             {"task_id", r.id},
+             {"state", r.state},
+             {"progress", r.progress},
+             {"phase_bytes_done", r.phase_bytes_done},
+             {"phase_bytes_total", r.phase_bytes_total}};
+  sink(ev.dump());
+}
+
+std::string ImageService::TaskPath(const std::string& sr,
+                                   const std::string& id) const {
+  return sr + "/.vhdsm/tasks/" + id + ".json";
+}
+
+vhd::Status ImageService::Locate(const std::string& id, std::string* sr_path) {
+  if (!IsUuid(id)) {
+    return vhd::Status::InvalidArgument("'" + id + "' is not a task id");
+  }
+  vhd::Status s =
+      vhd::ReadFileToString(env_, state_dir_ + "/tasks/" + id, sr_path, 4096);
+  if (s.code() == vhd::Code::kNotFound) {
+    return vhd::Status::NotFound("no task " + id);
+  }
+  VHD_RETURN_IF_ERROR(s);
+  while (!sr_path->empty() && sr_path->back() == '\n') sr_path->pop_back();
+  return vhd::Status::OK();
+}
+
+vhd::Status ImageService::Load(const std::string& sr_path,
+                               const std::string& id, TaskRecord* r) {
+  std::string text;
+  VHD_RETURN_IF_ERROR(
+      vhd::ReadFileToString(env_, TaskPath(sr_path, id), &text, 1 << 20));
+  return TaskRecord::FromJson(text, r);
+}
+
+vhd::Status ImageService::Save(TaskRecord* r) {
+  r->updated = NowIso();
+  return vhd::WriteFileAtomic(env_, TaskPath(r->sr_path, r->id), r->ToJson());
+}
+
+vhd::Status ImageService::Create(const std::string& sr_path,
+                                 const std::string& sr_uuid,
+                                 const std::string& vdi_uuid,
+                                 const ImageParams& p,
+                                 const std::string& inline_key,
+                                 std::string* task_id) {
+  if (p.container.empty() || p.object.empty()) {
+    return vhd::Status::InvalidArgument(
+        "image: container and object are required");
+  }
+  if (p.format != "vhd" && p.format != "tgz") {
+    return vhd::Status::InvalidArgument("image: format must be vhd or tgz");
+  }
+  if (p.manifest != "slo" && p.manifest != "dlo") {
+    return vhd::Status::InvalidArgument("image: manifest must be slo or dlo");
+  }
+  if (p.segment_size < 1 || p.segment_size > upload::kMaxSegmentSize) {
+    return vhd::Status::InvalidArgument("image: segment_size out of range");
+  }
+  if (p.compression_level < 0 || p.compression_level > 9) {
+    return vhd::Status::InvalidArgument("image: compression level 0..9");
+  }
+  if (p.store.empty()) {
+    if (p.auth_url.empty() || p.user.empty() || inline_key.empty()) {
+      return vhd::Status::InvalidArgument(
+          "image: name a configured store, or give auth_url, user and key");
+    }
+  } else if (!config_->stores.count(p.store)) {
+    return vhd::Status::InvalidArgument("image: no store '" + p.store +
+                                        "' is configured");
+  }
+  std::unique_ptr<Sr> sr;
+  VHD_RETURN_IF_ERROR(Sr::Open(env_, sr_path, &sr));
+  Vdi vdi;
+  VHD_RETURN_IF_ERROR(sr->GetVdi(vdi_uuid, &vdi));
+  if (vdi.hidden) {
+    return vhd::Status::InvalidArgument("VDI " + vdi_uuid + " is hidden");
+  }
+  VHD_RETURN_IF_ERROR(MkdirPrivate(state_dir_));
+  VHD_RETURN_IF_ERROR(MkdirPrivate(state_dir_ + "/tasks"));
+  VHD_RETURN_IF_ERROR(MkdirPrivate(state_dir_ + "/secrets"));
+  TaskRecord r;
+  r.id = vhd::Uuid::Generate().ToString();
+  r.sr_path = sr_path;
+  r.sr_uuid = sr_uuid;
+  r.vdi_uuid = vdi_uuid;
+  r.image = p;
+  r.created = NowIso();
+  if (!inline_key.empty()) {
+    std::string path = state_dir_ + "/secrets/" + r.id;
+    int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return vhd::Status::FromErrno(errno, "create " + path);
+    bool ok = ::write(fd, inline_key.data(), inline_key.size()) ==
+                  static_cast<ssize_t>(inline_key.size()) &&
+              ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return vhd::Status::IOError("cannot store the task's key");
+  }
+  VHD_RETURN_IF_ERROR(Save(&r));
+  VHD_RETURN_IF_ERROR(vhd::WriteFileAtomic(env_, state_dir_ + "/tasks/" + r.id,
+                                           sr_path + "\n"));
+  Emit(r);
+  *task_id = r.id;
+  Start(r.id);
+  return vhd::Status::OK();
+}
+
+vhd::Status ImageService::Get(const std::string& id, TaskRecord* r) {
+  std::string sr;
+  VHD_RETURN_IF_ERROR(Locate(id, &sr));
+  return Load(sr, id, r);
+}
+
+vhd::Status ImageService::Cancel(const std::string& id) {
+  std::string sr;
+  VHD_RETURN_IF_ERROR(Locate(id, &sr));
+  TaskRecord r;
+  VHD_RETURN_IF_ERROR(Load(sr, id, &r));
+  if (r.finished()) return vhd::Status::OK();
+  return vhd::WriteFileAtomic(env_, sr + "/.vhdsm/tasks/" + id + ".cancel",
+                              "cancel\n");
+}
+
+vhd::Status ImageService::List(std::vector<std::string>* ids) {
+  ids->clear();
+  std::vector<std::string> names;
+  vhd::Status s = env_->ListDir(state_dir_ + "/tasks", &names);
+  if (s.code() == vhd::Code::kNotFound) return vhd::Status::OK();
+  VHD_RETURN_IF_ERROR(s);
+  for (const std::string& n : names) {
+    if (IsUuid(n)) ids->push_back(n);
+  }
+  std::sort(ids->begin(), ids->end());
+  return vhd::Status::OK();
+}
+
+vhd::Status ImageService::ResumeAll() {
+  std::vector<std::string> ids;
+  VHD_RETURN_IF_ERROR(List(&ids));
+  for (const std::string& id : ids) {
+    TaskRecord r;
+    if (Get(id, &r).ok() && !r.finished()) Start(id);
+  }
+  return vhd::Status::OK();
+}
+
+void ImageService::Start(const std::string& id) {
+  if (in_process_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_[id]) return;
+    running_[id] = true;
+    threads_.emplace_back([this, id] {
+      vhd::Status s = Run(id);
+      if (!s.ok()) {
+        syslog(LOG_WARNING, "vhdsm: image task %s: %s", id.c_str(),
+               s.ToString().c_str());
+      }
+      std::lock_guard<std::mutex> l(mu_);
+      running_[id] = false;
+    });
+    return;
+  }
+  std::string exe = helper_;
+  if (exe.empty()) {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) return;
+    exe.assign(buf, n);
+  }
+  std::string sr;
+  if (!Locate(id, &sr).ok()) return;
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> argv = {exe.data(), const_cast<char*>("--task"),
+                             const_cast<char*>(id.c_str()), nullptr};
+  pid_t pid;
+  if (posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ) != 0) {
+    syslog(LOG_WARNING, "vhdsm: cannot start image task %s", id.c_str());
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+}
+
+vhd::Status ImageService::Run(const std::string& id) {
+  std::string sr_path;
+  VHD_RETURN_IF_ERROR(Locate(id, &sr_path));
+  TaskRecord r;
+  VHD_RETURN_IF_ERROR(Load(sr_path, id, &r));
+  if (r.finished()) return vhd::Status::OK();
+  std::string cancel_marker = sr_path + "/.vhdsm/tasks/" + id + ".cancel";
+  std::string secret_path = state_dir_ + "/secrets/" + id;
+  auto cancelled = [&] { return env_->Exists(cancel_marker); };
+
+  std::unique_ptr<Sr> sr;
+  VHD_RETURN_IF_ERROR(Sr::Open(env_, sr_path, &sr));
+  r.attempts++;
+
+  // Ends the task: the snapshot released whatever happened.
+  auto finish = [&](const std::string& state, const vhd::Status& s,
+                    const std::string& code) {
+    r.state = state;
+    if (state == "done") r.progress = 100;
+    if (!s.ok()) {
+      r.error_code = code;
+      r.error_message = s.message();
+    }
+    if (!r.snapshot_uuid.empty()) {
+      vhd::Status d = sr->DeleteVdi(r.snapshot_uuid);
+      if (d.ok()) r.snapshot_uuid.clear();
+    }
+    env_->Unlink(secret_path);
+    env_->Unlink(cancel_marker);
+    vhd::Status saved = Save(&r);
+    Emit(r);
+    GcReport gr;
+    sr->Gc(GcOptions(), &gr);  // best effort: fold the released snapshot
+    return saved;
+  };
+  auto fail = [&](const vhd::Status& s, const std::string& code) {
+    return finish("failed", s, code);
+  };
+  if (cancelled()) return finish("cancelled", vhd::Status::OK(), "");
+
+  // ---- creating: coalesce the chains, take the read-only snapshot.
+  r.state = "creating";
+  r.progress = 25;
+  VHD_RETURN_IF_ERROR(Save(&r));
+  Emit(r);
+  if (r.snapshot_uuid.empty() || !env_->Exists(sr->VdiPath(r.snapshot_uuid))) {
+    GcOptions go;
+    go.wait = true;
+    go.leaf_coalesce = false;  // the VDI may be in use
+    go.should_stop = [&] { return shutting_down_.load() || cancelled(); };
+    GcReport gr;
+    vhd::Status s = sr->Gc(go, &gr);
+    if (!s.ok()) return fail(s, vhd::Status::CodeName(s.code()));
+    VdiMeta m;
+    m.name_label = "image of " + r.vdi_uuid;
+    m.is_a_snapshot = true;
+    m.snapshot_of = r.vdi_uuid;
+    m.read_only = true;
+    Vdi snap;
+    s = sr->SnapshotVdi(r.vdi_uuid, SnapshotKind::kDouble, m, &snap);
+    if (!s.ok()) return fail(s, vhd::Status::CodeName(s.code()));
+    r.snapshot_uuid = snap.uuid;
+    r.image_uuid = vhd::Uuid::Generate().ToString();
+    r.image_timestamp = vhd::VhdTimeNow();
+    r.run_id = upload::NewRunId();
+    VHD_RETURN_IF_ERROR(Save(&r));
+  }
+  if (shutting_down_) return vhd::Status::OK();  // resumes at next start
+  if (cancelled()) return finish("cancelled", vhd::Status::OK(), "");
+
+  // ---- uploading.
+  r.state = "uploading";
+  r.progress = 50;
+  std::unique_ptr<vhd::Chain> chain;
+  vhd::ChainOptions co;
+  co.env = env_;
+  vhd::Status s = vhd::Chain::Open(sr->VdiPath(r.snapshot_uuid), co, &chain);
+  if (!s.ok()) return fail(s, vhd::Status::CodeName(s.code()));
+  vhd::Uuid image_uuid;
+  vhd::Uuid::Parse(r.image_uuid, &image_uuid);
+  std::unique_ptr<vhd::VhdStream> stream;
+  s = vhd::VhdStream::Open(chain.get(), image_uuid, r.image_timestamp, &stream);
+  if (!s.ok()) return fail(s, vhd::Status::CodeName(s.code()));
+  r.image_bytes = stream->Size();
+  r.phase_bytes_total = r.image_bytes;
+  VHD_RETURN_IF_ERROR(Save(&r));
+  Emit(r);
+
+  upload::SwiftStore store;
+  const ImageParams& p = r.image;
+  if (!p.store.empty()) {
+    auto it = config_->stores.find(p.store);
+    if (it == config_->stores.end()) {
+      return fail(vhd::Status::InvalidArgument("store '" + p.store +
+                                               "' is not configured"),
+                  "INVALID_ARGUMENT");
+    }
+    const StoreConfig& sc = it->second;
+    upload::ParseAuthVersion(sc.auth_version, &store.auth.version);
+    store.auth.url = sc.auth_url;
+    store.auth.user = sc.user;
+    store.auth.key = sc.key;
+    store.auth.tenant = sc.tenant;
+    store.auth.region = sc.region;
+    store.http.tls.ca_file = sc.ca_bundle;
+  } else {
+    upload::ParseAuthVersion(p.auth_version, &store.auth.version);
+    store.auth.url = p.auth_url;
+    store.auth.user = p.user;
+    store.auth.tenant = p.tenant;
+    store.auth.region = p.region;
+    store.auth.api_key = p.api_key;
+    s = vhd::ReadFileToString(env_, secret_path, &store.auth.key, 4096);
+    if (!s.ok()) {
+      return fail(vhd::Status::InvalidArgument(
+                      "the task's credentials are gone (inline keys do not "
+                      "survive the end of a task)"),
+                  "AUTH_FAILED");
+    }
+  }
+  if (const char* t = std::getenv("VHDSM_UPLOAD_RETRY_SCALE")) {
+    // Tests shorten the backoff; production keeps swiftclient's policy.
+    double f = std::atof(t);
+    if (f > 0) {
+      store.retry.initial_delay_s *= f;
+      store.retry.max_delay_s *= f;
+    }
+  }
+  upload::ImageStreamOptions io;
+  upload::ParseImageFormat(p.format, &io.format);
+  io.gzip.level = p.compression_level;
+  io.tar.mtime = vhd::UnixTimeFromVhd(r.image_timestamp);
+  std::unique_ptr<upload::ByteSource> source(
+      new ChainImageSource(std::move(chain), std::move(stream)));
+  std::unique_ptr<upload::ByteSource> image;
+  s = upload::NewImageStream(std::move(source), io, &image);
+  if (!s.ok()) return fail(s, "INVALID_ARGUMENT");
+
+  upload::UploadOptions uo;
+  uo.container = p.container;
+  uo.object = p.object;
+  uo.segment_size = p.segment_size;
+  uo.parallel_segments = p.parallel_segments;
+  uo.manifest = p.manifest == "dlo" ? upload::ManifestKind::kDlo
+                                    : upload::ManifestKind::kSlo;
+  uo.run_id = r.run_id;
+  uo.resume = true;
+  uo.keep_segments_on_failure = p.keep_segments;
+  uo.metadata["vhdsm-vdi"] = r.vdi_uuid;
+  uo.metadata["vhdsm-format"] = p.format;
+  uo.spool_dir = sr_path + "/.vhdsm/tasks";
+  double last_save = 0;
+  double last_cancel_check = 0;
+  bool user_cancel = false;
+  // A resumed upload re-reads the image from its start (to find the stored
+  // segments); the bytes shown never go back.
+  const uint64_t floor = r.phase_bytes_done;
+  uo.progress = [&](const upload::ProgressInfo& pi) {
+    r.phase_bytes_done = std::max<uint64_t>(floor, pi.source_bytes_done);
+    if (pi.source_bytes_total >= 0) r.phase_bytes_total = pi.source_bytes_total;
+    r.rate_bytes_per_s = pi.rate_bytes_per_s;
+    r.eta_s = pi.eta_s;
+    r.segments_done = pi.segments_done;
+    r.segments_total = pi.segments_total;
+    r.segments_skipped = pi.segments_skipped;
+    double now = Seconds();
+    if (now - last_save >= 1.0) {
+      last_save = now;
+      Save(&r);
+      Emit(r);
+    }
+  };
+  uo.cancelled = [&] {
+    if (shutting_down_) return true;
+    double now = Seconds();
+    if (now - last_cancel_check >= 0.5) {
+      last_cancel_check = now;
+      user_cancel = cancelled();
+    }
+    return user_cancel;
+  };
+  upload::UploadResult ur;
+  s = upload::Upload(store, uo, image.get(), &ur);
+  r.segments_skipped = ur.segments_skipped;
+  if (!s.ok()) {
+    upload::UploadError e = upload::ErrorOf(s);
+    if (e == upload::UploadError::kCancelled && !user_cancel) {
+      // The daemon is stopping: checkpointed, resumes at the next start.
+      return Save(&r);
+    }
+    if (e == upload::UploadError::kCancelled) {
+      return finish("cancelled", vhd::Status::OK(), "");
+    }
+    return fail(s, upload::UploadErrorName(e));
+  }
+  r.phase_bytes_done = r.phase_bytes_total;
+  r.object_bytes = ur.object_bytes;
+  r.object_md5 = ur.object_md5;
+  r.etag = ur.etag;
+  r.segments_done = ur.segments_total;
+  r.segments_total = static_cast<int64_t>(ur.segments_total);
+  r.eta_s = 0;
+  return finish("done", vhd::Status::OK(), "");
+}
+
+}  // namespace vhdsm
