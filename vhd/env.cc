@@ -1,6 +1,9 @@
 // Env helpers that do not depend on the platform.
 #include "vhd/env.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <vector>
 
 namespace vhd {
@@ -41,7 +44,10 @@ std::string JoinPath(const std::string& dir, const std::string& rel) {
 
 Status WriteFileAtomic(Env* env, const std::string& path,
                        const std::string& data) {
-  std::string tmp = path + ".tmp";
+  // A name of our own: concurrent writers of `path` must not share one.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(counter++);
   std::unique_ptr<File> f;
   VHD_RETURN_IF_ERROR(env->Open(tmp, Env::OpenMode::kCreateTruncate, &f));
   Status s = f->Write(0, data.data(), data.size());

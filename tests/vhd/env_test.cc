@@ -78,7 +78,9 @@ TEST(EnvTest, WriteFileAtomicReplacesWholeFile) {
   std::string s;
   ASSERT_TRUE(ReadFileToString(env, dir.Join("m"), &s).ok());
   EXPECT_EQ(s, "v2");
-  EXPECT_FALSE(testutil::FileExists(dir.Join("m.tmp")));
+  std::vector<std::string> names;
+  ASSERT_TRUE(Env::Default()->ListDir(dir.path(), &names).ok());
+  EXPECT_EQ(names, std::vector<std::string>{"m"});  // no temp file left
 }
 
 TEST(EnvTest, WriteFileAtomicCrashLeavesOldOrNew) {
