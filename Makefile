@@ -116,7 +116,7 @@ test-run: all
 	@scripts/run-tests.sh $(BUILD)
 
 check-asan: deps
-	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" all
+	$(MAKE) -j$(NPROC) BUILD=build-asan SAN=1 OPT="-O1 -g" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  scripts/run-tests.sh build-asan

@@ -1,7 +1,5 @@
 #include "plugin/host.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -10,10 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "plugin/spawn.h"
 #include "plugin/sr.h"
 #include "plugin/xapi_toolstack.h"
-
-extern char** environ;
 
 namespace vhdsm {
 
@@ -21,33 +18,10 @@ namespace {
 
 constexpr char kDefaultConfig[] = "/etc/vhdsm/vhdsm.conf";
 
-// Starts "<helper> --gc <sr>" in its own session, not waited for: it
-// outlives a caller that exits right after answering (xapi's exec model).
 void SpawnGc(const std::string& helper, const std::string& sr_path) {
-  std::string exe = helper;
-  if (exe.empty()) {
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0) return;
-    exe.assign(buf, n);
-  }
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  // Never write on the caller's stdout (xapi reads exactly one response).
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> argv = {exe.data(), const_cast<char*>("--gc"),
-                             const_cast<char*>(sr_path.c_str()), nullptr};
-  pid_t pid;
-  if (posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ) != 0) {
+  if (!SpawnDetached(helper, {"--gc", sr_path})) {
     syslog(LOG_WARNING, "vhdsm: cannot start the GC for %s", sr_path.c_str());
   }
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
 }
 
 }  // namespace

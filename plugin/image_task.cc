@@ -1,7 +1,6 @@
 #include "plugin/image_task.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "plugin/spawn.h"
 #include "plugin/sr.h"
 #include "plugin/upload/byte_source.h"
 #include "plugin/upload/image_stream.h"
@@ -23,8 +23,6 @@
 #include "vhd/format.h"
 #include "vhd/uuid.h"
 #include "vhd/vhd_stream.h"
-
-extern char** environ;
 
 namespace vhdsm {
 
@@ -390,31 +388,9 @@ void ImageService::Start(const std::string& id) {
     });
     return;
   }
-  std::string exe = helper_;
-  if (exe.empty()) {
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0) return;
-    exe.assign(buf, n);
-  }
-  std::string sr;
-  if (!Locate(id, &sr).ok()) return;
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> argv = {exe.data(), const_cast<char*>("--task"),
-                             const_cast<char*>(id.c_str()), nullptr};
-  pid_t pid;
-  if (posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ) != 0) {
+  if (!SpawnDetached(helper_, {"--task", id})) {
     syslog(LOG_WARNING, "vhdsm: cannot start image task %s", id.c_str());
   }
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
 }
 
 vhd::Status ImageService::Run(const std::string& id) {

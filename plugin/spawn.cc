@@ -1,0 +1,40 @@
+#include "plugin/spawn.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace vhdsm {
+
+bool SpawnDetached(const std::string& helper,
+                   const std::vector<std::string>& args) {
+  std::string exe = helper;
+  if (exe.empty()) {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) return false;
+    exe.assign(buf, n);
+  }
+  std::vector<std::string> owned = args;
+  std::vector<char*> argv = {exe.data()};
+  for (std::string& a : owned) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  bool started =
+      posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ) == 0;
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return started;
+}
+
+}  // namespace vhdsm

@@ -1,0 +1,23 @@
+// SpawnDetached: starts a helper process that outlives its caller.
+//
+// Under xapi's exec model a VHDSR process exits right after answering, so
+// work that takes longer (the GC, an image task) runs in a child started
+// here: its own session (no signal from the caller's group reaches it),
+// stdin/stdout/stderr on /dev/null (xapi reads exactly one response from
+// the caller's stdout), not waited for. The child is `helper`, or this very
+// executable when `helper` is empty, run with `args`.
+#ifndef VHDSM_PLUGIN_SPAWN_H_
+#define VHDSM_PLUGIN_SPAWN_H_
+
+#include <string>
+#include <vector>
+
+namespace vhdsm {
+
+// False (and nothing started) when the executable cannot be found or run.
+bool SpawnDetached(const std::string& helper,
+                   const std::vector<std::string>& args);
+
+}  // namespace vhdsm
+
+#endif  // VHDSM_PLUGIN_SPAWN_H_
