@@ -25,8 +25,11 @@ import time
 import unittest
 import xmlrpc.client
 
-import pyvhdi
 import swiftclient
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
+from plugin_hosts_test import guest_view, write  # pylint: disable=wrong-import-position
 
 BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
@@ -37,48 +40,6 @@ VHDSR = os.path.join(BUILD, "bin", "VHDSR")
 SAIO = os.path.join(SRC, "scripts", "saio.sh")
 MIB = 1 << 20
 SR_UUID = "0a0b0c0d-0000-4000-8000-0000000000aa"
-
-
-def read_view(path, parents=()):
-    """sha256 of a VHD's guest view through libvhdi (parents: leaf last)."""
-    files = []
-    for p in list(parents) + [path]:
-        f = pyvhdi.file()
-        f.open(p)
-        if files:
-            f.set_parent(files[-1])
-        files.append(f)
-    leaf = files[-1]
-    h = hashlib.sha256()
-    off = 0
-    while off < leaf.media_size:
-        n = min(16 * MIB, leaf.media_size - off)
-        h.update(leaf.read_buffer_at_offset(n, off))
-        off += n
-    return h.hexdigest()
-
-
-def chain_of(path):
-    chain = [path]
-    while True:
-        p = subprocess.run([UTIL, "query", "-p", "-n", chain[-1]],
-                           capture_output=True, text=True)
-        if "has no parent" in p.stdout:
-            return list(reversed(chain))
-        chain.append(p.stdout.strip())
-
-
-def vdi_view(path):
-    c = chain_of(path)
-    return read_view(c[-1], c[:-1])
-
-
-def write(path, offset, data):
-    with tempfile.NamedTemporaryFile() as f:
-        f.write(data)
-        f.flush()
-        subprocess.run([UTIL, "write", "-n", path, "-i", f.name, "-o", str(offset)],
-                       check=True)
 
 
 class Swift:
@@ -218,7 +179,7 @@ class ImageTaskTest(unittest.TestCase):
 
     def test_vhd_slo_image_equals_the_vdi(self):
         v, path = self.make_chain()
-        before = vdi_view(path)
+        before = guest_view(path)
         n_vdis = len(self.vdis())
         t = self.px.image_create(self.p("image_create", vdi_uuid=v, vdi_location=v,
                                         image=self.image("c1", "disk.vhd.gz",
@@ -238,8 +199,8 @@ class ImageTaskTest(unittest.TestCase):
         with open(img, "wb") as f:
             f.write(gzip.decompress(body))
         self.assertEqual(os.path.getsize(img), int(st["image_bytes"]))
-        self.assertEqual(read_view(img), before)
-        self.assertEqual(vdi_view(path), before)
+        self.assertEqual(guest_view(img), before)
+        self.assertEqual(guest_view(path), before)
         ok = subprocess.run([UTIL, "check", "-n", img], capture_output=True, text=True)
         self.assertEqual(ok.returncode, 0, ok.stdout)
         # The snapshot taken for the task is released.
@@ -249,7 +210,7 @@ class ImageTaskTest(unittest.TestCase):
 
     def test_tgz_dlo_holds_0_vhd(self):
         v, path = self.make_chain(size_mb=32, data_mb=4)
-        before = vdi_view(path)
+        before = guest_view(path)
         t = self.px.image_create(self.p("image_create", vdi_uuid=v, vdi_location=v,
                                         image=self.image("c2", "img.tgz", format="tgz",
                                                          manifest="dlo",
@@ -261,11 +222,11 @@ class ImageTaskTest(unittest.TestCase):
             names = tar.getnames()
             self.assertEqual([n.lstrip("./") for n in names], ["0.vhd"])
             tar.extractall(self.dir)
-        self.assertEqual(read_view(os.path.join(self.dir, names[0])), before)
+        self.assertEqual(guest_view(os.path.join(self.dir, names[0])), before)
 
     def test_wrong_key_fails_cleanly(self):
         v, path = self.make_chain(size_mb=16, data_mb=2)
-        before = vdi_view(path)
+        before = guest_view(path)
         n = len(self.vdis())
         t = self.px.image_create(self.p("image_create", vdi_uuid=v, vdi_location=v,
                                         image=self.image("c3", "x", key="wrong")))
@@ -274,7 +235,7 @@ class ImageTaskTest(unittest.TestCase):
         self.assertEqual(st["error_code"], "AUTH_FAILED", st)
         self.assertNotIn("wrong", st["error_message"])  # never the key
         self.assertEqual(self.segments("c3"), [])
-        self.assertEqual(vdi_view(path), before)
+        self.assertEqual(guest_view(path), before)
         self.assertEqual(len(self.vdis()), n)
         records = os.listdir(os.path.join(self.sr, ".vhdsm", "tasks"))
         for r in records:
@@ -283,7 +244,7 @@ class ImageTaskTest(unittest.TestCase):
 
     def test_cancel_removes_segments(self):
         v, path = self.make_chain(size_mb=128, data_mb=48)
-        before = vdi_view(path)
+        before = guest_view(path)
         t = self.px.image_create(self.p("image_create", vdi_uuid=v, vdi_location=v,
                                         image=self.image("c4", "big.gz", segment_size=MIB,
                                                          parallel_segments=1)))
@@ -296,7 +257,7 @@ class ImageTaskTest(unittest.TestCase):
         st, _ = self.wait(t, on_status=on)
         self.assertEqual(st["state"], "cancelled", st)
         self.assertEqual(self.segments("c4"), [])
-        self.assertEqual(vdi_view(path), before)
+        self.assertEqual(guest_view(path), before)
 
     def test_object_server_down_then_back(self):
         # Backoff long enough (about 9 s in all) to outlast the outage.
@@ -304,7 +265,7 @@ class ImageTaskTest(unittest.TestCase):
         self.env["VHDSM_UPLOAD_RETRY_SCALE"] = "0.3"
         self.start_daemon()
         v, path = self.make_chain(size_mb=64, data_mb=8)
-        before = vdi_view(path)
+        before = guest_view(path)
         # The object server is down when the upload starts and comes back a
         # second later: the segment PUTs get 503s, back off, and succeed.
         SWIFT.daemon("stop-daemon", "object")
@@ -327,11 +288,11 @@ class ImageTaskTest(unittest.TestCase):
         img = os.path.join(self.dir, "r.vhd")
         with open(img, "wb") as f:
             f.write(gzip.decompress(self.download("c5", "r.gz")))
-        self.assertEqual(read_view(img), before)
+        self.assertEqual(guest_view(img), before)
 
     def test_daemon_killed_mid_upload_resumes(self):
         v, path = self.make_chain(size_mb=128, data_mb=40)
-        before = vdi_view(path)
+        before = guest_view(path)
         t = self.px.image_create(self.p("image_create", vdi_uuid=v, vdi_location=v,
                                         image=self.image("c6", "k.gz", segment_size=MIB,
                                                          parallel_segments=1)))
@@ -352,12 +313,12 @@ class ImageTaskTest(unittest.TestCase):
         img = os.path.join(self.dir, "k.vhd")
         with open(img, "wb") as f:
             f.write(gzip.decompress(self.download("c6", "k.gz")))
-        self.assertEqual(read_view(img), before)
-        self.assertEqual(vdi_view(path), before)
+        self.assertEqual(guest_view(img), before)
+        self.assertEqual(guest_view(path), before)
 
     def test_through_vhdsr_the_worker_outlives_the_call(self):
         v, path = self.make_chain(size_mb=32, data_mb=4)
-        before = vdi_view(path)
+        before = guest_view(path)
         self.stop_daemon()  # only VHDSR now
 
         def call(params):
@@ -377,7 +338,7 @@ class ImageTaskTest(unittest.TestCase):
         img = os.path.join(self.dir, "e.vhd")
         with open(img, "wb") as f:
             f.write(gzip.decompress(self.download("c7", "e.gz")))
-        self.assertEqual(read_view(img), before)
+        self.assertEqual(guest_view(img), before)
 
 
 if __name__ == "__main__":

@@ -60,8 +60,11 @@ def xapi_call(command, device_config=None, args=(), **members):
     return s + "</struct></value></param></params></methodCall>"
 
 
-def run_vhdsr(request, stdin=False):
-    env = dict(os.environ, VHDSM_GC="off")
+def run_vhdsr(request, stdin=False, env=None):
+    """Runs VHDSR as xapi does (one request, one response); the result, or
+    the Fault. The GC is off unless `env` says otherwise."""
+    if env is None:
+        env = dict(os.environ, VHDSM_GC="off")
     if stdin:
         p = subprocess.run([VHDSR], input=request.encode(), capture_output=True, env=env)
     else:

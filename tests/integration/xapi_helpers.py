@@ -15,7 +15,7 @@ import socket
 import subprocess
 import xmlrpc.client
 
-from plugin_hosts_test import Model, guest_view, write, xapi_call
+from plugin_hosts_test import Model, guest_view, run_vhdsr as _run_vhdsr, write, xapi_call
 
 __all__ = ["BUILD", "MIB", "UTIL", "VHDSMD", "VHDSR", "Model", "UnixTransport",
            "Vhdsmd", "assert_db_matches_disk", "disk_vdis", "guest_view",
@@ -30,16 +30,7 @@ MIB = 1 << 20
 
 
 def run_vhdsr(request, env):
-    """Runs VHDSR as xapi does; the result, or the Fault."""
-    p = subprocess.run([VHDSR, request], capture_output=True, env=env, check=False)
-    assert p.returncode == 0, (p.returncode, p.stderr)
-    out = p.stdout.decode()
-    assert out.count("<methodResponse>") == 1, out
-    try:
-        (result,), _ = xmlrpc.client.loads(out)
-        return result
-    except xmlrpc.client.Fault as f:
-        return f
+    return _run_vhdsr(request, env=env)
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
