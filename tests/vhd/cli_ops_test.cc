@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include "tests/util/test_util.h"
@@ -52,11 +51,7 @@ TEST_F(CliOpsTest, CoalesceAsSmParsesIt) {
   std::string view = Export("child.vhd");
   testutil::RunResult r = Util({"coalesce", "--debug", "-n", P("child.vhd")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::smatch m;
-  ASSERT_TRUE(
-      std::regex_match(r.out, m, std::regex("^Coalesced (\\d+) sectors$")))
-      << r.out;  // no newline, as vhd-util
-  EXPECT_EQ(m[1], "20");
+  EXPECT_EQ(r.out, "Coalesced 20 sectors");  // no newline, as vhd-util
   EXPECT_EQ(Export("base.vhd"), view);
   r = Util({"coalesce", "-p", "-n", P("child.vhd")});
   EXPECT_EQ(r.exit_code, 0);
