@@ -257,6 +257,29 @@ Status Chain::WriteSectors(uint64_t sector, uint64_t count,
   return Status::OK();
 }
 
+Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf) {
+  Image* leaf = layers_[0].get();
+  if (leaf->type() == DiskType::kFixed || len == 0) return Status::OK();
+  // The blocks that WriteSectors will store into (zeros over a hole are
+  // skipped there, so they need no space here either).
+  const auto* in = static_cast<const uint8_t*>(buf);
+  const uint64_t bs = leaf->block_size();
+  std::vector<uint64_t> blocks;
+  for (uint64_t at = offset, end = offset + len; at < end;) {
+    uint64_t b = at / bs;
+    uint64_t to = std::min(end, (b + 1) * bs);
+    bool skip = AllZero(in + (at - offset), to - at);
+    if (skip) {
+      uint64_t first = at >> kSectorShift;
+      uint64_t last = (to - 1) >> kSectorShift;
+      VHD_RETURN_IF_ERROR(IsHole(first, last - first + 1, &skip));
+    }
+    if (!skip) blocks.push_back(b);
+    at = to;
+  }
+  return leaf->ReserveBlocks(blocks);
+}
+
 Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
   if (offset > virtual_size() || len > virtual_size() - offset) {
     return Status::InvalidArgument("write of " + std::to_string(len) +
@@ -266,6 +289,7 @@ Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
   if (!leaf()->writable()) {
     return Status::ReadOnly(leaf()->path() + " is open read-only");
   }
+  VHD_RETURN_IF_ERROR(ReserveForWrite(offset, len, buf));
   const auto* in = static_cast<const uint8_t*>(buf);
   uint8_t sec[kSectorSize];
   Status s;

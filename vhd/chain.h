@@ -60,6 +60,9 @@ class Chain {
   Status Map(uint64_t sector, uint64_t count, std::vector<Extent>* extents);
   // True if no image of the chain holds any sector of the range.
   Status IsHole(uint64_t sector, uint64_t count, bool* hole);
+  // Holds the space that Write(offset, len, buf) will need (Image::
+  // ReserveBlocks): kNoSpace before anything changes if it is not there.
+  Status ReserveForWrite(uint64_t offset, size_t len, const void* buf);
 
   // Writes the whole virtual disk to `out` as a sparse raw file (holes where
   // no image holds data). `progress(done, total)` is called per chunk.

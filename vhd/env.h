@@ -43,6 +43,16 @@ class File {
     (void)offset;
     (void)n;
   }
+  // Gives [offset, offset + n) storage without changing the file's size, so
+  // that writes there cannot fail for lack of space: kNoSpace when the
+  // filesystem has not enough (nothing is then held). OK without doing
+  // anything where the filesystem cannot preallocate. Space held past EOF
+  // and never written is given back by Truncate(current size).
+  virtual Status Reserve(uint64_t offset, uint64_t n) {
+    (void)offset;
+    (void)n;
+    return Status::OK();
+  }
   // The path this file was opened with (for messages).
   virtual const std::string& path() const = 0;
   // POSIX descriptor, or -1 for files that are not backed by one.
@@ -105,6 +115,9 @@ class FileWrapper : public File {
   Status Truncate(uint64_t s) override { return base_->Truncate(s); }
   Status Sync() override { return base_->Sync(); }
   Status Size(uint64_t* s) override { return base_->Size(s); }
+  Status Reserve(uint64_t o, uint64_t n) override {
+    return base_->Reserve(o, n);
+  }
   const std::string& path() const override { return base_->path(); }
   File* base() { return base_.get(); }
 

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "vhd/env.h"
 
@@ -104,6 +105,21 @@ class PosixFile : public File {
       n -= r;
     }
     return Status::OK();
+  }
+
+  Status Reserve(uint64_t offset, uint64_t n) override {
+    int r;
+    do {
+      r = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, offset, n);
+    } while (r != 0 && errno == EINTR);
+    if (r == 0) return Status::OK();
+    int err = errno;
+    if (err == EOPNOTSUPP || err == ENOSYS) return Status::OK();
+    // A failed fallocate may hold part of the range: past EOF, give it back.
+    uint64_t size = 0;
+    if (Size(&size).ok()) (void)Truncate(size);
+    return Status::FromErrno(
+        err, "reserve " + std::to_string(n) + " bytes in " + path_);
   }
 
   void StartWriteback(uint64_t offset, uint64_t n) override {
@@ -214,7 +230,10 @@ class PosixEnv : public Env {
 }  // namespace
 
 Env* Env::Default() {
-  static PosixEnv* env = new PosixEnv();
+  // Never destroyed (threads may use it during exit), and not on the heap:
+  // a plugin host that dlcloses libvhdsm must not see it as a leak.
+  alignas(PosixEnv) static unsigned char storage[sizeof(PosixEnv)];
+  static PosixEnv* env = new (storage) PosixEnv();
   return env;
 }
 

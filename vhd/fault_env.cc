@@ -37,6 +37,13 @@ class FaultFile : public FileWrapper {
     VHD_RETURN_IF_ERROR(env_->BeforeRead(path()));
     return FileWrapper::Size(s);
   }
+  Status Reserve(uint64_t o, uint64_t n) override {
+    if (env_->no_space()) {
+      return Status::NoSpace("reserve " + std::to_string(n) + " bytes in " +
+                             path() + ": no space left (simulated)");
+    }
+    return FileWrapper::Reserve(o, n);
+  }
   Status CopyTo(File* dst, uint64_t src_off, uint64_t dst_off,
                 uint64_t n) override {
     // Through Read/Write so that the destination's Write is counted.

@@ -33,6 +33,10 @@ class FaultInjectionEnv : public Env {
     fail_at_ = k;
     fail_status_ = std::move(status);
   }
+  // While set, File::Reserve fails with kNoSpace (a full filesystem) and
+  // does not count as a mutating call (it changes no byte of any file).
+  void SetNoSpace(bool no_space) { no_space_ = no_space; }
+  bool no_space() const { return no_space_; }
   // Number of mutating calls seen so far (including failed ones).
   int64_t mutations() const { return count_; }
   bool crashed() const { return crashed_; }
@@ -66,6 +70,7 @@ class FaultInjectionEnv : public Env {
   size_t torn_bytes_ = 0;
   Status fail_status_;
   bool crashed_ = false;
+  bool no_space_ = false;
 };
 
 }  // namespace vhd

@@ -97,6 +97,14 @@ class Image {
                       const uint8_t* data) {
     return WriteSectors(block, sector, n, SectorSource::Memory(data));
   }
+  // Makes sure that WriteSectors calls storing data into `blocks` cannot
+  // fail for lack of space (kNoSpace if they could, having changed
+  // nothing), so that a write on a full filesystem fails before it starts.
+  // CommitMetadata gives back what was held and not used.
+  virtual Status ReserveBlocks(const std::vector<uint64_t>& blocks) {
+    (void)blocks;
+    return Status::OK();
+  }
   // Makes the effect of WriteSectors calls since the last commit visible on
   // disk in crash-safe order.
   virtual Status CommitMetadata() = 0;

@@ -475,6 +475,22 @@ Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
   return Status::OK();
 }
 
+Status SparseImage::ReserveBlocks(const std::vector<uint64_t>& blocks) {
+  VHD_RETURN_IF_ERROR(CheckWritable());
+  VHD_RETURN_IF_ERROR(LoadBat());
+  // Where AllocateBlock would put each new block, one after the other.
+  uint64_t end = eod_;
+  for (uint64_t b : blocks) {
+    if (b >= bat_.size() || bat_[b] != kBatUnused) continue;
+    end = RoundUp(end + bitmap_bytes_, kPageSize) + header_.block_size;
+  }
+  if (end == eod_) return Status::OK();
+  end += kFooterSize;
+  VHD_RETURN_IF_ERROR(file_->Reserve(eod_, end - eod_));
+  reserved_end_ = std::max(reserved_end_, end);
+  return Status::OK();
+}
+
 Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
                                   const SectorSource& src) {
   uint64_t bm_off = RoundUp(eod_ + bitmap_bytes_, kPageSize) - bitmap_bytes_;
@@ -592,6 +608,13 @@ Status SparseImage::WriteBatmap() {
 }
 
 Status SparseImage::CommitMetadata() {
+  if (reserved_end_ != 0) {
+    // Give back what ReserveBlocks held past EOF and no block took.
+    uint64_t size = 0;
+    VHD_RETURN_IF_ERROR(file_->Size(&size));
+    if (reserved_end_ > size) VHD_RETURN_IF_ERROR(file_->Truncate(size));
+    reserved_end_ = 0;
+  }
   bool dirty_bitmaps = false;
   for (auto& [b, bm] : bitmaps_) dirty_bitmaps |= bm.dirty;
   if (!data_written_ && !dirty_bitmaps && dirty_bat_sectors_.empty() &&

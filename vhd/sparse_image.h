@@ -57,6 +57,7 @@ class SparseImage : public Image {
   using Image::WriteSectors;
   Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
                       const SectorSource& src) override;
+  Status ReserveBlocks(const std::vector<uint64_t>& blocks) override;
   Status CommitMetadata() override;
   Status Flush() override;
 
@@ -127,6 +128,8 @@ class SparseImage : public Image {
   std::vector<uint32_t> bat_;
   std::vector<uint8_t> bat_pad_;  // bytes after the last entry in its sector
   uint64_t eod_ = 0;
+  // End of the space ReserveBlocks holds (0: none held past EOF).
+  uint64_t reserved_end_ = 0;
 
   bool batmap_valid_ = false;
   std::string batmap_problem_;

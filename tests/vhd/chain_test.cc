@@ -4,6 +4,7 @@
 #include "vhd/chain.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <random>
@@ -362,6 +363,76 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<CrashCase>& i) {
       return std::string(i.param.name);
     });
+
+// A write on a full filesystem fails with kNoSpace before it changes a
+// byte: the space for its new blocks is held first (File::Reserve).
+TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
+  Create("p.vhd", 16 * kMiB);
+  Write("p.vhd", 0, testutil::RandomBytes(kMiB, 1));
+  Snapshot("c.vhd", "p.vhd");
+  Write("c.vhd", 4 * kMiB, testutil::RandomBytes(4096, 2));
+  std::string file_before = testutil::ReadFile(P("c.vhd"));
+  std::string view_before = ReadAll("c.vhd");
+
+  FaultInjectionEnv full(env());
+  full.SetNoSpace(true);
+  // Into two unallocated blocks and one allocated one.
+  std::string data = testutil::RandomBytes(5 * kMiB, 3);
+  {
+    auto c = Open("c.vhd", true, &full);
+    ASSERT_TRUE(c);
+    Status s = c->Write(3 * kMiB, data.size(), data.data());
+    EXPECT_EQ(s.code(), Code::kNoSpace) << s.ToString();
+  }
+  EXPECT_EQ(testutil::ReadFile(P("c.vhd")), file_before);
+  EXPECT_EQ(ReadAll("c.vhd"), view_before);
+
+  // What needs no new block still works: into the allocated block, and
+  // zeros over a hole.
+  {
+    auto c = Open("c.vhd", true, &full);
+    ASSERT_TRUE(c);
+    Status s = c->Write(4 * kMiB, 512, data.data());
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::string zeros(2 * kMiB, '\0');
+    s = c->Write(10 * kMiB, zeros.size(), zeros.data());
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_EQ(testutil::ReadFile(P("c.vhd")).size(), file_before.size());
+
+  // With space again, the write goes through whole, and no space stays held
+  // past the end of the file.
+  full.SetNoSpace(false);
+  {
+    auto c = Open("c.vhd", true, &full);
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->Write(3 * kMiB, data.size(), data.data()).ok());
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  std::string want = view_before;
+  want.replace(4 * kMiB, 512, data.substr(0, 512));
+  want.replace(3 * kMiB, data.size(), data);
+  EXPECT_EQ(ReadAll("c.vhd"), want);
+  ExpectValid("c.vhd");
+  struct stat st;
+  ASSERT_EQ(::stat(P("c.vhd").c_str(), &st), 0);
+  EXPECT_LE(uint64_t(st.st_blocks) * 512, uint64_t(st.st_size) + 64 * 1024);
+}
+
+// Zeros written over a hole need no space, so on a full disk they succeed;
+// the reservation counts only the blocks that will be stored.
+TEST_F(ChainTest, ReserveCountsOnlyStoredBlocks) {
+  Create("d.vhd", 64 * kMiB);
+  FaultInjectionEnv full(env());
+  full.SetNoSpace(true);
+  auto c = Open("d.vhd", true, &full);
+  ASSERT_TRUE(c);
+  std::string zeros(16 * kMiB, '\0');
+  EXPECT_TRUE(c->ReserveForWrite(0, zeros.size(), zeros.data()).ok());
+  zeros[9 * kMiB] = 1;
+  EXPECT_EQ(c->ReserveForWrite(0, zeros.size(), zeros.data()).code(),
+            Code::kNoSpace);
+}
 
 }  // namespace
 }  // namespace vhd
