@@ -13,14 +13,110 @@
 //      ("leaf.L"): L.vhd -> .L.vhd.old, P.vhd -> L.vhd (so the VDI keeps its
 //      uuid and location), unhide, unlink the old leaf.
 // A crash at any step is finished by Recover() at the next open.
+//
+// A merge writes the child's blocks into the parent: it starts only when the
+// SR has room for the child's whole file (NeedSpace), so that a full SR
+// fails with kNoSpace having changed nothing; a candidate that does not fit
+// is skipped and the others still run (kNoSpace is returned at the end).
+// When nothing is left to do, temporaries that interrupted processes left
+// behind are swept (SweepStale): no file but <uuid>.vhd and .vhdsm/ outlives
+// a complete GC.
+#include <signal.h>
+
+#include <cerrno>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "plugin/sr.h"
 #include "vhd/coalesce.h"
 #include "vhd/inspect.h"
 #include "vhd/modify.h"
+#include "vhd/resize.h"
+#include "vhd/uuid.h"
 
 namespace vhdsm {
+
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The writer of a vhd::WriteFileAtomic temporary "<name>.tmp.<pid>.<n>",
+// or 0 when `name` is not one.
+pid_t AtomicTempWriter(const std::string& name) {
+  size_t at = name.rfind(".tmp.");
+  if (at == std::string::npos) return 0;
+  std::string rest = name.substr(at + 5);
+  size_t dot = rest.find('.');
+  if (dot == std::string::npos || dot == 0) return 0;
+  pid_t pid = 0;
+  for (size_t i = 0; i < dot; ++i) {
+    if (rest[i] < '0' || rest[i] > '9' || pid > 1 << 24) return 0;
+    pid = pid * 10 + (rest[i] - '0');
+  }
+  return pid;
+}
+
+// A vhd::CreateVhd/CreateDifferencing temporary ".<name>.tmp-<digits>".
+bool IsCreateTemp(const std::string& name) {
+  size_t at = name.rfind(".tmp-");
+  return at != std::string::npos && at + 5 < name.size() &&
+         name.find_first_not_of("0123456789", at + 5) == std::string::npos;
+}
+
+bool ProcessGone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+// Removes what interrupted operations left in the SR, once the GC has
+// nothing left to do. Runs under the SR lock and the GC lock: every writer
+// of the SR's VHD files, their temporaries and the GC's journals holds one
+// of them, so what is found here is stale; a temporary of a metadata file
+// (records of tasks, which are written without the SR lock) is removed only
+// when the process that wrote it is gone.
+//   .<uuid>.vhd.tmp-N      a VHD being created (vhd::CreateVhd & co)
+//   .<uuid>.vhd.new/.old   a snapshot's new leaf; a leaf coalesce's old leaf
+//                          (their journals have been recovered already)
+//   .<uuid>.vhd.coalesce   a merge's resume point: nothing is left to merge
+//   ....coalesce.resize    a parent's interrupted grow: reverted
+//   ....tmp.<pid>.<n>      vhd::WriteFileAtomic's temporary
+// Best effort: a failure leaves the file for the next GC.
+void SweepStale(vhd::Env* env, const std::string& dir) {
+  std::vector<std::string> names;
+  if (env->ListDir(dir, &names).ok()) {
+    for (const std::string& n : names) {
+      if (n.size() < 2 || n[0] != '.' || n == ".vhdsm") continue;
+      std::string path = dir + "/" + n;
+      vhd::FileInfo fi;
+      if (!env->Stat(path, &fi).ok() || !fi.is_regular) continue;
+      const std::string kResize = ".coalesce.resize";
+      if (EndsWith(n, ".vhd" + kResize)) {
+        std::string parent =
+            dir + "/" + n.substr(1, n.size() - 1 - kResize.size());
+        if (env->Exists(parent)) {
+          vhd::RevertResize(env, parent, path);  // removes the journal
+          continue;
+        }
+      } else if (!EndsWith(n, ".vhd.new") && !EndsWith(n, ".vhd.old") &&
+                 !EndsWith(n, ".vhd.coalesce") && !IsCreateTemp(n) &&
+                 AtomicTempWriter(n) == 0) {
+        continue;  // not ours
+      }
+      env->Unlink(path);
+    }
+  }
+  for (const char* sub : {"journal", "vdi", "attached", "tasks"}) {
+    std::string d = dir + "/.vhdsm/" + sub;
+    if (!env->ListDir(d, &names).ok()) continue;
+    for (const std::string& n : names) {
+      pid_t writer = AtomicTempWriter(n);
+      if (writer != 0 && ProcessGone(writer)) env->Unlink(d + "/" + n);
+    }
+  }
+  env->SyncDir(dir);
+}
+
+}  // namespace
 
 Status Sr::RelinkChildren(const std::string& node, const std::string& parent) {
   std::map<std::string, Vdi> vdis;
@@ -79,6 +175,17 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
                           ? FileLock::Acquire(Meta("gc.lock"), &gc_lock)
                           : FileLock::TryAcquire(Meta("gc.lock"), &gc_lock));
   auto stop = [&] { return options.should_stop && options.should_stop(); };
+  // Merges skipped for want of space (NeedSpace), by the child's uuid.
+  std::set<std::string> no_room;
+  Status no_space;
+  auto fits = [&](const Vdi& child) {
+    Status s = NeedSpace(child.physical_utilisation,
+                         "coalescing VDI " + child.uuid + " into its parent");
+    if (s.ok()) return true;
+    no_room.insert(child.uuid);
+    no_space = s;
+    return false;
+  };
   for (int pass = 0; pass < 100000 && !stop(); ++pass) {
     std::unique_ptr<FileLock> lock;
     VHD_RETURN_IF_ERROR(LockSr(&lock));
@@ -103,7 +210,10 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
     std::string node;
     int best = -1;
     for (const auto& [uuid, v] : vdis) {
-      if (!v.hidden || v.children.empty() || v.parent.empty()) continue;
+      if (!v.hidden || v.children.empty() || v.parent.empty() ||
+          no_room.count(uuid)) {
+        continue;
+      }
       auto p = vdis.find(v.parent);
       if (p == vdis.end() || p->second.children.size() != 1) continue;
       int d = Depth(vdis, uuid);
@@ -112,6 +222,7 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
         node = uuid;
       }
     }
+    if (!node.empty() && !fits(vdis[node])) continue;
     if (!node.empty()) {
       const std::string parent = vdis[node].parent;
       std::string cj = JournalPath("coalesce", node);
@@ -134,10 +245,13 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
     }
 
     // 3. Leaf coalesce (under the SR lock: nobody may attach meanwhile).
-    if (!options.leaf_coalesce) break;
     std::string leaf;
     for (const auto& [uuid, v] : vdis) {
-      if (v.hidden || !v.children.empty() || v.parent.empty()) continue;
+      if (!options.leaf_coalesce) break;
+      if (v.hidden || !v.children.empty() || v.parent.empty() ||
+          no_room.count(uuid)) {
+        continue;
+      }
       auto p = vdis.find(v.parent);
       if (p == vdis.end() || !p->second.hidden ||
           p->second.children.size() != 1 || IsAttached(uuid)) {
@@ -146,7 +260,12 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
       leaf = uuid;
       break;
     }
-    if (leaf.empty()) break;
+    if (leaf.empty()) {
+      // Nothing left to do (but what did not fit).
+      SweepStale(env_, dir_);
+      return no_room.empty() ? Status::OK() : no_space;
+    }
+    if (!fits(vdis[leaf])) continue;
     const std::string parent = vdis[leaf].parent;
     std::string lj = JournalPath("leaf", leaf);
     VHD_RETURN_IF_ERROR(vhd::WriteFileAtomic(env_, lj, parent + "\n"));

@@ -3,6 +3,7 @@
 #include "plugin/sr.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -227,6 +228,38 @@ TEST_F(SrTest, InterruptedSnapshotIsUndoneOrFinished) {
   EXPECT_FALSE(testutil::FileExists(sr_->VdiPath(base)));
   EXPECT_EQ(View(a), view);
   EXPECT_FALSE(testutil::FileExists(dir_.Join(".vhdsm/journal/snapshot." + a)));
+}
+
+// What interrupted processes leave behind goes at the end of a complete
+// GC; what is not ours, and a live writer's temporary, stays.
+TEST_F(SrTest, GcSweepsStaleTemporaries) {
+  std::string a = NewVdi(8 * kMiB);
+  Write(a, 0, testutil::RandomBytes(kMiB, 1));
+  std::string view = View(a);
+  const std::string dead_pid = "2147483";  // above pid_max: no such process
+  const std::string live_pid = std::to_string(::getpid());
+  std::vector<std::string> stale = {
+      "." + a + ".vhd.tmp-12345",
+      "." + a + ".vhd.new",
+      "." + a + ".vhd.old",
+      "." + a + ".vhd.coalesce",
+      ".vdi.json.tmp." + dead_pid + ".1",
+      ".vhdsm/tasks/t.json.tmp." + dead_pid + ".3",
+  };
+  std::vector<std::string> kept = {
+      "notes.txt",
+      ".hidden-by-the-operator",
+      ".vhdsm/tasks/t.json.tmp." + live_pid + ".4",
+  };
+  std::filesystem::create_directories(dir_.Join(".vhdsm/tasks"));
+  for (auto& n : stale) testutil::WriteFile(dir_.Join(n), "x");
+  for (auto& n : kept) testutil::WriteFile(dir_.Join(n), "y");
+  GcReport rep;
+  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  for (auto& n : stale) EXPECT_FALSE(testutil::FileExists(dir_.Join(n))) << n;
+  for (auto& n : kept) EXPECT_TRUE(testutil::FileExists(dir_.Join(n))) << n;
+  EXPECT_EQ(View(a), view);
+  ExpectAllValid();
 }
 
 TEST_F(SrTest, SpaceIsCheckedFirst) {
