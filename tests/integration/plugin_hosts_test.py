@@ -365,11 +365,16 @@ class CAbiTest(unittest.TestCase):
     def test_c_program_dlopens_the_plugin(self):
         with tempfile.TemporaryDirectory() as d:
             exe = os.path.join(d, "client")
-            subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-I",
-                            os.path.join(SRC, "plugin", "include"),
+            lib = os.path.join(BUILD, "lib", "libvhdsm.so")
+            # An ASan plugin (make check-asan) needs its runtime loaded first:
+            # the host program is then built with the sanitizers too.
+            with open(lib, "rb") as f:
+                san = ["-fsanitize=address,undefined"] if b"__asan_init" in f.read() else []
+            subprocess.run(["cc", "-std=c99", "-Wall", "-Werror"] + san + [
+                            "-I", os.path.join(SRC, "plugin", "include"),
                             os.path.join(SRC, "tests", "integration", "c_abi_client.c"),
                             "-ldl", "-o", exe], check=True)
-            p = subprocess.run([exe, os.path.join(BUILD, "lib", "libvhdsm.so")],
+            p = subprocess.run([exe, lib],
                                input=xapi_call("sr_get_driver_info").encode(),
                                capture_output=True, env=dict(os.environ, VHDSM_GC="off"))
             self.assertEqual(p.returncode, 0, p.stderr)
