@@ -110,6 +110,7 @@ Status Coalesce(Env* env, const std::string& child_path,
       VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
     }
   }
+  if (options.grow_parent_only) return Status::OK();
 
   // Resume from the journal when it belongs to this pair.
   std::string journal = CoalesceJournalPath(parent_path);

@@ -35,6 +35,12 @@ struct CoalesceOptions {
   bool durable = true;
   // Parent metadata is committed (and the journal advanced) this often.
   uint64_t checkpoint_bytes = 256ull << 20;
+  // Only grow the parent to the child's size (the one step that changes
+  // what a reader of the parent's metadata sees: while a journaled grow
+  // runs, the parent cannot be opened), copying nothing. A caller that
+  // lets readers in during the long merge runs this step while it keeps
+  // them out.
+  bool grow_parent_only = false;
 };
 
 struct CoalesceResult {

@@ -105,6 +105,34 @@ TEST_F(CoalesceTest, GrowsASmallerParentFirst) {
   EXPECT_TRUE(Valid("child.vhd"));
 }
 
+// grow_parent_only: the parent takes the child's size and nothing else
+// changes (its data stays, nothing is copied, no journal is left); the
+// merge that follows has nothing left to grow.
+TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
+  Create("base.vhd", 4 * kMiB);
+  std::string data = testutil::RandomBytes(4 * kMiB, 1);
+  Write("base.vhd", 0, data);
+  Snap("child.vhd", "base.vhd", 64 * kMiB);
+  Write("child.vhd", 40 * kMiB, testutil::RandomBytes(kMiB, 2));
+  std::string view = Read("child.vhd");
+  CoalesceOptions grow;
+  grow.grow_parent_only = true;
+  CoalesceResult r;
+  ASSERT_TRUE(Coalesce(Env::Default(), P("child.vhd"), grow, &r).ok());
+  EXPECT_EQ(r.sectors, 0u);
+  std::string base = Read("base.vhd");
+  ASSERT_EQ(base.size(), 64 * kMiB);
+  EXPECT_EQ(base.substr(0, data.size()), data);
+  EXPECT_EQ(base.substr(data.size()), std::string(60 * kMiB, '\0'));
+  EXPECT_FALSE(testutil::FileExists(CoalesceJournalPath(P("base.vhd"))));
+  EXPECT_FALSE(
+      testutil::FileExists(CoalesceJournalPath(P("base.vhd")) + ".resize"));
+  EXPECT_TRUE(Valid("base.vhd"));
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+  EXPECT_EQ(Read("base.vhd"), view);
+}
+
 TEST_F(CoalesceTest, RawParent) {
   testutil::WriteFile(P("base.raw"), testutil::RandomBytes(4 * kMiB, 1));
   SnapshotParams sp;
