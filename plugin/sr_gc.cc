@@ -80,6 +80,10 @@ bool ProcessGone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 //   .<uuid>.vhd.coalesce   a merge's resume point: nothing is left to merge
 //   ....coalesce.resize    a parent's interrupted grow: reverted
 //   ....tmp.<pid>.<n>      vhd::WriteFileAtomic's temporary
+//   .vhdsm/vdi/<uuid>.json, .vhdsm/attached/<uuid>.<host>
+//                          a VDI's record and attach markers once its file
+//                          is gone (a process killed between the unlink of
+//                          the file and that of the record)
 // Best effort: a failure leaves the file for the next GC.
 void SweepStale(vhd::Env* env, const std::string& dir) {
   std::vector<std::string> names;
@@ -108,9 +112,18 @@ void SweepStale(vhd::Env* env, const std::string& dir) {
   for (const char* sub : {"journal", "vdi", "attached", "tasks"}) {
     std::string d = dir + "/.vhdsm/" + sub;
     if (!env->ListDir(d, &names).ok()) continue;
+    const bool per_vdi =
+        sub == std::string("vdi") || sub == std::string("attached");
+    vhd::Uuid id;
     for (const std::string& n : names) {
       pid_t writer = AtomicTempWriter(n);
-      if (writer != 0 && ProcessGone(writer)) env->Unlink(d + "/" + n);
+      if (writer != 0) {
+        if (ProcessGone(writer)) env->Unlink(d + "/" + n);
+      } else if (per_vdi && n.size() > 36 && n[36] == '.' &&
+                 vhd::Uuid::Parse(n.substr(0, 36), &id) &&
+                 !env->Exists(dir + "/" + n.substr(0, 36) + ".vhd")) {
+        env->Unlink(d + "/" + n);
+      }
     }
   }
   env->SyncDir(dir);
@@ -227,8 +240,13 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
       const std::string parent = vdis[node].parent;
       std::string cj = JournalPath("coalesce", node);
       VHD_RETURN_IF_ERROR(vhd::WriteFileAtomic(env_, cj, parent + "\n"));
-      lock.reset();  // the long merge runs outside the SR lock
+      // The long merge runs outside the SR lock; growing the parent first,
+      // during which a scan could not open it, does not.
       vhd::CoalesceResult cr;
+      vhd::CoalesceOptions grow;
+      grow.grow_parent_only = true;
+      VHD_RETURN_IF_ERROR(vhd::Coalesce(env_, VdiPath(node), grow, &cr));
+      lock.reset();
       VHD_RETURN_IF_ERROR(
           vhd::Coalesce(env_, VdiPath(node), vhd::CoalesceOptions(), &cr));
       report->bytes_merged += cr.sectors << vhd::kSectorShift;

@@ -245,19 +245,25 @@ TEST_F(SrTest, GcSweepsStaleTemporaries) {
       "." + a + ".vhd.coalesce",
       ".vdi.json.tmp." + dead_pid + ".1",
       ".vhdsm/tasks/t.json.tmp." + dead_pid + ".3",
+      // The record and attach marker of a VDI whose file is gone.
+      ".vhdsm/vdi/9c058b15-c0a7-4f0e-ac2a-24ea331a59cb.json",
+      ".vhdsm/attached/9c058b15-c0a7-4f0e-ac2a-24ea331a59cb.host1",
   };
   std::vector<std::string> kept = {
       "notes.txt",
       ".hidden-by-the-operator",
       ".vhdsm/tasks/t.json.tmp." + live_pid + ".4",
   };
-  std::filesystem::create_directories(dir_.Join(".vhdsm/tasks"));
+  for (const char* d : {".vhdsm/tasks", ".vhdsm/attached"}) {
+    std::filesystem::create_directories(dir_.Join(d));
+  }
   for (auto& n : stale) testutil::WriteFile(dir_.Join(n), "x");
   for (auto& n : kept) testutil::WriteFile(dir_.Join(n), "y");
   GcReport rep;
   ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
   for (auto& n : stale) EXPECT_FALSE(testutil::FileExists(dir_.Join(n))) << n;
   for (auto& n : kept) EXPECT_TRUE(testutil::FileExists(dir_.Join(n))) << n;
+  EXPECT_TRUE(testutil::FileExists(dir_.Join(".vhdsm/vdi/" + a + ".json")));
   EXPECT_EQ(View(a), view);
   ExpectAllValid();
 }
