@@ -303,6 +303,10 @@ vhd::Status ImageService::Create(const std::string& sr_path,
   if (vdi.hidden) {
     return vhd::Status::InvalidArgument("VDI " + vdi_uuid + " is hidden");
   }
+  // Room for the task's snapshot (and its records): a task that could not
+  // even record its failure would stay queued.
+  VHD_RETURN_IF_ERROR(sr->NeedSpace(2 * EmptyVhdBytes(vdi.virtual_size),
+                                    "an image task's snapshot"));
   VHD_RETURN_IF_ERROR(MkdirPrivate(state_dir_));
   VHD_RETURN_IF_ERROR(MkdirPrivate(state_dir_ + "/tasks"));
   VHD_RETURN_IF_ERROR(MkdirPrivate(state_dir_ + "/secrets"));
@@ -367,7 +371,12 @@ vhd::Status ImageService::ResumeAll() {
   VHD_RETURN_IF_ERROR(List(&ids));
   for (const std::string& id : ids) {
     TaskRecord r;
-    if (Get(id, &r).ok() && !r.finished()) Start(id);
+    if (!Get(id, &r).ok()) continue;
+    if (!r.finished()) {
+      Start(id);
+    } else if (env_->Exists(state_dir_ + "/secrets/" + id)) {
+      env_->Unlink(state_dir_ + "/secrets/" + id);  // a kill at its end
+    }
   }
   return vhd::Status::OK();
 }
@@ -420,9 +429,14 @@ vhd::Status ImageService::Run(const std::string& id) {
       vhd::Status d = sr->DeleteVdi(r.snapshot_uuid);
       if (d.ok()) r.snapshot_uuid.clear();
     }
-    env_->Unlink(secret_path);
-    env_->Unlink(cancel_marker);
+    // The end is recorded first: a task killed before its record says so
+    // resumes, and needs its key; the key of a finished one is removed by
+    // the next ResumeAll should a kill come before these unlinks.
     vhd::Status saved = Save(&r);
+    if (saved.ok()) {
+      env_->Unlink(secret_path);
+      env_->Unlink(cancel_marker);
+    }
     Emit(r);
     GcReport gr;
     sr->Gc(GcOptions(), &gr);  // best effort: fold the released snapshot
@@ -439,6 +453,16 @@ vhd::Status ImageService::Run(const std::string& id) {
   VHD_RETURN_IF_ERROR(Save(&r));
   Emit(r);
   if (r.snapshot_uuid.empty() || !env_->Exists(sr->VdiPath(r.snapshot_uuid))) {
+    // The snapshot's uuid is recorded before the snapshot exists: a task
+    // killed in between resumes with it, or releases it, and never leaves a
+    // VDI behind that no record names. A new snapshot is a new image: what
+    // an earlier attempt uploaded is not resumed.
+    if (r.snapshot_uuid.empty()) {
+      r.snapshot_uuid = vhd::Uuid::Generate().ToString();
+    }
+    r.image_uuid.clear();
+    r.run_id.clear();
+    VHD_RETURN_IF_ERROR(Save(&r));
     GcOptions go;
     go.wait = true;
     go.leaf_coalesce = false;  // the VDI may be in use
@@ -452,9 +476,11 @@ vhd::Status ImageService::Run(const std::string& id) {
     m.snapshot_of = r.vdi_uuid;
     m.read_only = true;
     Vdi snap;
-    s = sr->SnapshotVdi(r.vdi_uuid, SnapshotKind::kDouble, m, &snap);
+    s = sr->SnapshotVdi(r.vdi_uuid, SnapshotKind::kDouble, m, &snap,
+                        r.snapshot_uuid);
     if (!s.ok()) return fail(s, vhd::Status::CodeName(s.code()));
-    r.snapshot_uuid = snap.uuid;
+  }
+  if (r.run_id.empty()) {
     r.image_uuid = vhd::Uuid::Generate().ToString();
     r.image_timestamp = vhd::VhdTimeNow();
     r.run_id = upload::NewRunId();

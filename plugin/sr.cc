@@ -255,8 +255,15 @@ Status Sr::SetMeta(const std::string& uuid, const VdiMeta& meta) {
 }
 
 Status Sr::SnapshotVdi(const std::string& uuid, SnapshotKind kind,
-                       const VdiMeta& meta, Vdi* result) {
+                       const VdiMeta& meta, Vdi* result,
+                       const std::string& snap_uuid) {
   VHD_RETURN_IF_ERROR(CheckUuid(uuid));
+  if (!snap_uuid.empty()) {
+    VHD_RETURN_IF_ERROR(CheckUuid(snap_uuid));
+    if (kind != SnapshotKind::kDouble) {
+      return Status::InvalidArgument("only a double snapshot takes a uuid");
+    }
+  }
   std::unique_ptr<FileLock> lock;
   VHD_RETURN_IF_ERROR(LockSr(&lock));
   // Under the lock: a GC's leaf coalesce renames the VDI's file meanwhile.
@@ -277,7 +284,10 @@ Status Sr::SnapshotVdi(const std::string& uuid, SnapshotKind kind,
       NeedSpace(EmptyVhdBytes(v.virtual_size) * (dbl ? 2 : 1), "a snapshot"));
 
   std::string base = NewUuid();
-  std::string snap = dbl ? NewUuid() : "";
+  std::string snap = !dbl ? "" : snap_uuid.empty() ? NewUuid() : snap_uuid;
+  if (env_->Exists(VdiPath(snap))) {
+    return Status::Exists("VDI " + snap + " exists already");
+  }
   nlohmann::json j = {
       {"op", "snapshot"}, {"vdi", uuid}, {"base", base}, {"snap", snap}};
   std::string journal = JournalPath("snapshot", uuid);

@@ -97,9 +97,13 @@ class Sr {
   // Unlinks a leaf (idempotent); a VDI with children becomes hidden instead.
   Status DeleteVdi(const std::string& uuid);
   // Snapshot or clone; *result is the new user-visible VDI (kDouble: the
-  // second leaf; kSingle/kInternal: the read-only base copy).
+  // second leaf; kSingle/kInternal: the read-only base copy). `snap_uuid`
+  // (kDouble only; empty: a new one) names the second leaf, so that a caller
+  // can record it before the snapshot exists: a crash then leaves no VDI
+  // that nobody knows of.
   Status SnapshotVdi(const std::string& uuid, SnapshotKind kind,
-                     const VdiMeta& meta, Vdi* result);
+                     const VdiMeta& meta, Vdi* result,
+                     const std::string& snap_uuid = "");
   // Grows a VDI (journaled; shrinking is refused).
   Status ResizeVdi(const std::string& uuid, uint64_t size, Vdi* vdi);
   Status SetMeta(const std::string& uuid, const VdiMeta& meta);
@@ -119,6 +123,9 @@ class Sr {
 
   // Finishes or undoes interrupted snapshots, resizes and GC steps.
   Status Recover();
+  // kNoSpace (naming `what`) unless the SR has `bytes` free, and a margin
+  // for metadata and journals.
+  Status NeedSpace(uint64_t bytes, const std::string& what);
 
   Status LockSr(std::unique_ptr<FileLock>* lock);
 
@@ -130,7 +137,6 @@ class Sr {
   std::string JournalPath(const std::string& op, const std::string& uuid) const;
   Status CheckUuid(const std::string& uuid) const;
   Status CheckVdiFile(const std::string& uuid) const;
-  Status NeedSpace(uint64_t bytes, const std::string& what);
   Status ScanLocked(std::map<std::string, Vdi>* vdis);
   Status RecoverLocked();
   Status RecoverSnapshot(const std::string& uuid, const std::string& journal);

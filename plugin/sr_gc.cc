@@ -21,7 +21,9 @@
 // When nothing is left to do, temporaries that interrupted processes left
 // behind are swept (SweepStale): no file but <uuid>.vhd and .vhdsm/ outlives
 // a complete GC.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <nlohmann/json.hpp>
@@ -66,7 +68,22 @@ bool IsCreateTemp(const std::string& name) {
          name.find_first_not_of("0123456789", at + 5) == std::string::npos;
 }
 
-bool ProcessGone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+// No such process, or a zombie (killed, not yet reaped: it writes no more).
+bool ProcessGone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  // /proc files report size 0: read them with read(2), not by their size.
+  char buf[512];
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(),
+                  O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, buf, sizeof(buf));
+  ::close(fd);
+  if (n <= 0) return false;
+  std::string stat(buf, n);
+  size_t paren = stat.rfind(')');  // the name may hold spaces and parens
+  return paren != std::string::npos && paren + 2 < stat.size() &&
+         stat[paren + 2] == 'Z';
+}
 
 // Removes what interrupted operations left in the SR, once the GC has
 // nothing left to do. Runs under the SR lock and the GC lock: every writer

@@ -3,6 +3,7 @@
 #include "plugin/sr.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -136,6 +137,27 @@ TEST_F(SrTest, SingleSnapshotReturnsTheReadOnlyBase) {
   EXPECT_EQ(leaf.parent, snap.uuid);
 }
 
+// A caller may name the second leaf (image tasks record it first).
+TEST_F(SrTest, DoubleSnapshotTakesTheGivenUuid) {
+  std::string a = NewVdi(8 * kMiB);
+  const std::string want = "0b7d5c1e-5a3c-4b8e-9f00-3b1b2c3d4e5f";
+  Vdi snap;
+  ASSERT_TRUE(
+      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, want).ok());
+  EXPECT_EQ(snap.uuid, want);
+  EXPECT_TRUE(testutil::FileExists(sr_->VdiPath(want)));
+  // Not twice, not a path, not for a single snapshot.
+  EXPECT_FALSE(
+      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, want).ok());
+  EXPECT_FALSE(
+      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, "../x")
+          .ok());
+  EXPECT_FALSE(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap,
+                                "1b7d5c1e-5a3c-4b8e-9f00-3b1b2c3d4e5f")
+                   .ok());
+  ExpectAllValid();
+}
+
 TEST_F(SrTest, ChainDepthLimitIs30) {
   std::string a = NewVdi(4 * kMiB);
   Vdi snap;
@@ -238,6 +260,11 @@ TEST_F(SrTest, GcSweepsStaleTemporaries) {
   std::string view = View(a);
   const std::string dead_pid = "2147483";  // above pid_max: no such process
   const std::string live_pid = std::to_string(::getpid());
+  // A writer killed but not yet reaped (a zombie) writes no more either.
+  pid_t zombie = ::fork();
+  ASSERT_GE(zombie, 0);
+  if (zombie == 0) ::_exit(0);
+  ::usleep(100 * 1000);
   std::vector<std::string> stale = {
       "." + a + ".vhd.tmp-12345",
       "." + a + ".vhd.new",
@@ -245,6 +272,7 @@ TEST_F(SrTest, GcSweepsStaleTemporaries) {
       "." + a + ".vhd.coalesce",
       ".vdi.json.tmp." + dead_pid + ".1",
       ".vhdsm/tasks/t.json.tmp." + dead_pid + ".3",
+      ".vhdsm/tasks/u.json.tmp." + std::to_string(zombie) + ".5",
       // The record and attach marker of a VDI whose file is gone.
       ".vhdsm/vdi/9c058b15-c0a7-4f0e-ac2a-24ea331a59cb.json",
       ".vhdsm/attached/9c058b15-c0a7-4f0e-ac2a-24ea331a59cb.host1",
@@ -264,6 +292,7 @@ TEST_F(SrTest, GcSweepsStaleTemporaries) {
   for (auto& n : stale) EXPECT_FALSE(testutil::FileExists(dir_.Join(n))) << n;
   for (auto& n : kept) EXPECT_TRUE(testutil::FileExists(dir_.Join(n))) << n;
   EXPECT_TRUE(testutil::FileExists(dir_.Join(".vhdsm/vdi/" + a + ".json")));
+  ::waitpid(zombie, nullptr, 0);
   EXPECT_EQ(View(a), view);
   ExpectAllValid();
 }
