@@ -6,6 +6,8 @@
 #   make check-asan   the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make bench        benchmarks: our figure, the peer's figure, the ratio
 #   make fuzz         bounded libFuzzer runs (clang, build-fuzz/)
+#   make reliability  kills, full disks, stress, fuzzing, valgrind, security,
+#                     ending with a table (scripts/reliability.sh)
 #   make demo         the main job end to end
 #   make format       clang-format every source file in place
 #
@@ -76,8 +78,8 @@ EXTRA_TARGETS :=
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
-.PHONY: all deps test test-run check-asan bench fuzz demo format clean rpm \
-        install install-files
+.PHONY: all deps test test-run check-asan bench fuzz reliability demo format \
+        clean rpm install install-files
 
 $(OBJ)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -127,6 +129,12 @@ bench: deps
 
 fuzz: deps
 	@scripts/fuzz.sh
+
+# The full reliability harness (about 30 minutes); `make test` runs its
+# short version (tests/integration/reliability_short_test.sh).
+reliability: deps
+	$(MAKE) -j$(NPROC) all
+	@scripts/reliability.sh $(BUILD)
 
 demo: deps
 	$(MAKE) -j$(NPROC) all

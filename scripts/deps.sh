@@ -14,6 +14,9 @@ packages=(
   qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi fuse3
   # real clients and tools the tests drive
   python3 time
+  # the reliability harness (scripts/reliability.sh): crash points (strace),
+  # memcheck over VHDSR (valgrind)
+  strace valgrind
   # packaging
   rpm cpio
   # xmlrpc/: HTTP server library and a second real XML-RPC client (xmlrpc-c)

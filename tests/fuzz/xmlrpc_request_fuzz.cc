@@ -7,11 +7,9 @@
 //     refuses or writes a document that parses back to an equal call;
 //   - Dispatcher::Handle always answers with a valid <methodResponse>.
 //
-// Build (not part of the g++ build; `make fuzz` wires it):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     $(pkg-config --cflags libxml-2.0) tests/fuzz/xmlrpc_request_fuzz.cc \
-//     xmlrpc/{base64,datetime,dispatcher,fault,params,parser,system_methods,\
-//     value,writer,xml_text,xml_tree}.cc -lxml2 -o xmlrpc_request_fuzz
+// Build: `make fuzz` (scripts/fuzz.sh: clang, libFuzzer, ASan + UBSan);
+// the normal build links it with tests/fuzz/replay_main.cc as
+// build/fuzz/xmlrpc_request_replay, which runs the corpus once:
 //   ./xmlrpc_request_fuzz tests/fuzz/corpus/xmlrpc_request -max_total_time=60
 #include <cstddef>
 #include <cstdint>

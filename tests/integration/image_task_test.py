@@ -12,7 +12,6 @@ segments). Progress: states in order and bytes that never go back.
 import gzip
 import hashlib
 import io
-import json
 import os
 import random
 import shutil

@@ -10,15 +10,12 @@ After every step of the VDI lifecycle, every VDI's guest view is compared
 with the expected raw image, read by an independent reader (libvhdi).
 """
 import hashlib
-import http.client
 import os
 import random
 import shutil
 import signal
-import socket
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +23,8 @@ import unittest
 import xmlrpc.client
 
 import pyvhdi
+
+from unix_xmlrpc import UnixTransport
 
 BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
@@ -248,23 +247,6 @@ class VhdsrTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual([f for f in os.listdir(self.sr) if f.endswith(".vhd")],
                          [a + ".vhd"])
-
-
-class UnixTransport(xmlrpc.client.Transport):
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def make_connection(self, host):
-        conn = http.client.HTTPConnection("localhost")
-        path = self.path
-
-        def connect():
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(path)
-            conn.sock = s
-        conn.connect = connect
-        return conn
 
 
 class VhdsmdTest(unittest.TestCase):

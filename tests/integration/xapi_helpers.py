@@ -9,13 +9,12 @@
 Guest views (libvhdi), writes and the expected-image model come from
 plugin_hosts_test.py.
 """
-import http.client
 import os
-import socket
 import subprocess
 import xmlrpc.client
 
 from plugin_hosts_test import Model, guest_view, run_vhdsr as _run_vhdsr, write, xapi_call
+from unix_xmlrpc import UnixTransport
 
 __all__ = ["BUILD", "MIB", "UTIL", "VHDSMD", "VHDSR", "Model", "UnixTransport",
            "Vhdsmd", "assert_db_matches_disk", "disk_vdis", "guest_view",
@@ -31,30 +30,6 @@ MIB = 1 << 20
 
 def run_vhdsr(request, env):
     return _run_vhdsr(request, env=env)
-
-
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.unix_path)
-
-
-class UnixTransport(xmlrpc.client.Transport):
-    """xmlrpc.client over a Unix socket, one kept-alive connection (closed
-    with the proxy: `proxy("close")()` or `with proxy:`)."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def make_connection(self, host):
-        if self._connection[1] is None:
-            self._connection = (host, _UnixHTTPConnection(self.path))
-        return self._connection[1]
 
 
 class Vhdsmd:

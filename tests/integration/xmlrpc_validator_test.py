@@ -33,35 +33,12 @@ import time
 import unittest
 import xmlrpc.client
 
+from unix_xmlrpc import UnixTransport
+
 BUILD = os.environ.get("VHDSM_BUILD", os.path.join(os.getcwd(), "build"))
 SERVER = os.path.join(BUILD, "tests", "xmlrpc-test-server")
 XMLRPC_CLI = shutil.which("xmlrpc")
 PARSE_ERROR = -32700  # the test server uses the interoperability codes
-
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
-
-class UnixTransport(xmlrpc.client.Transport):
-    """xmlrpc.client over a Unix socket, keeping the connection alive."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.unix_path = path
-
-    def make_connection(self, host):
-        if self._connection and host == self._connection[0]:
-            return self._connection[1]
-        self._connection = host, UnixConnection(self.unix_path)
-        return self._connection[1]
 
 
 def rand_word(rng, lo=8, hi=12):
