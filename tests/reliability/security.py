@@ -42,7 +42,8 @@ import xmlrpc.client
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, SRC, UTIL, VHDSM, Daemon, Results,  # noqa: E402
-                    Swift, check_files, make_data, rng_for, sm, write, xapi_call, vhdsr)
+                    Swift, check_files, is_asan_build, make_data, rng_for, sm, write,
+                    xapi_call, vhdsr)
 
 NOBODY = 65534
 
@@ -601,10 +602,16 @@ class Credentials:
 
 
 def build_shim(workdir):
+    """The LD_PRELOAD value that loads the syslog shim (after the ASan
+    runtime on an ASan build: it must come first in the library list)."""
     out = os.path.join(workdir, "syslog_capture.so")
     subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", out,
                     os.path.join(SRC, "tests", "reliability", "syslog_capture.c")],
                    check=True)
+    if is_asan_build():
+        asan = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        return asan + ":" + out
     return out
 
 
