@@ -102,16 +102,16 @@ rm -f "$WORK"/*.raw "$WORK"/*.pristine "$WORK"/*.qcow2 "$WORK"/*.vhd "$WORK"/*.b
 #    anchor, qemu-img create -b, writes a 32 KiB qcow2 table and no sync.
 "$UTIL" create -n "$WORK/big.vhd" -s $((2040 * 1024))
 qemu-img create -q -f qcow2 "$WORK/big.qcow2" 2040G
-per_call_ms() {  # command template with N for the run number
+per_call_ms() {  # command template with @N@ for the run number
   local t0 t1 n=20
-  eval "${1//N/warm}"
+  eval "${1//@N@/warm}"
   t0=$(date +%s%N)
-  for i in $(seq $n); do eval "${1//N/$i}"; done
+  for i in $(seq $n); do eval "${1//@N@/$i}"; done
   t1=$(date +%s%N)
   awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }'
 }
-ms_ours=$(per_call_ms "$UTIL snapshot -n $WORK/snapN.vhd -p $WORK/big.vhd")
-ms_peer=$(per_call_ms "qemu-img create -q -f qcow2 -b $WORK/big.qcow2 -F qcow2 $WORK/snapN.qcow2")
+ms_ours=$(per_call_ms "$UTIL snapshot -n $WORK/snap@N@.vhd -p $WORK/big.vhd")
+ms_peer=$(per_call_ms "qemu-img create -q -f qcow2 -b $WORK/big.qcow2 -F qcow2 $WORK/snap@N@.qcow2")
 awk -v a="$ms_ours" -v b="$ms_peer" 'BEGIN {
   printf "%-44s ours %8.2f ms/call           peer %8.2f ms/call           ratio %.2f\n",
          "snapshot of a 2040 GiB disk (qemu-img -b)", a, b, b / a }'
@@ -120,23 +120,30 @@ rm -f "$WORK"/snap* "$WORK"/big.*
 # 4. Export a depth-3 chain of a 2 GiB disk, half holes (layers hold 25 %,
 #    15 % and 10 % of the blocks). Anchor: qemu-img convert of the same
 #    chain as qcow2.
-/usr/bin/python3 - "$WORK" <<'PY'
-import os, random, sys
-w = sys.argv[1]; blk = 2 << 20; rnd = random.Random(3)
+#    Each layer holds only its own blocks (a write of zeros over a parent's
+#    data would shadow it in both formats), written through vhdsm-util.
+/usr/bin/python3 - "$WORK" "$UTIL" <<'PY'
+import os, random, subprocess, sys
+w, util = sys.argv[1], sys.argv[2]; blk = 2 << 20; rnd = random.Random(3)
 blocks = list(range(1024)); rnd.shuffle(blocks)
 parts = [blocks[:256], blocks[256:410], blocks[410:512]]
+subprocess.run([util, "create", "-n", w + "/l0.vhd", "-s", "2048"], check=True)
 for i, part in enumerate(parts):
+    vhd = "%s/l%d.vhd" % (w, i)
+    if i:
+        subprocess.run([util, "snapshot", "-e", "-n", vhd, "-p",
+                        "%s/l%d.vhd" % (w, i - 1)], check=True)
     with open("%s/l%d.raw" % (w, i), "wb") as f:
         f.truncate(2 << 30)
-        for b in part:
-            f.seek(b * blk); f.write(os.urandom(blk))
+        for b in sorted(part):
+            data = os.urandom(blk)
+            f.seek(b * blk); f.write(data)
+            with open(w + "/block", "wb") as one:
+                one.write(data)
+            subprocess.run([util, "write", "-n", vhd, "-i", w + "/block",
+                            "-o", str(b * blk)], check=True)
+os.unlink(w + "/block")
 PY
-"$UTIL" create -n "$WORK/l0.vhd" -s 2048
-"$UTIL" write -n "$WORK/l0.vhd" -i "$WORK/l0.raw"
-for i in 1 2; do
-  "$UTIL" snapshot -e -n "$WORK/l$i.vhd" -p "$WORK/l$((i - 1)).vhd"
-  "$UTIL" write -n "$WORK/l$i.vhd" -i "$WORK/l$i.raw"
-done
 for i in 0 1 2; do
   qemu-img convert -f raw -O qcow2 "$WORK/l$i.raw" "$WORK/l$i.qcow2"
   rm -f "$WORK/l$i.raw"
