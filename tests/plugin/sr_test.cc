@@ -147,14 +147,16 @@ TEST_F(SrTest, DoubleSnapshotTakesTheGivenUuid) {
   EXPECT_EQ(snap.uuid, want);
   EXPECT_TRUE(testutil::FileExists(sr_->VdiPath(want)));
   // Not twice, not a path, not for a single snapshot.
-  EXPECT_FALSE(
-      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, want).ok());
-  EXPECT_FALSE(
-      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, "../x")
-          .ok());
-  EXPECT_FALSE(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap,
-                                "1b7d5c1e-5a3c-4b8e-9f00-3b1b2c3d4e5f")
-                   .ok());
+  EXPECT_EQ(
+      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, want).code(),
+      vhd::Code::kExists);
+  EXPECT_EQ(sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, "../x")
+                .code(),
+            vhd::Code::kInvalidArgument);
+  EXPECT_EQ(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap,
+                             "1b7d5c1e-5a3c-4b8e-9f00-3b1b2c3d4e5f")
+                .code(),
+            vhd::Code::kInvalidArgument);
   ExpectAllValid();
 }
 
