@@ -318,10 +318,12 @@ void ShowTask(const Struct& t, bool bar) {
     std::snprintf(line, sizeof(line), "\r[%s] %5.1f%% %-9s %s %s   ", b.c_str(),
                   pct, state.c_str(), bytes.c_str(), tail.c_str());
   } else {
+    // The count of segments is known once the compressed size is (-1 until).
+    std::string of = Str(t, "segments_total");
+    if (of.empty() || of[0] == '-') of = "?";
     std::snprintf(line, sizeof(line), "%5.1f%% %s %s %s segments %s/%s\n", pct,
                   state.c_str(), bytes.c_str(), tail.c_str(),
-                  Str(t, "segments_done").c_str(),
-                  Str(t, "segments_total").c_str());
+                  Str(t, "segments_done").c_str(), of.c_str());
   }
   std::fputs(line, stdout);
   std::fflush(stdout);

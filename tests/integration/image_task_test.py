@@ -35,6 +35,7 @@ BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
 SRC = os.environ.get("VHDSM_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 UTIL = os.path.join(BUILD, "bin", "vhdsm-util")
 VHDSMD = os.path.join(BUILD, "bin", "vhdsmd")
+VHDSM = os.path.join(BUILD, "bin", "vhdsm")
 VHDSR = os.path.join(BUILD, "bin", "VHDSR")
 SAIO = os.path.join(SRC, "scripts", "saio.sh")
 MIB = 1 << 20
@@ -206,6 +207,31 @@ class ImageTaskTest(unittest.TestCase):
         self.assertLessEqual(len([x for x in self.vdis() if x["hidden"] == "false"]),
                              n_vdis)
         self.assertIn(t, self.px.task_list({"command": "task_list", "args": []}))
+
+    def test_cli_follows_the_task_with_progress_lines(self):
+        """`vhdsm image create` (not on a terminal: one line per change)
+        shows the phases in order, percentages that never go back, bytes
+        done of total, and a segment count that is never negative."""
+        v, _ = self.make_chain()
+        keyfile = os.path.join(self.dir, "key")
+        with open(keyfile, "w") as f:
+            f.write(SWIFT.key)
+        p = subprocess.run([VHDSM, "image", "create", self.sr, v, "--container", "cli",
+                            "--object", "cli.vhd.gz", "--auth-url", SWIFT.auth,
+                            "--user", SWIFT.user, "--key-file", keyfile,
+                            "--segment-size", "1M"],
+                           capture_output=True, text=True, env=self.env, timeout=180)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [ln for ln in p.stdout.splitlines() if "%" in ln]
+        self.assertGreaterEqual(len(lines), 2, p.stdout)
+        pcts = [float(ln.split("%")[0]) for ln in lines]
+        self.assertEqual(pcts, sorted(pcts), p.stdout)
+        self.assertTrue(lines[-1].startswith("100.0% done"), lines[-1])
+        self.assertNotIn("/-", p.stdout)
+        done, total = lines[-1].split("segments ")[1].split("/")
+        self.assertEqual(done, total)
+        self.assertGreater(int(total), 1)
+        self.assertNotIn(SWIFT.key, p.stdout + p.stderr)
 
     def test_tgz_dlo_holds_0_vhd(self):
         v, path = self.make_chain(size_mb=32, data_mb=4)
