@@ -43,6 +43,17 @@ class File {
     (void)offset;
     (void)n;
   }
+  // Writes [offset, offset + n) (n = 0: to EOF) to the device and waits for
+  // it, without flushing the device's cache or committing metadata. Data so
+  // written is on the device before any later change of the filesystem (a
+  // link) is issued, so the journal commit that makes that change durable
+  // makes the data durable first: a power cut cannot keep the change without
+  // the data. Costs the device's write time only, not a cache flush.
+  virtual Status WriteBack(uint64_t offset, uint64_t n) {
+    (void)offset;
+    (void)n;
+    return Sync();
+  }
   // Gives [offset, offset + n) storage without changing the file's size, so
   // that writes there cannot fail for lack of space: kNoSpace when the
   // filesystem has not enough (nothing is then held). OK without doing
@@ -114,6 +125,9 @@ class FileWrapper : public File {
   }
   Status Truncate(uint64_t s) override { return base_->Truncate(s); }
   Status Sync() override { return base_->Sync(); }
+  Status WriteBack(uint64_t o, uint64_t n) override {
+    return base_->WriteBack(o, n);
+  }
   Status Size(uint64_t* s) override { return base_->Size(s); }
   Status Reserve(uint64_t o, uint64_t n) override {
     return base_->Reserve(o, n);

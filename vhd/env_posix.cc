@@ -126,6 +126,18 @@ class PosixFile : public File {
     ::sync_file_range(fd_, offset, n, SYNC_FILE_RANGE_WRITE);
   }
 
+  Status WriteBack(uint64_t offset, uint64_t n) override {
+    constexpr unsigned kWriteAndWait = SYNC_FILE_RANGE_WAIT_BEFORE |
+                                       SYNC_FILE_RANGE_WRITE |
+                                       SYNC_FILE_RANGE_WAIT_AFTER;
+    if (::sync_file_range(fd_, offset, n, kWriteAndWait) == 0) {
+      return Status::OK();
+    }
+    // Filesystems without it (EINVAL/ESPIPE) get the stronger fdatasync.
+    if (errno == EINVAL || errno == ESPIPE || errno == ENOSYS) return Sync();
+    return Status::FromErrno(errno, "write back " + path_);
+  }
+
   const std::string& path() const override { return path_; }
   int fd() const override { return fd_; }
 

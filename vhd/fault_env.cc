@@ -33,6 +33,10 @@ class FaultFile : public FileWrapper {
     VHD_RETURN_IF_ERROR(env_->BeforeMutation("sync " + path()));
     return FileWrapper::Sync();
   }
+  Status WriteBack(uint64_t o, uint64_t n) override {
+    VHD_RETURN_IF_ERROR(env_->BeforeMutation("writeback " + path()));
+    return FileWrapper::WriteBack(o, n);
+  }
   Status Size(uint64_t* s) override {
     VHD_RETURN_IF_ERROR(env_->BeforeRead(path()));
     return FileWrapper::Size(s);
@@ -59,6 +63,7 @@ class FaultFile : public FileWrapper {
 Status FaultInjectionEnv::BeforeMutation(const std::string& what,
                                          size_t* torn) {
   int64_t k = count_++;
+  history_.push_back(what);
   if (crashed_) return Status::IOError("simulated crash (after): " + what);
   if (k == crash_at_) {
     crashed_ = true;

@@ -1,19 +1,20 @@
 // FaultInjectionEnv: an Env wrapper for tests that counts mutating calls and
 // can fail one of them, or "crash" at one of them.
 //
-// Mutating calls are Write, Truncate, Sync, CopyTo (on the destination),
-// Rename, Link, Unlink, SyncDir and Open with a create mode. A simulated crash
-// at call k means calls 0..k-1 took effect and call k and everything after it
-// (reads included) fail with kIOError without touching the disk: the disk is
-// left exactly as a power cut after call k-1 would leave it, given that each
-// call is applied whole. With torn_bytes > 0, the crashing Write applies its
-// first torn_bytes bytes before failing.
+// Mutating calls are Write, Truncate, Sync, WriteBack, CopyTo (on the
+// destination), Rename, Link, Unlink, SyncDir and Open with a create mode. A
+// simulated crash at call k means calls 0..k-1 took effect and call k and
+// everything after it (reads included) fail with kIOError without touching
+// the disk: the disk is left exactly as a power cut after call k-1 would
+// leave it, given that each call is applied whole. With torn_bytes > 0, the
+// crashing Write applies its first torn_bytes bytes before failing.
 #ifndef VHDSM_VHD_FAULT_ENV_H_
 #define VHDSM_VHD_FAULT_ENV_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vhd/env.h"
 
@@ -40,8 +41,11 @@ class FaultInjectionEnv : public Env {
   // Number of mutating calls seen so far (including failed ones).
   int64_t mutations() const { return count_; }
   bool crashed() const { return crashed_; }
+  // Every mutating call so far, in order ("write <path>", "link <from>", ...).
+  const std::vector<std::string>& history() const { return history_; }
   void Reset() {
     count_ = 0;
+    history_.clear();
     crashed_ = false;
     crash_at_ = -1;
     fail_at_ = -1;
@@ -71,6 +75,7 @@ class FaultInjectionEnv : public Env {
   Status fail_status_;
   bool crashed_ = false;
   bool no_space_ = false;
+  std::vector<std::string> history_;
 };
 
 }  // namespace vhd
