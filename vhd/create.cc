@@ -54,13 +54,15 @@ DynamicHeader NewDynamicHeader(uint64_t bat_entries) {
   return h;
 }
 
-std::vector<uint8_t> BuildSparseMetadata(
+SparseMetadata LayOutSparseMetadata(
     const Footer& footer, DynamicHeader header,
     const std::vector<LocatorPayload>& locators) {
   uint64_t entries = header.max_table_entries;
-  uint64_t bat_bytes = RoundUp(entries * 4, kSectorSize);
-  uint64_t batmap_hdr = kTableOffset + bat_bytes;
-  uint64_t batmap_off = batmap_hdr + kSectorSize;
+  SparseMetadata m;
+  m.bat_offset = kTableOffset;
+  m.bat_bytes = entries * 4;
+  m.tail_offset = kTableOffset + RoundUp(m.bat_bytes, kSectorSize);
+  uint64_t batmap_off = m.tail_offset + kSectorSize;
   uint64_t batmap_secs = std::max<uint64_t>(1, SectorsOf((entries + 7) / 8));
   uint64_t off = batmap_off + batmap_secs * kSectorSize;
   for (size_t i = 0; i < locators.size(); ++i) {
@@ -74,43 +76,77 @@ std::vector<uint8_t> BuildSparseMetadata(
   }
   header.Seal();
 
-  std::vector<uint8_t> buf(off, 0);
-  footer.Encode(&buf[0]);
-  header.Encode(&buf[kSectorSize]);
-  std::memset(&buf[kTableOffset], 0xff, entries * 4);
+  m.head.assign(kTableOffset, 0);
+  footer.Encode(&m.head[0]);
+  header.Encode(&m.head[kSectorSize]);
+  m.tail.assign(off - m.tail_offset, 0);
   BatmapHeader bh;
   std::memcpy(bh.cookie.data(), "tdbatmap", 8);
   bh.batmap_offset = batmap_off;
   bh.batmap_size = static_cast<uint32_t>(batmap_secs);
   bh.batmap_version = kBatmapVersion;
   bh.checksum = BatmapHeader::MapChecksum(nullptr, 0, kBatmapVersion);  // ~0
-  bh.Encode(&buf[batmap_hdr]);
+  bh.Encode(&m.tail[0]);
   for (size_t i = 0; i < locators.size(); ++i) {
-    std::memcpy(&buf[header.loc[i].data_offset], locators[i].bytes.data(),
-                locators[i].bytes.size());
+    std::memcpy(&m.tail[header.loc[i].data_offset - m.tail_offset],
+                locators[i].bytes.data(), locators[i].bytes.size());
   }
+  return m;
+}
+
+std::vector<uint8_t> BuildSparseMetadata(
+    const Footer& footer, DynamicHeader header,
+    const std::vector<LocatorPayload>& locators) {
+  SparseMetadata m = LayOutSparseMetadata(footer, header, locators);
+  std::vector<uint8_t> buf(m.end(), 0);
+  std::memcpy(&buf[0], m.head.data(), m.head.size());
+  std::memset(&buf[m.bat_offset], 0xff, m.bat_bytes);
+  std::memcpy(&buf[m.tail_offset], m.tail.data(), m.tail.size());
   return buf;
 }
 
 namespace {
 
-// Writes `data` then a footer at its end into a new file under a temporary
-// name, then links it to `path`.
+// Writes n bytes of `byte` at `offset` from a small buffer, starting the
+// write-back of each piece so that the disk works while the next is copied.
+Status WriteFill(File* f, uint64_t offset, uint64_t n, uint8_t byte) {
+  std::vector<uint8_t> chunk(std::min<uint64_t>(n, 256 << 10), byte);
+  while (n > 0) {
+    size_t k = static_cast<size_t>(std::min<uint64_t>(n, chunk.size()));
+    VHD_RETURN_IF_ERROR(f->Write(offset, chunk.data(), k));
+    f->StartWriteback(offset, k);
+    offset += k;
+    n -= k;
+  }
+  return Status::OK();
+}
+
+// Writes `meta` (none for a fixed disk) then a footer at `footer_at` into a
+// new file under a temporary name, gets it to the disk as `durability` says,
+// then links it to `path`.
 Status WriteNewFile(Env* env, const std::string& path,
-                    const std::vector<uint8_t>& head, uint64_t footer_at,
-                    const Footer& footer) {
+                    const SparseMetadata* meta, uint64_t footer_at,
+                    const Footer& footer, NewFileDurability durability) {
   std::random_device rd;
   std::string tmp = JoinPath(
       DirName(path), "." + BaseName(path) + ".tmp-" + std::to_string(rd()));
   std::unique_ptr<File> f;
   VHD_RETURN_IF_ERROR(env->Open(tmp, Env::OpenMode::kCreateExclusive, &f));
-  Status s = f->Write(0, head.data(), head.size());
+  const bool durable = durability == NewFileDurability::kDurable;
+  Status s;
+  if (meta != nullptr) {
+    s = f->Write(0, meta->head.data(), meta->head.size());
+    if (s.ok()) s = WriteFill(f.get(), meta->bat_offset, meta->bat_bytes, 0xff);
+    if (s.ok()) {
+      s = f->Write(meta->tail_offset, meta->tail.data(), meta->tail.size());
+    }
+  }
   if (s.ok()) s = WriteFooterAt(f.get(), footer, footer_at);
-  if (s.ok()) s = f->Sync();
+  if (s.ok()) s = durable ? f->Sync() : f->WriteBack(0, 0);
   f.reset();
   if (s.ok()) s = env->Link(tmp, path);
   env->Unlink(tmp);
-  if (!s.ok()) return s;
+  if (!s.ok() || !durable) return s;
   return env->SyncDir(DirName(path));
 }
 
@@ -176,13 +212,12 @@ Status CreateVhd(Env* env, const std::string& path,
   if (params.fixed) {
     Footer f = NewFooter(DiskType::kFixed, size, params.uuid);
     // The data area is a hole: it reads as zeros, as vhd-util's zero fill.
-    return WriteNewFile(env, path, {}, size, f);
+    return WriteNewFile(env, path, nullptr, size, f, params.durability);
   }
   uint64_t entries = std::max(size, RoundUp(params.max_size, kBlock)) / kBlock;
   Footer f = NewFooter(DiskType::kDynamic, size, params.uuid);
-  std::vector<uint8_t> head =
-      BuildSparseMetadata(f, NewDynamicHeader(entries), {});
-  return WriteNewFile(env, path, head, head.size(), f);
+  SparseMetadata meta = LayOutSparseMetadata(f, NewDynamicHeader(entries), {});
+  return WriteNewFile(env, path, &meta, meta.end(), f, params.durability);
 }
 
 Status CreateDifferencing(Env* env, const std::string& child,
@@ -229,8 +264,8 @@ Status CreateDifferencing(Env* env, const std::string& child,
   }
   VHD_RETURN_IF_ERROR(h.SetParentName(BaseName(canon)));
   Footer f = NewFooter(DiskType::kDifferencing, size, params.uuid);
-  std::vector<uint8_t> head = BuildSparseMetadata(f, h, locs);
-  return WriteNewFile(env, child, head, head.size(), f);
+  SparseMetadata meta = LayOutSparseMetadata(f, h, locs);
+  return WriteNewFile(env, child, &meta, meta.end(), f, params.durability);
 }
 
 Status FindSnapshotTarget(Env* env, const std::string& parent,

@@ -4,8 +4,11 @@
 // disk MacX, W2ku and W2ru locators holding the relative path to the parent,
 // each in its own sector-padded slot, then the footer).
 //
-// Creation is atomic: the file is built under a temporary name, synced, and
-// linked into place, failing with kExists rather than replacing a file.
+// Creation is atomic: the file is built under a temporary name, written to
+// the disk, and linked into place, failing with kExists rather than
+// replacing a file. A crash, a power cut included, leaves either no file or
+// the whole file under the name (see NewFileDurability for when it is
+// durable).
 #ifndef VHDSM_VHD_CREATE_H_
 #define VHDSM_VHD_CREATE_H_
 
@@ -19,11 +22,26 @@
 
 namespace vhd {
 
+// When a new file is durable. Both ways write its bytes to the device before
+// the link that names it, so a power cut never leaves the name without them.
+enum class NewFileDurability {
+  // Synced (fdatasync) before the link and the directory synced after: the
+  // file survives a power cut once the call returns.
+  kDurable,
+  // No cache flush: the file survives a power cut once the filesystem
+  // commits the link (ext4: within its 5 s commit interval, or at any fsync
+  // on it). vhd-util's guarantee (O_DIRECT writes, no fsync), for the
+  // vhd-util command line: the flushes cost more than the rest of a 2 TiB
+  // disk's snapshot (its BAT is 4 MiB).
+  kOrdered,
+};
+
 struct CreateParams {
   uint64_t size = 0;      // virtual bytes; rounded up to 2 MiB as vhd-util does
   uint64_t max_size = 0;  // BAT/batmap preallocated for growth to this size
   bool fixed = false;
   Uuid uuid;  // null: generate
+  NewFileDurability durability = NewFileDurability::kDurable;
 };
 
 // Creates a dynamic (or fixed) VHD at `path`.
@@ -34,6 +52,7 @@ struct SnapshotParams {
   uint64_t max_size = 0;
   bool raw_parent = false;  // the parent is a raw file, not a VHD
   Uuid uuid;
+  NewFileDurability durability = NewFileDurability::kDurable;
 };
 
 // Creates `child`, a differencing VHD whose parent is `parent`.
@@ -64,6 +83,21 @@ Status ParentLocators(const std::string& child, const std::string& parent,
 Footer NewFooter(DiskType type, uint64_t size, const Uuid& uuid);
 DynamicHeader NewDynamicHeader(uint64_t bat_entries);
 std::vector<uint8_t> BuildSparseMetadata(
+    const Footer& footer, DynamicHeader header,
+    const std::vector<LocatorPayload>& locators);
+
+// The same metadata with the BAT left out of memory (a 2 TiB disk's is
+// 4 MiB of 0xFF): `head` at 0, then `bat_bytes` of 0xFF at `bat_offset` and
+// zeros up to `tail_offset`, then `tail`.
+struct SparseMetadata {
+  std::vector<uint8_t> head;  // footer copy, header
+  uint64_t bat_offset = 0;
+  uint64_t bat_bytes = 0;
+  uint64_t tail_offset = 0;
+  std::vector<uint8_t> tail;  // batmap header, batmap, locators
+  uint64_t end() const { return tail_offset + tail.size(); }
+};
+SparseMetadata LayOutSparseMetadata(
     const Footer& footer, DynamicHeader header,
     const std::vector<LocatorPayload>& locators);
 

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "tests/util/test_util.h"
 #include "vhd/endian.h"
@@ -208,25 +211,100 @@ TEST(CreateTest, FixedDiskIsDataPlusFooter) {
 }
 
 TEST(CreateTest, CrashDuringCreateLeavesNoFileOrAWholeOne) {
+  for (NewFileDurability d :
+       {NewFileDurability::kDurable, NewFileDurability::kOrdered}) {
+    testutil::TempDir dir;
+    CreateParams p;
+    p.size = 8 << 20;
+    p.durability = d;
+    FaultInjectionEnv count(Env::Default());
+    ASSERT_TRUE(CreateVhd(&count, dir.Join("n.vhd"), p).ok());
+    int64_t n = count.mutations();
+    for (int64_t k = 0; k < n; ++k) {
+      Env::Default()->Unlink(dir.Join("n.vhd"));
+      FaultInjectionEnv env(Env::Default());
+      env.CrashAt(k);
+      // A crash at the last calls (the temporary's unlink) may come after
+      // the file is complete; then the call may report success.
+      bool ok = CreateVhd(&env, dir.Join("n.vhd"), p).ok();
+      if (ok || testutil::FileExists(dir.Join("n.vhd"))) {
+        std::unique_ptr<Image> img;
+        EXPECT_TRUE(
+            OpenImage(Env::Default(), dir.Join("n.vhd"), OpenOptions(), &img)
+                .ok())
+            << "crash at " << k;
+      }
+      EXPECT_FALSE(ok && k < n - 1) << "crash at " << k;
+    }
+  }
+}
+
+// The order of the calls that reach the disk: what makes a power cut leave
+// no file or a whole one in either durability.
+TEST(CreateTest, DataReachesTheDiskBeforeTheLink) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 8 << 20;
-  FaultInjectionEnv count(Env::Default());
-  ASSERT_TRUE(CreateVhd(&count, dir.Join("n.vhd"), p).ok());
-  int64_t n = count.mutations();
-  for (int64_t k = 0; k < n; ++k) {
-    Env::Default()->Unlink(dir.Join("n.vhd"));
-    FaultInjectionEnv env(Env::Default());
-    env.CrashAt(k);
-    EXPECT_FALSE(CreateVhd(&env, dir.Join("n.vhd"), p).ok());
-    if (testutil::FileExists(dir.Join("n.vhd"))) {
-      std::unique_ptr<Image> img;
-      EXPECT_TRUE(
-          OpenImage(Env::Default(), dir.Join("n.vhd"), OpenOptions(), &img)
-              .ok())
-          << "crash at " << k;
+  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("p.vhd"), p).ok());
+  auto kinds = [](const FaultInjectionEnv& env) {
+    std::vector<std::string> k;
+    for (const std::string& what : env.history()) {
+      std::string verb = what.substr(0, what.find(' '));
+      if (verb != "write" && verb != "create") k.push_back(verb);
     }
-  }
+    return k;
+  };
+  SnapshotParams sp;
+  FaultInjectionEnv durable(Env::Default());
+  ASSERT_TRUE(
+      CreateDifferencing(&durable, dir.Join("d.vhd"), dir.Join("p.vhd"), sp)
+          .ok());
+  EXPECT_EQ(kinds(durable),
+            (std::vector<std::string>{"sync", "link", "unlink", "syncdir"}));
+  sp.durability = NewFileDurability::kOrdered;
+  FaultInjectionEnv ordered(Env::Default());
+  ASSERT_TRUE(
+      CreateDifferencing(&ordered, dir.Join("o.vhd"), dir.Join("p.vhd"), sp)
+          .ok());
+  EXPECT_EQ(kinds(ordered),
+            (std::vector<std::string>{"writeback", "link", "unlink"}));
+  EXPECT_EQ(ordered.history().front().rfind("create ", 0), 0u);
+}
+
+// A 2040 GiB disk's BAT (4 MiB, written in pieces) is all unused, and both
+// durabilities write the same bytes as the whole-buffer metadata of streams.
+TEST(CreateTest, LargestSnapshotHasAnUnusedBatInEitherDurability) {
+  testutil::TempDir dir;
+  CreateParams p;
+  p.size = 2040ull << 30;
+  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("p.vhd"), p).ok());
+  SnapshotParams sp;
+  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("d.vhd"),
+                                 dir.Join("p.vhd"), sp)
+                  .ok());
+  sp.durability = NewFileDurability::kOrdered;
+  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("o.vhd"),
+                                 dir.Join("p.vhd"), sp)
+                  .ok());
+  std::string d = testutil::ReadFile(dir.Join("d.vhd"));
+  std::string o = testutil::ReadFile(dir.Join("o.vhd"));
+  const uint64_t entries = (2040ull << 30) / (2 << 20);
+  ASSERT_EQ(d.size(), o.size());
+  // BAT, padding, batmap and locators are the same bytes; footers and
+  // headers differ only in uuids, timestamps and checksums.
+  EXPECT_TRUE(d.compare(1536, d.size() - 2048, o, 1536, o.size() - 2048) == 0);
+  EXPECT_EQ(d.substr(1536, entries * 4), std::string(entries * 4, '\xff'));
+  auto img = OpenSparse(dir.Join("o.vhd"));
+  ASSERT_TRUE(img->LoadBat().ok());
+  EXPECT_EQ(img->allocated_blocks(), 0u);
+  EXPECT_EQ(img->header().max_table_entries, entries);
+  std::vector<LocatorPayload> locs;
+  ASSERT_TRUE(ParentLocators(dir.Join("o.vhd"), dir.Join("p.vhd"), &locs).ok());
+  std::vector<uint8_t> whole =
+      BuildSparseMetadata(*img->footer(), img->header(), locs);
+  ASSERT_EQ(whole.size() + 512, o.size());
+  EXPECT_TRUE(std::equal(whole.begin(), whole.end(),
+                         reinterpret_cast<const uint8_t*>(o.data())));
 }
 
 }  // namespace

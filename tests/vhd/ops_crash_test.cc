@@ -90,7 +90,10 @@ class OpsCrashTest : public ::testing::Test {
       {
         FaultInjectionEnv fenv(Env::Default());
         fenv.CrashAt(k);
-        EXPECT_FALSE(op(&fenv).ok()) << "crash at " << k;
+        // Only the last call (a temporary's cleanup) may be one whose
+        // failure the operation rightly ignores.
+        bool ok = op(&fenv).ok();
+        EXPECT_FALSE(ok && k < n - 1) << "crash at " << k;
       }
       recover();
       verify(k);
@@ -107,21 +110,26 @@ TEST_F(OpsCrashTest, Snapshot) {
   Create("base.vhd", 8 * kMiB);
   Write("base.vhd", 0, testutil::RandomBytes(3 * kMiB, 1));
   std::string view = View("base.vhd");
-  int64_t n = CrashEverywhere(
-      [&](Env* e) {
-        return CreateDifferencing(e, P("snap.vhd"), P("base.vhd"),
-                                  SnapshotParams());
-      },
-      [] {},
-      [&](int64_t k) {
-        EXPECT_EQ(View("base.vhd"), view) << k;
-        if (testutil::FileExists(P("snap.vhd"))) {
-          EXPECT_EQ(View("snap.vhd"), view) << k;
-          ExpectValid("snap.vhd", "crash " + std::to_string(k));
-        }
-      });
-  std::printf("[ crash    ] snapshot: %lld crash points\n",
-              static_cast<long long>(n));
+  for (NewFileDurability d :
+       {NewFileDurability::kDurable, NewFileDurability::kOrdered}) {
+    SnapshotParams sp;
+    sp.durability = d;
+    int64_t n = CrashEverywhere(
+        [&](Env* e) {
+          return CreateDifferencing(e, P("snap.vhd"), P("base.vhd"), sp);
+        },
+        [] {},
+        [&](int64_t k) {
+          EXPECT_EQ(View("base.vhd"), view) << k;
+          if (testutil::FileExists(P("snap.vhd"))) {
+            EXPECT_EQ(View("snap.vhd"), view) << k;
+            ExpectValid("snap.vhd", "crash " + std::to_string(k));
+          }
+        });
+    std::printf("[ crash    ] snapshot (%s): %lld crash points\n",
+                d == NewFileDurability::kDurable ? "durable" : "ordered",
+                static_cast<long long>(n));
+  }
 }
 
 TEST_F(OpsCrashTest, Coalesce) {

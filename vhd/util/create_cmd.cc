@@ -56,6 +56,7 @@ int CmdCreate(int argc, char** argv) {
   p.size = size << 20;
   p.max_size = msize << 20;
   p.fixed = fixed;
+  p.durability = vhd::NewFileDurability::kOrdered;
   vhd::Status s = vhd::CreateVhd(env(), name, p);
   if (!s.ok()) {
     std::fprintf(stderr, "%s: failed to create: %s\n", name,
@@ -138,6 +139,7 @@ int CmdSnapshot(int argc, char** argv) {
     p.size = size;
     p.max_size = msize << 20;
     p.raw_parent = raw;
+    p.durability = vhd::NewFileDurability::kOrdered;
     s = vhd::CreateDifferencing(env(), name, backing, p);
     if (!s.ok()) {
       std::fprintf(stderr, "%s: failed to create: %s\n", name,
