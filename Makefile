@@ -30,9 +30,15 @@ CPPFLAGS := -I. -Iplugin/include -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -MMD -MP
 OPT      ?= -O2 -g
 CXXFLAGS := $(CXXSTD) $(WARN) $(OPT) -fPIC
 LDFLAGS  :=
+# vhdsm-util runs as one process per vhd-util call (sm runs dozens per scan,
+# and a snapshot is timed in milliseconds): libstdc++ linked in saves ~1 ms of
+# dynamic linking per call, and the binary runs on hosts whose libstdc++ is
+# older than g++ 12's.
+UTIL_LDFLAGS := -static-libstdc++ -static-libgcc
 ifeq ($(SAN),1)
 CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
+UTIL_LDFLAGS :=
 endif
 
 LIB_XML  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
@@ -95,7 +101,7 @@ $(LIBXMLRPC): $(XMLRPC_OBJS)
 
 $(BUILD)/bin/vhdsm-util: $(UTIL_OBJS) $(LIBVHD)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(UTIL_LDFLAGS) -o $@ $^ $(VHD_LIBS)
 
 $(BUILD)/tests/vhd_tests: $(VHD_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD)
 	@mkdir -p $(@D)
