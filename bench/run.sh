@@ -141,6 +141,8 @@ rm -f "$WORK"/snap* "$WORK"/big.*
 #    chain as qcow2.
 #    Each layer holds only its own blocks (a write of zeros over a parent's
 #    data would shadow it in both formats), written through vhdsm-util.
+#    Second line: the disk's floor, a cp of just the chain's 1 GiB of data
+#    (both must get those bytes to the disk; the holes cost nothing).
 /usr/bin/python3 - "$WORK" "$UTIL" <<'PY'
 import os, random, subprocess, sys
 w, util = sys.argv[1], sys.argv[2]; blk = 2 << 20; rnd = random.Random(3)
@@ -157,6 +159,8 @@ for i, part in enumerate(parts):
         for b in sorted(part):
             data = os.urandom(blk)
             f.seek(b * blk); f.write(data)
+            with open(w + "/data.bin", "ab") as all_data:
+                all_data.write(data)
             with open(w + "/block", "wb") as one:
                 one.write(data)
             subprocess.run([util, "write", "-n", vhd, "-i", w + "/block",
@@ -173,6 +177,10 @@ compare "export depth-3 chain, half holes, to raw" 2048 \
   "$UTIL export -n $WORK/l2.vhd -o $WORK/ours.raw" \
   "qemu-img convert -f qcow2 -O raw $WORK/l2.qcow2 $WORK/peer.raw" \
   "rm -f $WORK/ours.raw $WORK/peer.raw"
+compare "export depth-3 chain (floor: cp of its data)" 2048 \
+  "$UTIL export -n $WORK/l2.vhd -o $WORK/ours.raw" \
+  "cp $WORK/data.bin $WORK/copy.bin" \
+  "rm -f $WORK/ours.raw $WORK/copy.bin"
 "$UTIL" export -n "$WORK/l2.vhd" -o "$WORK/ours.raw"
 qemu-img convert -f qcow2 -O raw "$WORK/l2.qcow2" "$WORK/peer.raw"
 cmp -s "$WORK/ours.raw" "$WORK/peer.raw" || { echo "chain export differs!" >&2; exit 1; }
