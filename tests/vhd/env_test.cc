@@ -2,6 +2,7 @@
 #include "vhd/env.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/util/test_util.h"
 #include "vhd/fault_env.h"
@@ -23,6 +24,28 @@ TEST(EnvTest, ReadIsExactOrCorruption) {
   ASSERT_TRUE(f->ReadSome(8, 5, buf, &got).ok());
   EXPECT_EQ(got, 2u);
   EXPECT_EQ(f->Write(0, "x", 1).code(), Code::kIOError);  // opened read-only
+}
+
+TEST(EnvTest, WriteBackAndItsFallbackToSync) {
+  testutil::TempDir dir;
+  std::unique_ptr<File> f;
+  ASSERT_TRUE(Env::Default()
+                  ->Open(dir.Join("f"), Env::OpenMode::kCreateExclusive, &f)
+                  .ok());
+  ASSERT_TRUE(f->Write(0, "abc", 3).ok());
+  Status s = f->WriteBack(0, 0);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "abc");
+  // A FIFO refuses sync_file_range (ESPIPE): WriteBack falls back to
+  // fdatasync, which a FIFO refuses too (EINVAL), and says so.
+  ASSERT_EQ(0, ::mkfifo(dir.Join("p").c_str(), 0600));
+  std::unique_ptr<File> p;
+  ASSERT_TRUE(
+      Env::Default()->Open(dir.Join("p"), Env::OpenMode::kReadWrite, &p).ok());
+  s = p->WriteBack(0, 0);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.ToString().find("sync " + dir.Join("p")), std::string::npos)
+      << s.ToString();
 }
 
 TEST(EnvTest, OpenModes) {
