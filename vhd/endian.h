@@ -31,6 +31,15 @@ inline void StoreBE64(uint8_t* p, uint64_t v) {
   StoreBE32(p, v >> 32);
   StoreBE32(p + 4, v & 0xffffffffu);
 }
+// Little-endian: blktap's journal keeps one field in x86 host order.
+inline uint64_t LoadLE64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+inline void StoreLE64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = (v >> (8 * i)) & 0xff;
+}
 
 }  // namespace vhd
 

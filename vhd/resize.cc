@@ -9,6 +9,7 @@
 #include "vhd/footer_io.h"
 #include "vhd/format.h"
 #include "vhd/image.h"
+#include "vhd/resize_journal.h"
 #include "vhd/sparse_image.h"
 
 namespace vhd {
@@ -21,74 +22,6 @@ namespace vhd {
 namespace {
 
 constexpr uint64_t kRound = kDefaultBlockSize;  // vhd-util rounds to 2 MiB
-constexpr char kMagic[9] = "VHDSMRJ1";
-constexpr char kEndMagic[9] = "VHDSMRJE";
-constexpr size_t kFixedPart = 8 + 8 + 8 + 8 + kFooterSize;
-
-uint64_t Fnv1a(const uint8_t* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-// What a resize overwrites, saved before it starts.
-struct Journal {
-  uint64_t orig_size = 0;
-  uint64_t footer_off = 0;
-  std::array<uint8_t, kFooterSize> footer{};  // as on disk at footer_off
-  std::vector<uint8_t> saved;                 // bytes [0, saved.size())
-};
-
-Status WriteJournal(Env* env, const std::string& path, const Journal& j) {
-  std::vector<uint8_t> buf(kFixedPart + j.saved.size() + 8 + 8);
-  uint8_t* p = buf.data();
-  std::memcpy(p, kMagic, 8);
-  StoreBE64(p + 8, j.orig_size);
-  StoreBE64(p + 16, j.footer_off);
-  StoreBE64(p + 24, j.saved.size());
-  std::memcpy(p + 32, j.footer.data(), kFooterSize);
-  std::copy(j.saved.begin(), j.saved.end(), p + kFixedPart);
-  size_t at = kFixedPart + j.saved.size();
-  StoreBE64(p + at, Fnv1a(p, at));
-  std::memcpy(p + at + 8, kEndMagic, 8);
-  std::unique_ptr<File> f;
-  VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kCreateExclusive, &f));
-  VHD_RETURN_IF_ERROR(f->Write(0, buf.data(), buf.size()));
-  VHD_RETURN_IF_ERROR(f->Sync());
-  f.reset();
-  return env->SyncDir(DirName(path));
-}
-
-// *complete is false for a journal cut short by a crash while writing it.
-Status ReadJournal(Env* env, const std::string& path, Journal* j,
-                   bool* complete) {
-  *complete = false;
-  std::string data;
-  VHD_RETURN_IF_ERROR(ReadFileToString(env, path, &data, 1ull << 30));
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  if (data.size() < kFixedPart + 16 || std::memcmp(p, kMagic, 8) != 0) {
-    return Status::OK();
-  }
-  uint64_t saved = LoadBE64(p + 24);
-  if (saved > data.size() || data.size() != kFixedPart + saved + 16) {
-    return Status::OK();
-  }
-  size_t at = kFixedPart + saved;
-  if (LoadBE64(p + at) != Fnv1a(p, at) ||
-      std::memcmp(p + at + 8, kEndMagic, 8) != 0) {
-    return Status::OK();
-  }
-  j->orig_size = LoadBE64(p + 8);
-  j->footer_off = LoadBE64(p + 16);
-  std::memcpy(j->footer.data(), p + 32, kFooterSize);
-  j->saved.assign(p + kFixedPart, p + kFixedPart + saved);
-  *complete = true;
-  return Status::OK();
-}
-
 Status Poison(File* f, Footer footer, uint64_t footer_off, bool sparse) {
   std::memcpy(footer.cookie.data(), "v_poison", 8);
   footer.Seal();
@@ -114,16 +47,17 @@ Status GrowFixed(Env* env, const std::string& path, Image* img, uint64_t size,
                  const std::string& journal) {
   std::unique_ptr<File> f;
   VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
-  Journal j;
-  VHD_RETURN_IF_ERROR(f->Size(&j.orig_size));
-  j.footer_off = j.orig_size - kFooterSize;
-  VHD_RETURN_IF_ERROR(f->Read(j.footer_off, kFooterSize, j.footer.data()));
-  VHD_RETURN_IF_ERROR(WriteJournal(env, journal, j));
+  uint64_t footer_off;
+  VHD_RETURN_IF_ERROR(f->Size(&footer_off));
+  footer_off -= kFooterSize;  // OpenImage found a footer there
+  // Only the footer is overwritten below the old end: the journal's footer
+  // entry covers it.
+  VHD_RETURN_IF_ERROR(WriteResizeJournal(env, f.get(), journal, {}));
   Footer footer = *img->footer();
   // The old footer becomes disk data: it must read as zeros.
   VHD_RETURN_IF_ERROR(f->Truncate(size + kFooterSize));
   std::vector<uint8_t> zeros(kFooterSize, 0);
-  VHD_RETURN_IF_ERROR(f->Write(j.footer_off, zeros.data(), zeros.size()));
+  VHD_RETURN_IF_ERROR(f->Write(footer_off, zeros.data(), zeros.size()));
   footer.curr_size = size;
   footer.orig_size = size;  // see "On the original size" above
   footer.geometry = ChsGeometry(size);
@@ -225,15 +159,6 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
   }
   uint64_t new_meta_end = meta;
 
-  Journal j;
-  j.orig_size = sp->footer_info().file_size;
-  j.footer_off = sp->footer_offset();
-  VHD_RETURN_IF_ERROR(
-      sp->file()->Read(j.footer_off, kFooterSize, j.footer.data()));
-  j.saved.resize(std::min(new_meta_end, j.orig_size));
-  VHD_RETURN_IF_ERROR(sp->file()->Read(0, j.saved.size(), j.saved.data()));
-  VHD_RETURN_IF_ERROR(WriteJournal(env, journal, j));
-
   std::vector<uint32_t> bat = sp->bat();
   bat.resize(new_entries, kBatUnused);
   std::vector<uint8_t> map;
@@ -260,30 +185,48 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
     bh.batmap_version = kBatmapVersion;
   }
   uint32_t bm_bytes = sp->bitmap_bytes();
+  const uint64_t footer_off = sp->footer_offset();
   uint64_t eod = std::max(sp->end_of_data(), new_meta_end);
+
+  // The blocks in the way move, in file order, to data-aligned space at the
+  // end of data.
+  struct Move {
+    uint64_t from, to, block;
+  };
+  std::vector<Move> moves;
+  for (uint64_t b = 0; b < old_entries; ++b) {
+    if (bat[b] != kBatUnused &&
+        (uint64_t{bat[b]} << kSectorShift) < new_meta_end) {
+      moves.push_back({uint64_t{bat[b]} << kSectorShift, 0, b});
+    }
+  }
+  std::sort(moves.begin(), moves.end(),
+            [](const Move& a, const Move& b) { return a.from < b.from; });
+  for (Move& m : moves) {
+    m.to = RoundUp(eod + bm_bytes, kPageSize) - bm_bytes;
+    eod = m.to + bm_bytes + bs;
+  }
+
+  // Everything overwritten below the old footer is journaled first: the
+  // metadata (as vhd-util journals it), and as data entries the region from
+  // the BAT to the new end of metadata, the moved blocks' new places and the
+  // new footer's (when end of data lies below the old footer).
+  std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+      {oh.table_offset, new_meta_end - oh.table_offset}};
+  for (const Move& m : moves) ranges.push_back({m.to, uint64_t{bm_bytes} + bs});
+  ranges.push_back({eod, kFooterSize});
+  VHD_RETURN_IF_ERROR(WriteResizeJournal(env, sp->file(), journal, ranges));
   img.reset();
 
   std::unique_ptr<File> f;
   VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
-  VHD_RETURN_IF_ERROR(Poison(f.get(), footer, j.footer_off, true));
-
-  // Move the blocks in the way, in file order, to data-aligned space.
-  std::vector<std::pair<uint32_t, uint64_t>> moving;  // (offset, block)
-  for (uint64_t b = 0; b < old_entries; ++b) {
-    if (bat[b] != kBatUnused &&
-        (uint64_t{bat[b]} << kSectorShift) < new_meta_end) {
-      moving.emplace_back(bat[b], b);
-    }
+  VHD_RETURN_IF_ERROR(Poison(f.get(), footer, footer_off, true));
+  for (const Move& m : moves) {
+    VHD_RETURN_IF_ERROR(
+        f->CopyTo(f.get(), m.from, m.to, uint64_t{bm_bytes} + bs));
+    bat[m.block] = static_cast<uint32_t>(m.to >> kSectorShift);
   }
-  std::sort(moving.begin(), moving.end());
-  for (auto [off, b] : moving) {
-    uint64_t dst = RoundUp(eod + bm_bytes, kPageSize) - bm_bytes;
-    VHD_RETURN_IF_ERROR(f->CopyTo(f.get(), uint64_t{off} << kSectorShift, dst,
-                                  uint64_t{bm_bytes} + bs));
-    bat[b] = static_cast<uint32_t>(dst >> kSectorShift);
-    eod = dst + bm_bytes + bs;
-  }
-  if (!moving.empty()) VHD_RETURN_IF_ERROR(f->Sync());
+  if (!moves.empty()) VHD_RETURN_IF_ERROR(f->Sync());
 
   // New metadata from the BAT on, in one write; then the header.
   std::vector<uint8_t> buf(new_meta_end - oh.table_offset, 0);
@@ -326,21 +269,8 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
 }
 
 Status RevertResize(Env* env, const std::string& path,
-                    const std::string& journal) {
-  Journal j;
-  bool complete = false;
-  VHD_RETURN_IF_ERROR(ReadJournal(env, journal, &j, &complete));
-  if (complete) {
-    std::unique_ptr<File> f;
-    VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
-    VHD_RETURN_IF_ERROR(f->Write(0, j.saved.data(), j.saved.size()));
-    VHD_RETURN_IF_ERROR(f->Truncate(j.orig_size));
-    VHD_RETURN_IF_ERROR(f->Write(j.footer_off, j.footer.data(), kFooterSize));
-    VHD_RETURN_IF_ERROR(f->Sync());
-  }
-  // An incomplete journal was cut short before the disk was touched.
-  VHD_RETURN_IF_ERROR(env->Unlink(journal));
-  return env->SyncDir(DirName(journal));
+                    const std::string& journal, RevertOutcome* outcome) {
+  return RevertResizeJournal(env, path, journal, outcome);
 }
 
 }  // namespace vhd

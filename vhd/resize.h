@@ -3,12 +3,13 @@
 // Fast resize rewrites only the footers and needs room in the BAT (a disk
 // created with a -S preallocation). Journaled resize may also grow the BAT:
 // blocks in the way are moved to the end of the file and the batmap and
-// parent locators move up. Before anything changes, the original bytes of
-// every region it will overwrite (and the original footer and file size) are
-// saved to a journal file and synced, and the footers are "poisoned" (cookie
-// "v_poison", as blktap does) so that nothing opens the disk mid-way. A crash
-// at any point is undone by RevertResize with that journal; a finished resize
-// unpoisons the footers and deletes the journal.
+// parent locators move up. Before anything changes, the disk's metadata and
+// the original bytes of every other region it will overwrite are saved to a
+// journal in vhd-util's format (vhd/resize_journal.h), written whole and
+// synced, and the footers are "poisoned" (cookie "v_poison", as blktap does)
+// so that nothing opens the disk mid-way. A crash at any point is undone by
+// RevertResize -- or by vhd-util revert -- with that journal; a finished
+// resize writes the new footers and deletes the journal.
 //
 // Only growing is supported (vhd-util cannot shrink dynamic disks either).
 #ifndef VHDSM_VHD_RESIZE_H_
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "vhd/env.h"
+#include "vhd/resize_journal.h"
 
 namespace vhd {
 
@@ -31,10 +33,12 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
                        const std::string& journal);
 
 // Undoes an interrupted (or finished but not yet cleaned up) journaled
-// resize, and removes the journal. A journal that was never completed means
-// the disk was not touched: it is just removed.
+// resize, ours or vhd-util's, and removes the journal. A file that is not a
+// complete journal of `path` is refused (see vhd/resize_journal.h): nothing
+// is changed or removed. `outcome` gets vhd-util's stage and code.
 Status RevertResize(Env* env, const std::string& path,
-                    const std::string& journal);
+                    const std::string& journal,
+                    RevertOutcome* outcome = nullptr);
 
 // The largest size (bytes) a fast resize can reach: BAT entries x block size.
 Status MaxFastResize(Env* env, const std::string& path, uint64_t* bytes);

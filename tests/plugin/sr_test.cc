@@ -11,7 +11,9 @@
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
+#include "vhd/fault_env.h"
 #include "vhd/inspect.h"
+#include "vhd/resize.h"
 
 namespace vhdsm {
 namespace {
@@ -252,6 +254,40 @@ TEST_F(SrTest, InterruptedSnapshotIsUndoneOrFinished) {
   EXPECT_FALSE(testutil::FileExists(sr_->VdiPath(base)));
   EXPECT_EQ(View(a), view);
   EXPECT_FALSE(testutil::FileExists(dir_.Join(".vhdsm/journal/snapshot." + a)));
+}
+
+// A resize interrupted after its journal was written is reverted when the
+// SR is opened; a file under a resize journal's name that is not a journal
+// of that VDI is refused, and it and the VDI are kept as they are.
+TEST_F(SrTest, InterruptedResizeIsRevertedAndAForeignJournalKept) {
+  std::string a = NewVdi(8 * kMiB);
+  Write(a, 0, testutil::RandomBytes(3 * kMiB, 1));
+  const std::string orig = testutil::ReadFile(sr_->VdiPath(a));
+  const std::string journal = dir_.Join(".vhdsm/journal/resize." + a);
+  for (int64_t k = 0;; ++k) {
+    ASSERT_LT(k, 50);
+    testutil::WriteFile(sr_->VdiPath(a), orig);
+    std::filesystem::remove(journal);
+    vhd::FaultInjectionEnv fenv(vhd::Env::Default());
+    fenv.CrashAt(k);
+    EXPECT_FALSE(
+        vhd::ResizeJournaled(&fenv, sr_->VdiPath(a), 64 * kMiB, journal).ok());
+    if (testutil::FileExists(journal) &&
+        testutil::ReadFile(sr_->VdiPath(a)) != orig) {
+      break;
+    }
+  }
+  std::unique_ptr<Sr> sr2;
+  ASSERT_TRUE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
+  EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
+  EXPECT_FALSE(testutil::FileExists(journal));
+
+  std::string b = NewVdi(8 * kMiB);
+  const std::string other = testutil::ReadFile(sr_->VdiPath(b));
+  testutil::WriteFile(journal, other);
+  EXPECT_FALSE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
+  EXPECT_TRUE(testutil::ReadFile(journal) == other);
+  EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
 }
 
 // What interrupted processes leave behind goes at the end of a complete

@@ -171,7 +171,8 @@ TEST_F(CliOpsTest, ResizeFastJournaledAndRevert) {
       0u);
   r = Util({"revert", "-n", P("a.vhd"), "-j", P("missing.journal")});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "reverting journal failed: -2\n");
+  EXPECT_EQ(r.out, "opening journal failed: -2\n");
+  EXPECT_EQ(r.err, "");
 }
 
 TEST_F(CliOpsTest, RepairFixesWhatCheckReports) {

@@ -1,9 +1,12 @@
 // vhd-util resize -n PATH -s MB (-j JOURNAL | -f) and revert -n PATH -j J.
 #include <getopt.h>
 
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
+#include "vhd/image.h"
 #include "vhd/resize.h"
 #include "vhd/util/commands.h"
 
@@ -49,6 +52,25 @@ int CmdResize(int argc, char** argv) {
         "option).\n");
     return -EINVAL;
   }
+  // Shrinking is refused as vhd-util refuses it: a fast resize checks the
+  // size rounded to 2 MiB blocks (EINVAL); a journaled one of a dynamic disk
+  // is "not fully implemented" (ENOSYS).
+  std::unique_ptr<vhd::Image> img;
+  if (vhd::OpenImage(env(), name, vhd::OpenOptions(), &img).ok()) {
+    const uint64_t cur = img->virtual_size();
+    const bool dynamic = img->type() != vhd::DiskType::kFixed;
+    img.reset();
+    if (fast && vhd::RoundUp(size << 20, vhd::kDefaultBlockSize) < cur) {
+      std::printf("%s: size (%" PRIu64 ") < curr size (%" PRIu64 ")\n", name,
+                  vhd::RoundUp(size << 20, vhd::kDefaultBlockSize), cur);
+      return -EINVAL;
+    }
+    if (!fast && dynamic && (size << 20) < cur) {
+      std::printf("dynamic shrink not fully implemented\n");
+      std::printf("resize failed: %d\n", -ENOSYS);
+      return -ENOSYS;
+    }
+  }
   vhd::Status s = fast ? vhd::ResizeFast(env(), name, size << 20)
                        : vhd::ResizeJournaled(env(), name, size << 20, jname);
   if (!s.ok()) {
@@ -81,11 +103,16 @@ int CmdRevert(int argc, char** argv) {
     std::printf("options: <-n name> <-j journal> [-h help]\n");
     return -EINVAL;
   }
-  vhd::Status s = vhd::RevertResize(env(), name, jname);
+  // vhd-util's lines and codes, on stdout only: what sm parses.
+  vhd::RevertOutcome o;
+  vhd::Status s = vhd::RevertResize(env(), name, jname, &o);
   if (!s.ok()) {
-    std::fprintf(stderr, "revert: %s\n", s.ToString().c_str());
-    std::printf("reverting journal failed: %d\n", s.ToErrno());
-    return s.ToErrno();
+    const char* what = o.stage == vhd::RevertOutcome::Stage::kOpen ? "opening"
+                       : o.stage == vhd::RevertOutcome::Stage::kRevert
+                           ? "reverting"
+                           : "removing";
+    std::printf("%s journal failed: %d\n", what, o.vhd_errno);
+    return o.vhd_errno;
   }
   return 0;
 }
