@@ -164,18 +164,15 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
   std::vector<uint8_t> map;
   if (batmap) {
     map.assign(bm_secs * kSectorSize, 0);
-    if (sp->has_batmap()) {
-      const std::vector<uint8_t>& old = sp->batmap();
-      std::copy(old.begin(), old.begin() + std::min(old.size(), map.size()),
-                map.begin());
-    } else {
-      // A damaged batmap is rebuilt from the block bitmaps.
-      for (uint64_t b = 0; b < old_entries; ++b) {
-        BlockState st;
-        VHD_RETURN_IF_ERROR(sp->GetBlockState(b, &st));
-        if (st.kind == BlockKind::kFull) BitmapSet(map.data(), b);
-      }
+    // The journal needs the batmap as vhd-util checks it (so does vhd-util
+    // resize): a damaged one is refused, and `repair` rebuilds it.
+    if (!sp->has_batmap()) {
+      return Status::Corruption(path + ": damaged batmap (" +
+                                sp->batmap_problem() + "); run repair first");
     }
+    const std::vector<uint8_t>& old = sp->batmap();
+    std::copy(old.begin(), old.begin() + std::min(old.size(), map.size()),
+              map.begin());
   }
   Footer footer = *sp->footer();
   BatmapHeader bh = sp->batmap_header();

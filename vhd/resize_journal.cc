@@ -513,7 +513,8 @@ Status WriteResizeJournal(
     const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
   auto refuse = [&](const std::string& why) {
     return Status::Corruption(f->path() + ": " + why +
-                              "; a resize could not be reverted (run check)");
+                              ": a resize could not be reverted (run check, "
+                              "repair)");
   };
   uint64_t size;
   VHD_RETURN_IF_ERROR(f->Size(&size));

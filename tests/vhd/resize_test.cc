@@ -131,6 +131,30 @@ TEST_F(ResizeTest, AJournalItCannotReadIsRefusedAndKept) {
   EXPECT_EQ(testutil::ReadFile(P("j")), "VHDSMRJ1 cut short");
 }
 
+// vhd-util's journal holds the batmap as vhd-util checks it; a damaged one
+// is refused before anything is written (repair rebuilds it).
+TEST_F(ResizeTest, DamagedBatmapIsRefusedUntouched) {
+  Create("a.vhd", 4 * kMiB);
+  Write("a.vhd", 0, testutil::RandomBytes(2 * kMiB, 3));
+  uint64_t map_at;
+  {
+    std::unique_ptr<Image> img;
+    ASSERT_TRUE(
+        OpenImage(Env::Default(), P("a.vhd"), OpenOptions(), &img).ok());
+    auto* sp = dynamic_cast<SparseImage*>(img.get());
+    ASSERT_TRUE(sp != nullptr && sp->LoadBat().ok() && sp->has_batmap());
+    map_at = sp->batmap_header().batmap_offset;
+  }
+  std::string d = testutil::ReadFile(P("a.vhd"));
+  d[map_at] ^= 0x40;
+  testutil::WriteFile(P("a.vhd"), d);
+  EXPECT_EQ(
+      ResizeJournaled(Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).code(),
+      Code::kCorruption);
+  EXPECT_EQ(testutil::ReadFile(P("a.vhd")), d);
+  EXPECT_FALSE(testutil::FileExists(P("j")));
+}
+
 TEST_F(ResizeTest, ExistingJournalIsNotOverwritten) {
   Create("a.vhd", 4 * kMiB);
   testutil::WriteFile(P("j"), "someone else's");
