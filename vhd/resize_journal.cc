@@ -21,6 +21,8 @@ constexpr size_t kDataChunk = 4u << 20;  // bytes per data entry we write
 // a disk of at most 2040 GiB (its BAT is 4 MiB at 2 MiB blocks; 512 KiB
 // blocks make it 16 MiB).
 constexpr uint64_t kMaxMetadataEntry = 64u << 20;
+// A parent locator holds a path: blktap reserves a few sectors.
+constexpr uint64_t kMaxLocatorEntry = 1u << 20;
 // The largest VHD file whose journal we accept: 2040 GiB of data plus room
 // for its metadata.
 constexpr uint64_t kMaxFooterOffset = 2048ull << 30;
@@ -300,7 +302,8 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
     for (const ParentLocatorEntry& l : p->header.loc) {
       if (l.code == 0) continue;
       uint64_t n = LocatorBytes(l);
-      if (n == 0 || !RangeWithin(l.data_offset, n, p->footer_off)) {
+      if (n == 0 || n > kMaxLocatorEntry ||
+          !RangeWithin(l.data_offset, n, p->footer_off)) {
         return invalid("a saved parent locator is out of range");
       }
       p->locators.emplace_back();
@@ -541,7 +544,7 @@ Status WriteResizeJournal(
     for (const ParentLocatorEntry& l : h.loc) {
       if (l.code == 0) continue;
       uint64_t n = LocatorBytes(l);
-      if (n == 0 || n > kMaxMetadataEntry) {
+      if (n == 0 || n > kMaxLocatorEntry) {
         return refuse("a parent locator of unusable size");
       }
       VHD_RETURN_IF_ERROR(ReadBytes(f, l.data_offset, n, foff, &buf));

@@ -291,6 +291,46 @@ TEST_F(ResizeJournalTest, DamagedJournalBytesAreRevertedAsWrittenOrRefused) {
   EXPECT_GT(reverted, 0);  // the header's zero padding is not checked
 }
 
+// The writer refuses what vhd-util could not revert, and writes nothing.
+TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
+  specvhd::Image img = TapDisk(true, 17);
+  auto refused = [&](const std::string& file, const std::string& what) {
+    SCOPED_TRACE(what);
+    testutil::WriteFile(P("x.vhd"), file);
+    std::unique_ptr<File> f;
+    ASSERT_TRUE(
+        Env::Default()->Open(P("x.vhd"), Env::OpenMode::kReadOnly, &f).ok());
+    Status s = WriteResizeJournal(Env::Default(), f.get(), P("j"), {{0, 4096}});
+    EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+    EXPECT_FALSE(testutil::FileExists(P("j")));
+  };
+  std::string f = img.file;
+  // A locator room blktap reads as 0 bytes (>= 512, not a multiple of 512).
+  specvhd::PutBE32(&f, img.layout.header_offset + 576 + 4, 700);
+  specvhd::ResealHeader(&f, img.layout.header_offset);
+  refused(f, "locator size");
+  f = img.file;
+  f[img.layout.footer_offset + 70] ^= 1;  // primary footer checksum
+  refused(f, "footer");
+  f = img.file;
+  f[100] ^= 1;  // footer copy checksum
+  refused(f, "footer copy");
+  f = img.file;
+  f[img.layout.header_offset + 100] ^= 1;  // header checksum
+  refused(f, "header");
+  // And a good disk gives a journal the reference revert understands.
+  testutil::WriteFile(P("x.vhd"), img.file);
+  std::unique_ptr<File> g;
+  ASSERT_TRUE(
+      Env::Default()->Open(P("x.vhd"), Env::OpenMode::kReadOnly, &g).ok());
+  ASSERT_TRUE(
+      WriteResizeJournal(Env::Default(), g.get(), P("j"), {{0, 4096}}).ok());
+  std::string damaged = img.file;
+  damaged.replace(0, 4096, std::string(4096, '\x11'));
+  ASSERT_TRUE(specjournal::Revert(testutil::ReadFile(P("j")), &damaged));
+  EXPECT_TRUE(damaged == img.file);
+}
+
 // Our journaled resize writes the described format: a crash at any of its
 // writes leaves either no journal and the disk as it was, or a journal that
 // the reference revert (as vhd-util would) turns back into the original.
