@@ -288,6 +288,15 @@ TEST_F(SrTest, InterruptedResizeIsRevertedAndAForeignJournalKept) {
   EXPECT_FALSE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
   EXPECT_TRUE(testutil::ReadFile(journal) == other);
   EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
+
+  // The same for the GC's sweep of a parent-grow journal.
+  std::filesystem::remove(journal);
+  const std::string grow = dir_.Join("." + a + ".vhd.coalesce.resize");
+  testutil::WriteFile(grow, other);
+  GcReport rep;
+  EXPECT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  EXPECT_TRUE(testutil::ReadFile(grow) == other);
+  EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
 }
 
 // What interrupted processes leave behind goes at the end of a complete
