@@ -291,6 +291,36 @@ TEST_F(ResizeJournalTest, DamagedJournalBytesAreRevertedAsWrittenOrRefused) {
   EXPECT_GT(reverted, 0);  // the header's zero padding is not checked
 }
 
+// A journal that cannot be removed after the revert is reported as such
+// ("removing journal failed"); the disk is reverted and the journal kept,
+// and a second revert gives the same bytes.
+TEST_F(ResizeJournalTest, JournalThatCannotBeRemovedIsReported) {
+  specvhd::Image img = TapDisk(false, 19);
+  std::string vhd, journal;
+  Interrupt(img, Point::kDataMoved, &vhd, &journal);
+  testutil::WriteFile(P("x.vhd"), vhd);
+  testutil::WriteFile(P("j"), journal);
+  FaultInjectionEnv counter(Env::Default());
+  ASSERT_TRUE(RevertResize(&counter, P("x.vhd"), P("j")).ok());
+  int64_t unlink_at = -1;
+  for (size_t i = 0; i < counter.history().size(); ++i) {
+    if (counter.history()[i].rfind("unlink ", 0) == 0) unlink_at = i;
+  }
+  ASSERT_GE(unlink_at, 0);
+  testutil::WriteFile(P("x.vhd"), vhd);
+  testutil::WriteFile(P("j"), journal);
+  FaultInjectionEnv fenv(Env::Default());
+  fenv.FailAt(unlink_at, Status::IOError("injected"));
+  RevertOutcome o;
+  EXPECT_FALSE(RevertResize(&fenv, P("x.vhd"), P("j"), &o).ok());
+  EXPECT_EQ(o.stage, RevertOutcome::Stage::kRemove);
+  EXPECT_EQ(o.vhd_errno, -5);
+  EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
+  EXPECT_TRUE(testutil::ReadFile(P("j")) == journal);
+  ASSERT_TRUE(RevertResize(Env::Default(), P("x.vhd"), P("j")).ok());
+  EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
+}
+
 // The writer refuses what vhd-util could not revert, and writes nothing.
 TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
   specvhd::Image img = TapDisk(true, 17);
