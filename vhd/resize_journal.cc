@@ -374,7 +374,9 @@ Status CheckTarget(File* f, const std::string& path, const Parsed& p,
                    int* err) {
   uint64_t size;
   VHD_RETURN_IF_ERROR(f->Size(&size));
-  std::vector<uint64_t> at = {0, p.footer_off};
+  // Offset 0 of a fixed disk is the guest's data, not a footer copy.
+  std::vector<uint64_t> at = {p.footer_off};
+  if (p.dynamic) at.push_back(0);
   if (size >= kFooterSize) at.push_back(size - kFooterSize);
   bool matched = false;
   for (uint64_t off : at) {

@@ -40,9 +40,10 @@
 //
 // Revert, as vhd-util does it: write back the footer and its copy, the
 // header, the locators at the header's offsets, the BAT, the batmap header
-// and the first ceil((virtual size >> 24) / 512) sectors of the batmap (all
-// with their checksums recomputed), cut the file to the footer offset + 512,
-// then write every data entry, in order, and remove the journal.
+// and the batmap's first (virtual size >> 24) bytes rounded up to a sector,
+// at least one (all with their checksums recomputed), cut the file to the
+// footer offset + 512, then write every data entry, in order, and remove
+// the journal.
 //
 // Stricter than vhd-util, because a journal names a file to rewrite and then
 // delete: every entry's checksum is checked (blktap checks only the data

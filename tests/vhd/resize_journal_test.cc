@@ -410,6 +410,40 @@ TEST_F(ResizeJournalTest, OurJournalIsTheFormatAtEveryCrashPoint) {
   EXPECT_GT(journals, 3);
 }
 
+// A fixed disk's grow (vhd-util cannot journal one) is journaled as the
+// footer alone: a crash anywhere reverts to the original bytes.
+TEST_F(ResizeJournalTest, FixedGrowRevertsAtEveryCrashPoint) {
+  CreateParams p;
+  p.size = 4 * kMiB;
+  p.fixed = true;
+  ASSERT_TRUE(CreateVhd(Env::Default(), P("f.vhd"), p).ok());
+  std::string orig = testutil::ReadFile(P("f.vhd"));
+  orig.replace(0, 3 * kMiB, testutil::RandomBytes(3 * kMiB, 8));
+  testutil::WriteFile(P("f.vhd"), orig);
+  FaultInjectionEnv counter(Env::Default());
+  ASSERT_TRUE(ResizeJournaled(&counter, P("f.vhd"), 8 * kMiB, P("j")).ok());
+  const std::string done = testutil::ReadFile(P("f.vhd"));
+  int journals = 0;
+  for (int64_t k = 0; k < counter.mutations(); ++k) {
+    SCOPED_TRACE("crash at " + std::to_string(k));
+    testutil::WriteFile(P("f.vhd"), orig);
+    {
+      FaultInjectionEnv fenv(Env::Default());
+      fenv.CrashAt(k);
+      ResizeJournaled(&fenv, P("f.vhd"), 8 * kMiB, P("j"));
+    }
+    if (testutil::FileExists(P("j"))) {
+      ++journals;
+      ASSERT_TRUE(RevertResize(Env::Default(), P("f.vhd"), P("j")).ok());
+      EXPECT_TRUE(testutil::ReadFile(P("f.vhd")) == orig);
+    } else {
+      std::string now = testutil::ReadFile(P("f.vhd"));
+      EXPECT_TRUE(now == orig || now == done);
+    }
+  }
+  EXPECT_GT(journals, 2);
+}
+
 TEST_F(ResizeJournalTest, CliRevertLinesAndCodesAreVhdUtils) {
   specvhd::Image img = TapDisk(false, 21);
   std::string vhd, journal;
