@@ -12,6 +12,11 @@
 
 namespace vhdutil {
 
+// vhd-util's main(): runs argv[1] with the rest of argv ("--debug" dropped)
+// and returns the process exit status (the command's |errno|; 0 with the
+// usage for an unknown command). Flushes stdout.
+int Main(int argc, char** argv);
+
 // Each returns 0 or a negative errno, as vhd-util's commands do.
 int CmdCreate(int argc, char** argv);
 int CmdSnapshot(int argc, char** argv);
@@ -30,6 +35,10 @@ int CmdExport(int argc, char** argv);
 
 // Prints `read -p`'s header dump of `name` (used by read and check).
 int PrintHeaders(const std::string& name, bool hex);
+
+// A header's parent name as libvhd decodes it: backslashes become slashes
+// and a leading "C:" (or "c:") is dropped ("C:\\a\\p.vhd" -> "/a/p.vhd").
+std::string VhdUtilParentName(std::string name);
 
 // vhd-util's ctime-style rendering of a VHD timestamp (local time).
 std::string VhdTimeToString(uint32_t vhd_time);
