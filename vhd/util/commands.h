@@ -27,6 +27,7 @@ int CmdCheck(int argc, char** argv);
 int CmdCoalesce(int argc, char** argv);
 int CmdResize(int argc, char** argv);
 int CmdRevert(int argc, char** argv);
+int CmdKey(int argc, char** argv);
 int CmdModify(int argc, char** argv);
 int CmdRepair(int argc, char** argv);
 int CmdScan(int argc, char** argv);

@@ -23,7 +23,8 @@ const Command kCommands[] = {
     {"resize", vhdutil::CmdResize}, {"coalesce", vhdutil::CmdCoalesce},
     {"modify", vhdutil::CmdModify}, {"scan", vhdutil::CmdScan},
     {"check", vhdutil::CmdCheck},   {"revert", vhdutil::CmdRevert},
-    {"write", vhdutil::CmdWrite},   {"export", vhdutil::CmdExport},
+    {"key", vhdutil::CmdKey},       {"write", vhdutil::CmdWrite},
+    {"export", vhdutil::CmdExport},
 };
 
 int Help() {
