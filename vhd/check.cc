@@ -425,13 +425,12 @@ Status Checker::CheckLocators(const std::string& path, std::string* parent) {
     }
     std::string resolved = JoinPath(dir, rel);
     FileInfo fi;
-    if (!env_->Stat(resolved, &fi).ok()) {
-      if (code == PlatformCode::kMacX) {
-        return Fail(Format(
-            "parent locator %d points to missing file %s (resolved to %s)\n", i,
-            rel.c_str(), resolved.c_str()));
-      }
-      continue;
+    Status st = env_->Stat(resolved, &fi);
+    if (!st.ok()) {
+      // blktap resolves every locator it can decode, and a parent that is
+      // not there fails the check with its errno (ENOENT: exit status 2).
+      Fail(Format("error resolving %s: %d\n", rel.c_str(), st.ToErrno()));
+      return st;
     }
     if (found) continue;
     found = true;

@@ -51,6 +51,7 @@ ScanRecord ScanFile(Env* env, const std::string& path,
     }
     r.capacity = footer.curr_size;
     r.hidden = footer.hidden != 0;
+    r.fixed = footer.disk_type() == DiskType::kFixed;
     r.uuid = footer.uuid;
     if (footer.disk_type() == DiskType::kDifferencing) {
       if (footer.data_offset != kSectorSize) {
@@ -79,6 +80,7 @@ ScanRecord ScanFile(Env* env, const std::string& path,
   const Footer& footer = *img->footer();
   r.capacity = footer.curr_size;
   r.hidden = footer.hidden != 0;
+  r.fixed = img->type() == DiskType::kFixed;
   r.uuid = footer.uuid;
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp != nullptr && sp->expects_batmap() && sp->LoadBat().ok() &&

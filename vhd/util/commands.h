@@ -44,6 +44,11 @@ std::string VhdUtilParentName(std::string name);
 // vhd-util's ctime-style rendering of a VHD timestamp (local time).
 std::string VhdTimeToString(uint32_t vhd_time);
 
+// The errno vhd-util reports when `path` does not open as a VHD (status
+// `s` from us): libvhd's for directories and files too short for a footer,
+// else ours.
+int VhdUtilOpenErrno(const std::string& path, const vhd::Status& s);
+
 // Resets getopt for a new parse (glibc: optind = 0).
 void ResetGetopt();
 

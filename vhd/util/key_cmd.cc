@@ -293,8 +293,9 @@ int CmdKey(int argc, char** argv) {
     o.writable = set;
     vhd::Status s = vhd::OpenImage(env(), name, o, &img);
     if (!s.ok()) {
-      std::fprintf(stderr, "failed to open %s: %d\n", name, s.ToErrno());
-      return s.ToErrno();
+      int code = VhdUtilOpenErrno(name, s);
+      std::fprintf(stderr, "failed to open %s: %d\n", name, code);
+      return code;
     }
     err = 0;
     if (set) {

@@ -80,13 +80,15 @@ int CmdQuery(int argc, char** argv) {
   {
     std::unique_ptr<vhd::Image> img;
     vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
+    int code = s.ok() ? 0 : VhdUtilOpenErrno(name, s);
     auto* sparse = dynamic_cast<vhd::SparseImage*>(img.get());
     if (s.ok() && sparse != nullptr && (physize || allocated)) {
       s = sparse->LoadBat();
+      code = s.ToErrno();
     }
     if (!s.ok()) {
-      std::printf("error opening %s: %d\n", name, s.ToErrno());
-      return s.ToErrno();
+      std::printf("error opening %s: %d\n", name, code);
+      return code;
     }
     const vhd::Footer& f = *img->footer();
     int ret = 0;

@@ -205,9 +205,10 @@ int OpenForRead(const std::string& name, bool hex,
                 std::unique_ptr<vhd::Image>* img, vhd::SparseImage** sparse) {
   vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), img);
   if (!s.ok()) {
-    std::printf("Failed to open %s: %d\n", name.c_str(), s.ToErrno());
+    int code = VhdUtilOpenErrno(name, s);
+    std::printf("Failed to open %s: %d\n", name.c_str(), code);
     DumpRawHeaders(name, hex);
-    return s.ToErrno();
+    return code;
   }
   *sparse = dynamic_cast<vhd::SparseImage*>(img->get());
   if (*sparse == nullptr) {
