@@ -146,7 +146,7 @@ int CmdScan(int argc, char** argv) {
   const char* filter = nullptr;
   const char* volume = nullptr;
   int c;
-  bool bad = false;
+  bool bad = false, help = false;
   while ((c = getopt(argc, argv, "m:fcl:pavMh")) != -1) {
     switch (c) {
       case 'm':
@@ -173,17 +173,20 @@ int CmdScan(int argc, char** argv) {
       case 'M':
         f.markers = true;
         break;
+      case 'h':
+        help = true;
+        break;
       default:
         bad = true;
         break;
     }
   }
-  if (bad || (filter == nullptr && optind == argc)) {
+  if (help || bad || (filter == nullptr && optind == argc)) {
     std::printf(
         "usage: [OPTIONS] FILES\noptions: [-m match filter] [-f fast] [-c "
         "continue on failure] [-l LVM volume] [-p pretty print] [-a scan "
         "parents] [-v verbose] [-h help] [-M show markers]\n");
-    return -EINVAL;
+    return help && !bad ? 0 : -EINVAL;  // vhd-util: -h alone exits 0
   }
   if (volume != nullptr) {
     // vhd-util's status when it cannot scan the volume group.
