@@ -82,8 +82,11 @@ int CmdQuery(int argc, char** argv) {
     vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
     int code = s.ok() ? 0 : VhdUtilOpenErrno(name, s);
     auto* sparse = dynamic_cast<vhd::SparseImage*>(img.get());
+    // -s and -a need two figures of the BAT, not the BAT: summarized a
+    // chunk at a time (sm runs query -vsafp for every disk of every scan).
+    uint64_t used = 0, eod = 0;
     if (s.ok() && sparse != nullptr && (physize || allocated)) {
-      s = sparse->LoadBat();
+      s = sparse->SummarizeBat(&used, &eod);
       code = s.ToErrno();
     }
     if (!s.ok()) {
@@ -97,7 +100,7 @@ int CmdQuery(int argc, char** argv) {
     if (physize) {
       uint64_t phys = 0;
       if (sparse != nullptr) {
-        phys = sparse->end_of_data() + vhd::kFooterSize;
+        phys = eod + vhd::kFooterSize;
       } else {
         s = img->file()->Size(&phys);
       }
@@ -155,10 +158,6 @@ int CmdQuery(int argc, char** argv) {
         std::printf("error reading bat: %d\n", ret);
       } else {
         ret = 0;
-        uint64_t used = 0, blocks = img->block_count();
-        for (uint64_t i = 0; i < blocks; ++i) {
-          used += sparse->bat()[i] != vhd::kBatUnused;
-        }
         std::printf("%" PRIu64 "\n", used);
       }
       err = err ? err : ret;
