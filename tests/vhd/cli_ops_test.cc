@@ -155,6 +155,22 @@ TEST_F(CliOpsTest, ScanReportsAMissingParentAsVhdUtil) {
   // Not VHDs: the code depends on the size, as libvhd's footer read.
   testutil::WriteFile(P("e.vhd"), "");
   testutil::WriteFile(P("j.vhd"), std::string(2048, 'j'));
+  // The same under -f, which sm uses: every failure to read the footer and
+  // header is 'opening file'.
+  r = Util({"scan", "-f", "-c", P("e.vhd"), P("j.vhd")});
+  EXPECT_EQ(r.out, "vhd=" + P("e.vhd") +
+                       " scan-error=-32 error-message='opening file'\n"
+                       "vhd=" +
+                       P("j.vhd") +
+                       " scan-error=-22 error-message='opening file'\n");
+  // check names the parent it cannot resolve, and exits 2 (ENOENT).
+  r = Util({"check", "-n", P("c.vhd")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out.rfind("error resolving ./p.vhd: -2\n" + P("c.vhd") +
+                            " appears invalid; dumping metadata\n",
+                        0),
+            0u)
+      << r.out;
   r = Util({"scan", "-c", P("e.vhd"), P("j.vhd")});
   EXPECT_EQ(r.out, "vhd=" + P("e.vhd") +
                        " scan-error=-32 error-message='opening file'\n"
