@@ -55,6 +55,17 @@ Status Locate(Env* env, const std::string& path, std::unique_ptr<Image>* img,
   return Status::OK();
 }
 
+// Rewrites the batmap header sector (the map's checksum does not cover it).
+Status WriteBatmapHeader(Env* env, const std::string& path, uint64_t off,
+                         const BatmapHeader& h) {
+  uint8_t buf[kSectorSize];
+  h.Encode(buf);
+  std::unique_ptr<File> f;
+  VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
+  VHD_RETURN_IF_ERROR(f->Write(off, buf, sizeof(buf)));
+  return f->Sync();
+}
+
 }  // namespace
 
 Status ReadKeyhash(Env* env, const std::string& path, Keyhash* out) {
@@ -74,6 +85,40 @@ Status ReadKeyhash(Env* env, const std::string& path, Keyhash* out) {
   return Status::OK();
 }
 
+Status ReadMarker(Env* env, const std::string& path, uint8_t* marker) {
+  std::unique_ptr<Image> img;
+  SparseImage* sp = nullptr;
+  VHD_RETURN_IF_ERROR(Locate(env, path, &img, &sp));
+  *marker = 0;
+  if (sp != nullptr) {
+    *marker = sp->batmap_header().marker;
+    return Status::OK();
+  }
+  if (::getxattr(path.c_str(), kMarkerXattr, marker, 1) < 0 &&
+      errno != ENODATA && errno != ENOTSUP) {
+    return Status::FromErrno(errno, "reading marker of " + path);
+  }
+  return Status::OK();
+}
+
+Status WriteMarker(Env* env, const std::string& path, uint8_t marker) {
+  std::unique_ptr<Image> img;
+  SparseImage* sp = nullptr;
+  VHD_RETURN_IF_ERROR(Locate(env, path, &img, &sp));
+  if (sp == nullptr) {
+    img.reset();
+    if (::setxattr(path.c_str(), kMarkerXattr, &marker, 1, 0) < 0) {
+      return Status::FromErrno(errno, "setting marker of " + path);
+    }
+    return Status::OK();
+  }
+  BatmapHeader h = sp->batmap_header();
+  uint64_t off = sp->batmap_header_offset();
+  img.reset();
+  h.marker = marker;
+  return WriteBatmapHeader(env, path, off, h);
+}
+
 Status WriteKeyhash(Env* env, const std::string& path, const Keyhash& kh) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
@@ -91,12 +136,7 @@ Status WriteKeyhash(Env* env, const std::string& path, const Keyhash& kh) {
   uint64_t off = sp->batmap_header_offset();
   img.reset();
   std::memcpy(h.keyhash.data(), raw.data(), raw.size());
-  uint8_t buf[kSectorSize];
-  h.Encode(buf);
-  std::unique_ptr<File> f;
-  VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
-  VHD_RETURN_IF_ERROR(f->Write(off, buf, sizeof(buf)));
-  return f->Sync();
+  return WriteBatmapHeader(env, path, off, h);
 }
 
 }  // namespace vhd

@@ -3,6 +3,8 @@
 // header (65 bytes: cookie u8 = 1 when set, nonce[32], hash[32]) of files
 // that have a batmap (creator "tap" >= 1.2), and otherwise in the extended
 // attribute blktap uses (user.com.citrix.xenclient.backend.keyhash).
+// The batmap header's one-byte marker (`vhd-util set -f marker`) is kept the
+// same way (xattr user.com.citrix.xenclient.backend.marker).
 #ifndef VHDSM_VHD_KEYHASH_H_
 #define VHDSM_VHD_KEYHASH_H_
 
@@ -38,6 +40,14 @@ Status ReadKeyhash(Env* env, const std::string& path, Keyhash* out);
 // Stores `kh` in `path`'s batmap header (synced), or its xattr. The caller
 // decides whether the disk may take one (blktap: not fixed, no data).
 Status WriteKeyhash(Env* env, const std::string& path, const Keyhash& kh);
+
+inline constexpr char kMarkerXattr[] =
+    "user.com.citrix.xenclient.backend.marker";
+
+// The marker of `path` (0 when none is set).
+Status ReadMarker(Env* env, const std::string& path, uint8_t* marker);
+// Stores `marker` in `path`'s batmap header (synced), or its xattr.
+Status WriteMarker(Env* env, const std::string& path, uint8_t marker);
 
 }  // namespace vhd
 

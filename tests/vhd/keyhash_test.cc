@@ -144,4 +144,32 @@ TEST_F(KeyTest, RefusalsWithVhdUtilCodes) {
   EXPECT_EQ(r.err, "failed to open " + P("missing.vhd") + ": -2\n");
 }
 
+TEST_F(KeyTest, MarkerInTheBatmapHeaderElseTheXattr) {
+  MustRun({"create", "-n", P("a.vhd"), "-s", "8"});
+  EXPECT_EQ(Util({"query", "-m", "-n", P("a.vhd")}).out, "marker: 0\n");
+  std::string before = testutil::ReadFile(P("a.vhd"));
+  MustRun({"set", "-n", P("a.vhd"), "-f", "marker", "-v", "7"});
+  EXPECT_EQ(Util({"query", "-m", "-n", P("a.vhd")}).out, "marker: 7\n");
+  std::string after = testutil::ReadFile(P("a.vhd"));
+  // One byte changed: the marker, byte 28 of the batmap header at 2048.
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    if (i != 2048 + 28) {
+      ASSERT_EQ(after[i], before[i]) << i;
+    }
+  }
+  EXPECT_EQ(after[2048 + 28], 7);
+  EXPECT_EQ(Util({"check", "-n", P("a.vhd")}).exit_code, 0);
+  uint8_t m = 0;
+  ASSERT_TRUE(vhd::ReadMarker(vhd::Env::Default(), P("a.vhd"), &m).ok());
+  EXPECT_EQ(m, 7);
+  // A fixed disk has no batmap: the xattr, where the file system has them.
+  MustRun({"create", "-n", P("f.vhd"), "-s", "2", "-r"});
+  testutil::RunResult r =
+      Util({"set", "-n", P("f.vhd"), "-f", "marker", "-v", "3"});
+  if (r.exit_code == 95) GTEST_SKIP() << "no user xattrs here";
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Util({"query", "-m", "-n", P("f.vhd")}).out, "marker: 3\n");
+}
+
 }  // namespace

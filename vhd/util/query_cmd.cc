@@ -8,6 +8,7 @@
 
 #include "vhd/image.h"
 #include "vhd/inspect.h"
+#include "vhd/keyhash.h"
 #include "vhd/sparse_image.h"
 #include "vhd/util/commands.h"
 
@@ -130,15 +131,11 @@ int CmdQuery(int argc, char** argv) {
     }
     if (fields) std::printf("hidden: %d\n", f.hidden);
     if (marker) {
-      int m = 0;
-      if (sparse != nullptr) {
-        if (!sparse->LoadBat().ok()) {
-          // Reported by the open above for -s/-a; marker falls back to 0.
-        } else if (sparse->has_batmap()) {
-          m = static_cast<signed char>(sparse->batmap_header().marker);
-        }
-      }
-      std::printf("marker: %d\n", m);
+      // The batmap header's byte, else the xattr (vhd/keyhash.h); one that
+      // cannot be read shows as 0, as before.
+      uint8_t m = 0;
+      if (!vhd::ReadMarker(env(), name, &m).ok()) m = 0;
+      std::printf("marker: %d\n", static_cast<signed char>(m));
     }
     if (depth) {
       int d = 0;
