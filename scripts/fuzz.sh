@@ -52,6 +52,11 @@ for src in tests/fuzz/*_fuzz.cc; do
     vhd)
       build_libs libvhdcore.a
       link=("$OUT/lib/libvhdcore.a" -luuid) ;;
+    util)
+      # vhdsm-util's commands (all but main.cc), instrumented like the rest.
+      build_libs libvhdcore.a
+      util_srcs=$(ls vhd/util/*.cc | grep -v '/main\.cc$')
+      link=($util_srcs "$OUT/lib/libvhdcore.a" -luuid) ;;
     xmlrpc)
       build_libs libvhdsm-xmlrpc.a
       link=("$OUT/lib/libvhdsm-xmlrpc.a" -lxml2 -lmicrohttpd -lcurl -pthread) ;;
@@ -79,7 +84,7 @@ for src in tests/fuzz/*_fuzz.cc; do
   t0=$SECONDS
   (cd "$OUT" && ./"$name" -max_total_time="$SECONDS_EACH" \
      -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 \
-     -artifact_prefix=./"$name"- "corpus-$target" "${dirs[@]}" \
+     -artifact_prefix="$PWD/$name"- "corpus-$target" "${dirs[@]}" \
      >"$name.log" 2>&1) || true
   grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done' \
     "$OUT/$name.log" || true

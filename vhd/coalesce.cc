@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "vhd/chain.h"
 #include "vhd/image.h"
@@ -53,6 +54,21 @@ double Now() {
 }
 
 }  // namespace
+
+// WriteFileAtomic's temporary copies of `journal` (<journal>.tmp.<pid>.<n>)
+// that a coalesce killed mid-write left behind. Only one coalesce of a parent
+// runs at a time (the caller holds it), so none of them is live.
+static Status RemoveJournalTemps(Env* env, const std::string& journal) {
+  std::vector<std::string> names;
+  VHD_RETURN_IF_ERROR(env->ListDir(DirName(journal), &names));
+  const std::string prefix = BaseName(journal) + ".tmp.";
+  for (const std::string& n : names) {
+    if (n.compare(0, prefix.size(), prefix) == 0) {
+      VHD_RETURN_IF_ERROR(env->Unlink(JoinPath(DirName(journal), n)));
+    }
+  }
+  return Status::OK();
+}
 
 std::string CoalesceJournalPath(const std::string& parent) {
   return JoinPath(DirName(parent), "." + BaseName(parent) + ".coalesce");
@@ -128,6 +144,7 @@ Status Coalesce(Env* env, const std::string& child_path,
     }
   }
   result->first_block = js.next_block;
+  VHD_RETURN_IF_ERROR(RemoveJournalTemps(env, journal));
   VHD_RETURN_IF_ERROR(WriteFileAtomic(env, journal, EncodeJournal(js)));
 
   const uint32_t cspb = child->sectors_per_block();

@@ -181,10 +181,21 @@ Status KillData(Env* env, const std::string& path) {
 }
 
 Status SetPhysicalSize(Env* env, const std::string& path, uint64_t size) {
-  std::unique_ptr<SparseImage> img;
-  VHD_RETURN_IF_ERROR(OpenSparseWritable(env, path, &img));
-  VHD_RETURN_IF_ERROR(img->LoadBat());
-  uint64_t phys = img->end_of_data() + kFooterSize;
+  OpenOptions o;
+  o.writable = true;
+  std::unique_ptr<Image> img;
+  VHD_RETURN_IF_ERROR(OpenImage(env, path, o, &img));
+  uint64_t phys = 0;
+  if (auto* sp = dynamic_cast<SparseImage*>(img.get())) {
+    VHD_RETURN_IF_ERROR(sp->LoadBat());
+    phys = sp->end_of_data() + kFooterSize;
+  } else if (img->type() == DiskType::kFixed) {
+    // The data, then the footer (vhd-util moves a fixed disk's footer too;
+    // the old one stays behind the data, where nothing reads it).
+    phys = img->virtual_size() + kFooterSize;
+  } else {
+    return Status::NotSupported(path + " is not a VHD");
+  }
   if (size < phys || size % kSectorSize != 0) {
     return Status::InvalidArgument(
         path + ": physical size " + std::to_string(size) +

@@ -32,7 +32,8 @@ Status Relink(Env* env, const std::string& child, const std::string& parent,
 Status KillData(Env* env, const std::string& path);
 
 // Writes the footer at `size` - 512 (vhd-util modify -s): preallocates room
-// for growth; `size` must not be below the current physical size.
+// for growth; `size` must not be below the current physical size (for a
+// fixed disk: its data plus the footer).
 Status SetPhysicalSize(Env* env, const std::string& path, uint64_t size);
 
 }  // namespace vhd

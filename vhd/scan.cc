@@ -22,6 +22,8 @@ ScanRecord Failed(ScanRecord r, const Status& s, const char* what) {
 
 }  // namespace
 
+// Every failure to read the footer and header is vhd-util's "opening file"
+// (its open reads them), fast mode included.
 ScanRecord ScanFile(Env* env, const std::string& path,
                     const ScanOptions& options) {
   ScanRecord r;
@@ -38,7 +40,7 @@ ScanRecord ScanFile(Env* env, const std::string& path,
     // Footer copy at 0 and the header from the first 1536 bytes.
     uint8_t buf[kFooterSize + kHeaderSize];
     s = f->Read(0, sizeof(buf), buf);
-    if (!s.ok()) return Failed(r, s, "reading headers");
+    if (!s.ok()) return Failed(r, s, "opening file");
     Footer footer = Footer::Decode(buf);
     bool legacy = false;
     if (!FooterChecksumAcceptable(footer, &legacy) ||
@@ -46,21 +48,22 @@ ScanRecord ScanFile(Env* env, const std::string& path,
       // Not a dynamic disk's copy at 0: a fixed disk, or a damaged copy.
       FooterInfo info;
       s = ReadFooter(f.get(), &info);
-      if (!s.ok()) return Failed(r, s, "invalid footer");
+      if (!s.ok()) return Failed(r, s, "opening file");
       footer = info.footer;
     }
     r.capacity = footer.curr_size;
     r.hidden = footer.hidden != 0;
+    r.fixed = footer.disk_type() == DiskType::kFixed;
     r.uuid = footer.uuid;
     if (footer.disk_type() == DiskType::kDifferencing) {
       if (footer.data_offset != kSectorSize) {
         s = Status::Corruption(path + ": header not at 512");
-        return Failed(r, s, "reading header");
+        return Failed(r, s, "opening file");
       }
       DynamicHeader h = DynamicHeader::Decode(buf + kFooterSize);
       if (!h.CookieOk() || !h.ChecksumOk()) {
         return Failed(r, Status::Corruption(path + ": bad header"),
-                      "reading header");
+                      "opening file");
       }
       std::string name;
       if (!h.DecodeParentName(&name)) {
@@ -79,6 +82,7 @@ ScanRecord ScanFile(Env* env, const std::string& path,
   const Footer& footer = *img->footer();
   r.capacity = footer.curr_size;
   r.hidden = footer.hidden != 0;
+  r.fixed = img->type() == DiskType::kFixed;
   r.uuid = footer.uuid;
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp != nullptr && sp->expects_batmap() && sp->LoadBat().ok() &&

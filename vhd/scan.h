@@ -20,6 +20,7 @@ struct ScanRecord {
   uint64_t capacity = 0;  // virtual size
   uint64_t size = 0;      // file size (st_size)
   bool hidden = false;
+  bool fixed = false;  // a fixed disk (type 2)
   uint8_t marker = 0;
   Uuid uuid;
   // Parent: fast mode gives the header's name (a basename); otherwise the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "vhd/endian.h"
 #include "vhd/unicode.h"
 
 namespace vhd {
@@ -159,24 +160,121 @@ uint64_t SparseImage::batmap_header_offset() const {
          RoundUp(uint64_t{header_.max_table_entries} * 4, kSectorSize);
 }
 
+Status ReadBatEntries(File* f, uint64_t offset, uint32_t n,
+                      std::vector<uint32_t>* out, uint32_t* got) {
+  // A chunk at a time straight into the vector, then byte-swapped in place:
+  // the memory is touched once, in cache-sized pieces.
+  constexpr uint32_t kChunk = 16 << 10;  // entries
+  out->clear();
+  out->reserve(n);
+  *got = 0;
+  while (*got < n) {
+    uint32_t want = std::min(kChunk, n - *got);
+    out->resize(*got + want);
+    uint32_t* dst = out->data() + *got;
+    size_t read = 0;
+    VHD_RETURN_IF_ERROR(
+        f->ReadSome(offset + uint64_t{*got} * 4, size_t{want} * 4, dst, &read));
+    uint32_t k = static_cast<uint32_t>(read / 4);
+    for (uint32_t i = 0; i < k; ++i) {
+      dst[i] = LoadBE32(reinterpret_cast<const uint8_t*>(dst + i));
+    }
+    *got += k;
+    if (k < want) {
+      out->resize(*got);
+      break;
+    }
+  }
+  return Status::OK();
+}
+
+Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_data) {
+  if (bat_loaded_) {
+    *allocated = 0;
+    for (uint64_t i = 0; i < block_count() && i < bat_.size(); ++i) {
+      *allocated += bat_[i] != kBatUnused;
+    }
+    *end_of_data = eod_;
+    return Status::OK();
+  }
+  const std::string& p = path();
+  const uint32_t n = header_.max_table_entries;
+  const uint64_t blocks = block_count();
+  uint64_t eod = std::max<uint64_t>(
+      {kFooterSize, footer_.data_offset + kHeaderSize,
+       header_.table_offset + RoundUp(uint64_t{n} * 4, kSectorSize)});
+  if (expects_batmap()) {
+    uint64_t hoff = batmap_header_offset();
+    uint8_t hb[kSectorSize];
+    if (hoff + kSectorSize <= footer_off_ &&
+        file_->Read(hoff, kSectorSize, hb).ok()) {
+      BatmapHeader h = BatmapHeader::Decode(hb);
+      uint64_t need = SectorsOf((uint64_t{n} + 7) / 8);
+      uint64_t bytes = uint64_t{h.batmap_size} * kSectorSize;
+      if (h.CookieOk() && h.batmap_version <= kBatmapVersion &&
+          h.batmap_size >= need && h.batmap_offset % kSectorSize == 0 &&
+          RangeWithin(h.batmap_offset, bytes, footer_off_) &&
+          h.batmap_size <= (kMaxBatEntries / 8 / kSectorSize) + 1) {
+        eod = std::max({eod, hoff + kSectorSize, h.batmap_offset + bytes});
+      }
+    }
+  }
+  if (type() == DiskType::kDifferencing) {
+    for (const ParentLocatorEntry& e : header_.loc) {
+      uint64_t len = e.SpaceBytes();
+      if (e.code != 0 && len > 0 &&
+          RangeWithin(e.data_offset, len, footer_off_))
+        eod = std::max(eod, e.data_offset + len);
+    }
+  }
+  const uint64_t span = uint64_t{bitmap_bytes_} + header_.block_size;
+  uint8_t buf[64 << 10];
+  uint64_t used = 0;
+  for (uint32_t done = 0; done < n;) {
+    size_t want = std::min<uint64_t>(sizeof(buf), uint64_t{n - done} * 4);
+    size_t read = 0;
+    VHD_RETURN_IF_ERROR(file_->ReadSome(
+        header_.table_offset + uint64_t{done} * 4, want, buf, &read));
+    if (read < want) {
+      return Status::Corruption(p + ": BAT extends beyond the end of the file");
+    }
+    for (size_t k = 0; k < read; k += 4, ++done) {
+      uint32_t e = LoadBE32(buf + k);
+      if (e == kBatUnused) continue;
+      uint64_t off = uint64_t{e} << kSectorShift;
+      if (off + span > footer_off_) {
+        return Status::Corruption(p + ": block " + std::to_string(done) +
+                                  " at offset " + std::to_string(off) +
+                                  " extends beyond the end of data");
+      }
+      eod = std::max(eod, off + span);
+      used += done < blocks;
+    }
+  }
+  *allocated = used;
+  *end_of_data = eod;
+  return Status::OK();
+}
+
 Status SparseImage::LoadBat() {
   if (bat_loaded_) return Status::OK();
   const std::string& p = path();
   uint32_t n = header_.max_table_entries;
   uint64_t padded = RoundUp(uint64_t{n} * 4, kSectorSize);
-  std::vector<uint8_t> raw(padded, 0);
-  size_t got = 0;
+  std::vector<uint32_t> bat;
+  uint32_t got = 0;
   VHD_RETURN_IF_ERROR(
-      file_->ReadSome(header_.table_offset, padded, raw.data(), &got));
-  if (got < uint64_t{n} * 4) {
+      ReadBatEntries(file_.get(), header_.table_offset, n, &bat, &got));
+  if (got < n) {
     return Status::Corruption(p + ": BAT extends beyond the end of the file");
   }
-  bat_pad_.assign(raw.begin() + uint64_t{n} * 4, raw.end());
-  std::vector<uint32_t> bat(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint8_t* q = &raw[uint64_t{i} * 4];
-    bat[i] = uint32_t{q[0]} << 24 | uint32_t{q[1]} << 16 | uint32_t{q[2]} << 8 |
-             q[3];
+  {
+    // The rest of the BAT's last sector (kept to rewrite it as found).
+    bat_pad_.assign(padded - uint64_t{n} * 4, 0);
+    size_t pad_got = 0;
+    VHD_RETURN_IF_ERROR(file_->ReadSome(header_.table_offset + uint64_t{n} * 4,
+                                        bat_pad_.size(), bat_pad_.data(),
+                                        &pad_got));
   }
 
   std::vector<Region> regions;

@@ -38,6 +38,13 @@ inline constexpr uint32_t kMaxBatEntries = 1u << 24;
 inline constexpr uint64_t kMaxReadableVirtualSize = 2ull << 40;  // 2 TiB
 inline constexpr uint32_t kMaxLocatorBytes = 64 << 10;
 
+// Reads `n` big-endian BAT entries at `offset` of `f` into `out`, and sets
+// *got to how many the file holds. `out` is filled as it is read, not zeroed
+// first: a 2 TiB disk's BAT is 4 MiB, and page faults, not copies, are what
+// reading it costs.
+Status ReadBatEntries(File* f, uint64_t offset, uint32_t n,
+                      std::vector<uint32_t>* out, uint32_t* got);
+
 class SparseImage : public Image {
  public:
   static Status Open(std::unique_ptr<File> file, const FooterInfo& info,
@@ -70,6 +77,13 @@ class SparseImage : public Image {
 
   // Loads and validates the BAT (and batmap) if not yet done.
   Status LoadBat();
+  // What `query -s -a` needs, without loading the BAT: the allocated blocks
+  // among the disk's blocks, and end_of_data() (the batmap counted when its
+  // header is sound, its checksum not read). Reads the BAT a chunk at a time
+  // into one small buffer; checks only that each block lies inside the
+  // file (not overlaps: LoadBat does). Equal to LoadBat's figures for any
+  // file LoadBat accepts.
+  Status SummarizeBat(uint64_t* allocated, uint64_t* end_of_data);
   const std::vector<uint32_t>& bat() const { return bat_; }
   uint64_t allocated_blocks() const;
   // First byte after all metadata and blocks (valid after LoadBat).

@@ -9,7 +9,8 @@ FUZZ_REPLAY_DIR := $(BUILD)/fuzz
 FUZZ_REPLAYS := $(FUZZ_REPLAY_DIR)/vhd_open_read_replay \
                 $(FUZZ_REPLAY_DIR)/vhd_chain_replay \
                 $(FUZZ_REPLAY_DIR)/xmlrpc_request_replay \
-                $(FUZZ_REPLAY_DIR)/plugin_smapi_replay
+                $(FUZZ_REPLAY_DIR)/plugin_smapi_replay \
+                $(FUZZ_REPLAY_DIR)/util_argv_replay
 EXTRA_TARGETS += $(FUZZ_REPLAYS)
 
 $(FUZZ_REPLAY_DIR)/vhd_%_replay: $(OBJ)/tests/fuzz/vhd_%_fuzz.o \
@@ -21,6 +22,14 @@ $(FUZZ_REPLAY_DIR)/xmlrpc_%_replay: $(OBJ)/tests/fuzz/xmlrpc_%_fuzz.o \
 		$(OBJ)/tests/fuzz/replay_main.o $(LIBXMLRPC)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS)
+
+# The argv target runs vhdsm-util's commands in-process: its objects without
+# main.o.
+$(FUZZ_REPLAY_DIR)/util_%_replay: $(OBJ)/tests/fuzz/util_%_fuzz.o \
+		$(OBJ)/tests/fuzz/replay_main.o $(filter-out %/main.o,$(UTIL_OBJS)) \
+		$(LIBVHD)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
 
 # The dispatcher target goes through the C ABI, as hosts do: the whole
 # plugin, statically (abi.cc is in $(LIBPLUGIN)).

@@ -2,6 +2,7 @@
 // runs them: coalesce, scan (parsed like _parseVHDInfo), modify, resize,
 // revert, repair; exact lines and exit codes.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <sstream>
@@ -100,16 +101,82 @@ TEST_F(CliOpsTest, ScanErrorsStopUnlessDashC) {
   MustRun({"create", "-n", P("a.vhd"), "-s", "8"});
   testutil::WriteFile(P("b.vhd"), "not a vhd at all");
   testutil::RunResult r = Util({"scan", "-m", P("*.vhd")});
-  EXPECT_EQ(r.exit_code, 22);
-  EXPECT_NE(r.out.find("vhd=" + P("b.vhd") + " scan-error=-22 error-message='"),
+  // Shorter than a footer: libvhd's short read, EIO (as vhd-util).
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_NE(r.out.find("vhd=" + P("b.vhd") +
+                       " scan-error=-5 error-message='opening file'\n"),
             std::string::npos)
       << r.out;
   r = Util({"scan", "-c", "-m", P("*.vhd")});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("vhd=a.vhd capacity="), std::string::npos);
   r = Util({"scan", "-l", "VG_XenStorage", "-m", "*"});
-  EXPECT_EQ(r.exit_code, 95);
+  EXPECT_EQ(r.exit_code, 22);  // vhd-util's code when it cannot scan a VG
   EXPECT_NE(r.err.find("not supported"), std::string::npos);
+  EXPECT_NE(r.err.find("scan failed: -22. Check syslog for details\n"),
+            std::string::npos);
+}
+
+TEST_F(CliOpsTest, ScanReportsAMissingParentAsVhdUtil) {
+  MustRun({"create", "-n", P("p.vhd"), "-s", "8"});
+  MustRun({"snapshot", "-n", P("c.vhd"), "-p", P("p.vhd")});
+  ASSERT_EQ(::unlink(P("p.vhd").c_str()), 0);
+  // sm's getAllVHDs(..., exitOnError) finds broken chains by this line; the
+  // name is the child's locator (./p.vhd), or the header's name with -f.
+  testutil::RunResult r = Util({"scan", "-a", P("c.vhd")});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "vhd=c.vhd capacity=8388608 size=5120 hidden=0 parent=p.vhd\n"
+            "vhd=./p.vhd scan-error=-2 error-message='failure scanning "
+            "target'\n");
+  r = Util({"scan", "-a", "-f", P("c.vhd")});
+  EXPECT_NE(r.out.find("vhd=p.vhd scan-error=-2 error-message='failure "
+                       "scanning target'\n"),
+            std::string::npos)
+      << r.out;
+  // A named target that is not there: its line, then the scan stops.
+  r = Util({"scan", P("gone.vhd"), P("c.vhd")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "vhd=" + P("gone.vhd") +
+                       " scan-error=-2 error-message='failure scanning "
+                       "target'\n");
+  EXPECT_EQ(r.err, "scan failed: -2. Check syslog for details\n");
+  r = Util({"scan", "-c", P("gone.vhd"), P("c.vhd")});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("vhd=c.vhd capacity="), std::string::npos);
+  // A fixed disk under -f: vhd-util's fast open fails on it.
+  MustRun({"create", "-n", P("f.vhd"), "-s", "2", "-r"});
+  r = Util({"scan", "-f", P("f.vhd")});
+  EXPECT_EQ(r.exit_code, 22);
+  EXPECT_EQ(r.out, "vhd=" + P("f.vhd") +
+                       " scan-error=-22 error-message='opening file'\n");
+  r = Util({"scan", P("f.vhd")});
+  EXPECT_EQ(r.exit_code, 0);
+  // Not VHDs: the code depends on the size, as libvhd's footer read.
+  testutil::WriteFile(P("e.vhd"), "");
+  testutil::WriteFile(P("j.vhd"), std::string(2048, 'j'));
+  // The same under -f, which sm uses: every failure to read the footer and
+  // header is 'opening file'.
+  r = Util({"scan", "-f", "-c", P("e.vhd"), P("j.vhd")});
+  EXPECT_EQ(r.out, "vhd=" + P("e.vhd") +
+                       " scan-error=-32 error-message='opening file'\n"
+                       "vhd=" +
+                       P("j.vhd") +
+                       " scan-error=-22 error-message='opening file'\n");
+  // check names the parent it cannot resolve, and exits 2 (ENOENT).
+  r = Util({"check", "-n", P("c.vhd")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out.rfind("error resolving ./p.vhd: -2\n" + P("c.vhd") +
+                            " appears invalid; dumping metadata\n",
+                        0),
+            0u)
+      << r.out;
+  r = Util({"scan", "-c", P("e.vhd"), P("j.vhd")});
+  EXPECT_EQ(r.out, "vhd=" + P("e.vhd") +
+                       " scan-error=-32 error-message='opening file'\n"
+                       "vhd=" +
+                       P("j.vhd") +
+                       " scan-error=-22 error-message='opening file'\n");
 }
 
 TEST_F(CliOpsTest, ScanTreeShowsHiddenBaseThenChildren) {

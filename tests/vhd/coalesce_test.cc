@@ -184,6 +184,52 @@ TEST_F(CoalesceTest, ResumesFromItsJournal) {
   EXPECT_TRUE(Valid("base.vhd"));
 }
 
+TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
+  Create("base.vhd", 8 * kMiB);
+  Snap("child.vhd", "base.vhd");
+  Write("child.vhd", 0, testutil::RandomBytes(kMiB, 3));
+  std::string view = Read("child.vhd");
+  std::string journal = CoalesceJournalPath(P("base.vhd"));
+  // Crash at the sync of the journal's first temporary copy.
+  std::string base0 = testutil::ReadFile(P("base.vhd"));
+  FaultInjectionEnv count(Env::Default());
+  CoalesceResult r;
+  ASSERT_TRUE(Coalesce(&count, P("child.vhd"), CoalesceOptions(), &r).ok());
+  testutil::WriteFile(P("base.vhd"), base0);
+  int64_t first_sync = -1;
+  for (size_t i = 0; i < count.history().size(); ++i) {
+    if (count.history()[i].rfind("sync " + journal + ".tmp.", 0) == 0) {
+      first_sync = static_cast<int64_t>(i);
+      break;
+    }
+  }
+  ASSERT_GE(first_sync, 0);
+  FaultInjectionEnv fenv(Env::Default());
+  fenv.CrashAt(first_sync);
+  EXPECT_FALSE(Coalesce(&fenv, P("child.vhd"), CoalesceOptions(), &r).ok());
+  auto temps = [&] {
+    std::vector<std::string> names, out;
+    EXPECT_TRUE(Env::Default()->ListDir(dir_.path(), &names).ok());
+    for (const std::string& n : names) {
+      if (n.find(".coalesce.tmp.") != std::string::npos) out.push_back(n);
+    }
+    return out;
+  };
+  ASSERT_EQ(temps().size(), 1u);  // what the killed run left
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+  EXPECT_TRUE(temps().empty());
+  EXPECT_FALSE(testutil::FileExists(journal));
+  EXPECT_EQ(Read("base.vhd"), view);
+  // Another file that merely looks alike is not ours: kept.
+  testutil::WriteFile(P("other.vhd.coalesce.tmp.1.0"), "x");
+  Snap("child2.vhd", "base.vhd");
+  Write("child2.vhd", 0, "y");
+  ASSERT_TRUE(
+      Coalesce(Env::Default(), P("child2.vhd"), CoalesceOptions(), &r).ok());
+  EXPECT_TRUE(testutil::FileExists(P("other.vhd.coalesce.tmp.1.0")));
+}
+
 TEST_F(CoalesceTest, ProgressReportsBytesAndBlocks) {
   Create("base.vhd", 16 * kMiB);
   Snap("child.vhd", "base.vhd");

@@ -5,8 +5,10 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <memory>
 
 #include "vhd/coalesce.h"
+#include "vhd/image.h"
 #include "vhd/util/commands.h"
 
 namespace vhdutil {
@@ -35,6 +37,22 @@ int CmdCoalesce(int argc, char** argv) {
     std::printf("options: <-n name> [-s sparse] [-p progress] [-h help]\n");
     return -EINVAL;
   }
+  {
+    // vhd-util opens the child first; a failure ends it there.
+    std::unique_ptr<vhd::Image> img;
+    vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
+    if (!s.ok()) {
+      int code = VhdUtilOpenErrno(name, s);
+      std::printf("error opening %s: %d\n", name, code);
+      std::printf("error coalescing: %d\n", code);
+      return code;
+    }
+    if (img->type() != vhd::DiskType::kDifferencing) {
+      std::printf("coalescing of non-differencing disks is not supported\n");
+      std::printf("error coalescing: %d\n", -EINVAL);
+      return -EINVAL;
+    }
+  }
   vhd::CoalesceOptions o;
   if (progress) {
     o.progress = [](const vhd::CoalesceProgress& p) {
@@ -50,10 +68,6 @@ int CmdCoalesce(int argc, char** argv) {
   vhd::Status s = vhd::Coalesce(env(), name, o, &r);
   if (progress) std::printf("\n");
   if (!s.ok()) {
-    if (s.code() == vhd::Code::kInvalidArgument &&
-        s.message().find("non-differencing") != std::string::npos) {
-      std::printf("coalescing of non-differencing disks is not supported\n");
-    }
     std::fprintf(stderr, "coalesce: %s\n", s.ToString().c_str());
     std::printf("error coalescing: %d\n", s.ToErrno());
     return s.ToErrno();

@@ -5,7 +5,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
+#include "vhd/image.h"
 #include "vhd/modify.h"
 #include "vhd/repair.h"
 #include "vhd/util/commands.h"
@@ -59,6 +61,18 @@ int CmdModify(int argc, char** argv) {
         "options: <-n name> [-p NEW_PARENT set parent [-m raw]] [-s NEW_SIZE "
         "set size] [-z zero (kill data)] [-h help]\n");
     return -EINVAL;
+  }
+  {
+    // vhd-util opens the disk read-write first, and stops there on failure.
+    std::unique_ptr<vhd::Image> img;
+    vhd::OpenOptions o;
+    o.writable = true;
+    vhd::Status s = vhd::OpenImage(env(), name, o, &img);
+    if (!s.ok()) {
+      int code = VhdUtilOpenErrno(name, s);
+      std::printf("error opening %s: %d\n", name, code);
+      return code;
+    }
   }
   int err = 0;
   if (zero) {

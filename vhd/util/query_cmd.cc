@@ -8,6 +8,7 @@
 
 #include "vhd/image.h"
 #include "vhd/inspect.h"
+#include "vhd/keyhash.h"
 #include "vhd/sparse_image.h"
 #include "vhd/util/commands.h"
 
@@ -80,13 +81,18 @@ int CmdQuery(int argc, char** argv) {
   {
     std::unique_ptr<vhd::Image> img;
     vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
+    int code = s.ok() ? 0 : VhdUtilOpenErrno(name, s);
     auto* sparse = dynamic_cast<vhd::SparseImage*>(img.get());
+    // -s and -a need two figures of the BAT, not the BAT: summarized a
+    // chunk at a time (sm runs query -vsafp for every disk of every scan).
+    uint64_t used = 0, eod = 0;
     if (s.ok() && sparse != nullptr && (physize || allocated)) {
-      s = sparse->LoadBat();
+      s = sparse->SummarizeBat(&used, &eod);
+      code = s.ToErrno();
     }
     if (!s.ok()) {
-      std::printf("error opening %s: %d\n", name, s.ToErrno());
-      return s.ToErrno();
+      std::printf("error opening %s: %d\n", name, code);
+      return code;
     }
     const vhd::Footer& f = *img->footer();
     int ret = 0;
@@ -95,7 +101,7 @@ int CmdQuery(int argc, char** argv) {
     if (physize) {
       uint64_t phys = 0;
       if (sparse != nullptr) {
-        phys = sparse->end_of_data() + vhd::kFooterSize;
+        phys = eod + vhd::kFooterSize;
       } else {
         s = img->file()->Size(&phys);
       }
@@ -125,15 +131,11 @@ int CmdQuery(int argc, char** argv) {
     }
     if (fields) std::printf("hidden: %d\n", f.hidden);
     if (marker) {
-      int m = 0;
-      if (sparse != nullptr) {
-        if (!sparse->LoadBat().ok()) {
-          // Reported by the open above for -s/-a; marker falls back to 0.
-        } else if (sparse->has_batmap()) {
-          m = static_cast<signed char>(sparse->batmap_header().marker);
-        }
-      }
-      std::printf("marker: %d\n", m);
+      // The batmap header's byte, else the xattr (vhd/keyhash.h); one that
+      // cannot be read shows as 0, as before.
+      uint8_t m = 0;
+      if (!vhd::ReadMarker(env(), name, &m).ok()) m = 0;
+      std::printf("marker: %d\n", static_cast<signed char>(m));
     }
     if (depth) {
       int d = 0;
@@ -153,10 +155,6 @@ int CmdQuery(int argc, char** argv) {
         std::printf("error reading bat: %d\n", ret);
       } else {
         ret = 0;
-        uint64_t used = 0, blocks = img->block_count();
-        for (uint64_t i = 0; i < blocks; ++i) {
-          used += sparse->bat()[i] != vhd::kBatUnused;
-        }
         std::printf("%" PRIu64 "\n", used);
       }
       err = err ? err : ret;

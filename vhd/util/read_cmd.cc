@@ -3,12 +3,15 @@
 #include <getopt.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 
+#include "vhd/chain.h"
 #include "vhd/footer_io.h"
 #include "vhd/image.h"
 #include "vhd/sparse_image.h"
@@ -79,7 +82,7 @@ void PrintHeader(const vhd::DynamicHeader& h, bool hex) {
   std::string name;
   bool ok = h.DecodeParentName(&name);
   std::printf("Parent name         : %s\n",
-              ok ? name.c_str() : "failed to read name");
+              ok ? VhdUtilParentName(name).c_str() : "failed to read name");
   std::printf("Parent UUID         : %s\n", h.parent_uuid.ToString().c_str());
   std::printf("Parent timestamp    : %s\n",
               VhdTimeToString(h.parent_timestamp).c_str());
@@ -179,6 +182,13 @@ void DumpRawHeaders(const std::string& name, bool hex) {
 
 }  // namespace
 
+std::string VhdUtilParentName(std::string name) {
+  std::replace(name.begin(), name.end(), '\\', '/');
+  if (name.size() >= 2 && (name[0] == 'C' || name[0] == 'c') && name[1] == ':')
+    name.erase(0, 2);
+  return name;
+}
+
 std::string VhdTimeToString(uint32_t vhd_time) {
   time_t t = static_cast<time_t>(vhd::UnixTimeFromVhd(vhd_time));
   char buf[32];
@@ -195,9 +205,10 @@ int OpenForRead(const std::string& name, bool hex,
                 std::unique_ptr<vhd::Image>* img, vhd::SparseImage** sparse) {
   vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), img);
   if (!s.ok()) {
-    std::printf("Failed to open %s: %d\n", name.c_str(), s.ToErrno());
+    int code = VhdUtilOpenErrno(name, s);
+    std::printf("Failed to open %s: %d\n", name.c_str(), code);
     DumpRawHeaders(name, hex);
-    return s.ToErrno();
+    return code;
   }
   *sparse = dynamic_cast<vhd::SparseImage*>(img->get());
   if (*sparse == nullptr) {
@@ -227,13 +238,278 @@ int PrintHeaders(const std::string& name, bool hex) {
   return 0;
 }
 
+namespace {
+
+// Options of one `read` call; -1 (as vhd-util's (uint64_t)-1): not asked.
+struct ReadArgs {
+  bool hex = false, bat_str = false, batmap = false;
+  uint64_t count = 1;
+  uint64_t lsec = kUnset, bat = kUnset, bitmap = kUnset, tbitmap = kUnset,
+           ebitmap = kUnset, tbatmap = kUnset, data = kUnset, read = kUnset,
+           bread = kUnset;
+  static constexpr uint64_t kUnset = ~uint64_t{0};
+};
+
+// first + count > limit, without overflow.
+bool PastEnd(uint64_t first, uint64_t count, uint64_t limit) {
+  return first > limit || count > limit - first;
+}
+
+bool SectorsPastEnd(uint64_t sector, uint64_t count, uint64_t bytes) {
+  return PastEnd(sector, count, bytes >> vhd::kSectorShift);
+}
+
+// Raw output bypasses stdio, unflushed, as vhd-util's write(2) calls do: to
+// a pipe or file the printf lines come out after it, the same bytes.
+int WriteOut(const void* p, size_t n) {
+  const uint8_t* b = static_cast<const uint8_t*>(p);
+  while (n > 0) {
+    ssize_t w = ::write(STDOUT_FILENO, b, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    b += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+// vhd-util's check_block_range: block + count may reach max_bat_size.
+int CheckBlockRange(vhd::SparseImage* sp, uint64_t block, uint64_t count,
+                    bool hex) {
+  uint64_t max_bat = sp->header().max_table_entries;
+  if (PastEnd(block, count, max_bat)) {
+    std::fprintf(stderr, "block %s past end of file\n",
+                 Conv(hex, block + count).c_str());
+    return -ERANGE;
+  }
+  return 0;
+}
+
+class BatView {
+ public:
+  explicit BatView(vhd::SparseImage* sp) : b_(sp->bat()) {}
+  uint32_t operator[](uint64_t i) const {
+    return i < b_.size() ? b_[i] : vhd::kBatUnused;
+  }
+
+ private:
+  const std::vector<uint32_t>& b_;
+};
+
+// Sector bits of logical sectors [first, first + count), read a block at a
+// time; calls `fn(sector, block, sector_in_block, bit)`.
+template <typename Fn>
+int ForEachSectorBit(vhd::SparseImage* sp, uint64_t first, uint64_t count,
+                     Fn fn) {
+  BatView b(sp);
+  uint32_t spb = sp->sectors_per_block();
+  uint64_t cached = ~uint64_t{0};
+  std::vector<uint8_t> bm;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t cur = first + i, blk = cur / spb;
+    uint32_t sec = static_cast<uint32_t>(cur % spb);
+    if (blk != cached) {
+      cached = blk;
+      bm.clear();
+      if (b[blk] != vhd::kBatUnused) {
+        vhd::Status s = sp->ReadBitmap(blk, &bm);
+        if (!s.ok()) return s.ToErrno();
+      }
+    }
+    bool bit = !bm.empty() && (sec >> 3) < bm.size() &&
+               vhd::BitmapTest(bm.data(), sec);
+    fn(cur, blk, sec, bit);
+  }
+  return 0;
+}
+
+int PrintLogicalToPhysical(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (SectorsPastEnd(a.lsec, a.count, sp->virtual_size())) {
+    std::fprintf(stderr, "sector %s past end of file\n",
+                 Conv(a.hex, a.lsec + a.count).c_str());
+    return -ERANGE;
+  }
+  BatView b(sp);
+  uint32_t spb = sp->sectors_per_block();
+  for (uint64_t i = 0; i < a.count; ++i) {
+    uint64_t cur = a.lsec + i, blk = cur / spb, sec = cur % spb;
+    std::printf("logical sector %s: ", Conv(a.hex, cur).c_str());
+    std::printf("block number: %s, ", Conv(a.hex, blk).c_str());
+    std::printf("sector offset: %s, ", Conv(a.hex, sec).c_str());
+    std::printf("file offset: %s\n",
+                b[blk] == vhd::kBatUnused
+                    ? "not allocated"
+                    : Conv(a.hex, sp->DataOffset(blk, sec)).c_str());
+  }
+  return 0;
+}
+
+int PrintBat(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (int err = CheckBlockRange(sp, a.bat, a.count, a.hex)) return err;
+  BatView b(sp);
+  for (uint64_t i = 0; i < a.count && i < sp->bat().size(); ++i) {
+    uint64_t cur = a.bat + i;
+    std::printf("block: %s: ", Conv(a.hex, cur).c_str());
+    std::printf(
+        "offset: %s\n",
+        b[cur] == vhd::kBatUnused
+            ? "not allocated"
+            : Conv(a.hex, uint64_t{b[cur]} << vhd::kSectorShift).c_str());
+  }
+  return 0;
+}
+
+int PrintBatString(vhd::SparseImage* sp) {
+  BatView b(sp);
+  uint64_t total = sp->virtual_size() / sp->block_size();
+  std::vector<uint8_t> out((total + 7) / 8, 0);
+  for (uint64_t i = 0; i < total; ++i) {
+    if (b[i] != vhd::kBatUnused) vhd::BitmapSet(out.data(), i);
+  }
+  return WriteOut(out.data(), out.size());
+}
+
+int PrintBitmaps(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (int err = CheckBlockRange(sp, a.bitmap, a.count, a.hex)) return err;
+  BatView b(sp);
+  for (uint64_t i = 0; i < a.count; ++i) {
+    uint64_t cur = a.bitmap + i;
+    if (b[cur] == vhd::kBatUnused) {
+      std::printf("block %s not allocated\n", Conv(a.hex, cur).c_str());
+      continue;
+    }
+    std::vector<uint8_t> bm;
+    vhd::Status s = sp->ReadBitmap(cur, &bm);
+    if (!s.ok()) return s.ToErrno();
+    if (int err = WriteOut(bm.data(), bm.size())) return err;
+  }
+  return 0;
+}
+
+int TestBitmap(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (SectorsPastEnd(a.tbitmap, a.count, sp->virtual_size())) {
+    std::printf("sector %s past end of file\n", Conv(a.hex, a.tbitmap).c_str());
+    return -ERANGE;
+  }
+  return ForEachSectorBit(sp, a.tbitmap, a.count,
+                          [&](uint64_t, uint64_t blk, uint32_t sec, bool bit) {
+                            std::printf("block %s: ", Conv(a.hex, blk).c_str());
+                            std::printf("sec: %s: %d\n",
+                                        Conv(a.hex, sec).c_str(), bit ? 1 : 0);
+                          });
+}
+
+// -e: runs of allocated sectors, "START LENGTH" per line.
+int PrintExtents(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (SectorsPastEnd(a.ebitmap, a.count, sp->virtual_size())) {
+    std::printf("sector %s past end of file\n", Conv(a.hex, a.ebitmap).c_str());
+    return -ERANGE;
+  }
+  uint64_t start = 0, run = 0;
+  auto flush = [&]() {
+    if (run == 0) return;
+    std::printf("%s ", Conv(a.hex, start).c_str());
+    std::printf("%s\n", Conv(a.hex, run).c_str());
+    run = 0;
+  };
+  int err = ForEachSectorBit(sp, a.ebitmap, a.count,
+                             [&](uint64_t cur, uint64_t, uint32_t, bool bit) {
+                               if (!bit) return flush();
+                               if (run++ == 0) start = cur;
+                             });
+  if (err) return err;
+  flush();
+  return 0;
+}
+
+int PrintBatmap(vhd::SparseImage* sp) {
+  if (!sp->has_batmap()) {
+    std::printf("failed to read batmap: %d\n", -EINVAL);
+    return -EINVAL;
+  }
+  const std::vector<uint8_t>& m = sp->batmap();
+  WriteOut(m.data(), m.size());  // vhd-util ignores a failed write here
+  return 0;
+}
+
+// -j: one stderr line per block, as vhd-util.
+int TestBatmap(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (int err = CheckBlockRange(sp, a.tbatmap, a.count, a.hex)) return err;
+  if (!sp->has_batmap()) {
+    std::fprintf(stderr, "failed to get batmap\n");
+    return -EINVAL;
+  }
+  const std::vector<uint8_t>& m = sp->batmap();
+  for (uint64_t i = 0; i < a.count; ++i) {
+    uint64_t cur = a.tbatmap + i;
+    bool bit = (cur >> 3) < m.size() && vhd::BitmapTest(m.data(), cur);
+    std::fprintf(stderr, "batmap for block %s: %d\n", Conv(a.hex, cur).c_str(),
+                 bit ? 1 : 0);
+  }
+  return 0;
+}
+
+// -d: the stored data of whole blocks (no bitmap), as in the file.
+int PrintData(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (int err = CheckBlockRange(sp, a.data, a.count, a.hex)) return err;
+  BatView b(sp);
+  std::vector<uint8_t> buf;
+  for (uint64_t i = 0; i < a.count; ++i) {
+    uint64_t cur = a.data + i;
+    if (b[cur] == vhd::kBatUnused) {
+      std::printf("block %s not allocated\n", Conv(a.hex, cur).c_str());
+      continue;
+    }
+    buf.resize(sp->block_size());
+    vhd::Status s =
+        sp->file()->Read(sp->DataOffset(cur, 0), buf.size(), buf.data());
+    if (!s.ok()) return s.ToErrno();
+    WriteOut(buf.data(), buf.size());  // vhd-util ignores a failed write
+  }
+  return 0;
+}
+
+// -r / -R: the disk's contents through its chain, a block at a time.
+int ReadThroughChain(const std::string& name, uint64_t offset, uint64_t len) {
+  std::unique_ptr<vhd::Chain> chain;
+  vhd::Status s = vhd::Chain::Open(name, vhd::ChainOptions(), &chain);
+  if (!s.ok()) return s.ToErrno();
+  std::vector<uint8_t> buf(std::min<uint64_t>(len, vhd::kDefaultBlockSize));
+  while (len > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, buf.size()));
+    s = chain->Read(offset, n, buf.data());
+    if (!s.ok()) return s.ToErrno();
+    if (int err = WriteOut(buf.data(), n)) return err;
+    offset += n;
+    len -= n;
+  }
+  return 0;
+}
+
+int Usage() {
+  std::printf(
+      "options:\n-h          help\n-n          name\n-p          print VHD "
+      "headers\n-t sec      translate logical sector to VHD location\n-b "
+      "blk      print bat entry\n-B          print entire bat as a "
+      "bitmap\n-m blk      print bitmap\n-i sec      test bitmap for "
+      "logical sector\n-e sec      output extent list of allocated logical "
+      "sectors\n-a          print batmap\n-j blk      test batmap for "
+      "block\n-d blk      print data\n-c num      num units\n-r sec      "
+      "read num sectors at sec\n-R byte     read num bytes at byte\n-x       "
+      "   print in hex\n");
+  return EINVAL;  // positive, as vhd-util's read: exit status 22
+}
+
+}  // namespace
+
 int CmdRead(int argc, char** argv) {
   const char* name = nullptr;
-  bool headers = false, hex = false, bat_bitmap = false, batmap = false;
-  int64_t lsec = -1, bat = -1, bitmap = -1, tbitmap = -1;
-  uint64_t count = 1;
+  bool headers = false;
+  ReadArgs a;
   int c;
-  while ((c = getopt(argc, argv, "n:pt:b:Bm:i:aj:c:xCh")) != -1) {
+  while ((c = getopt(argc, argv, "n:pt:b:Bm:i:e:aj:d:c:r:R:xCh")) != -1) {
     switch (c) {
       case 'n':
         name = optarg;
@@ -241,154 +517,84 @@ int CmdRead(int argc, char** argv) {
       case 'p':
         headers = true;
         break;
-      case 't':
-        lsec = std::strtoul(optarg, nullptr, 10);
-        break;
-      case 'b':
-        bat = std::strtoull(optarg, nullptr, 10);
+      case 'C':  // vhd-util: open cached; nothing to do here
         break;
       case 'B':
-        bat_bitmap = true;
+        a.bat_str = true;
+        break;
+      case 't':
+        a.lsec = std::strtoul(optarg, nullptr, 10);
+        break;
+      case 'b':
+        a.bat = std::strtoull(optarg, nullptr, 10);
         break;
       case 'm':
-        bitmap = std::strtoull(optarg, nullptr, 10);
+        a.bitmap = std::strtoull(optarg, nullptr, 10);
         break;
       case 'i':
-        tbitmap = std::strtoul(optarg, nullptr, 10);
+        a.tbitmap = std::strtoul(optarg, nullptr, 10);
+        break;
+      case 'e':
+        a.ebitmap = std::strtoul(optarg, nullptr, 10);
         break;
       case 'a':
-        batmap = true;
+        a.batmap = true;
+        break;
+      case 'j':
+        a.tbatmap = std::strtoull(optarg, nullptr, 10);
+        break;
+      case 'd':
+        a.data = std::strtoull(optarg, nullptr, 10);
+        break;
+      case 'r':
+        a.read = std::strtoull(optarg, nullptr, 10);
+        break;
+      case 'R':
+        a.bread = std::strtoull(optarg, nullptr, 10);
         break;
       case 'c':
-        count = std::strtoul(optarg, nullptr, 10);
+        a.count = std::strtoul(optarg, nullptr, 10);
         break;
       case 'x':
-        hex = true;
-        break;
-      case 'C':
+        a.hex = true;
         break;
       case 'h':
       default:
-        name = nullptr;
-        optind = argc + 1;
-        break;
+        return Usage();
     }
   }
-  if (name == nullptr || optind != argc) {
-    std::printf(
-        "options:\n-h          help\n-n          name\n-p          print VHD "
-        "headers\n-t sec      translate logical sector to VHD location\n-b "
-        "blk      print bat entry\n-B          print entire bat as a "
-        "bitmap\n-m blk      print bitmap\n-i sec      test bitmap for "
-        "logical sector\n-e sec      output extent list of allocated logical "
-        "sectors\n-a          print batmap\n-j blk      test batmap for "
-        "block\n-d blk      print data\n-c num      num units\n-r sec      "
-        "read num sectors at sec\n-R byte     read num bytes at byte\n-x       "
-        "   print in hex\n");
-    return EINVAL;
-  }
+  if (name == nullptr || optind != argc) return Usage();
   std::unique_ptr<vhd::Image> img;
   vhd::SparseImage* sp = nullptr;
-  int err = OpenForRead(name, hex, &img, &sp);
+  int err = OpenForRead(name, a.hex, &img, &sp);
   if (err) return err;
   if (headers) {
-    PrintFooter(*sp->footer(), hex);
-    PrintHeader(sp->header(), hex);
-    if (sp->type() == vhd::DiskType::kDifferencing) PrintLocators(sp, hex);
-    if (sp->expects_batmap()) PrintBatmap(sp, hex);
+    PrintFooter(*sp->footer(), a.hex);
+    PrintHeader(sp->header(), a.hex);
+    if (sp->type() == vhd::DiskType::kDifferencing) PrintLocators(sp, a.hex);
+    if (sp->expects_batmap()) PrintBatmap(sp, a.hex);
   }
-  const std::vector<uint32_t>& b = sp->bat();
-  uint32_t spb = sp->sectors_per_block();
-  uint64_t max_bat = sp->header().max_table_entries;
-  if (lsec >= 0) {
-    if ((lsec + count) * vhd::kSectorSize > sp->virtual_size()) {
-      std::fprintf(stderr, "sector %s past end of file\n",
-                   Conv(hex, lsec + count).c_str());
-      return -ERANGE;
-    }
-    for (uint64_t i = 0; i < count; ++i) {
-      uint64_t cur = lsec + i, blk = cur / spb, sec = cur % spb;
-      std::printf("logical sector %s: ", Conv(hex, cur).c_str());
-      std::printf("block number: %s, ", Conv(hex, blk).c_str());
-      std::printf("sector offset: %s, ", Conv(hex, sec).c_str());
-      std::printf("file offset: %s\n",
-                  b[blk] == vhd::kBatUnused
-                      ? "not allocated"
-                      : Conv(hex, sp->DataOffset(blk, sec)).c_str());
-    }
+  constexpr uint64_t kUnset = ReadArgs::kUnset;
+  if (a.lsec != kUnset && (err = PrintLogicalToPhysical(sp, a))) return err;
+  if (a.bat != kUnset && (err = PrintBat(sp, a))) return err;
+  if (a.bat_str && (err = PrintBatString(sp))) return err;
+  if (a.bitmap != kUnset && (err = PrintBitmaps(sp, a))) return err;
+  if (a.tbitmap != kUnset && (err = TestBitmap(sp, a))) return err;
+  if (a.ebitmap != kUnset && (err = PrintExtents(sp, a))) return err;
+  if (a.batmap && (err = PrintBatmap(sp))) return err;
+  if (a.tbatmap != kUnset && (err = TestBatmap(sp, a))) return err;
+  if (a.data != kUnset && (err = PrintData(sp, a))) return err;
+  if (a.read != kUnset) {
+    // vhd-util fails a range past the end silently.
+    if (SectorsPastEnd(a.read, a.count, sp->virtual_size())) return -ERANGE;
+    err = ReadThroughChain(name, a.read << vhd::kSectorShift,
+                           a.count << vhd::kSectorShift);
+    if (err) return err;
   }
-  if (bat >= 0) {
-    if (bat + count > max_bat) {
-      std::fprintf(stderr, "block %s past end of file\n",
-                   Conv(hex, bat + count).c_str());
-      return -ERANGE;
-    }
-    for (uint64_t i = 0; i < count && bat + i < b.size(); ++i) {
-      uint64_t cur = bat + i;
-      std::printf("block: %s: ", Conv(hex, cur).c_str());
-      std::printf(
-          "offset: %s\n",
-          b[cur] == vhd::kBatUnused
-              ? "not allocated"
-              : Conv(hex, uint64_t{b[cur]} << vhd::kSectorShift).c_str());
-    }
-  }
-  if (bat_bitmap) {
-    uint64_t total = sp->virtual_size() / sp->block_size();
-    std::vector<uint8_t> out((total + 7) / 8, 0);
-    for (uint64_t i = 0; i < total; ++i) {
-      if (b[i] != vhd::kBatUnused) vhd::BitmapSet(out.data(), i);
-    }
-    std::fflush(stdout);
-    if (!out.empty() && ::write(STDOUT_FILENO, out.data(), out.size()) < 0) {
-      return -errno;
-    }
-  }
-  if (bitmap >= 0) {
-    if (bitmap + count > max_bat) {
-      std::fprintf(stderr, "block %s past end of file\n",
-                   Conv(hex, bitmap + count).c_str());
-      return -ERANGE;
-    }
-    for (uint64_t i = 0; i < count; ++i) {
-      uint64_t cur = bitmap + i;
-      if (b[cur] == vhd::kBatUnused) {
-        std::printf("block %s not allocated\n", Conv(hex, cur).c_str());
-        continue;
-      }
-      std::vector<uint8_t> bm;
-      vhd::Status s = sp->ReadBitmap(cur, &bm);
-      if (!s.ok()) return s.ToErrno();
-      std::fflush(stdout);
-      if (::write(STDOUT_FILENO, bm.data(), bm.size()) < 0) return -errno;
-    }
-  }
-  if (tbitmap >= 0) {
-    if ((tbitmap + count) * vhd::kSectorSize > sp->virtual_size()) {
-      std::printf("sector %s past end of file\n", Conv(hex, tbitmap).c_str());
-      return -ERANGE;
-    }
-    for (uint64_t i = 0; i < count; ++i) {
-      uint64_t cur = tbitmap + i, blk = cur / spb, sec = cur % spb;
-      int bit = 0;
-      if (b[blk] != vhd::kBatUnused) {
-        std::vector<uint8_t> bm;
-        vhd::Status s = sp->ReadBitmap(blk, &bm);
-        if (!s.ok()) return s.ToErrno();
-        bit = vhd::BitmapTest(bm.data(), sec) ? 1 : 0;
-      }
-      std::printf("block %s: ", Conv(hex, blk).c_str());
-      std::printf("sec: %s: %d\n", Conv(hex, sec).c_str(), bit);
-    }
-  }
-  if (batmap) {
-    if (!sp->has_batmap()) {
-      std::printf("failed to read batmap: %d\n", -EINVAL);
-      return -EINVAL;
-    }
-    std::fflush(stdout);
-    const std::vector<uint8_t>& m = sp->batmap();
-    if (::write(STDOUT_FILENO, m.data(), m.size()) < 0) return -errno;
+  if (a.bread != kUnset) {
+    if (PastEnd(a.bread, a.count, sp->virtual_size())) return -ERANGE;
+    err = ReadThroughChain(name, a.bread, a.count);
+    if (err) return err;
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 // volume groups (-l) are not supported here.
 #include <getopt.h>
 #include <glob.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -32,12 +33,14 @@ std::string Shown(const Flags& f, const std::string& path) {
   return f.verbose ? path : vhd::BaseName(path);
 }
 
+// `code`: the errno to print for a failed record (0: its status's).
 void PrintRecord(const Flags& f, const vhd::ScanRecord& r, int tab,
-                 const char* pmsg) {
+                 const char* pmsg, int code = 0) {
   std::string pad(tab, ' ');
   if (!r.status.ok()) {
     std::printf("%svhd=%s scan-error=%d error-message='%s'\n", pad.c_str(),
-                r.path.c_str(), r.status.ToErrno(), r.error.c_str());
+                r.path.c_str(), code ? code : r.status.ToErrno(),
+                r.error.c_str());
     return;
   }
   std::string parent = r.has_parent ? Shown(f, r.parent) : "none";
@@ -100,14 +103,50 @@ void PrintTrees(const Flags& f, std::vector<vhd::ScanRecord> recs) {
   for (size_t i = 0; i < recs.size(); ++i) tree(i, 0);
 }
 
+// scan -a: the parent of `r` as one more target, unless a target of the
+// same basename is already there. A parent that is not there is reported
+// (vhd-util's line, with the name as the child records it) and does not
+// change the exit status.
+void AddParent(const Flags& f, const std::string& child,
+               const vhd::ScanRecord& r, std::set<std::string>* names,
+               std::vector<std::string>* targets) {
+  std::string p =
+      f.fast ? vhd::JoinPath(vhd::DirName(child), r.parent) : r.parent;
+  if (names->count(vhd::BaseName(p))) return;
+  vhd::FileInfo fi;
+  vhd::Status s = env()->Stat(p, &fi);
+  if (!s.ok()) {
+    vhd::ScanRecord e;
+    e.path = r.parent;
+    e.status = s;
+    e.error = "failure scanning target";
+    PrintRecord(f, e, 0, "");
+    return;
+  }
+  names->insert(vhd::BaseName(p));
+  targets->push_back(p);
+}
+
 }  // namespace
+
+int VhdUtilOpenErrno(const std::string& path, const vhd::Status& s) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -errno;
+  // libvhd reads the footer where the size puts it: a directory fails the
+  // read, an empty file ends the read at once (EPIPE) and one shorter than
+  // a sector leaves it short (EIO).
+  if (S_ISDIR(st.st_mode)) return -EISDIR;
+  if (S_ISREG(st.st_mode) && st.st_size == 0) return -EPIPE;
+  if (S_ISREG(st.st_mode) && st.st_size < 512) return -EIO;
+  return s.ToErrno();
+}
 
 int CmdScan(int argc, char** argv) {
   Flags f;
   const char* filter = nullptr;
   const char* volume = nullptr;
   int c;
-  bool bad = false;
+  bool bad = false, help = false;
   while ((c = getopt(argc, argv, "m:fcl:pavMh")) != -1) {
     switch (c) {
       case 'm':
@@ -134,35 +173,62 @@ int CmdScan(int argc, char** argv) {
       case 'M':
         f.markers = true;
         break;
+      case 'h':
+        help = true;
+        break;
       default:
         bad = true;
         break;
     }
   }
-  if (bad || (filter == nullptr && optind == argc)) {
+  if (help || bad || (filter == nullptr && optind == argc)) {
     std::printf(
         "usage: [OPTIONS] FILES\noptions: [-m match filter] [-f fast] [-c "
         "continue on failure] [-l LVM volume] [-p pretty print] [-a scan "
         "parents] [-v verbose] [-h help] [-M show markers]\n");
-    return -EINVAL;
+    return help && !bad ? 0 : -EINVAL;  // vhd-util: -h alone exits 0
   }
   if (volume != nullptr) {
+    // vhd-util's status when it cannot scan the volume group.
     std::fprintf(stderr, "scan: -l (LVM volume groups) is not supported\n");
-    return -EOPNOTSUPP;
+    std::fprintf(stderr, "scan failed: %d. Check syslog for details\n",
+                 -EINVAL);
+    return -EINVAL;
   }
   if (f.pretty) f.fast = false;
 
-  std::vector<std::string> targets;
+  std::vector<std::string> named;
   if (filter != nullptr) {
     glob_t g;
     int flags = GLOB_BRACE | (f.fast ? GLOB_NOSORT : 0);
     int rc = glob(filter, flags, nullptr, &g);
     if (rc == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) targets.push_back(g.gl_pathv[i]);
+      for (size_t i = 0; i < g.gl_pathc; ++i) named.push_back(g.gl_pathv[i]);
     }
     globfree(&g);
   }
-  for (int i = optind; i < argc; ++i) targets.push_back(argv[i]);
+  for (int i = optind; i < argc; ++i) named.push_back(argv[i]);
+  // vhd-util stats every target before scanning any: one that is not there
+  // is reported then, and ends the scan unless -c.
+  std::vector<std::string> targets;
+  for (const std::string& t : named) {
+    vhd::FileInfo fi;
+    vhd::Status s = env()->Stat(t, &fi);
+    if (s.ok()) {
+      targets.push_back(t);
+      continue;
+    }
+    vhd::ScanRecord e;
+    e.path = t;
+    e.status = s;
+    e.error = "failure scanning target";
+    PrintRecord(f, e, 0, "");
+    if (!f.nofail) {
+      std::fprintf(stderr, "scan failed: %d. Check syslog for details\n",
+                   s.ToErrno());
+      return s.ToErrno();
+    }
+  }
 
   vhd::ScanOptions so;
   so.fast = f.fast;
@@ -173,23 +239,30 @@ int CmdScan(int argc, char** argv) {
   for (size_t i = 0; i < targets.size(); ++i) {
     vhd::ScanRecord r =
         vhd::ScanFile(env(), f.pretty ? Canonical(targets[i]) : targets[i], so);
+    if (r.status.ok() && f.fast && r.fixed) {
+      // vhd-util's fast open reads the footer copy at 0, which a fixed
+      // disk does not have.
+      r.status = vhd::Status::InvalidArgument(r.path + ": fixed disk");
+      r.error = "opening file";
+    }
+    int code = r.status.ToErrno();
+    if (!r.status.ok() && r.error == "opening file") {
+      code = VhdUtilOpenErrno(r.path, r.status);
+    }
+    if (r.status.ok() && f.fast && r.has_parent) {
+      r.parent = VhdUtilParentName(r.parent);
+    }
     if (f.pretty && r.status.ok()) {
       gathered.push_back(r);
     } else {
-      PrintRecord(f, r, 0, "");
+      PrintRecord(f, r, 0, "", code);
     }
     if (!r.status.ok()) {
-      if (!f.nofail) return r.status.ToErrno();
+      if (!f.nofail) return code;
       continue;
     }
-    if (f.parents && r.has_parent) {
-      std::string p =
-          f.fast ? vhd::JoinPath(vhd::DirName(targets[i]), r.parent) : r.parent;
-      vhd::FileInfo fi;
-      if (names.insert(vhd::BaseName(p)).second && env()->Stat(p, &fi).ok()) {
-        targets.push_back(p);
-      }
-    }
+    if (f.parents && r.has_parent)
+      AddParent(f, targets[i], r, &names, &targets);
   }
   if (f.pretty) PrintTrees(f, gathered);
   return err;

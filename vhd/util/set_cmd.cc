@@ -1,4 +1,4 @@
-// vhd-util set -f hidden|marker -v N.
+// vhd-util set -f hidden|marker -v N (the marker: vhd/keyhash.h).
 #include <getopt.h>
 
 #include <cstdio>
@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "vhd/inspect.h"
+#include "vhd/keyhash.h"
 #include "vhd/util/commands.h"
 
 namespace vhdutil {
@@ -51,7 +52,7 @@ int CmdSet(int argc, char** argv) {
     if (std::strcmp(field, "hidden") == 0) {
       s = vhd::SetHidden(env(), name, value != 0);
     } else {
-      s = vhd::Status::NotSupported("the marker field is not supported");
+      s = vhd::WriteMarker(env(), name, static_cast<uint8_t>(value));
     }
     if (!s.ok()) {
       std::printf("error opening %s: %d\n", name, s.ToErrno());
