@@ -49,9 +49,22 @@ Status FindParentByName(Env* env, SparseImage* child,
         " records a raw parent (null parent uuid), which is refused here");
   }
   std::string name;
-  if (!child->header().DecodeParentName(&name) || name.empty() || name == "." ||
-      name == ".." || name.find_first_of("/\\") != std::string::npos) {
-    return Status::Corruption(child->path() + "'s parent name '" + name +
+  bool plain = child->header().DecodeParentName(&name) && !name.empty() &&
+               name != "." && name != ".." &&
+               name.find_first_of("/\\") == std::string::npos;
+  // The name reaches messages, logs and terminals: no control bytes.
+  std::string shown;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      shown += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+      plain = false;
+    } else {
+      shown += static_cast<char>(c);
+    }
+  }
+  if (!plain) {
+    return Status::Corruption(child->path() + "'s parent name '" + shown +
                               "' is not a file name next to it");
   }
   std::string path = JoinPath(DirName(child->path()), name);

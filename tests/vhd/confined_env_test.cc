@@ -11,6 +11,7 @@
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/create.h"
+#include "vhd/format.h"
 #include "vhd/image.h"
 
 namespace vhd {
@@ -278,6 +279,34 @@ TEST_F(ConfinedParentTest, ResolvesByHeaderNameOnly) {
   // And the parent simply gone: missing (the POSIX Env follows the link).
   ASSERT_EQ(::unlink((root_ + "/p.vhd").c_str()), 0);
   EXPECT_EQ(Find("c.vhd", &parent).code(), Code::kParentMissing);
+}
+
+TEST_F(ConfinedParentTest, RefusesNamesThatAreNotPlainFileNames) {
+  CreateParams cp;
+  cp.size = 4 << 20;
+  ASSERT_TRUE(CreateVhd(Env::Default(), root_ + "/p.vhd", cp).ok());
+  ASSERT_TRUE(CreateDifferencing(Env::Default(), root_ + "/c.vhd",
+                                 root_ + "/p.vhd", SnapshotParams())
+                  .ok());
+  ASSERT_EQ(::mkdir((root_ + "/sub").c_str(), 0755), 0);
+  ASSERT_EQ(::link((root_ + "/p.vhd").c_str(), (root_ + "/sub/p.vhd").c_str()),
+            0);
+  for (const std::string& name :
+       {std::string("../sr/p.vhd"), std::string("sub/p.vhd"),
+        std::string("sub\\p.vhd"), std::string(".."),
+        std::string("p\x1b[2J.vhd")}) {
+    std::string d = testutil::ReadFile(root_ + "/c.vhd");
+    auto* u = reinterpret_cast<uint8_t*>(d.data());
+    DynamicHeader h = DynamicHeader::Decode(u + 512);
+    ASSERT_TRUE(h.SetParentName(name).ok()) << name;
+    h.Seal();
+    h.Encode(u + 512);
+    testutil::WriteFile(root_ + "/c.vhd", d);
+    std::string parent;
+    Status s = Find("c.vhd", &parent);
+    EXPECT_EQ(s.code(), Code::kCorruption) << name << ": " << s.ToString();
+    EXPECT_EQ(s.message().find('\x1b'), std::string::npos);  // escaped
+  }
 }
 
 TEST_F(ConfinedParentTest, RefusesRawParentAndWrongUuid) {
