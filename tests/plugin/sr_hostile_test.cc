@@ -97,6 +97,18 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
     x_ = NewVdi();
     ASSERT_TRUE(vhd::SetHidden(sr_->env(), P(x_), true).ok());
     Build(GetParam());
+    // H holds data: a merge through its locators would write it outside.
+    {
+      vhd::ChainOptions o;
+      o.writable = true;  // the POSIX Env: vhd-util's view of H
+      std::unique_ptr<vhd::Chain> c;
+      // (Best effort: a loop does not open, a 320-byte raw parent does not
+      // cover the block.)
+      if (vhd::Chain::Open(P(h_), o, &c).ok()) {
+        std::string d(64 << 10, 'h');
+        if (c->Write(0, d.size(), d.data()).ok()) c->Flush();
+      }
+    }
     // C: a leaf above the hostile layer H, with data, as a VM would have.
     c_ = vhd::Uuid::Generate().ToString();
     ASSERT_TRUE(vhd::CreateDifferencing(vhd::Env::Default(), P(c_), P(h_),
