@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "vhd/env.h"
 #include "vhd/status.h"
 
 namespace vhdsm {
@@ -20,16 +21,17 @@ class FileLock {
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
-  // Blocks until the exclusive lock on `path` (created if missing) is held.
-  static vhd::Status Acquire(const std::string& path,
+  // Blocks until the exclusive lock on `path` (created if missing, through
+  // `env`: an SR's lock never leaves the SR) is held.
+  static vhd::Status Acquire(vhd::Env* env, const std::string& path,
                              std::unique_ptr<FileLock>* lock);
   // As Acquire, but fails with kBusy at once if someone else holds it.
-  static vhd::Status TryAcquire(const std::string& path,
+  static vhd::Status TryAcquire(vhd::Env* env, const std::string& path,
                                 std::unique_ptr<FileLock>* lock);
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit FileLock(std::unique_ptr<vhd::File> file) : file_(std::move(file)) {}
+  std::unique_ptr<vhd::File> file_;
 };
 
 }  // namespace vhdsm

@@ -125,7 +125,7 @@ void Host::GcThread() {
       gc_pending_.erase(sr_path);
     }
     std::unique_ptr<Sr> sr;
-    vhd::Status s = Sr::Open(vhd::Env::Default(), sr_path, &sr);
+    vhd::Status s = Sr::Open(sr_path, &sr);
     GcReport report;
     GcOptions o;
     o.should_stop = [this] {
@@ -149,7 +149,7 @@ void Host::GcThread() {
 
 int Host::RunGc(const std::string& sr_path) {
   std::unique_ptr<Sr> sr;
-  vhd::Status s = Sr::Open(vhd::Env::Default(), sr_path, &sr);
+  vhd::Status s = Sr::Open(sr_path, &sr);
   GcReport report;
   if (s.ok()) s = sr->Gc(GcOptions(), &report);
   if (!s.ok() && s.code() != vhd::Code::kBusy) {

@@ -50,6 +50,13 @@ bool IsUuid(const std::string& s) {
   return vhd::Uuid::Parse(s, &u);
 }
 
+// The SR side of a task (its record, its cancel marker) is reached through
+// an Env confined to the SR, as every file of an SR is.
+vhd::Status OpenSrEnv(const std::string& sr_path,
+                      std::unique_ptr<vhd::ConfinedEnv>* env) {
+  return vhd::ConfinedEnv::Open(sr_path, env);
+}
+
 vhd::Status MkdirPrivate(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
     return vhd::Status::FromErrno(errno, "mkdir " + path);
@@ -255,14 +262,19 @@ vhd::Status ImageService::Locate(const std::string& id, std::string* sr_path) {
 vhd::Status ImageService::Load(const std::string& sr_path,
                                const std::string& id, TaskRecord* r) {
   std::string text;
-  VHD_RETURN_IF_ERROR(
-      vhd::ReadFileToString(env_, TaskPath(sr_path, id), &text, 1 << 20));
+  std::unique_ptr<vhd::ConfinedEnv> sr_env;
+  VHD_RETURN_IF_ERROR(OpenSrEnv(sr_path, &sr_env));
+  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(sr_env.get(), TaskPath(sr_path, id),
+                                            &text, 1 << 20));
   return TaskRecord::FromJson(text, r);
 }
 
 vhd::Status ImageService::Save(TaskRecord* r) {
   r->updated = NowIso();
-  return vhd::WriteFileAtomic(env_, TaskPath(r->sr_path, r->id), r->ToJson());
+  std::unique_ptr<vhd::ConfinedEnv> sr_env;
+  VHD_RETURN_IF_ERROR(OpenSrEnv(r->sr_path, &sr_env));
+  return vhd::WriteFileAtomic(sr_env.get(), TaskPath(r->sr_path, r->id),
+                              r->ToJson());
 }
 
 vhd::Status ImageService::Create(const std::string& sr_path,
@@ -297,12 +309,14 @@ vhd::Status ImageService::Create(const std::string& sr_path,
                                         "' is configured");
   }
   std::unique_ptr<Sr> sr;
-  VHD_RETURN_IF_ERROR(Sr::Open(env_, sr_path, &sr));
+  VHD_RETURN_IF_ERROR(Sr::Open(sr_path, &sr));
   Vdi vdi;
   VHD_RETURN_IF_ERROR(sr->GetVdi(vdi_uuid, &vdi));
   if (vdi.hidden) {
     return vhd::Status::InvalidArgument("VDI " + vdi_uuid + " is hidden");
   }
+  // Never image a chain that leaves the SR's rules (sr.h): say why now.
+  VHD_RETURN_IF_ERROR(sr->CheckChain(vdi_uuid));
   // Room for the task's snapshot (and its records): a task that could not
   // even record its failure would stay queued.
   VHD_RETURN_IF_ERROR(sr->NeedSpace(2 * EmptyVhdBytes(vdi.virtual_size),
@@ -349,8 +363,10 @@ vhd::Status ImageService::Cancel(const std::string& id) {
   TaskRecord r;
   VHD_RETURN_IF_ERROR(Load(sr, id, &r));
   if (r.finished()) return vhd::Status::OK();
-  return vhd::WriteFileAtomic(env_, sr + "/.vhdsm/tasks/" + id + ".cancel",
-                              "cancel\n");
+  std::unique_ptr<vhd::ConfinedEnv> sr_env;
+  VHD_RETURN_IF_ERROR(OpenSrEnv(sr, &sr_env));
+  return vhd::WriteFileAtomic(
+      sr_env.get(), sr + "/.vhdsm/tasks/" + id + ".cancel", "cancel\n");
 }
 
 vhd::Status ImageService::List(std::vector<std::string>* ids) {
@@ -410,10 +426,9 @@ vhd::Status ImageService::Run(const std::string& id) {
   if (r.finished()) return vhd::Status::OK();
   std::string cancel_marker = sr_path + "/.vhdsm/tasks/" + id + ".cancel";
   std::string secret_path = state_dir_ + "/secrets/" + id;
-  auto cancelled = [&] { return env_->Exists(cancel_marker); };
-
   std::unique_ptr<Sr> sr;
-  VHD_RETURN_IF_ERROR(Sr::Open(env_, sr_path, &sr));
+  VHD_RETURN_IF_ERROR(Sr::Open(sr_path, &sr));
+  auto cancelled = [&] { return sr->env()->Exists(cancel_marker); };
   r.attempts++;
 
   // Ends the task: the snapshot released whatever happened.
@@ -435,7 +450,7 @@ vhd::Status ImageService::Run(const std::string& id) {
     vhd::Status saved = Save(&r);
     if (saved.ok()) {
       env_->Unlink(secret_path);
-      env_->Unlink(cancel_marker);
+      sr->env()->Unlink(cancel_marker);
     }
     Emit(r);
     GcReport gr;
@@ -452,7 +467,8 @@ vhd::Status ImageService::Run(const std::string& id) {
   r.progress = 25;
   VHD_RETURN_IF_ERROR(Save(&r));
   Emit(r);
-  if (r.snapshot_uuid.empty() || !env_->Exists(sr->VdiPath(r.snapshot_uuid))) {
+  if (r.snapshot_uuid.empty() ||
+      !sr->env()->Exists(sr->VdiPath(r.snapshot_uuid))) {
     // The snapshot's uuid is recorded before the snapshot exists: a task
     // killed in between resumes with it, or releases it, and never leaves a
     // VDI behind that no record names. A new snapshot is a new image: what
@@ -494,7 +510,7 @@ vhd::Status ImageService::Run(const std::string& id) {
   r.progress = 50;
   std::unique_ptr<vhd::Chain> chain;
   vhd::ChainOptions co;
-  co.env = env_;
+  co.env = sr->env();  // confined: the chain never leaves the SR
   vhd::Status s = vhd::Chain::Open(sr->VdiPath(r.snapshot_uuid), co, &chain);
   if (!s.ok()) return fail(s, vhd::Status::CodeName(s.code()));
   vhd::Uuid image_uuid;

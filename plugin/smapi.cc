@@ -87,7 +87,7 @@ std::string SrPath(const Call& c) {
 
 std::unique_ptr<Sr> OpenSr(const Call& c) {
   std::unique_ptr<Sr> sr;
-  vhd::Status s = Sr::Open(c.env, SrPath(c), &sr);
+  vhd::Status s = Sr::Open(SrPath(c), &sr);
   if (s.code() == vhd::Code::kNotFound)
     Fail(fault::kSrUnavailable, s.message());
   Check(s, fault::kSrUnavailable);
@@ -186,7 +186,8 @@ Value SrCreate(const Call& c) {
   auto sr = OpenSr(c);
   std::string uuid = c.Str("sr_uuid");
   nlohmann::json j = {{"sr_uuid", uuid}, {"created", NowIso()}};
-  Check(vhd::WriteFileAtomic(c.env, path + "/.vhdsm/sr.json", j.dump() + "\n"),
+  Check(vhd::WriteFileAtomic(sr->env(), path + "/.vhdsm/sr.json",
+                             j.dump() + "\n"),
         fault::kGeneral);
   return Value();
 }
@@ -201,7 +202,7 @@ Value SrDelete(const Call& c) {
   }
   // Only hidden nodes are left: the GC's garbage. Remove it all.
   for (const auto& [uuid, v] : vdis) {
-    Check(c.env->Unlink(v.path), fault::kGeneral);
+    Check(sr->env()->Unlink(v.path), fault::kGeneral);
   }
   return Value();
 }
@@ -234,7 +235,10 @@ Value SrProbe(const Call& c) {
   std::string path = SrPath(c);
   std::string xml = "<?xml version=\"1.0\" ?>\n<SRlist>\n";
   std::string text;
-  if (vhd::ReadFileToString(c.env, path + "/.vhdsm/sr.json", &text).ok()) {
+  std::unique_ptr<vhd::ConfinedEnv> env;
+  if (vhd::ConfinedEnv::Open(path, &env).ok() &&
+      vhd::ReadFileToString(env.get(), path + "/.vhdsm/sr.json", &text, 4096)
+          .ok()) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (!j.is_discarded() && j.contains("sr_uuid") &&
         j["sr_uuid"].is_string()) {
@@ -487,6 +491,8 @@ Value VdiCoalesce(const Call& c) {
   auto sr = OpenSr(c);
   Vdi v;
   Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
+  // A chain that leaves the SR's rules is never merged: say why.
+  Check(sr->CheckChain(VdiUuid(c)), fault::kGeneral);
   RunGc(c, sr.get());
   return Value();
 }
@@ -508,6 +514,8 @@ Value SrList(const Call& c) {
     e.Append("read_only", v.meta.read_only ? "true" : "false");
     e.Append("is_a_snapshot", v.meta.is_a_snapshot ? "true" : "false");
     e.Append("attached", sr->IsAttached(uuid) ? "true" : "false");
+    // Why the VDI's chain is not trusted (the GC and imaging leave it).
+    e.Append("broken", v.broken.ok() ? "" : v.broken.ToString());
     out.push_back(std::move(e));
   }
   return out;

@@ -1,7 +1,5 @@
 #include "plugin/sr.h"
 
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +22,8 @@ namespace vhdsm {
 namespace {
 
 constexpr char kVhdSuffix[] = ".vhd";
+// How far up a scan follows parents (loops and absurd depths end there).
+constexpr int kMaxScanDepth = 256;
 
 bool IsVdiFileName(const std::string& name, std::string* uuid) {
   if (name.size() != 36 + 4 || name.compare(36, 4, kVhdSuffix) != 0)
@@ -45,24 +45,38 @@ uint64_t EmptyVhdBytes(uint64_t virtual_size) {
          vhd::RoundUp((entries + 7) / 8, 512) + 3 * 512 + 512;
 }
 
-Sr::Sr(vhd::Env* env, std::string dir)
-    : env_(env), dir_(std::move(dir)), meta_(env, dir_ + "/.vhdsm/vdi") {}
+Sr::Sr(std::unique_ptr<vhd::ConfinedEnv> env, std::string dir)
+    : confined_(std::move(env)),
+      env_(confined_.get()),
+      dir_(std::move(dir)),
+      meta_(env_, dir_ + "/.vhdsm/vdi") {}
 
-Status Sr::Open(vhd::Env* env, const std::string& dir,
-                std::unique_ptr<Sr>* sr) {
-  vhd::FileInfo fi;
-  Status s = env->Stat(dir, &fi);
-  if (!s.ok() || !fi.is_dir) {
-    return Status::NotFound("SR location " + dir + " is not a directory");
+Status Sr::Open(const std::string& dir_in, std::unique_ptr<Sr>* sr) {
+  std::string dir = dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::unique_ptr<vhd::ConfinedEnv> env;
+  Status s = vhd::ConfinedEnv::Open(dir, &env);
+  if (s.code() == vhd::Code::kUnsafePath) return s.Annotate("SR location");
+  if (!s.ok()) {
+    return Status::NotFound("SR location " + dir + " is not a directory (" +
+                            s.message() + ")");
   }
   for (const char* sub : {"/.vhdsm", "/.vhdsm/vdi", "/.vhdsm/journal",
                           "/.vhdsm/attached", "/.vhdsm/tasks"}) {
     std::string p = dir + sub;
-    if (!env->Exists(p) && ::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::FromErrno(errno, "mkdir " + p);
+    vhd::FileInfo fi;
+    s = env->Stat(p, &fi);
+    if (s.code() == vhd::Code::kNotFound) {
+      s = env->Mkdir(p, 0700);
+      if (s.ok() || s.code() == vhd::Code::kExists) s = env->Stat(p, &fi);
+    }
+    VHD_RETURN_IF_ERROR(s);
+    if (!fi.is_dir) {
+      return Status::UnsafePath(p + " is not a directory" +
+                                (fi.is_symlink ? " (a symlink)" : ""));
     }
   }
-  sr->reset(new Sr(env, dir));
+  sr->reset(new Sr(std::move(env), dir));
   return (*sr)->Recover();
 }
 
@@ -76,7 +90,7 @@ std::string Sr::JournalPath(const std::string& op,
 }
 
 Status Sr::LockSr(std::unique_ptr<FileLock>* lock) {
-  return FileLock::Acquire(Meta("sr.lock"), lock);
+  return FileLock::Acquire(env_, Meta("sr.lock"), lock);
 }
 
 Status Sr::CheckUuid(const std::string& uuid) const {
@@ -100,13 +114,7 @@ Status Sr::CheckVdiFile(const std::string& uuid) const {
 }
 
 Status Sr::Space(uint64_t* total, uint64_t* free) {
-  struct statvfs st;
-  if (::statvfs(dir_.c_str(), &st) != 0) {
-    return Status::FromErrno(errno, "statvfs " + dir_);
-  }
-  *total = uint64_t{st.f_blocks} * st.f_frsize;
-  *free = uint64_t{st.f_bavail} * st.f_frsize;
-  return Status::OK();
+  return confined_->Space(total, free);
 }
 
 Status Sr::NeedSpace(uint64_t bytes, const std::string& what) {
@@ -126,31 +134,43 @@ Status Sr::ScanLocked(std::map<std::string, Vdi>* vdis) {
   vdis->clear();
   std::vector<std::string> names;
   VHD_RETURN_IF_ERROR(env_->ListDir(dir_, &names));
+  // Not fast: the parent of each VHD is resolved (by the confined Env's
+  // rule) and checked, not taken from its header on trust.
   vhd::ScanOptions so;
-  so.fast = true;
+  so.fast = false;
   for (const std::string& name : names) {
     std::string uuid;
     if (!IsVdiFileName(name, &uuid)) continue;
     vhd::FileInfo fi;
     if (!env_->Stat(VdiPath(uuid), &fi).ok() || fi.is_symlink ||
         !fi.is_regular) {
-      continue;
+      continue;  // not a VDI (a symlink, a directory...): never opened
     }
-    vhd::ScanRecord r = vhd::ScanFile(env_, VdiPath(uuid), so);
-    if (!r.status.ok()) return r.status.Annotate("scan " + name);
     Vdi v;
     v.uuid = uuid;
     v.path = VdiPath(uuid);
-    v.virtual_size = r.capacity;
-    v.physical_utilisation = r.size;
-    v.hidden = r.hidden;
-    if (r.has_parent) {
+    v.physical_utilisation = fi.size;
+    vhd::ScanRecord r = vhd::ScanFile(env_, VdiPath(uuid), so);
+    if (!r.status.ok()) {
+      v.broken = r.status.Annotate(name + " cannot be read");
+    } else {
+      v.virtual_size = r.capacity;
+      v.physical_utilisation = r.size;
+      v.hidden = r.hidden;
+    }
+    if (r.status.ok() && r.has_parent) {
       std::string puuid;
-      if (!IsVdiFileName(vhd::BaseName(r.parent), &puuid)) {
-        return Status::Corruption(name + "'s parent '" + r.parent +
-                                  "' is not a VDI of this SR");
+      if (!r.parent_status.ok()) {
+        v.broken = r.parent_status.Annotate(name + "'s parent");
+        // The VDI its header names stays its parent for the GC: never
+        // pruned or merged away under it.
+        if (IsVdiFileName(vhd::BaseName(r.parent), &puuid)) v.parent = puuid;
+      } else if (!IsVdiFileName(vhd::BaseName(r.parent), &puuid)) {
+        v.broken = Status::Corruption(name + "'s parent '" + r.parent +
+                                      "' is not a VDI of this SR");
+      } else {
+        v.parent = puuid;
       }
-      v.parent = puuid;
     }
     VHD_RETURN_IF_ERROR(meta_.Get(uuid, &v.meta));
     (*vdis)[uuid] = std::move(v);
@@ -160,6 +180,41 @@ Status Sr::ScanLocked(std::map<std::string, Vdi>* vdis) {
     auto it = vdis->find(v.parent);
     if (it != vdis->end()) it->second.children.push_back(uuid);
   }
+  // A VDI on a parent loop is broken; so is every VDI above a broken one
+  // (reading it would need what is refused).
+  auto parent_of = [&](const std::string& u) -> const std::string& {
+    static const std::string kNone;
+    auto it = vdis->find(u);
+    return it == vdis->end() ? kNone : it->second.parent;
+  };
+  for (auto& [uuid, v] : *vdis) {
+    std::string cur = v.parent;
+    for (int d = 0; !cur.empty() && d <= kMaxScanDepth; ++d) {
+      if (cur == uuid) {
+        v.broken = Status::ChainTooLong(uuid + ".vhd is on a parent loop");
+        break;
+      }
+      cur = parent_of(cur);
+    }
+  }
+  for (auto& [uuid, v] : *vdis) {
+    if (!v.broken.ok()) continue;
+    std::string cur = v.parent;
+    for (int d = 0; !cur.empty() && d <= kMaxScanDepth; ++d) {
+      auto it = vdis->find(cur);
+      if (it == vdis->end()) break;
+      const Vdi& p = it->second;
+      if (!p.broken.ok() || d == kMaxScanDepth) {
+        v.broken =
+            Status(p.broken.ok() ? vhd::Code::kChainTooLong : p.broken.code(),
+                   uuid + ".vhd is above a broken layer: " +
+                       (p.broken.ok() ? "a chain too deep to walk"
+                                      : p.broken.message()));
+        break;
+      }
+      cur = p.parent;
+    }
+  }
   return Status::OK();
 }
 
@@ -167,6 +222,15 @@ Status Sr::Scan(std::map<std::string, Vdi>* vdis) {
   std::unique_ptr<FileLock> lock;
   VHD_RETURN_IF_ERROR(LockSr(&lock));
   return ScanLocked(vdis);
+}
+
+Status Sr::CheckChain(const std::string& uuid) {
+  VHD_RETURN_IF_ERROR(CheckVdiFile(uuid));
+  std::map<std::string, Vdi> vdis;
+  VHD_RETURN_IF_ERROR(Scan(&vdis));
+  auto it = vdis.find(uuid);
+  if (it == vdis.end()) return Status::NotFound("VDI " + uuid + " not found");
+  return it->second.broken;
 }
 
 Status Sr::GetVdi(const std::string& uuid, Vdi* vdi) {
@@ -274,6 +338,7 @@ Status Sr::SnapshotVdi(const std::string& uuid, SnapshotKind kind,
   if (v.hidden) {
     return Status::InvalidArgument("VDI " + uuid + " is hidden (a base copy)");
   }
+  VHD_RETURN_IF_ERROR(v.broken);
   int depth = Depth(vdis, uuid);
   if (depth >= kMaxChainDepth) {
     return Status::ChainTooLong("the snapshot chain of " + uuid + " is " +
@@ -359,6 +424,12 @@ Status Sr::Compose(const std::string& parent, const std::string& child) {
     return Status::InvalidArgument("a VDI cannot be its own parent");
   std::unique_ptr<FileLock> lock;
   VHD_RETURN_IF_ERROR(LockSr(&lock));
+  std::map<std::string, Vdi> vdis;
+  VHD_RETURN_IF_ERROR(ScanLocked(&vdis));
+  for (const std::string& u : {parent, child}) {
+    auto it = vdis.find(u);
+    if (it != vdis.end()) VHD_RETURN_IF_ERROR(it->second.broken);
+  }
   VHD_RETURN_IF_ERROR(
       vhd::Relink(env_, VdiPath(child), VdiPath(parent), vhd::RelinkOptions()));
   return vhd::SetHidden(env_, VdiPath(parent), true);  // as sm's FileSR
@@ -388,6 +459,12 @@ Status Sr::AttachVdi(const std::string& uuid, const std::string& host,
   if (vdi->hidden) {
     return Status::InvalidArgument("VDI " + uuid + " is hidden (a base copy)");
   }
+  // blktap follows locators: a chain that is not intact here is not handed
+  // to it.
+  std::map<std::string, Vdi> vdis;
+  VHD_RETURN_IF_ERROR(ScanLocked(&vdis));
+  auto it = vdis.find(uuid);
+  if (it != vdis.end()) VHD_RETURN_IF_ERROR(it->second.broken);
   return vhd::WriteFileAtomic(env_, AttachMarker(uuid, host), host + "\n");
 }
 

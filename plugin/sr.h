@@ -16,6 +16,17 @@
 // Inputs from the toolstack are checked here: uuids must be uuids, a VDI file
 // must be a regular file inside the SR (no symlinks), sizes within the VHD
 // limits; operations that need space check it first (kNoSpace, nothing done).
+//
+// The SR's files are not trusted (NFS peers, vdi_introduce and operators
+// write them). Every file operation of an Sr -- VHDs, .vhdsm/ records,
+// journals, locks, tasks -- goes through its own vhd::ConfinedEnv, a
+// descriptor of the SR directory: no path, symlink or locator leads out of
+// it (kUnsafePath). A parent is only ever the <uuid>.vhd its child's header
+// names, next to it, with the recorded uuid. A VHD whose chain does not
+// satisfy this (a raw parent, a symlink, a missing or mismatched parent, a
+// loop, or an unreadable layer below) is reported by Scan as broken, with the
+// reason, and is never coalesced, relinked, snapshotted or imaged: the GC
+// leaves it (and its descendants) alone, the other operations fail.
 #ifndef VHDSM_PLUGIN_SR_H_
 #define VHDSM_PLUGIN_SR_H_
 
@@ -28,6 +39,7 @@
 
 #include "plugin/file_lock.h"
 #include "plugin/vdi_meta.h"
+#include "vhd/confined_env.h"
 #include "vhd/env.h"
 #include "vhd/status.h"
 
@@ -45,7 +57,9 @@ struct Vdi {
   uint64_t virtual_size = 0;
   uint64_t physical_utilisation = 0;  // bytes the file takes
   bool hidden = false;
-  std::string parent;  // parent VDI uuid, "" for none
+  std::string parent;  // parent VDI uuid, "" for none (or broken)
+  // Not OK: this VDI or one below it in its chain cannot be trusted (why).
+  Status broken;
   std::vector<std::string> children;
   VdiMeta meta;
 };
@@ -76,17 +90,20 @@ struct GcReport {
 
 class Sr {
  public:
-  // Opens the SR at `dir` (which must exist and be a directory), creating
-  // .vhdsm/ if needed, and runs Recover().
-  static Status Open(vhd::Env* env, const std::string& dir,
-                     std::unique_ptr<Sr>* sr);
+  // Opens the SR at `dir` (which must exist and be a directory, not a
+  // symlink), creating .vhdsm/ if needed, and runs Recover().
+  static Status Open(const std::string& dir, std::unique_ptr<Sr>* sr);
 
   const std::string& path() const { return dir_; }
+  // The Env confined to this SR: every vhd:: call on its files uses it.
+  vhd::Env* env() { return env_; }
   std::string VdiPath(const std::string& uuid) const;
 
   // All VDIs (hidden ones included), by uuid, with parents and children.
   Status Scan(std::map<std::string, Vdi>* vdis);
   Status GetVdi(const std::string& uuid, Vdi* vdi);
+  // OK if the VDI's whole chain is intact (see above), else why not.
+  Status CheckChain(const std::string& uuid);
   // Bytes in the SR's file system: total and available to us.
   Status Space(uint64_t* total, uint64_t* free);
 
@@ -130,7 +147,7 @@ class Sr {
   Status LockSr(std::unique_ptr<FileLock>* lock);
 
  private:
-  Sr(vhd::Env* env, std::string dir);
+  Sr(std::unique_ptr<vhd::ConfinedEnv> env, std::string dir);
   std::string Meta(const std::string& rel) const {
     return dir_ + "/.vhdsm/" + rel;
   }
@@ -148,7 +165,8 @@ class Sr {
   Status RelinkChildren(const std::string& node, const std::string& parent);
   int Depth(const std::map<std::string, Vdi>& vdis, const std::string& uuid);
 
-  vhd::Env* env_;
+  std::unique_ptr<vhd::ConfinedEnv> confined_;
+  vhd::Env* env_;  // confined_
   std::string dir_;
   MetaStore meta_;
 };

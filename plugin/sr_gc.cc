@@ -12,7 +12,9 @@
 //      has no other child: merge L into P, then the rename dance, journaled
 //      ("leaf.L"): L.vhd -> .L.vhd.old, P.vhd -> L.vhd (so the VDI keeps its
 //      uuid and location), unhide, unlink the old leaf.
-// A crash at any step is finished by Recover() at the next open.
+// A crash at any step is finished by Recover() at the next open. A VDI whose
+// chain is broken (Vdi::broken: a parent outside the rules of sr.h) is never
+// pruned, merged, merged into or relinked: the GC works around it.
 //
 // A merge writes the child's blocks into the parent: it starts only when the
 // SR has room for the child's whole file (NeedSpace), so that a full SR
@@ -201,9 +203,9 @@ Status Sr::RecoverLeaf(const std::string& leaf, const std::string& journal) {
 Status Sr::Gc(const GcOptions& options, GcReport* report) {
   *report = GcReport();
   std::unique_ptr<FileLock> gc_lock;
-  VHD_RETURN_IF_ERROR(options.wait
-                          ? FileLock::Acquire(Meta("gc.lock"), &gc_lock)
-                          : FileLock::TryAcquire(Meta("gc.lock"), &gc_lock));
+  VHD_RETURN_IF_ERROR(
+      options.wait ? FileLock::Acquire(env_, Meta("gc.lock"), &gc_lock)
+                   : FileLock::TryAcquire(env_, Meta("gc.lock"), &gc_lock));
   auto stop = [&] { return options.should_stop && options.should_stop(); };
   // Merges skipped for want of space (NeedSpace), by the child's uuid.
   std::set<std::string> no_room;
@@ -226,7 +228,7 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
     // 1. Prune.
     bool pruned = false;
     for (const auto& [uuid, v] : vdis) {
-      if (v.hidden && v.children.empty()) {
+      if (v.hidden && v.children.empty() && v.broken.ok()) {
         VHD_RETURN_IF_ERROR(RemoveVdiFile(uuid));
         report->pruned++;
         report->removed.push_back(uuid);
@@ -241,11 +243,22 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
     int best = -1;
     for (const auto& [uuid, v] : vdis) {
       if (!v.hidden || v.children.empty() || v.parent.empty() ||
-          no_room.count(uuid)) {
+          no_room.count(uuid) || !v.broken.ok()) {
         continue;
       }
       auto p = vdis.find(v.parent);
-      if (p == vdis.end() || p->second.children.size() != 1) continue;
+      if (p == vdis.end() || p->second.children.size() != 1 ||
+          !p->second.broken.ok()) {
+        continue;
+      }
+      // Its children are relinked afterwards: not one that only names it
+      // (whose own parent check failed).
+      bool child_broken = false;
+      for (const std::string& c : v.children) {
+        auto ci = vdis.find(c);
+        child_broken |= ci == vdis.end() || !ci->second.broken.ok();
+      }
+      if (child_broken) continue;
       int d = Depth(vdis, uuid);
       if (d > best) {
         best = d;
@@ -284,11 +297,11 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
     for (const auto& [uuid, v] : vdis) {
       if (!options.leaf_coalesce) break;
       if (v.hidden || !v.children.empty() || v.parent.empty() ||
-          no_room.count(uuid)) {
+          no_room.count(uuid) || !v.broken.ok()) {
         continue;
       }
       auto p = vdis.find(v.parent);
-      if (p == vdis.end() || !p->second.hidden ||
+      if (p == vdis.end() || !p->second.hidden || !p->second.broken.ok() ||
           p->second.children.size() != 1 || IsAttached(uuid)) {
         continue;
       }

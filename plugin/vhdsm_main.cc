@@ -226,7 +226,9 @@ int SrScan(const Options& o, const std::string& dir) {
   std::vector<std::string> roots;
   for (const auto& [uuid, s] : by) {
     std::string p = Str(*s, "parent");
-    if (p.empty() || !by.count(p))
+    // A broken VDI is listed on its own: its parent link is not trusted (it
+    // may even be a loop).
+    if (p.empty() || !by.count(p) || !Str(*s, "broken").empty())
       roots.push_back(uuid);
     else
       children[p].push_back(uuid);
@@ -247,6 +249,10 @@ int SrScan(const Options& o, const std::string& dir) {
                     name.c_str(), uuid.c_str(), Human(virt).c_str(),
                     Human(phys).c_str(), hidden ? "  hidden" : "",
                     Str(s, "attached") == "true" ? "  attached" : "");
+        if (!Str(s, "broken").empty()) {
+          std::printf("%s   BROKEN (never merged or imaged): %s\n",
+                      prefix.c_str(), Str(s, "broken").c_str());
+        }
         std::string next = prefix + (root ? "" : (last ? "   " : "│  "));
         const auto& kids = children[uuid];
         for (size_t i = 0; i < kids.size(); ++i) {

@@ -60,7 +60,7 @@ for src in tests/fuzz/*_fuzz.cc; do
     xmlrpc)
       build_libs libvhdsm-xmlrpc.a
       link=("$OUT/lib/libvhdsm-xmlrpc.a" -lxml2 -lmicrohttpd -lcurl -pthread) ;;
-    plugin)
+    plugin|sr)
       build_libs libvhdsm-plugin.a libvhdsm-upload.a libvhdsm-xmlrpc.a \
         libvhdcore.a
       link=(-Wl,--whole-archive "$OUT/lib/libvhdsm-plugin.a"

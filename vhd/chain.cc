@@ -38,6 +38,59 @@ void Push(std::vector<Extent>* out, const Extent& e) {
   out->push_back(e);
 }
 
+// Confined resolution: the header's parent name, a plain name next to the
+// child, holding a VHD whose uuid is the recorded one. Locators are not read.
+Status FindParentByName(Env* env, SparseImage* child,
+                        std::string* parent_path) {
+  const Uuid& want = child->header().parent_uuid;
+  if (want.IsNull()) {
+    return Status::Corruption(
+        child->path() +
+        " records a raw parent (null parent uuid), which is refused here");
+  }
+  std::string name;
+  bool plain = child->header().DecodeParentName(&name) && !name.empty() &&
+               name != "." && name != ".." &&
+               name.find_first_of("/\\") == std::string::npos;
+  // The name reaches messages, logs and terminals: no control bytes.
+  std::string shown;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      shown += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+      plain = false;
+    } else {
+      shown += static_cast<char>(c);
+    }
+  }
+  if (!plain) {
+    return Status::Corruption(child->path() + "'s parent name '" + shown +
+                              "' is not a file name next to it");
+  }
+  std::string path = JoinPath(DirName(child->path()), name);
+  FileInfo fi;
+  Status s = env->Stat(path, &fi);
+  if (!s.ok()) {
+    if (s.code() != Code::kNotFound) return s;
+    return Status::ParentMissing("parent " + name + " of " + child->path() +
+                                 " not found");
+  }
+  if (!fi.is_regular) {
+    return Status::UnsafePath("parent " + path + " of " + child->path() +
+                              " is not a regular file" +
+                              (fi.is_symlink ? " (a symlink)" : ""));
+  }
+  std::unique_ptr<Image> img;
+  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  if (img->footer()->uuid != want) {
+    return Status::ParentMismatch(child->path() + " expects parent " +
+                                  want.ToString() + " but " + path + " is " +
+                                  img->footer()->uuid.ToString());
+  }
+  *parent_path = path;
+  return Status::OK();
+}
+
 }  // namespace
 
 Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw) {
@@ -47,6 +100,8 @@ Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw) {
                                    " is not a differencing disk");
   }
   *raw = sparse->header().parent_uuid.IsNull();
+  if (!env->follows_locators())
+    return FindParentByName(env, sparse, parent_path);
   std::vector<std::string> candidates;
   VHD_RETURN_IF_ERROR(sparse->ParentCandidates(&candidates));
   // The first candidate that is the recorded parent wins: after an

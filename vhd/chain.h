@@ -6,11 +6,18 @@
 // keeps serving the rest of the block); writing zeros still allocates when an
 // ancestor has data there.
 //
-// Parents are found as blktap finds them: each parent locator in turn (MacX,
-// W2ku, W2ru; relative paths against the child's directory), then the
-// header's parent name next to the child. The parent's footer uuid must equal
-// the child's recorded parent uuid (a null uuid marks a raw parent). Loops and
-// chains deeper than Options::max_depth fail with kChainTooLong.
+// Parents are found by FindParent, under the Env's policy:
+//   - an Env that follows locators (the POSIX one: vhd-util's semantics, the
+//     operator's own tool) finds them as blktap does: each parent locator in
+//     turn (MacX, W2ku, W2ru; relative paths against the child's directory),
+//     then the header's parent name next to the child; a null parent uuid
+//     marks a raw parent;
+//   - an Env confined to a directory (ConfinedEnv: an SR) only takes the
+//     header's parent name, a plain name next to the child; a null parent
+//     uuid is kCorruption there, a symlink or non-file kUnsafePath.
+// Either way the parent's footer uuid must equal the child's recorded parent
+// uuid (kParentMismatch). Loops and chains deeper than Options::max_depth
+// fail with kChainTooLong.
 #ifndef VHDSM_VHD_CHAIN_H_
 #define VHDSM_VHD_CHAIN_H_
 
@@ -80,8 +87,9 @@ class Chain {
   std::vector<std::unique_ptr<Image>> layers_;
 };
 
-// Resolves the parent of a differencing image as Chain::Open does; *raw is
-// set when the child records a raw parent (null parent uuid).
+// Resolves the parent of a differencing image (see above); the one place
+// where parents are looked up. *raw is set when the child records a raw
+// parent (null parent uuid; never with a confined Env).
 Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw);
 
 }  // namespace vhd

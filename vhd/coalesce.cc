@@ -88,6 +88,14 @@ Status Coalesce(Env* env, const std::string& child_path,
   std::string parent_path;
   bool raw = false;
   VHD_RETURN_IF_ERROR(FindParent(env, child, &parent_path, &raw));
+  if (raw) {
+    // A locator may name any file (a device, a file of someone else's):
+    // writes go only into a parent that is a VHD with the recorded uuid.
+    return Status::NotSupported(child_path + " has a raw parent (" +
+                                parent_path +
+                                "): coalescing into a file that is not a "
+                                "VHD is refused");
+  }
   {
     std::error_code ec;
     std::string canon = std::filesystem::canonical(parent_path, ec).string();
@@ -102,29 +110,21 @@ Status Coalesce(Env* env, const std::string& child_path,
   po.durable = options.durable;
   po.shadowed = true;
   std::unique_ptr<Image> parent;
-  if (raw) {
-    VHD_RETURN_IF_ERROR(OpenRawImage(env, parent_path, po, &parent));
-    if (parent->virtual_size() < child->virtual_size()) {
-      VHD_RETURN_IF_ERROR(parent->file()->Truncate(child->virtual_size()));
-      VHD_RETURN_IF_ERROR(OpenRawImage(env, parent_path, po, &parent));
-    }
-  } else {
-    std::string resize_journal = CoalesceJournalPath(parent_path) + ".resize";
-    if (env->Exists(resize_journal)) {
-      VHD_RETURN_IF_ERROR(RevertResize(env, parent_path, resize_journal));
-    }
+  std::string resize_journal = CoalesceJournalPath(parent_path) + ".resize";
+  if (env->Exists(resize_journal)) {
+    VHD_RETURN_IF_ERROR(RevertResize(env, parent_path, resize_journal));
+  }
+  VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
+  if (parent->footer()->uuid != child->header().parent_uuid) {
+    return Status::ParentMismatch(child_path + " expects parent " +
+                                  child->header().parent_uuid.ToString() +
+                                  ", found " + parent_path);
+  }
+  if (parent->virtual_size() < child->virtual_size()) {
+    parent.reset();
+    VHD_RETURN_IF_ERROR(ResizeJournaled(env, parent_path, child->virtual_size(),
+                                        resize_journal));
     VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
-    if (parent->footer()->uuid != child->header().parent_uuid) {
-      return Status::ParentMismatch(child_path + " expects parent " +
-                                    child->header().parent_uuid.ToString() +
-                                    ", found " + parent_path);
-    }
-    if (parent->virtual_size() < child->virtual_size()) {
-      parent.reset();
-      VHD_RETURN_IF_ERROR(ResizeJournaled(
-          env, parent_path, child->virtual_size(), resize_journal));
-      VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
-    }
   }
   if (options.grow_parent_only) return Status::OK();
 
@@ -132,7 +132,7 @@ Status Coalesce(Env* env, const std::string& child_path,
   std::string journal = CoalesceJournalPath(parent_path);
   JournalState js;
   js.child = child->footer()->uuid;
-  js.parent = raw ? Uuid() : parent->footer()->uuid;
+  js.parent = parent->footer()->uuid;
   {
     std::string text;
     JournalState old;

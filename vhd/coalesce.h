@@ -3,7 +3,10 @@
 // Every sector the child holds (bitmap-set runs; whole blocks when full) is
 // copied to the same virtual sector of the parent, whose bitmaps are OR-ed
 // and blocks allocated as needed; a parent smaller than the child is grown
-// first. The child is never modified. Because the child shadows every sector
+// first. The parent must be a VHD with the child's recorded parent uuid: a
+// raw parent (null parent uuid, whatever file a locator names) is refused
+// with kNotSupported, so that nothing but a VHD is ever written through a
+// locator. The child is never modified. Because the child shadows every sector
 // written, the chain reads the same bytes at every moment, so a crash is
 // harmless and a re-run gives the same result (idempotent).
 //

@@ -103,6 +103,16 @@ class Env {
   virtual Status SyncDir(const std::string& dir) = 0;
   virtual Status ListDir(const std::string& dir,
                          std::vector<std::string>* names) = 0;
+  // Creates the directory `dir` with `mode`: kExists if something is there.
+  virtual Status Mkdir(const std::string& dir, int mode) {
+    (void)mode;
+    return Status::NotSupported("mkdir " + dir);
+  }
+  // Whether a differencing disk's parent may be looked for through its
+  // locators, anywhere they point (vhd-util's semantics, the POSIX Env), or
+  // only by its header name next to it (an Env confined to an SR): see
+  // vhd::FindParent.
+  virtual bool follows_locators() const { return true; }
 
   bool Exists(const std::string& path) {
     FileInfo fi;
@@ -138,6 +148,10 @@ class FileWrapper : public File {
  private:
   std::unique_ptr<File> base_;
 };
+
+// A File over an open descriptor `fd` (then owned by the File), as the
+// POSIX Env's files are.
+std::unique_ptr<File> NewFdFile(int fd, const std::string& path);
 
 // Directory part of a path ("." when there is none) and the last component.
 std::string DirName(const std::string& path);

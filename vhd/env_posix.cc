@@ -177,6 +177,13 @@ class PosixEnv : public Env {
     return Status::OK();
   }
 
+  Status Mkdir(const std::string& dir, int mode) override {
+    if (::mkdir(dir.c_str(), mode) != 0) {
+      return Status::FromErrno(errno, "mkdir " + dir);
+    }
+    return Status::OK();
+  }
+
   Status Stat(const std::string& path, FileInfo* info) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
@@ -240,6 +247,10 @@ class PosixEnv : public Env {
 };
 
 }  // namespace
+
+std::unique_ptr<File> NewFdFile(int fd, const std::string& path) {
+  return std::make_unique<PosixFile>(fd, path);
+}
 
 Env* Env::Default() {
   // Never destroyed (threads may use it during exit), and not on the heap:

@@ -125,4 +125,9 @@ Status FaultInjectionEnv::ListDir(const std::string& dir,
   return base_->ListDir(dir, names);
 }
 
+Status FaultInjectionEnv::Mkdir(const std::string& dir, int mode) {
+  VHD_RETURN_IF_ERROR(BeforeMutation("mkdir " + dir, nullptr));
+  return base_->Mkdir(dir, mode);
+}
+
 }  // namespace vhd

@@ -60,6 +60,8 @@ class FaultInjectionEnv : public Env {
   Status SyncDir(const std::string& dir) override;
   Status ListDir(const std::string& dir,
                  std::vector<std::string>* names) override;
+  Status Mkdir(const std::string& dir, int mode) override;
+  bool follows_locators() const override { return base_->follows_locators(); }
 
   // Called before every mutating call; returns non-OK when it must fail.
   // *torn receives how many bytes of a Write still go through.

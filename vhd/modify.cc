@@ -79,6 +79,43 @@ Status SameContentUnderChild(Env* env, const std::string& child,
   return Status::OK();
 }
 
+// Every locator slot must be one blktap can parse (data_space in sectors
+// below 512, else bytes that are a multiple of 512), at most
+// kMaxLocatorBytes, and lie between the header and the footer without
+// touching the BAT: its space is then written or kept in place, never used
+// to size an allocation or to move the end of the file.
+Status CheckLocatorSlots(SparseImage* img) {
+  const DynamicHeader& h = img->header();
+  const uint64_t header_end = img->footer()->data_offset + kHeaderSize;
+  const uint64_t bat_end =
+      h.table_offset + RoundUp(uint64_t{h.max_table_entries} * 4, kSectorSize);
+  for (int i = 0; i < kParentLocatorCount; ++i) {
+    const ParentLocatorEntry& e = h.loc[i];
+    if (e.code == 0) continue;
+    const uint64_t space = e.SpaceBytes();
+    const char* why = nullptr;
+    if (e.data_space >= kSectorSize && e.data_space % kSectorSize != 0) {
+      why = "is neither sectors nor a multiple of 512 bytes";
+    } else if (space == 0 || space > kMaxLocatorBytes) {
+      why = "is beyond the 64 KiB a locator may hold";
+    } else if (e.data_offset < header_end ||
+               e.data_offset > img->footer_offset() ||
+               space > img->footer_offset() - e.data_offset) {
+      why = "lies outside the file's metadata";
+    } else if (e.data_offset < bat_end &&
+               e.data_offset + space > h.table_offset) {
+      why = "overlaps the BAT";
+    }
+    if (why != nullptr) {
+      return Status::Corruption(img->path() + ": parent locator " +
+                                std::to_string(i) + " (space " +
+                                std::to_string(e.data_space) + " at offset " +
+                                std::to_string(e.data_offset) + ") " + why);
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status Relink(Env* env, const std::string& child, const std::string& parent,
@@ -111,6 +148,7 @@ Status Relink(Env* env, const std::string& child, const std::string& parent,
   }
   std::vector<LocatorPayload> payloads;
   VHD_RETURN_IF_ERROR(ParentLocators(child, canon, &payloads));
+  VHD_RETURN_IF_ERROR(CheckLocatorSlots(img.get()));
   DynamicHeader h = img->header();
   // Check every slot first: all or nothing.
   for (const ParentLocatorEntry& e : h.loc) {
@@ -145,6 +183,9 @@ Status KillData(Env* env, const std::string& path) {
   std::unique_ptr<SparseImage> img;
   VHD_RETURN_IF_ERROR(OpenSparseWritable(env, path, &img));
   VHD_RETURN_IF_ERROR(img->LoadBat());
+  if (img->type() == DiskType::kDifferencing) {
+    VHD_RETURN_IF_ERROR(CheckLocatorSlots(img.get()));
+  }
   const DynamicHeader& h = img->header();
   File* f = img->file();
   uint64_t entries = h.max_table_entries;

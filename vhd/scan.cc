@@ -94,10 +94,18 @@ ScanRecord ScanFile(Env* env, const std::string& path,
     std::string parent;
     bool raw = false;
     s = FindParent(env, img.get(), &parent, &raw);
-    if (s.ok()) {
+    r.parent_status = s;
+    if (s.ok() && !env->follows_locators()) {
+      r.parent = parent;  // confined: a name next to the child, as is
+    } else if (s.ok()) {
       std::error_code ec;
       std::string canon = std::filesystem::canonical(parent, ec).string();
       r.parent = ec ? parent : canon;
+    } else if (!env->follows_locators()) {
+      // Confined: the header's name (no locator is read); the record says
+      // why it is not a parent.
+      std::string name;
+      if (sp->header().DecodeParentName(&name)) r.parent = name;
     } else {
       // Unresolved: the best locator's string (MacX first), as vhd-util.
       for (int i = 0; i < kParentLocatorCount && r.parent.empty(); ++i) {

@@ -27,6 +27,9 @@ struct ScanRecord {
   // resolved path, or the raw locator string when it does not resolve.
   std::string parent;
   bool has_parent = false;
+  // Not fast: OK, or why the parent does not resolve (with an Env confined
+  // to an SR: a raw parent, a symlink, a missing or mismatched <name>.vhd).
+  Status parent_status;
 };
 
 struct ScanOptions {

@@ -36,6 +36,9 @@ namespace vhd {
 inline constexpr uint32_t kMaxBlockSize = 256u << 20;
 inline constexpr uint32_t kMaxBatEntries = 1u << 24;
 inline constexpr uint64_t kMaxReadableVirtualSize = 2ull << 40;  // 2 TiB
+// A locator's space: blktap reads data_space as sectors below 512, else as
+// bytes (a multiple of 512), with no upper bound; it writes at most a padded
+// PATH_MAX path in UTF-16 (8 KiB). We take 8 times that.
 inline constexpr uint32_t kMaxLocatorBytes = 64 << 10;
 
 // Reads `n` big-endian BAT entries at `offset` of `f` into `out`, and sets

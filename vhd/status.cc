@@ -67,6 +67,8 @@ const char* Status::CodeName(Code code) {
       return "BUSY";
     case Code::kNameTooLong:
       return "NAME_TOO_LONG";
+    case Code::kUnsafePath:
+      return "UNSAFE_PATH";
   }
   return "UNKNOWN";
 }
@@ -111,6 +113,8 @@ int Status::ToErrno() const {
       return -EBUSY;
     case Code::kNameTooLong:
       return -ENAMETOOLONG;
+    case Code::kUnsafePath:
+      return -EXDEV;  // as openat2's RESOLVE_BENEATH escape
   }
   return -EIO;
 }

@@ -28,6 +28,7 @@ enum class Code : int {
   kReadOnly = 12,        // write to something opened or marked read-only
   kBusy = 13,            // locked by someone else
   kNameTooLong = 14,     // a path does not fit where it must be stored
+  kUnsafePath = 15,      // a path would leave a confined directory (SR)
 };
 
 class Status {
@@ -73,6 +74,9 @@ class Status {
   static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
   static Status NameTooLong(std::string m) {
     return {Code::kNameTooLong, std::move(m)};
+  }
+  static Status UnsafePath(std::string m) {
+    return {Code::kUnsafePath, std::move(m)};
   }
 
   // Maps an errno value from a failed system call on `what` to a Status.

@@ -10,7 +10,8 @@ FUZZ_REPLAYS := $(FUZZ_REPLAY_DIR)/vhd_open_read_replay \
                 $(FUZZ_REPLAY_DIR)/vhd_chain_replay \
                 $(FUZZ_REPLAY_DIR)/xmlrpc_request_replay \
                 $(FUZZ_REPLAY_DIR)/plugin_smapi_replay \
-                $(FUZZ_REPLAY_DIR)/util_argv_replay
+                $(FUZZ_REPLAY_DIR)/util_argv_replay \
+                $(FUZZ_REPLAY_DIR)/sr_hostile_replay
 EXTRA_TARGETS += $(FUZZ_REPLAYS)
 
 $(FUZZ_REPLAY_DIR)/vhd_%_replay: $(OBJ)/tests/fuzz/vhd_%_fuzz.o \
@@ -34,6 +35,14 @@ $(FUZZ_REPLAY_DIR)/util_%_replay: $(OBJ)/tests/fuzz/util_%_fuzz.o \
 # The dispatcher target goes through the C ABI, as hosts do: the whole
 # plugin, statically (abi.cc is in $(LIBPLUGIN)).
 $(FUZZ_REPLAY_DIR)/plugin_%_replay: $(OBJ)/tests/fuzz/plugin_%_fuzz.o \
+		$(OBJ)/tests/fuzz/replay_main.o $(LIBPLUGIN) $(PLUGIN_UPLOAD_LIB) \
+		$(LIBXMLRPC) $(LIBVHD)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(LIBPLUGIN) \
+	  -Wl,--no-whole-archive $(filter-out $(LIBPLUGIN),$^) $(PLUGIN_LIBS)
+
+# The hostile-SR target drives plugin/sr.h directly: the same libraries.
+$(FUZZ_REPLAY_DIR)/sr_%_replay: $(OBJ)/tests/fuzz/sr_%_fuzz.o \
 		$(OBJ)/tests/fuzz/replay_main.o $(LIBPLUGIN) $(PLUGIN_UPLOAD_LIB) \
 		$(LIBXMLRPC) $(LIBVHD)
 	@mkdir -p $(@D)

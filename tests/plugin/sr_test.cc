@@ -22,9 +22,7 @@ constexpr uint64_t kMiB = 1 << 20;
 
 class SrTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr_).ok());
-  }
+  void SetUp() override { ASSERT_TRUE(Sr::Open(dir_.path(), &sr_).ok()); }
   void Write(const std::string& uuid, uint64_t off, const std::string& d) {
     vhd::ChainOptions o;
     o.writable = true;
@@ -250,7 +248,7 @@ TEST_F(SrTest, InterruptedSnapshotIsUndoneOrFinished) {
                       "{\"op\":\"snapshot\",\"vdi\":\"" + a + "\",\"base\":\"" +
                           base + "\",\"snap\":\"\"}");
   std::unique_ptr<Sr> sr2;
-  ASSERT_TRUE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
+  ASSERT_TRUE(Sr::Open(dir_.path(), &sr2).ok());
   EXPECT_FALSE(testutil::FileExists(sr_->VdiPath(base)));
   EXPECT_EQ(View(a), view);
   EXPECT_FALSE(testutil::FileExists(dir_.Join(".vhdsm/journal/snapshot." + a)));

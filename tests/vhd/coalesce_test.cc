@@ -133,8 +133,10 @@ TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
   EXPECT_EQ(Read("base.vhd"), view);
 }
 
-TEST_F(CoalesceTest, RawParent) {
-  testutil::WriteFile(P("base.raw"), testutil::RandomBytes(4 * kMiB, 1));
+// A locator may name any file: coalescing writes only into a VHD parent.
+TEST_F(CoalesceTest, RefusesRawParent) {
+  std::string raw = testutil::RandomBytes(4 * kMiB, 1);
+  testutil::WriteFile(P("base.raw"), raw);
   SnapshotParams sp;
   sp.raw_parent = true;
   ASSERT_TRUE(
@@ -142,8 +144,12 @@ TEST_F(CoalesceTest, RawParent) {
   Write("c.vhd", 1000, "hello");
   std::string view = Read("c.vhd");
   CoalesceResult r;
-  ASSERT_TRUE(Coalesce(Env::Default(), P("c.vhd"), CoalesceOptions(), &r).ok());
-  EXPECT_EQ(testutil::ReadFile(P("base.raw")), view);
+  Status s = Coalesce(Env::Default(), P("c.vhd"), CoalesceOptions(), &r);
+  EXPECT_EQ(s.code(), Code::kNotSupported) << s.ToString();
+  EXPECT_NE(s.message().find("raw parent"), std::string::npos);
+  EXPECT_EQ(testutil::ReadFile(P("base.raw")), raw);
+  EXPECT_FALSE(testutil::FileExists(CoalesceJournalPath(P("base.raw"))));
+  EXPECT_EQ(Read("c.vhd"), view);  // reading still follows the locator
 }
 
 TEST_F(CoalesceTest, RefusesNonDifferencing) {

@@ -54,6 +54,50 @@ class ModifyTest : public ::testing::Test {
   testutil::TempDir dir_;
 };
 
+// Sets locator `i`'s data_space (and, when given, data_offset) of a
+// differencing disk, re-sealing the header.
+void SetLocator(const std::string& path, int i, uint32_t space,
+                uint64_t offset = 0) {
+  std::string d = testutil::ReadFile(path);
+  auto* u = reinterpret_cast<uint8_t*>(d.data());
+  DynamicHeader h = DynamicHeader::Decode(u + 512);
+  h.loc[i].data_space = space;
+  if (offset != 0) h.loc[i].data_offset = offset;
+  h.Seal();
+  h.Encode(u + 512);
+  testutil::WriteFile(path, d);
+}
+
+// Defect: a locator's data_space of 1 GiB made relink allocate 1 GiB and
+// grow the child to it. Every slot is now bounded first: a clean error, and
+// the file unchanged, from the library and from vhdsm-util modify -p / -z.
+TEST_F(ModifyTest, RelinkRefusesHostileLocatorSpace) {
+  Create("a.vhd", 8 * kMiB);
+  Create("b.vhd", 8 * kMiB);
+  Snap("c.vhd", "a.vhd");
+  struct Case {
+    uint32_t space;
+    uint64_t offset;
+  };
+  for (const Case& k : {Case{1u << 30, 0}, Case{513, 0}, Case{511, 0},
+                        Case{512, 1ull << 40}, Case{512, 1024}}) {
+    SetLocator(P("c.vhd"), 0, k.space, k.offset);
+    const std::string before = testutil::ReadFile(P("c.vhd"));
+    Status s = Relink(Env::Default(), P("c.vhd"), P("b.vhd"), RelinkOptions());
+    EXPECT_EQ(s.code(), Code::kCorruption) << k.space << ": " << s.ToString();
+    EXPECT_NE(s.message().find("parent locator 0"), std::string::npos);
+    EXPECT_EQ(testutil::ReadFile(P("c.vhd")), before);
+    s = KillData(Env::Default(), P("c.vhd"));
+    EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+    EXPECT_EQ(testutil::ReadFile(P("c.vhd")), before);
+    testutil::RunResult r =
+        testutil::Run({testutil::Built("bin/vhdsm-util"), "modify", "-p",
+                       P("b.vhd"), "-n", P("c.vhd")});
+    EXPECT_GT(r.exit_code, 0) << r.err;
+    EXPECT_EQ(testutil::ReadFile(P("c.vhd")), before);
+  }
+}
+
 TEST_F(ModifyTest, RelinkAfterCoalesceKeepsTheView) {
   Create("a.vhd", 8 * kMiB);
   Write("a.vhd", 0, testutil::RandomBytes(8 * kMiB, 1));
