@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "vhd/size.h"
+
 namespace vhdsm {
 
 namespace {
@@ -19,36 +21,6 @@ bool ParseUnsigned(const char* v, uint64_t max, uint64_t* out) {
   unsigned long long n = std::strtoull(v, &end, 10);
   if (errno || *end != '\0' || n > max || v[0] == '-') return false;
   *out = n;
-  return true;
-}
-
-// Sizes may carry a K, M or G suffix (binary).
-bool ParseSize(const std::string& v, uint64_t* out) {
-  if (v.empty()) return false;
-  uint64_t mult = 1;
-  std::string num = v;
-  switch (v.back()) {
-    case 'K':
-    case 'k':
-      mult = 1ull << 10;
-      num.pop_back();
-      break;
-    case 'M':
-    case 'm':
-      mult = 1ull << 20;
-      num.pop_back();
-      break;
-    case 'G':
-    case 'g':
-      mult = 1ull << 30;
-      num.pop_back();
-      break;
-    default:
-      break;
-  }
-  uint64_t n = 0;
-  if (!ParseUnsigned(num.c_str(), (1ull << 50) / mult, &n)) return false;
-  *out = n * mult;
   return true;
 }
 
@@ -106,7 +78,7 @@ int OnEntry(void* user, const char* section, const char* name,
     c.log_level = v;
   } else if (s == "image") {
     if (n == "segment_size") {
-      if (!ParseSize(v, &u) || u < (1 << 20) || u > (5ull << 30)) {
+      if (!vhd::ParseSize(v, &u).ok() || u < (1 << 20) || u > (5ull << 30)) {
         return bad("between 1M and 5G");
       }
       c.segment_size = u;

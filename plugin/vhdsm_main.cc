@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "plugin/config.h"
+#include "vhd/size.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_client.h"
 #include "xmlrpc/parser.h"
@@ -70,40 +71,11 @@ int Usage() {
   return 2;
 }
 
+// A size argument; on a bad one, says why (usage errors exit 2).
 bool ParseSize(const std::string& s, uint64_t* out) {
-  if (s.empty()) return false;
-  uint64_t mult = 1;
-  std::string n = s;
-  switch (s.back()) {
-    case 'K':
-    case 'k':
-      mult = 1ull << 10;
-      n.pop_back();
-      break;
-    case 'M':
-    case 'm':
-      mult = 1ull << 20;
-      n.pop_back();
-      break;
-    case 'G':
-    case 'g':
-      mult = 1ull << 30;
-      n.pop_back();
-      break;
-    case 'T':
-    case 't':
-      mult = 1ull << 40;
-      n.pop_back();
-      break;
-    default:
-      break;
-  }
-  if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos ||
-      n.size() > 15) {
-    return false;
-  }
-  *out = std::stoull(n) * mult;
-  return true;
+  vhd::Status st = vhd::ParseSize(s, out);
+  if (!st.ok()) std::fprintf(stderr, "vhdsm: %s\n", st.message().c_str());
+  return st.ok();
 }
 
 std::string Human(uint64_t b) {

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""The operator CLIs' hardening, run as an operator runs them.
+
+  - sizes: `vhdsm vdi create DIR 16777217T` (it wrapped to 1 TiB) and every
+    other malformed size is a usage error (exit 2) naming the size, and
+    nothing is created; vhdsm-upload's --segment-size likewise.
+Run by scripts/run-tests.sh with VHDSM_BUILD and VHDSM_SRC set.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+
+BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+VHDSM = os.path.join(BUILD, "bin", "vhdsm")
+UPLOAD = os.path.join(BUILD, "bin", "vhdsm-upload")
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="vhdsm-cli-")
+        self.sr = os.path.join(self.dir, "sr")
+        os.mkdir(self.sr)
+        self.env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(self.dir, "state"))
+        self.env.pop("VHDSM_CONFIG", None)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_cli(self, *args, binary=VHDSM):
+        return subprocess.run([binary, *args], capture_output=True, text=True,
+                              env=self.env, timeout=60)
+
+    def vhds(self):
+        return [f for f in os.listdir(self.sr) if f.endswith(".vhd")]
+
+    def test_sizes_that_do_not_fit_are_refused(self):
+        for bad in ["16777217T", "16777216T", "18446744073709551616", "-1", "+1M",
+                    " 1M", "1M ", "1 M", "1.5G", "1MB", "0x100000", "1e6", "",
+                    "9" * 1000]:
+            p = self.run_cli("vdi", "create", self.sr, bad)
+            self.assertEqual(p.returncode, 2, (bad, p.stdout, p.stderr))
+            self.assertIn("size '", p.stderr.splitlines()[0], bad)
+            self.assertLess(len(p.stderr.splitlines()[0]), 200, bad)
+        self.assertEqual(self.vhds(), [])
+        # In range for the parser, too large for a VHD: fault 79, exit 1.
+        p = self.run_cli("vdi", "create", self.sr, "16777215T")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("fault 79", p.stderr)
+        self.assertEqual(self.vhds(), [])
+
+    def test_suffixes_create_and_resize(self):
+        p = self.run_cli("--json", "vdi", "create", self.sr, "4m")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        (vhd,) = self.vhds()
+        uuid = vhd[:-4]
+        p = self.run_cli("vdi", "resize", self.sr, uuid, "16777217T")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        p = self.run_cli("vdi", "resize", self.sr, uuid, "8M")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.run_cli("--json", "sr", "scan", self.sr)
+        self.assertIn('"virtual_size": "%d"' % (8 << 20), p.stdout)
+
+    def test_upload_segment_size_uses_the_same_parser(self):
+        src = os.path.join(self.dir, "in.vhd")
+        with open(src, "wb") as f:
+            f.write(b"\0" * 512)
+        for bad in ["16777217T", "1M ", "-1", "1MB"]:
+            p = self.run_cli("--input", src, "--compress-only", os.devnull,
+                             "--segment-size", bad, binary=UPLOAD)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn("bad --segment-size", p.stderr, bad)
+        for bad in ["-3", "1x", "99999999999"]:
+            p = self.run_cli("--input", src, "--compress-only", os.devnull,
+                             "--level", bad, binary=UPLOAD)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn("bad --level", p.stderr, bad)
+
+
+if __name__ == "__main__":
+    unittest.main()
