@@ -236,10 +236,12 @@ Value SrProbe(const Call& c) {
   std::string text;
   if (vhd::ReadFileToString(c.env, path + "/.vhdsm/sr.json", &text).ok()) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    // The file is the SR's, which others can write: only a uuid is echoed.
+    vhd::Uuid u;
     if (!j.is_discarded() && j.contains("sr_uuid") &&
-        j["sr_uuid"].is_string()) {
-      xml += "\t<SR>\n\t\t<UUID>" + j["sr_uuid"].get<std::string>() +
-             "</UUID>\n\t</SR>\n";
+        j["sr_uuid"].is_string() &&
+        vhd::Uuid::Parse(j["sr_uuid"].get<std::string>(), &u)) {
+      xml += "\t<SR>\n\t\t<UUID>" + u.ToString() + "</UUID>\n\t</SR>\n";
     }
   }
   xml += "</SRlist>\n";
@@ -762,6 +764,12 @@ void Plugin::RegisterAll() {
           Toolstack none;
           Call call{s, *opts, opts->env, ts ? *ts : none, ctx};
           try {
+            // sr_uuid is echoed into sr.json, <SRlist>, task records and
+            // calls to xapi: only a uuid may go there.
+            vhd::Uuid u;
+            if (!ctx.sr_uuid.empty() && !vhd::Uuid::Parse(ctx.sr_uuid, &u)) {
+              Fail(fault::kBadRequest, "sr_uuid is not a uuid");
+            }
             return f(call);
           } catch (const Failed& failed) {
             return failed.fault;

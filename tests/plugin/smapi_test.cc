@@ -278,6 +278,34 @@ TEST_F(SmapiTest, ImageSizesUseTheOneParser) {
   EXPECT_EQ(FaultCode(image("parallel_segments", "-2")), 143);
 }
 
+TEST_F(SmapiTest, SrUuidMustBeAUuid) {
+  const std::string evil = "</UUID></SR><SR><UUID>x";
+  // Refused before anything is written or echoed.
+  xmlrpc::Response r = Send(
+      XapiCall("sr_create", {{"sr_uuid", "x&lt;/UUID&gt;"}}, {}, dir_.path()));
+  EXPECT_EQ(FaultCode(r), 143) << raw_;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join(".vhdsm/sr.json")));
+  EXPECT_EQ(FaultCode(Send(XapiCall("sr_scan", {{"sr_uuid", "../../etc"}}, {},
+                                    dir_.path()))),
+            143);
+  // A valid one round-trips through sr_probe.
+  ASSERT_TRUE(Sr("sr_create").ok()) << raw_;
+  r = Send(XapiCall("sr_probe", {}, {}, dir_.path()));
+  ASSERT_TRUE(r.ok()) << raw_;
+  EXPECT_NE(r.value().as_string().find(
+                "<UUID>a4c1e8f2-0000-4000-8000-000000000001</UUID>"),
+            std::string::npos)
+      << r.value().as_string();
+  // sr.json is the SR's and others can write it: a hostile value is not
+  // echoed into <SRlist>.
+  testutil::WriteFile(dir_.Join(".vhdsm/sr.json"),
+                      "{\"sr_uuid\": \"" + evil + "\"}\n");
+  r = Send(XapiCall("sr_probe", {}, {}, dir_.path()));
+  ASSERT_TRUE(r.ok()) << raw_;
+  EXPECT_EQ(r.value().as_string(),
+            "<?xml version=\"1.0\" ?>\n<SRlist>\n</SRlist>\n");
+}
+
 TEST_F(SmapiTest, OnlyTheSrMasterChangesMetadata) {
   std::string u = CreateVdi(4 << 20);
   auto slave = [&](const std::string& cmd, std::vector<std::string> args = {}) {
