@@ -18,8 +18,9 @@ namespace {
 
 constexpr char kDefaultConfig[] = "/etc/vhdsm/vhdsm.conf";
 
-void SpawnGc(const std::string& helper, const std::string& sr_path) {
-  if (!SpawnDetached(helper, {"--gc", sr_path})) {
+void SpawnGc(const std::string& helper, const std::string& sr_path,
+             const std::string& config) {
+  if (!SpawnDetached(helper, {"--gc", sr_path}, config)) {
     syslog(LOG_WARNING, "vhdsm: cannot start the GC for %s", sr_path.c_str());
   }
 }
@@ -30,6 +31,10 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
                                    std::string* error) {
   Config config;
   std::string path = config_path;
+  // A helper started by SpawnDetached: its parent's configuration.
+  if (const char* e = std::getenv("VHDSM_CONFIG"); path.empty() && e && *e) {
+    path = e;
+  }
   if (path.empty() && ::access(kDefaultConfig, R_OK) == 0)
     path = kDefaultConfig;
   if (!path.empty()) {
@@ -105,7 +110,7 @@ void Host::Emit(const std::string& json) {
 
 void Host::KickGc(const std::string& sr_path) {
   if (config_.gc_mode == "spawn") {
-    SpawnGc(config_.gc_helper, sr_path);
+    SpawnGc(config_.gc_helper, sr_path, config_.path);
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -397,7 +397,7 @@ void ImageService::Start(const std::string& id) {
     });
     return;
   }
-  if (!SpawnDetached(helper_, {"--task", id})) {
+  if (!SpawnDetached(helper_, {"--task", id}, config_->path)) {
     syslog(LOG_WARNING, "vhdsm: cannot start image task %s", id.c_str());
   }
 }
