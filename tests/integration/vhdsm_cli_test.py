@@ -3,7 +3,10 @@
 
   - sizes: `vhdsm vdi create DIR 16777217T` (it wrapped to 1 TiB) and every
     other malformed size is a usage error (exit 2) naming the size, and
-    nothing is created; vhdsm-upload's --segment-size likewise.
+    nothing is created; vhdsm-upload's --segment-size likewise;
+  - a config that holds a store key and that group or others can read is
+    refused by `vhdsm config check`, by vhdsm and by vhdsmd, each with the
+    exact `chmod 600 FILE` to run; mode 0600, or no key at 0644, is fine.
 Run by scripts/run-tests.sh with VHDSM_BUILD and VHDSM_SRC set.
 """
 import os
@@ -18,6 +21,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 VHDSM = os.path.join(BUILD, "bin", "vhdsm")
+VHDSMD = os.path.join(BUILD, "bin", "vhdsmd")
 UPLOAD = os.path.join(BUILD, "bin", "vhdsm-upload")
 
 
@@ -80,6 +84,45 @@ class CliTest(unittest.TestCase):
                              "--level", bad, binary=UPLOAD)
             self.assertNotEqual(p.returncode, 0, bad)
             self.assertIn("bad --level", p.stderr, bad)
+
+    def write_conf(self, text, mode):
+        conf = os.path.join(self.dir, "my vhdsm.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        os.chmod(conf, mode)
+        return conf
+
+    KEYED = ("[store s]\nauth_url = https://id.example/v3\nuser = u\n"
+             "key = sekrit-123\n")
+
+    def test_readable_config_with_a_key_is_refused_everywhere(self):
+        for mode in (0o644, 0o640, 0o604):
+            conf = self.write_conf(self.KEYED, mode)
+            fix = "run `chmod 600 %s`" % conf
+            for argv, binary in (
+                    (["config", "check", conf], VHDSM),
+                    (["--config", conf, "sr", "scan", self.sr], VHDSM),
+                    (["--config", conf, "--socket",
+                      os.path.join(self.dir, "d.sock")], VHDSMD)):
+                p = self.run_cli(*argv, binary=binary)
+                self.assertEqual(p.returncode, 1, (oct(mode), argv, p.stderr))
+                self.assertIn("mode is 0%o" % mode, p.stderr, argv)
+                self.assertIn(fix, p.stderr, argv)
+                self.assertNotIn("sekrit", p.stdout + p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "d.sock")))
+        conf = self.write_conf(self.KEYED, 0o600)
+        p = self.run_cli("config", "check", conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.run_cli("--config", conf, "sr", "scan", self.sr)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_config_without_keys_may_be_world_readable(self):
+        conf = self.write_conf("[daemon]\nthreads = 2\n[store s]\n"
+                               "auth_url = https://id.example/v3\nuser = u\n", 0o644)
+        p = self.run_cli("config", "check", conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.run_cli("--config", conf, "sr", "scan", self.sr)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
 
 if __name__ == "__main__":
