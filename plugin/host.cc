@@ -11,6 +11,7 @@
 #include "plugin/spawn.h"
 #include "plugin/sr.h"
 #include "plugin/xapi_toolstack.h"
+#include "vhd/harden.h"
 
 namespace vhdsm {
 
@@ -43,6 +44,15 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
       *error = path + ": " + s.message();
       return nullptr;
     }
+  }
+  for (const auto& [name, store] : config.stores) {
+    if (store.key.empty()) continue;
+    vhd::Status s = vhd::ProtectCredentials();
+    if (!s.ok()) {
+      *error = s.message();
+      return nullptr;
+    }
+    break;
   }
   if (const char* m = std::getenv("VHDSM_GC")) {
     std::string mode = m;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "plugin/config.h"
+#include "vhd/harden.h"
 #include "vhd/size.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_client.h"
@@ -363,6 +364,12 @@ int ImageCreate(const Options& o, const std::string& dir,
   put("api-key", "api_key");
   // Keys never on the command line (ps shows it): a file or $VHDSM_KEY.
   std::string key;
+  if (opts.count("key-file") || std::getenv("VHDSM_KEY")) {
+    if (vhd::Status s = vhd::ProtectCredentials(); !s.ok()) {
+      std::fprintf(stderr, "vhdsm: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
   auto kf = opts.find("key-file");
   if (kf != opts.end()) {
     FILE* f = std::fopen(kf->second.c_str(), "r");

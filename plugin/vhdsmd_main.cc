@@ -21,6 +21,7 @@
 #include <string>
 
 #include "plugin/config.h"
+#include "vhd/harden.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/writer.h"
@@ -96,6 +97,12 @@ int main(int argc, char** argv) {
     }
   }
   openlog("vhdsmd", LOG_PID, LOG_DAEMON);
+  // Keys from the configuration and image tasks' tokens live here all the
+  // time: no core dumps, no same-uid ptrace, from the start.
+  if (vhd::Status s = vhd::ProtectCredentials(); !s.ok()) {
+    std::fprintf(stderr, "vhdsmd: %s\n", s.message().c_str());
+    return 1;
+  }
   if (config_path.empty() && ::access("/etc/vhdsm/vhdsm.conf", R_OK) == 0) {
     config_path = "/etc/vhdsm/vhdsm.conf";
   }

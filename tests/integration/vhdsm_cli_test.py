@@ -6,14 +6,22 @@
     nothing is created; vhdsm-upload's --segment-size likewise;
   - a config that holds a store key and that group or others can read is
     refused by `vhdsm config check`, by vhdsm and by vhdsmd, each with the
-    exact `chmod 600 FILE` to run; mode 0600, or no key at 0644, is fine.
+    exact `chmod 600 FILE` to run; mode 0600, or no key at 0644, is fine;
+  - processes that hold credentials are not dumpable and have a core limit
+    of 0: vhdsmd, the CLI that read a --key-file, and its task worker. Seen
+    from outside, as the kernel shows it: run as `nobody`, a non-dumpable
+    process's /proc/PID files belong to root; /proc/PID/limits gives the
+    core limit.
 Run by scripts/run-tests.sh with VHDSM_BUILD and VHDSM_SRC set.
 """
 import os
+import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -123,6 +131,159 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         p = self.run_cli("--config", conf, "sr", "scan", self.sr)
         self.assertEqual(p.returncode, 0, p.stderr)
+
+
+def proc_owner(pid):
+    return os.stat("/proc/%d/status" % pid).st_uid
+
+
+def core_limit(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max core file size"):
+                return line.split()[4:6]
+    return None
+
+
+def children(pid):
+    """Every descendant's pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if ppid == pid:
+            out.append(int(d))
+            out.extend(children(int(d)))
+    return out
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to run processes as nobody")
+class CredentialProcessTest(unittest.TestCase):
+    """Run as nobody: the kernel then shows non-dumpable as root-owned /proc."""
+
+    def setUp(self):
+        self.nobody = pwd.getpwnam("nobody")
+        self.dir = tempfile.mkdtemp(prefix="vhdsm-dump-")
+        os.chmod(self.dir, 0o777)
+        self.procs = []
+        self.pids = []  # detached workers our children started
+
+    def tearDown(self):
+        pids = set(self.pids)
+        for p in self.procs:
+            pids.update(children(p.pid))
+        for pid in pids:  # only processes this test started
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def as_nobody(self, argv, env):
+        p = subprocess.Popen(["setpriv", "--reuid=%d" % self.nobody.pw_uid,
+                              "--regid=%d" % self.nobody.pw_gid, "--clear-groups",
+                              "--"] + argv, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return p
+
+    def wait_exec(self, p, exe):
+        """Waits until setpriv has exec'd `exe` (same pid)."""
+        for _ in range(200):
+            try:
+                if os.readlink("/proc/%d/exe" % p.pid) == os.path.realpath(exe):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.fail("%s did not start: %s" % (exe, p.stderr.read() if p.poll() is not None
+                                            else "still running"))
+
+    def test_a_plain_process_is_dumpable_so_the_check_can_fail(self):
+        p = self.as_nobody(["sleep", "30"], dict(os.environ))
+        self.wait_exec(p, "/usr/bin/sleep")
+        self.assertEqual(proc_owner(p.pid), self.nobody.pw_uid)
+
+    def test_vhdsmd_is_not_dumpable(self):
+        env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(self.dir, "state"))
+        env.pop("VHDSM_CONFIG", None)
+        p = self.as_nobody([VHDSMD, "--socket", os.path.join(self.dir, "d.sock")], env)
+        for _ in range(200):
+            if os.path.exists(os.path.join(self.dir, "d.sock")):
+                break
+            time.sleep(0.02)
+        self.assertIsNone(p.poll(), p.stderr.read() if p.poll() is not None else "")
+        self.assertEqual(proc_owner(p.pid), 0)
+        self.assertEqual(core_limit(p.pid), ["0", "0"])
+
+    def test_cli_with_a_key_file_and_its_worker_are_not_dumpable(self):
+        # A store that accepts connections and never answers: the task waits.
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(16)
+        self.addCleanup(srv.close)
+        port = srv.getsockname()[1]
+        sr = os.path.join(self.dir, "sr")
+        os.mkdir(sr)
+        os.chmod(sr, 0o777)
+        env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(self.dir, "state"))
+        env.pop("VHDSM_CONFIG", None)
+        env.pop("VHDSM_KEY", None)
+        made = self.as_nobody([VHDSM, "vdi", "create", sr, "4M"], env)
+        out, err = made.communicate(timeout=60)
+        self.assertEqual(made.returncode, 0, err)
+        uuid = out.split()[1]
+        keyfile = os.path.join(self.dir, "key")
+        with open(keyfile, "w") as f:
+            f.write("sekrit")
+        os.chown(keyfile, self.nobody.pw_uid, self.nobody.pw_gid)
+        os.chmod(keyfile, 0o600)
+        p = self.as_nobody([VHDSM, "image", "create", sr, uuid, "--container", "c",
+                            "--object", "o", "--auth-url",
+                            "http://127.0.0.1:%d/auth/v1.0" % port, "--user", "u",
+                            "--key-file", keyfile], env)
+        self.wait_exec(p, VHDSM)
+        workers = []
+        for _ in range(250):
+            workers = [int(d) for d in os.listdir("/proc")
+                       if d.isdigit() and self.is_worker(int(d))]
+            if workers:
+                break
+            time.sleep(0.02)
+        self.pids.extend(workers)
+        self.assertIsNone(p.poll(), p.stderr.read() if p.poll() is not None else "")
+        self.assertEqual(proc_owner(p.pid), 0)
+        self.assertEqual(core_limit(p.pid), ["0", "0"])
+        self.assertTrue(workers, "no task worker seen")
+        # A worker is dumpable from its exec until its task runs (it holds no
+        # key before); then, blocked on the silent store, it must not be.
+        for w in workers:
+            for _ in range(250):
+                if proc_owner(w) == 0:
+                    break
+                time.sleep(0.02)
+            self.assertEqual(proc_owner(w), 0, w)
+            self.assertEqual(core_limit(w), ["0", "0"])
+
+    def is_worker(self, pid):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                envv = f.read()
+        except OSError:
+            return False
+        return (argv[0] == VHDSM.encode() and b"--task" in argv
+                and os.path.join(self.dir, "state").encode() in envv)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@
 #include "plugin/upload/byte_source.h"
 #include "plugin/upload/image_stream.h"
 #include "plugin/upload/uploader.h"
+#include "vhd/harden.h"
 #include "vhd/size.h"
 
 namespace {
@@ -241,6 +242,12 @@ int CompressOnly(const Args& a, std::unique_ptr<upload::ByteSource> stream) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A key may be on the command line already; it and the token are never
+  // dumped.
+  if (vhd::Status s = vhd::ProtectCredentials(); !s.ok()) {
+    std::cerr << "vhdsm-upload: " << s.message() << "\n";
+    return kUsageExit;
+  }
   Args a;
   int rc = ParseArgs(argc, argv, &a);
   if (rc >= 0) return rc;
