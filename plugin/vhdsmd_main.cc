@@ -22,6 +22,7 @@
 
 #include "plugin/config.h"
 #include "vhd/harden.h"
+#include "vhd/size.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/writer.h"
@@ -87,7 +88,9 @@ int main(int argc, char** argv) {
     } else if (a == "--tcp-port") {
       const char* v = next();
       if (!v) return Usage();
-      tcp_port = std::atoi(v);
+      uint64_t port = 0;
+      if (!vhd::ParseCount(v, 65535, &port).ok()) return Usage();
+      tcp_port = static_cast<int>(port);
     } else if (a == "--foreground") {
     } else if (a == "--help" || a == "-h") {
       Usage();

@@ -78,6 +78,14 @@ class CliTest(unittest.TestCase):
         p = self.run_cli("--json", "sr", "scan", self.sr)
         self.assertIn('"virtual_size": "%d"' % (8 << 20), p.stdout)
 
+    def test_vhdsmd_port_is_checked(self):
+        for bad in ["65536", "-1", "1x", "", "99999999999999999999"]:
+            p = self.run_cli("--socket", os.path.join(self.dir, "d.sock"),
+                             "--tcp-port", bad, binary=VHDSMD)
+            self.assertEqual(p.returncode, 2, (bad, p.stderr))
+            self.assertIn("usage: vhdsmd", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "d.sock")))
+
     def test_upload_segment_size_uses_the_same_parser(self):
         src = os.path.join(self.dir, "in.vhd")
         with open(src, "wb") as f:
