@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -185,6 +186,13 @@ std::string Str(const Struct& s, const char* k) {
   return v && v->type() == Value::Type::kString ? v->as_string() : "";
 }
 
+// A count in a reply: the daemon's (or a peer posing as it) text is not
+// trusted to be one; 0 when it is not.
+uint64_t Num(const Struct& s, const char* k) {
+  uint64_t v = 0;
+  return vhd::ParseCount(Str(s, k), UINT64_MAX, &v).ok() ? v : 0;
+}
+
 int SrScan(const Options& o, const std::string& dir) {
   Value list;
   if (!Call(o, "sr_list", SrParams(dir), &list)) return 1;
@@ -209,8 +217,8 @@ int SrScan(const Options& o, const std::string& dir) {
       print = [&](const std::string& uuid, const std::string& prefix, bool last,
                   bool root) {
         const Struct& s = *by[uuid];
-        uint64_t virt = std::stoull(Str(s, "virtual_size"));
-        uint64_t phys = std::stoull(Str(s, "physical_utilisation"));
+        uint64_t virt = Num(s, "virtual_size");
+        uint64_t phys = Num(s, "physical_utilisation");
         total_phys += phys;
         bool hidden = Str(s, "hidden") == "true";
         std::string name = Str(s, "name_label");
@@ -265,7 +273,10 @@ int ConfigCheck(const std::string& path) {
 void ShowTask(const Struct& t, bool bar) {
   auto num = [&](const char* k) {
     std::string v = Str(t, k);
-    return v.empty() || v == "-1" ? -1.0 : std::stod(v);
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    bool ok = !v.empty() && *end == '\0' && std::isfinite(d) && d >= 0;
+    return ok ? d : -1.0;
   };
   std::string state = Str(t, "state");
   double progress = num("progress");
@@ -454,9 +465,7 @@ int TaskCommand(const Options& o, const std::string& verb,
   return Usage();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   Options o;
   std::vector<std::string> a;
   std::string name;
@@ -559,4 +568,18 @@ int main(int argc, char** argv) {
     return PrintResult(o, r, "coalesced");
   }
   return Usage();
+}
+
+}  // namespace
+
+// A reply of an unexpected shape (a struct where an array belongs, from a
+// daemon of another version or a peer posing as one) ends the command with
+// a message, not std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vhdsm: unexpected reply: %s\n", e.what());
+    return 1;
+  }
 }

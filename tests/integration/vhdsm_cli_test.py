@@ -7,6 +7,9 @@
   - a config that holds a store key and that group or others can read is
     refused by `vhdsm config check`, by vhdsm and by vhdsmd, each with the
     exact `chmod 600 FILE` to run; mode 0600, or no key at 0644, is fine;
+  - `vhdsm --socket` given hostile replies (sizes that are not numbers, a
+    struct where an array belongs, non-numeric progress) reports them and
+    exits 1 instead of dying on an exception;
   - processes that hold credentials are not dumpable and have a core limit
     of 0: vhdsmd, the CLI that read a --key-file, and its task worker. Seen
     from outside, as the kernel shows it: run as `nobody`, a non-dumpable
@@ -18,6 +21,9 @@ import os
 import pwd
 import shutil
 import socket
+import socketserver
+import threading
+import xmlrpc.server
 import subprocess
 import sys
 import tempfile
@@ -292,6 +298,74 @@ class CredentialProcessTest(unittest.TestCase):
             return False
         return (argv[0] == VHDSM.encode() and b"--task" in argv
                 and os.path.join(self.dir, "state").encode() in envv)
+
+
+class _UnixXmlRpc(socketserver.ThreadingMixIn, xmlrpc.server.SimpleXMLRPCServer):
+    address_family = socket.AF_UNIX
+    daemon_threads = True
+
+
+class _Handler(xmlrpc.server.SimpleXMLRPCRequestHandler):
+    rpc_paths = ()  # any path
+    disable_nagle_algorithm = False  # TCP_NODELAY: not on a Unix socket
+
+    def log_message(self, *args):
+        pass
+
+
+class HostileDaemonTest(unittest.TestCase):
+    """The CLI over --socket, against a daemon whose replies are wrong."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="vhdsm-hostile-")
+        self.sock = os.path.join(self.dir, "d.sock")
+        self.srv = _UnixXmlRpc(self.sock, _Handler, logRequests=False)
+        self.replies = {}
+        for name in ("sr_list", "task_status", "task_list", "task_resume"):
+            self.srv.register_function(
+                lambda p, name=name: self.replies[name], name)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def tearDown(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, *args):
+        return subprocess.run([VHDSM, "--socket", self.sock, *args], capture_output=True,
+                              text=True, timeout=60)
+
+    def test_sizes_that_are_not_numbers(self):
+        self.replies["sr_list"] = [
+            {"uuid": "a", "parent": "", "virtual_size": "lots",
+             "physical_utilisation": "-5", "hidden": "false"},
+            {"uuid": "b", "parent": "a", "virtual_size": "1" * 40,
+             "physical_utilisation": "", "hidden": "true"},
+            {"uuid": "c", "parent": "c", "virtual_size": "1", "hidden": "false"}]
+        p = self.cli("sr", "scan", "/srv/x")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("3 VDIs", p.stdout)
+
+    def test_shapes_that_are_wrong(self):
+        self.replies["sr_list"] = {"not": "an array"}
+        p = self.cli("sr", "scan", "/srv/x")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("vhdsm: unexpected reply", p.stderr)
+        self.replies["task_list"] = ["t1", {"x": "y"}]
+        self.replies["task_status"] = {"state": "running"}
+        p = self.cli("task", "list")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("vhdsm: unexpected reply", p.stderr)
+
+    def test_progress_that_is_not_a_number(self):
+        self.replies["task_status"] = {
+            "state": "failed", "progress": "nan", "phase_bytes_done": "x",
+            "phase_bytes_total": "1e400", "rate_bytes_per_s": "inf", "eta_s": "",
+            "error_code": "E", "error_message": "m"}
+        self.replies["task_resume"] = "t1"
+        p = self.cli("task", "resume", "t1")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("task t1 failed: E m", p.stderr)
 
 
 if __name__ == "__main__":
