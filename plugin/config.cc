@@ -1,16 +1,24 @@
 #include "plugin/config.h"
 
+#include <fcntl.h>
 #include <ini.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
+
+#include "vhd/size.h"
 
 namespace vhdsm {
 
 namespace {
+
+// A configuration is a few KiB; more is not one.
+constexpr off_t kMaxConfigBytes = 1 << 20;
 
 bool ParseUnsigned(const char* v, uint64_t max, uint64_t* out) {
   if (*v == '\0') return false;
@@ -19,36 +27,6 @@ bool ParseUnsigned(const char* v, uint64_t max, uint64_t* out) {
   unsigned long long n = std::strtoull(v, &end, 10);
   if (errno || *end != '\0' || n > max || v[0] == '-') return false;
   *out = n;
-  return true;
-}
-
-// Sizes may carry a K, M or G suffix (binary).
-bool ParseSize(const std::string& v, uint64_t* out) {
-  if (v.empty()) return false;
-  uint64_t mult = 1;
-  std::string num = v;
-  switch (v.back()) {
-    case 'K':
-    case 'k':
-      mult = 1ull << 10;
-      num.pop_back();
-      break;
-    case 'M':
-    case 'm':
-      mult = 1ull << 20;
-      num.pop_back();
-      break;
-    case 'G':
-    case 'g':
-      mult = 1ull << 30;
-      num.pop_back();
-      break;
-    default:
-      break;
-  }
-  uint64_t n = 0;
-  if (!ParseUnsigned(num.c_str(), (1ull << 50) / mult, &n)) return false;
-  *out = n * mult;
   return true;
 }
 
@@ -106,7 +84,7 @@ int OnEntry(void* user, const char* section, const char* name,
     c.log_level = v;
   } else if (s == "image") {
     if (n == "segment_size") {
-      if (!ParseSize(v, &u) || u < (1 << 20) || u > (5ull << 30)) {
+      if (!vhd::ParseSize(v, &u).ok() || u < (1 << 20) || u > (5ull << 30)) {
         return bad("between 1M and 5G");
       }
       c.segment_size = u;
@@ -205,12 +183,41 @@ vhd::Status Config::Parse(const std::string& text, Config* config) {
 }
 
 vhd::Status Config::Load(const std::string& path, Config* config) {
-  std::ifstream f(path);
-  if (!f) return vhd::Status::NotFound("cannot read configuration " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
+  // One descriptor for the mode and the text: what is checked is what is
+  // read. O_NONBLOCK: a FIFO put in its place must not hang the open.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return vhd::Status::NotFound("cannot read configuration " + path);
+  struct stat st;
+  std::string text;
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_size <= kMaxConfigBytes;
+  char buf[8192];
+  ssize_t n = 0;
+  while (ok && (n = ::read(fd, buf, sizeof(buf))) > 0) {
+    text.append(buf, static_cast<size_t>(n));
+    ok = text.size() <= static_cast<size_t>(kMaxConfigBytes);
+  }
+  ::close(fd);
+  if (!ok || n < 0) {
+    return vhd::Status::InvalidArgument(
+        "configuration " + path + " is not a regular file of at most 1 MiB");
+  }
   config->path = path;
-  return Parse(ss.str(), config);
+  vhd::Status s = Parse(text, config);
+  bool keys = false;
+  for (const auto& [name, store] : config->stores) keys |= !store.key.empty();
+  if (keys && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    config->problems.insert(
+        config->problems.begin(),
+        std::string("holds object-store keys but its mode is ") + mode +
+            " (group or others may read or change it): run `chmod 600 " + path +
+            "`");
+    return vhd::Status::InvalidArgument(config->problems.front());
+  }
+  return s;
 }
 
 }  // namespace vhdsm

@@ -11,7 +11,10 @@
 //   [image]    segment_size, concurrency, compression_level, format,
 //              manifest
 //
-// Load() reports the first problem with its line number.
+// Load() reports the first problem with its line number, and refuses a file
+// that holds a store key (`key =`) while group or others have any access to
+// it (the problem names the `chmod 600 FILE` to run); without keys any mode
+// will do.
 #ifndef VHDSM_PLUGIN_CONFIG_H_
 #define VHDSM_PLUGIN_CONFIG_H_
 

@@ -11,6 +11,7 @@
 #include "plugin/spawn.h"
 #include "plugin/sr.h"
 #include "plugin/xapi_toolstack.h"
+#include "vhd/harden.h"
 
 namespace vhdsm {
 
@@ -18,8 +19,9 @@ namespace {
 
 constexpr char kDefaultConfig[] = "/etc/vhdsm/vhdsm.conf";
 
-void SpawnGc(const std::string& helper, const std::string& sr_path) {
-  if (!SpawnDetached(helper, {"--gc", sr_path})) {
+void SpawnGc(const std::string& helper, const std::string& sr_path,
+             const std::string& config) {
+  if (!SpawnDetached(helper, {"--gc", sr_path}, config)) {
     syslog(LOG_WARNING, "vhdsm: cannot start the GC for %s", sr_path.c_str());
   }
 }
@@ -30,6 +32,10 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
                                    std::string* error) {
   Config config;
   std::string path = config_path;
+  // A helper started by SpawnDetached: its parent's configuration.
+  if (const char* e = std::getenv("VHDSM_CONFIG"); path.empty() && e && *e) {
+    path = e;
+  }
   if (path.empty() && ::access(kDefaultConfig, R_OK) == 0)
     path = kDefaultConfig;
   if (!path.empty()) {
@@ -38,6 +44,15 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
       *error = path + ": " + s.message();
       return nullptr;
     }
+  }
+  for (const auto& [name, store] : config.stores) {
+    if (store.key.empty()) continue;
+    vhd::Status s = vhd::ProtectCredentials();
+    if (!s.ok()) {
+      *error = s.message();
+      return nullptr;
+    }
+    break;
   }
   if (const char* m = std::getenv("VHDSM_GC")) {
     std::string mode = m;
@@ -105,7 +120,7 @@ void Host::Emit(const std::string& json) {
 
 void Host::KickGc(const std::string& sr_path) {
   if (config_.gc_mode == "spawn") {
-    SpawnGc(config_.gc_helper, sr_path);
+    SpawnGc(config_.gc_helper, sr_path, config_.path);
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -21,6 +21,7 @@
 #include "plugin/upload/uploader.h"
 #include "vhd/chain.h"
 #include "vhd/format.h"
+#include "vhd/harden.h"
 #include "vhd/uuid.h"
 #include "vhd/vhd_stream.h"
 
@@ -283,6 +284,7 @@ vhd::Status ImageService::Create(const std::string& sr_path,
                                  const ImageParams& p,
                                  const std::string& inline_key,
                                  std::string* task_id) {
+  if (!inline_key.empty()) VHD_RETURN_IF_ERROR(vhd::ProtectCredentials());
   if (p.container.empty() || p.object.empty()) {
     return vhd::Status::InvalidArgument(
         "image: container and object are required");
@@ -413,12 +415,14 @@ void ImageService::Start(const std::string& id) {
     });
     return;
   }
-  if (!SpawnDetached(helper_, {"--task", id})) {
+  if (!SpawnDetached(helper_, {"--task", id}, config_->path)) {
     syslog(LOG_WARNING, "vhdsm: cannot start image task %s", id.c_str());
   }
 }
 
 vhd::Status ImageService::Run(const std::string& id) {
+  // A run reads a key (the store's or the task's own) and holds a token.
+  VHD_RETURN_IF_ERROR(vhd::ProtectCredentials());
   std::string sr_path;
   VHD_RETURN_IF_ERROR(Locate(id, &sr_path));
   TaskRecord r;

@@ -8,6 +8,7 @@
 #include "plugin/image_task.h"
 #include "plugin/sr.h"
 #include "vhd/format.h"
+#include "vhd/size.h"
 #include "vhd/uuid.h"
 #include "xmlrpc/params.h"
 #include "xmlrpc/writer.h"
@@ -112,13 +113,12 @@ Value VdiInfo(const Vdi& v) {
   return s;
 }
 
+// A size argument (SMAPIv1 sends bytes; K/M/G/T suffixes as on the CLI).
 uint64_t ParseSize(const std::string& text) {
-  if (text.empty() ||
-      text.find_first_not_of("0123456789") != std::string::npos ||
-      text.size() > 19) {
-    Fail(fault::kVdiSize, "size '" + text + "' is not a number of bytes");
-  }
-  return std::stoull(text);
+  uint64_t v = 0;
+  vhd::Status s = vhd::ParseSize(text, &v);
+  if (!s.ok()) Fail(fault::kVdiSize, "vdi size: " + s.message());
+  return v;
 }
 
 std::string NowIso() {
@@ -240,10 +240,12 @@ Value SrProbe(const Call& c) {
       vhd::ReadFileToString(env.get(), path + "/.vhdsm/sr.json", &text, 4096)
           .ok()) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    // The file is the SR's, which others can write: only a uuid is echoed.
+    vhd::Uuid u;
     if (!j.is_discarded() && j.contains("sr_uuid") &&
-        j["sr_uuid"].is_string()) {
-      xml += "\t<SR>\n\t\t<UUID>" + j["sr_uuid"].get<std::string>() +
-             "</UUID>\n\t</SR>\n";
+        j["sr_uuid"].is_string() &&
+        vhd::Uuid::Parse(j["sr_uuid"].get<std::string>(), &u)) {
+      xml += "\t<SR>\n\t\t<UUID>" + u.ToString() + "</UUID>\n\t</SR>\n";
     }
   }
   xml += "</SRlist>\n";
@@ -553,28 +555,22 @@ void CheckTask(const vhd::Status& s, const std::string& id) {
 
 Value ImageCreate(const Call& c) {
   RequireMaster(c);
-  ImageService& images = Images(c);
   std::string sr_path = SrPath(c);
   std::string vdi = VdiUuid(c);
   const Struct& im = xmlrpc::RequireStruct(c.s, "image");
   auto str = [&](const char* k, const char* d) {
     return xmlrpc::OptionalString(im, k, d);
   };
-  auto number = [&](const char* k, uint64_t d) -> uint64_t {
+  // `size`: ParseSize's syntax; otherwise a plain count.
+  auto number = [&](const char* k, uint64_t d, bool size) -> uint64_t {
     std::string v = str(k, "");
     if (v.empty()) return d;
-    uint64_t mult = 1;
-    if (v.back() == 'M' || v.back() == 'm')
-      mult = 1 << 20, v.pop_back();
-    else if (v.back() == 'G' || v.back() == 'g')
-      mult = 1ull << 30, v.pop_back();
-    else if (v.back() == 'K' || v.back() == 'k')
-      mult = 1 << 10, v.pop_back();
-    if (v.empty() || v.size() > 15 ||
-        v.find_first_not_of("0123456789") != std::string::npos) {
-      Fail(fault::kBadRequest, std::string("image:") + k + " is not a number");
-    }
-    return std::stoull(v) * mult;
+    uint64_t n = 0;
+    vhd::Status s =
+        size ? vhd::ParseSize(v, &n) : vhd::ParseCount(v, 1u << 30, &n);
+    if (!s.ok())
+      Fail(fault::kBadRequest, std::string("image:") + k + ": " + s.message());
+    return n;
   };
   ImageParams p;
   p.store = str("store", "");
@@ -588,12 +584,14 @@ Value ImageCreate(const Call& c) {
   p.object = str("object", "");
   p.format = str("format", "vhd");
   p.manifest = str("manifest", "slo");
-  p.segment_size = number("segment_size", 100ull << 20);
-  p.compression_level = static_cast<int>(number("compression_level", 6));
-  p.parallel_segments = static_cast<int>(number("parallel_segments", 2));
+  p.segment_size = number("segment_size", 100ull << 20, true);
+  p.compression_level = static_cast<int>(number("compression_level", 6, false));
+  p.parallel_segments = static_cast<int>(number("parallel_segments", 2, false));
   p.keep_segments = str("keep_segments", "false") == "true";
   std::string key = str("key", "");
   std::string id;
+  // After the arguments are parsed: a bad one is 143 wherever it is sent.
+  ImageService& images = Images(c);
   vhd::Status s = images.Create(sr_path, c.Str("sr_uuid"), vdi, p, key, &id);
   if (s.code() == vhd::Code::kNotFound) Fail(fault::kVdiMissing, s.message());
   Check(s, fault::kGeneral);
@@ -774,6 +772,12 @@ void Plugin::RegisterAll() {
           Toolstack none;
           Call call{s, *opts, opts->env, ts ? *ts : none, ctx};
           try {
+            // sr_uuid is echoed into sr.json, <SRlist>, task records and
+            // calls to xapi: only a uuid may go there.
+            vhd::Uuid u;
+            if (!ctx.sr_uuid.empty() && !vhd::Uuid::Parse(ctx.sr_uuid, &u)) {
+              Fail(fault::kBadRequest, "sr_uuid is not a uuid");
+            }
             return f(call);
           } catch (const Failed& failed) {
             return failed.fault;

@@ -5,7 +5,10 @@
 // here: its own session (no signal from the caller's group reaches it),
 // stdin/stdout/stderr on /dev/null (xapi reads exactly one response from
 // the caller's stdout), not waited for. The child is `helper`, or this very
-// executable when `helper` is empty, run with `args`.
+// executable when `helper` is empty, run with `args`. A non-empty `config`
+// is the child's $VHDSM_CONFIG: every helper (VHDSR, vhdsm, vhdsmd via
+// Host::Create) reads the configuration its parent was given, whatever the
+// helper's own command line looks like.
 #ifndef VHDSM_PLUGIN_SPAWN_H_
 #define VHDSM_PLUGIN_SPAWN_H_
 
@@ -16,7 +19,8 @@ namespace vhdsm {
 
 // False (and nothing started) when the executable cannot be found or run.
 bool SpawnDetached(const std::string& helper,
-                   const std::vector<std::string>& args);
+                   const std::vector<std::string>& args,
+                   const std::string& config = "");
 
 }  // namespace vhdsm
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,8 @@
 #include <vector>
 
 #include "plugin/config.h"
+#include "vhd/harden.h"
+#include "vhd/size.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_client.h"
 #include "xmlrpc/parser.h"
@@ -70,40 +73,11 @@ int Usage() {
   return 2;
 }
 
+// A size argument; on a bad one, says why (usage errors exit 2).
 bool ParseSize(const std::string& s, uint64_t* out) {
-  if (s.empty()) return false;
-  uint64_t mult = 1;
-  std::string n = s;
-  switch (s.back()) {
-    case 'K':
-    case 'k':
-      mult = 1ull << 10;
-      n.pop_back();
-      break;
-    case 'M':
-    case 'm':
-      mult = 1ull << 20;
-      n.pop_back();
-      break;
-    case 'G':
-    case 'g':
-      mult = 1ull << 30;
-      n.pop_back();
-      break;
-    case 'T':
-    case 't':
-      mult = 1ull << 40;
-      n.pop_back();
-      break;
-    default:
-      break;
-  }
-  if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos ||
-      n.size() > 15) {
-    return false;
-  }
-  *out = std::stoull(n) * mult;
-  return true;
+  vhd::Status st = vhd::ParseSize(s, out);
+  if (!st.ok()) std::fprintf(stderr, "vhdsm: %s\n", st.message().c_str());
+  return st.ok();
 }
 
 std::string Human(uint64_t b) {
@@ -212,6 +186,13 @@ std::string Str(const Struct& s, const char* k) {
   return v && v->type() == Value::Type::kString ? v->as_string() : "";
 }
 
+// A count in a reply: the daemon's (or a peer posing as it) text is not
+// trusted to be one; 0 when it is not.
+uint64_t Num(const Struct& s, const char* k) {
+  uint64_t v = 0;
+  return vhd::ParseCount(Str(s, k), UINT64_MAX, &v).ok() ? v : 0;
+}
+
 int SrScan(const Options& o, const std::string& dir) {
   Value list;
   if (!Call(o, "sr_list", SrParams(dir), &list)) return 1;
@@ -238,8 +219,8 @@ int SrScan(const Options& o, const std::string& dir) {
       print = [&](const std::string& uuid, const std::string& prefix, bool last,
                   bool root) {
         const Struct& s = *by[uuid];
-        uint64_t virt = std::stoull(Str(s, "virtual_size"));
-        uint64_t phys = std::stoull(Str(s, "physical_utilisation"));
+        uint64_t virt = Num(s, "virtual_size");
+        uint64_t phys = Num(s, "physical_utilisation");
         total_phys += phys;
         bool hidden = Str(s, "hidden") == "true";
         std::string name = Str(s, "name_label");
@@ -298,7 +279,10 @@ int ConfigCheck(const std::string& path) {
 void ShowTask(const Struct& t, bool bar) {
   auto num = [&](const char* k) {
     std::string v = Str(t, k);
-    return v.empty() || v == "-1" ? -1.0 : std::stod(v);
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    bool ok = !v.empty() && *end == '\0' && std::isfinite(d) && d >= 0;
+    return ok ? d : -1.0;
   };
   std::string state = Str(t, "state");
   double progress = num("progress");
@@ -397,6 +381,12 @@ int ImageCreate(const Options& o, const std::string& dir,
   put("api-key", "api_key");
   // Keys never on the command line (ps shows it): a file or $VHDSM_KEY.
   std::string key;
+  if (opts.count("key-file") || std::getenv("VHDSM_KEY")) {
+    if (vhd::Status s = vhd::ProtectCredentials(); !s.ok()) {
+      std::fprintf(stderr, "vhdsm: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
   auto kf = opts.find("key-file");
   if (kf != opts.end()) {
     FILE* f = std::fopen(kf->second.c_str(), "r");
@@ -481,9 +471,7 @@ int TaskCommand(const Options& o, const std::string& verb,
   return Usage();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   Options o;
   std::vector<std::string> a;
   std::string name;
@@ -586,4 +574,18 @@ int main(int argc, char** argv) {
     return PrintResult(o, r, "coalesced");
   }
   return Usage();
+}
+
+}  // namespace
+
+// A reply of an unexpected shape (a struct where an array belongs, from a
+// daemon of another version or a peer posing as one) ends the command with
+// a message, not std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vhdsm: unexpected reply: %s\n", e.what());
+    return 1;
+  }
 }

@@ -21,6 +21,8 @@
 #include <string>
 
 #include "plugin/config.h"
+#include "vhd/harden.h"
+#include "vhd/size.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/writer.h"
@@ -86,7 +88,9 @@ int main(int argc, char** argv) {
     } else if (a == "--tcp-port") {
       const char* v = next();
       if (!v) return Usage();
-      tcp_port = std::atoi(v);
+      uint64_t port = 0;
+      if (!vhd::ParseCount(v, 65535, &port).ok()) return Usage();
+      tcp_port = static_cast<int>(port);
     } else if (a == "--foreground") {
     } else if (a == "--help" || a == "-h") {
       Usage();
@@ -96,6 +100,12 @@ int main(int argc, char** argv) {
     }
   }
   openlog("vhdsmd", LOG_PID, LOG_DAEMON);
+  // Keys from the configuration and image tasks' tokens live here all the
+  // time: no core dumps, no same-uid ptrace, from the start.
+  if (vhd::Status s = vhd::ProtectCredentials(); !s.ok()) {
+    std::fprintf(stderr, "vhdsmd: %s\n", s.message().c_str());
+    return 1;
+  }
   if (config_path.empty() && ::access("/etc/vhdsm/vhdsm.conf", R_OK) == 0) {
     config_path = "/etc/vhdsm/vhdsm.conf";
   }

@@ -233,6 +233,30 @@ class ImageTaskTest(unittest.TestCase):
         self.assertGreater(int(total), 1)
         self.assertNotIn(SWIFT.key, p.stdout + p.stderr)
 
+    def test_cli_config_reaches_the_task_worker(self):
+        """`vhdsm --config X image create --store S`: the detached worker
+        that runs the task reads X too (it said "no store 'S' is
+        configured")."""
+        v, path = self.make_chain(size_mb=16, data_mb=2)
+        before = guest_view(path)
+        conf = os.path.join(self.dir, "own.conf")
+        with open(conf, "w") as f:
+            f.write("[store mine]\nauth_url = %s\nuser = %s\nkey = %s\n"
+                    % (SWIFT.auth, SWIFT.user, SWIFT.key))
+        os.chmod(conf, 0o600)
+        env = dict(self.env)
+        env.pop("VHDSM_CONFIG", None)
+        p = subprocess.run([VHDSM, "--config", conf, "image", "create", self.sr, v,
+                            "--store", "mine", "--container", "cfg",
+                            "--object", "cfg.vhd.gz", "--segment-size", "1M"],
+                           capture_output=True, text=True, env=env, timeout=180)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn("not configured", p.stdout + p.stderr)
+        img = os.path.join(self.dir, "cfg.vhd")
+        with open(img, "wb") as f:
+            f.write(gzip.decompress(self.download("cfg", "cfg.vhd.gz")))
+        self.assertEqual(guest_view(img), before)
+
     def test_tgz_dlo_holds_0_vhd(self):
         v, path = self.make_chain(size_mb=32, data_mb=4)
         before = guest_view(path)

@@ -233,6 +233,79 @@ TEST_F(SmapiTest, FaultCodes) {
             47);
 }
 
+TEST_F(SmapiTest, SizesUseTheOneParser) {
+  // 16777217T wrapped around to 1 TiB before; past 64 bits is fault 79.
+  for (const char* bad :
+       {"16777217T", "16777216T", "18446744073709551616", "-1", "+4194304",
+        " 4194304", "4194304 ", "4M ", "4MB", "1.5G", "0x400000", ""}) {
+    EXPECT_EQ(FaultCode(Sr("vdi_create", {bad})), 79) << "'" << bad << "'";
+  }
+  // In range for the parser, too large for a VHD: still 79, nothing made.
+  EXPECT_EQ(FaultCode(Sr("vdi_create", {"16777215T"})), 79);
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    if (e.path().filename() != ".vhdsm") ++files;
+  }
+  EXPECT_EQ(files, 0u);
+  // The CLI's suffixes are accepted on the wire too.
+  xmlrpc::Response r = Sr("vdi_create", {"4M"});
+  ASSERT_TRUE(r.ok()) << raw_;
+  std::string u = r.value().as_struct().Find("uuid")->as_string();
+  EXPECT_EQ(View(u).size(), 4u << 20);
+  r = Vdi("vdi_resize", u, {"6m"});
+  ASSERT_TRUE(r.ok()) << raw_;
+  EXPECT_EQ(View(u).size(), 6u << 20);
+  EXPECT_EQ(FaultCode(Vdi("vdi_resize", u, {"17179869184G"})), 79);
+  EXPECT_EQ(View(u).size(), 6u << 20);
+}
+
+TEST_F(SmapiTest, ImageSizesUseTheOneParser) {
+  std::string u = CreateVdi(4 << 20);
+  auto image = [&](const std::string& k, const std::string& v) {
+    return Vdi("image_create", u, {},
+               "<member><name>image</name><value><struct>"
+               "<member><name>container</name><value>c</value></member>"
+               "<member><name>object</name><value>o</value></member>"
+               "<member><name>" +
+                   k + "</name><value>" + v +
+                   "</value></member></struct></value></member>");
+  };
+  xmlrpc::Response r = image("segment_size", "16777217T");
+  EXPECT_EQ(FaultCode(r), 143) << raw_;
+  EXPECT_NE(r.fault().message.find("segment_size"), std::string::npos);
+  EXPECT_EQ(FaultCode(image("segment_size", "1M ")), 143);
+  EXPECT_EQ(FaultCode(image("compression_level", "1K")), 143);
+  EXPECT_EQ(FaultCode(image("parallel_segments", "-2")), 143);
+}
+
+TEST_F(SmapiTest, SrUuidMustBeAUuid) {
+  const std::string evil = "</UUID></SR><SR><UUID>x";
+  // Refused before anything is written or echoed.
+  xmlrpc::Response r = Send(
+      XapiCall("sr_create", {{"sr_uuid", "x&lt;/UUID&gt;"}}, {}, dir_.path()));
+  EXPECT_EQ(FaultCode(r), 143) << raw_;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join(".vhdsm/sr.json")));
+  EXPECT_EQ(FaultCode(Send(XapiCall("sr_scan", {{"sr_uuid", "../../etc"}}, {},
+                                    dir_.path()))),
+            143);
+  // A valid one round-trips through sr_probe.
+  ASSERT_TRUE(Sr("sr_create").ok()) << raw_;
+  r = Send(XapiCall("sr_probe", {}, {}, dir_.path()));
+  ASSERT_TRUE(r.ok()) << raw_;
+  EXPECT_NE(r.value().as_string().find(
+                "<UUID>a4c1e8f2-0000-4000-8000-000000000001</UUID>"),
+            std::string::npos)
+      << r.value().as_string();
+  // sr.json is the SR's and others can write it: a hostile value is not
+  // echoed into <SRlist>.
+  testutil::WriteFile(dir_.Join(".vhdsm/sr.json"),
+                      "{\"sr_uuid\": \"" + evil + "\"}\n");
+  r = Send(XapiCall("sr_probe", {}, {}, dir_.path()));
+  ASSERT_TRUE(r.ok()) << raw_;
+  EXPECT_EQ(r.value().as_string(),
+            "<?xml version=\"1.0\" ?>\n<SRlist>\n</SRlist>\n");
+}
+
 TEST_F(SmapiTest, OnlyTheSrMasterChangesMetadata) {
   std::string u = CreateVdi(4 << 20);
   auto slave = [&](const std::string& cmd, std::vector<std::string> args = {}) {

@@ -47,6 +47,22 @@ TEST(SpawnDetachedTest, ChildRunsDetachedWithNullStdio) {
   EXPECT_EQ(fd2, "/dev/null");
 }
 
+TEST(SpawnDetachedTest, ConfigReachesTheChildAsVhdsmConfig) {
+  testutil::TempDir dir;
+  std::string out = dir.Join("out");
+  std::string script = "echo \"[$VHDSM_CONFIG]\" > '" + out + ".tmp' && mv '" +
+                       out + ".tmp' '" + out + "'";
+  // The given path replaces whatever this process has.
+  setenv("VHDSM_CONFIG", "/parent/own.conf", 1);
+  ASSERT_TRUE(SpawnDetached("/bin/sh", {"-c", script}, "/etc/x y.conf"));
+  EXPECT_EQ(WaitForFile(out), "[/etc/x y.conf]\n");
+  std::filesystem::remove(out);
+  // Without one, the environment is passed on as it is.
+  ASSERT_TRUE(SpawnDetached("/bin/sh", {"-c", script}));
+  EXPECT_EQ(WaitForFile(out), "[/parent/own.conf]\n");
+  unsetenv("VHDSM_CONFIG");
+}
+
 TEST(SpawnDetachedTest, MissingExecutableIsReported) {
   EXPECT_FALSE(SpawnDetached("/nonexistent/vhdsm-helper", {"--gc", "/x"}));
 }

@@ -61,6 +61,29 @@ TEST_F(CliTest, CreateValidatesArguments) {
   EXPECT_EQ(r.exit_code, 17);
 }
 
+TEST_F(CliTest, SizeArgumentsInMbCannotWrap) {
+  // 2^44 MB is 2^64 bytes: it wrapped to a 0-byte disk; "16x" was 16.
+  for (const char* bad : {"17592186044416", "18446744073709551615", "16x", "-1",
+                          "", " 16", "1G"}) {
+    RunResult r = Util({"create", "-n", P("a.vhd"), "-s", bad});
+    EXPECT_EQ(r.exit_code, 22) << "'" << bad << "'";
+    EXPECT_EQ(r.out.rfind("options: <-n name> <-s size (MB)>", 0), 0u) << bad;
+    r = Util({"create", "-n", P("a.vhd"), "-s", "8", "-S", bad});
+    EXPECT_EQ(r.exit_code, 22) << "'" << bad << "'";
+    EXPECT_FALSE(testutil::FileExists(P("a.vhd"))) << bad;
+  }
+  MustRun({"create", "-n", P("a.vhd"), "-s", "8"});
+  RunResult r = Util(
+      {"snapshot", "-n", P("b.vhd"), "-p", P("a.vhd"), "-S", "17592186044416"});
+  EXPECT_EQ(r.exit_code, 22);
+  EXPECT_FALSE(testutil::FileExists(P("b.vhd")));
+  r = Util({"resize", "-n", P("a.vhd"), "-s", "17592186044416", "-f"});
+  EXPECT_EQ(r.exit_code, 22);
+  EXPECT_EQ(r.out.rfind("options: <-n name> <-s size (in MB)>", 0), 0u);
+  r = Util({"query", "-n", P("a.vhd"), "-v"});
+  EXPECT_EQ(r.out, "8\n");
+}
+
 TEST_F(CliTest, QueryPrintsFieldsInVhdUtilOrderWhateverTheFlagOrder) {
   MustRun({"create", "-n", P("base.vhd"), "-s", "100"});
   testutil::WriteFile(P("d"), testutil::RandomBytes(3 << 20, 1));

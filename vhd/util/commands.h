@@ -52,6 +52,11 @@ int VhdUtilOpenErrno(const std::string& path, const vhd::Status& s);
 // Resets getopt for a new parse (glibc: optind = 0).
 void ResetGetopt();
 
+// A size argument in MB (vhd-util's unit): digits only, small enough that
+// the shift to bytes cannot wrap (vhd::ParseCount). vhd-util's strtoull took
+// "16x" as 16 and 2^44 MB wrapped to 0; both are refused here.
+bool ParseMb(const char* arg, uint64_t* mb);
+
 inline vhd::Env* env() { return vhd::Env::Default(); }
 
 }  // namespace vhdutil

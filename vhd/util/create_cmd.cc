@@ -7,16 +7,21 @@
 
 #include "vhd/create.h"
 #include "vhd/inspect.h"
+#include "vhd/size.h"
 #include "vhd/util/commands.h"
 
 namespace vhdutil {
 
 void ResetGetopt() { optind = 0; }
 
+bool ParseMb(const char* arg, uint64_t* mb) {
+  return vhd::ParseCount(arg, UINT64_MAX >> 20, mb).ok();
+}
+
 int CmdCreate(int argc, char** argv) {
   const char* name = nullptr;
   uint64_t size = 0, msize = 0;
-  bool fixed = false;
+  bool fixed = false, bad = false;
   int err = -EINVAL;
   int c;
   while ((c = getopt(argc, argv, "n:s:S:rh")) != -1) {
@@ -25,11 +30,11 @@ int CmdCreate(int argc, char** argv) {
         name = optarg;
         break;
       case 's':
-        size = std::strtoull(optarg, nullptr, 10);
+        bad |= !ParseMb(optarg, &size);
         err = 0;
         break;
       case 'S':
-        msize = std::strtoull(optarg, nullptr, 10);
+        bad |= !ParseMb(optarg, &msize);
         err = 0;
         break;
       case 'r':
@@ -42,7 +47,8 @@ int CmdCreate(int argc, char** argv) {
         break;
     }
   }
-  if (err || name == nullptr || optind != argc) {
+  if (err || bad || name == nullptr || optind != argc) {
+    err = -EINVAL;
     std::printf(
         "options: <-n name> <-s size (MB)> [-r reserve] [-h help] [<-S size "
         "(MB) for metadata preallocation (see vhd-util resize)>]\n");
@@ -83,7 +89,7 @@ int CmdSnapshot(int argc, char** argv) {
         pname = optarg;
         break;
       case 'S':
-        msize = std::strtoull(optarg, nullptr, 10);
+        if (!ParseMb(optarg, &msize)) err = -EINVAL;
         break;
       case 'l':
         limit = std::strtol(optarg, nullptr, 10);
@@ -102,7 +108,7 @@ int CmdSnapshot(int argc, char** argv) {
         goto usage;
     }
   }
-  if (name == nullptr || pname == nullptr || optind != argc) {
+  if (err || name == nullptr || pname == nullptr || optind != argc) {
     err = -EINVAL;
     goto usage;
   }

@@ -24,8 +24,7 @@ int CmdResize(int argc, char** argv) {
         name = optarg;
         break;
       case 's':
-        size = std::strtoull(optarg, nullptr, 10);
-        err = 0;
+        err = ParseMb(optarg, &size) ? 0 : -EINVAL;
         break;
       case 'j':
         jname = optarg;

@@ -33,9 +33,11 @@ typedef void (*vhdsm_event_fn)(void *user, const char *event_json);
 int vhdsm_abi_version(void);
 
 /* Opens a plugin. `config` is a configuration file's path, or NULL for the
- * defaults (/etc/vhdsm/vhdsm.conf when it exists). On failure returns NULL
- * and, if `error` is not NULL, sets *error to a message the caller releases
- * with vhdsm_free. */
+ * defaults ($VHDSM_CONFIG when set, else /etc/vhdsm/vhdsm.conf when it
+ * exists). Helpers the plugin starts (GC, image task workers) get the path
+ * it was opened with in $VHDSM_CONFIG. On failure returns NULL and, if
+ * `error` is not NULL, sets *error to a message the caller releases with
+ * vhdsm_free. */
 vhdsm_plugin *vhdsm_open(const char *config, char **error);
 
 /* Handles one request of `request_len` bytes. On success returns 0 and sets

@@ -9,6 +9,7 @@
 // stdout; --progress prints one line per stored segment on stderr. The key
 // is never printed; prefer --key-file or $VHDSM_SWIFT_KEY to --key, which
 // other users can see in the process list.
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,8 @@
 #include "plugin/upload/byte_source.h"
 #include "plugin/upload/image_stream.h"
 #include "plugin/upload/uploader.h"
+#include "vhd/harden.h"
+#include "vhd/size.h"
 
 namespace {
 
@@ -63,23 +66,9 @@ const char kUsage[] =
     "  --meta KEY=VALUE        X-Object-Meta-KEY (repeatable)\n"
     "  --progress  --json  --verbose\n";
 
-bool ParseSize(const std::string& s, uint64_t* out) {
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (end == s.c_str()) return false;
-  std::string suffix(end);
-  uint64_t mul = 1;
-  if (suffix == "K" || suffix == "k") {
-    mul = 1ULL << 10;
-  } else if (suffix == "M" || suffix == "m") {
-    mul = 1ULL << 20;
-  } else if (suffix == "G" || suffix == "g") {
-    mul = 1ULL << 30;
-  } else if (!suffix.empty()) {
-    return false;
-  }
-  *out = v * mul;
-  return true;
+// A count option: digits only, at most INT_MAX (the options are ints).
+bool Count(const std::string& v, uint64_t* n) {
+  return vhd::ParseCount(v, INT_MAX, n).ok();
 }
 
 struct Args {
@@ -145,13 +134,15 @@ int ParseArgs(int argc, char** argv, Args* a) {
         return Usage("bad --format " + v);
       }
     } else if (opt == "--level") {
-      a->stream.gzip.level = std::atoi(v.c_str());
+      if (!Count(v, &n)) return Usage("bad --level " + v);
+      a->stream.gzip.level = static_cast<int>(n);
     } else if (opt == "--codec") {
       if (!upload::ParseCodec(v.c_str(), &a->stream.gzip.codec)) {
         return Usage("bad --codec " + v);
       }
     } else if (opt == "--threads") {
-      a->stream.gzip.threads = std::atoi(v.c_str());
+      if (!Count(v, &n)) return Usage("bad --threads " + v);
+      a->stream.gzip.threads = static_cast<int>(n);
     } else if (opt == "--auth-url") {
       a->store.auth.url = v;
     } else if (opt == "--auth-version") {
@@ -179,10 +170,12 @@ int ParseArgs(int argc, char** argv, Args* a) {
     } else if (opt == "--object") {
       a->upload.object = v;
     } else if (opt == "--segment-size") {
-      if (!ParseSize(v, &n)) return Usage("bad --segment-size " + v);
+      vhd::Status st = vhd::ParseSize(v, &n);
+      if (!st.ok()) return Usage("bad --segment-size: " + st.message());
       a->upload.segment_size = n;
     } else if (opt == "--parallel") {
-      a->upload.parallel_segments = std::atoi(v.c_str());
+      if (!Count(v, &n)) return Usage("bad --parallel " + v);
+      a->upload.parallel_segments = static_cast<int>(n);
     } else if (opt == "--manifest") {
       if (v == "slo") {
         a->upload.manifest = upload::ManifestKind::kSlo;
@@ -194,7 +187,8 @@ int ParseArgs(int argc, char** argv, Args* a) {
     } else if (opt == "--run-id") {
       a->upload.run_id = v;
     } else if (opt == "--retries") {
-      a->store.retry.max_attempts = std::atoi(v.c_str());
+      if (!Count(v, &n)) return Usage("bad --retries " + v);
+      a->store.retry.max_attempts = static_cast<int>(n);
     } else if (opt == "--retry-delay") {
       a->store.retry.initial_delay_s = std::atof(v.c_str());
     } else if (opt == "--retry-max-delay") {
@@ -248,6 +242,12 @@ int CompressOnly(const Args& a, std::unique_ptr<upload::ByteSource> stream) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A key may be on the command line already; it and the token are never
+  // dumped.
+  if (vhd::Status s = vhd::ProtectCredentials(); !s.ok()) {
+    std::cerr << "vhdsm-upload: " << s.message() << "\n";
+    return kUsageExit;
+  }
   Args a;
   int rc = ParseArgs(argc, argv, &a);
   if (rc >= 0) return rc;
