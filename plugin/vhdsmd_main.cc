@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
   o.threads = config.threads;
   o.max_body_bytes = 8 << 20;
   xmlrpc::HttpServer server(
-      [](std::string_view body, xmlrpc::Dispatcher::Outcome*) -> std::string {
+      [](std::string_view body, const xmlrpc::Peer&,
+         xmlrpc::Dispatcher::Outcome*) -> std::string {
         std::shared_ptr<PluginRef> ref = Current();
         char* resp = nullptr;
         size_t len = 0;
