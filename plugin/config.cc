@@ -2,6 +2,7 @@
 
 #include <ini.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -52,6 +53,26 @@ bool ParseSize(const std::string& v, uint64_t* out) {
   return true;
 }
 
+constexpr char kSrRootsRule[] =
+    "a comma-separated list of absolute directories";
+
+// "/a, /b" -> {"/a", "/b"}; false for an empty list or a relative entry.
+bool ParseSrRoots(const std::string& v, std::vector<std::string>* out) {
+  std::vector<std::string> roots;
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = std::min(v.find(',', at), v.size());
+    std::string r = v.substr(at, comma - at);
+    r.erase(0, r.find_first_not_of(" \t"));
+    r.erase(r.find_last_not_of(" \t") + 1);
+    if (r.empty() || r[0] != '/') return false;
+    roots.push_back(r);
+    at = comma + 1;
+  }
+  *out = std::move(roots);
+  return true;
+}
+
 struct Ctx {
   Config* config;
   int line = 0;
@@ -80,6 +101,20 @@ int OnEntry(void* user, const char* section, const char* name,
     } else if (n == "threads") {
       if (!ParseUnsigned(v.c_str(), 256, &u) || u == 0) return bad("1..256");
       c.threads = static_cast<unsigned>(u);
+    } else if (n == "sr_roots") {
+      return ParseSrRoots(v, &c.sr_roots) ? 1 : bad(kSrRootsRule);
+    } else if (n == "max_connections") {
+      if (!ParseUnsigned(v.c_str(), 65536, &u) || u == 0)
+        return bad("1..65536");
+      c.max_connections = static_cast<unsigned>(u);
+    } else if (n == "request_timeout") {
+      if (!ParseUnsigned(v.c_str(), 3600, &u)) return bad("0..3600 seconds");
+      c.request_timeout_seconds = static_cast<unsigned>(u);
+    } else if (n == "body_memory") {
+      if (!ParseSize(v, &u) || u < (8 << 20) || u > (64ull << 30)) {
+        return bad("between 8M (one whole request) and 64G");
+      }
+      c.body_memory_bytes = u;
     } else {
       return bad("unknown key");
     }

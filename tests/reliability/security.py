@@ -410,6 +410,7 @@ class Credentials:
         self.row = res.row("credentials")
         conf = os.path.join(self.dir, "vhdsm.conf")
         with open(conf, "w") as f:
+            f.write("[daemon]\nsr_roots = %s\n" % self.dir)
             f.write("[store wrongstore]\nauth_url = %s\nuser = %s\nkey = %s\n"
                     % (swift.auth, swift.user, self.store_key))
         os.chmod(conf, 0o600)
