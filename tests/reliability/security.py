@@ -7,7 +7,9 @@
 2. vhdsmd's Unix socket is created 0600 and owned by root; a process of uid
    65534 cannot connect to it; with the socket made 0666 (by this test) it
    can connect and gets HTTP 403 (SO_PEERCRED), while root gets answers.
-   (Root only: a visible SKIP otherwise.)
+   Over the loopback TCP port, uid 65534 may name only SR directories
+   inside sr_roots: /root, /tmp, "/srv/../root" are fault 47 and create
+   nothing. (Root only: a visible SKIP otherwise.)
 3. Leaving the SR: vdi_location / vdi_uuid values such as "../x",
    absolute paths, "..", a uuid with a path after it, for every VDI
    command (VHDSR and vhdsmd); task ids likewise; a VDI file that is a
@@ -191,7 +193,7 @@ def post_unix(path, body, timeout=10):
 
 
 def check_socket(res, daemon):
-    row = res.row("socket 0600 + SO_PEERCRED")
+    row = res.row("socket 0600 + SO_PEERCRED, TCP in sr_roots")
     body = xapi_call("sr_get_driver_info").encode()
 
     def expect(what, ok, detail=""):
@@ -199,7 +201,7 @@ def check_socket(res, daemon):
         if ok:
             row["recovered"] += 1
         else:
-            res.fail("socket 0600 + SO_PEERCRED", "%s: %s" % (what, detail),
+            res.fail("socket 0600 + SO_PEERCRED, TCP in sr_roots", "%s: %s" % (what, detail),
                      "tests/reliability/security.py")
     st = os.stat(daemon.sock)
     expect("the socket is a socket", stat.S_ISSOCK(st.st_mode))
@@ -219,20 +221,32 @@ def check_socket(res, daemon):
         expect("root is still answered", r == "status 200", r)
     finally:
         os.chmod(daemon.sock, 0o600)
-    # The loopback TCP port (an opt-in) checks no peer: recorded, not
-    # failed (a design decision, reported).
+    # The loopback TCP port (an opt-in) answers every local user, who may
+    # then name only SR directories inside sr_roots (the daemon's work
+    # directory here): elsewhere fault 47, and nothing is created.
     port = daemon.port
+    inside = os.path.join(os.path.dirname(daemon.sock), "sr-in-roots")
+    os.makedirs(inside, exist_ok=True)
+    os.chown(inside, NOBODY, NOBODY)
 
-    def tcp():
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("POST", "/", body, {"Content-Type": "text/xml"})
-        return "status %d" % c.getresponse().status
-    r = as_nobody(tcp)
-    row["detail"]["tcp_port_uid_65534"] = r
-    if r == "status 200":
-        res.note("vhdsmd's loopback TCP port (opt-in, --tcp-port / tcp_port) "
-                 "answers any local user, uid 65534 included: only the Unix "
-                 "socket checks SO_PEERCRED")
+    def sr_create(location):
+        def call():
+            px = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % port)
+            try:
+                px.sr_create({"command": "sr_create", "args": ["0"], "sr_uuid": SR_UUID,
+                              "device_config": {"location": location}})
+                return "ok"
+            except xmlrpc.client.Fault as f:
+                return "fault %d" % f.faultCode
+        return as_nobody(call)
+    root_before = sorted(os.listdir("/root"))
+    for loc in ("/root", "/root/vhdsm-x", "/tmp", "/srv/../root", inside + "/../.."):
+        r = sr_create(loc)
+        expect("uid 65534 over TCP naming %s gets fault 47" % loc, r == "fault 47", r)
+    expect("nothing was created in /root", sorted(os.listdir("/root")) == root_before)
+    r = sr_create(inside)
+    expect("uid 65534 over TCP may use a directory inside sr_roots", r == "ok", r)
+    row["detail"]["tcp_port_uid_65534"] = "confined to sr_roots"
 
 # ---------------------------------------------------------------------------
 # 3. leaving the SR
