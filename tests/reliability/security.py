@@ -10,6 +10,9 @@
    Over the loopback TCP port, uid 65534 may name only SR directories
    inside sr_roots: /root, /tmp, "/srv/../root" are fault 47 and create
    nothing. (Root only: a visible SKIP otherwise.)
+2b. vhdsmd's listeners: 64 slow clients on the TCP port are closed by the
+   request deadline, 64 clients announcing 8 MiB bodies get 503 past the
+   body budget with VmRSS bounded, and the Unix socket answers throughout.
 3. Leaving the SR: vdi_location / vdi_uuid values such as "../x",
    absolute paths, "..", a uuid with a path after it, for every VDI
    command (VHDSR and vhdsmd); task ids likewise; a VDI file that is a
@@ -32,6 +35,7 @@ import http.client
 import os
 import re
 import secrets
+import select
 import shutil
 import socket
 import stat
@@ -247,6 +251,104 @@ def check_socket(res, daemon):
     r = sr_create(inside)
     expect("uid 65534 over TCP may use a directory inside sr_roots", r == "ok", r)
     row["detail"]["tcp_port_uid_65534"] = "confined to sr_roots"
+
+def check_listener(res, workdir):
+    """Slow clients and clients holding big bodies on the TCP port: the
+    request deadline closes the slow ones, the body budget answers 503 past
+    16 MiB, vhdsmd's VmRSS stays bounded, and the Unix socket answers
+    throughout."""
+    name = "listener: slow and big-body clients"
+    row = res.row(name)
+
+    def expect(what, ok, detail=""):
+        row["tried"] += 1
+        if ok:
+            row["recovered"] += 1
+        else:
+            res.fail(name, "%s: %s" % (what, detail), "tests/reliability/security.py")
+    ddir = os.path.join(workdir, "listener")
+    os.makedirs(ddir)
+    conf = os.path.join(ddir, "vhdsm.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nsr_roots = %s\nrequest_timeout = 3\nbody_memory = 16M\n" % ddir)
+    d = Daemon(ddir, env={"VHDSM_STATE_DIR": os.path.join(ddir, "state")},
+               args=["--config", conf]).start()
+
+    def unix_answers():
+        try:
+            return d.unix_proxy().sr_get_driver_info(
+                {"command": "sr_get_driver_info", "args": []})["name"] == "vhdsm VHD"
+        except Exception:  # pylint: disable=broad-except
+            return False
+    try:
+        # 64 clients sending a byte every half second (headers or body).
+        fds = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(64)]
+        for s in fds[::2]:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                      b"Content-Length: 100000\r\n\r\n")
+        for s in fds:
+            s.setblocking(False)
+        closed, answered = set(), True
+        t0 = time.time()
+        while len(closed) < len(fds) and time.time() - t0 < 60:
+            for i, s in enumerate(fds):
+                if i in closed:
+                    continue
+                try:
+                    try:
+                        if s.recv(4096) == b"":
+                            closed.add(i)
+                            continue
+                    except BlockingIOError:
+                        pass
+                    s.send(b"x")
+                except OSError:
+                    closed.add(i)
+            if not closed:
+                answered = answered and unix_answers()
+            time.sleep(0.5)
+        for s in fds:
+            s.close()
+        expect("64 slow clients closed by the 3 s deadline", len(closed) == len(fds),
+               "%d of %d closed after %.0f s" % (len(closed), len(fds), time.time() - t0))
+        expect("the Unix socket answers during the slow clients", answered)
+        row["detail"]["slow_clients_closed_s"] = round(time.time() - t0, 1)
+        # 64 clients announcing 8 MiB bodies: past the 16 MiB budget, 503.
+        pid = d.target_pid()
+        rss = lambda: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % pid).read())
+                          .group(1)) * 1024
+        before = peak = rss()
+        fds = []
+        for _ in range(64):
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                      b"Content-Length: %d\r\n\r\n" % (8 * MIB))
+            fds.append(s)
+        refused, taken = 0, []
+        for s in fds:
+            if select.select([s], [], [], 1.0)[0]:
+                refused += s.recv(64).startswith(b"HTTP/1.1 503")
+            else:
+                taken.append(s)
+        for s in taken:  # the bodies the budget took, all but a byte
+            try:
+                s.sendall(b"x" * (8 * MIB - 1))
+            except OSError:
+                pass
+            peak = max(peak, rss())
+        answered = unix_answers()
+        peak = max(peak, rss())
+        for s in fds:
+            s.close()
+        expect("62 of 64 big bodies answered 503", refused >= 62, "%d refused" % refused)
+        expect("VmRSS grows by less than 96 MiB (unbounded: 512 MiB)",
+               peak - before < 96 * MIB, "%d -> %d" % (before, peak))
+        expect("the Unix socket answers during the big bodies", answered)
+        row["detail"]["big_bodies_refused"] = refused
+        row["detail"]["rss_growth_mib"] = round((peak - before) / MIB, 1)
+    finally:
+        d.stop()
+
 
 # ---------------------------------------------------------------------------
 # 3. leaving the SR
@@ -656,6 +758,7 @@ def main():
             check_traversal(res, workdir, d)
         finally:
             d.stop()
+        check_listener(res, workdir)
         swift = Swift()
         Credentials(res, workdir, swift, shim).run(None)
     finally:
