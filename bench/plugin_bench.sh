@@ -82,8 +82,10 @@ stop_server() {
 }
 
 mkdir "$WORK/sr"
-VHDSM_GC=thread start_server "$VHDSMD" --socket "$WORK/vhdsmd.sock" --tcp-port 0 \
-  --foreground
+# Calls come over TCP: the SR must lie inside sr_roots.
+printf '[daemon]\nsr_roots = %s\n' "$WORK" > "$WORK/vhdsm.conf"
+VHDSM_GC=thread start_server "$VHDSMD" --config "$WORK/vhdsm.conf" \
+  --socket "$WORK/vhdsmd.sock" --tcp-port 0 --foreground
 # 16 VDIs, 4 per client, 25 pairs each at most: every pair leaves a base copy
 # until the GC folds it away, and 25 stays under the chain limit of 30
 # whether or not the GC keeps up.

@@ -58,10 +58,29 @@ vhdsm_plugin* vhdsm_open(const char* config, char** error) {
 
 int vhdsm_handle(vhdsm_plugin* plugin, const char* request, size_t request_len,
                  char** response, size_t* response_len) {
-  if (plugin == nullptr || request == nullptr || response == nullptr) return -1;
+  vhdsm_peer in_process{VHDSM_PEER_IN_PROCESS, -1, -1};
+  return vhdsm_handle_peer(plugin, &in_process, request, request_len, response,
+                           response_len);
+}
+
+int vhdsm_handle_peer(vhdsm_plugin* plugin, const vhdsm_peer* peer,
+                      const char* request, size_t request_len, char** response,
+                      size_t* response_len) {
+  if (plugin == nullptr || peer == nullptr || request == nullptr ||
+      response == nullptr) {
+    return -1;
+  }
   try {
+    xmlrpc::Peer p;
+    p.transport = peer->transport == VHDSM_PEER_IN_PROCESS
+                      ? xmlrpc::Peer::Transport::kInProcess
+                  : peer->transport == VHDSM_PEER_UNIX
+                      ? xmlrpc::Peer::Transport::kUnix
+                      : xmlrpc::Peer::Transport::kTcp;
+    p.uid = peer->uid;
+    p.pid = peer->pid;
     std::string r =
-        plugin->host->Handle(std::string_view(request, request_len));
+        plugin->host->Handle(std::string_view(request, request_len), p);
     *response = Dup(r);
     if (*response == nullptr) return -1;
     if (response_len) *response_len = r.size();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,26 @@ bool ParseUnsigned(const char* v, uint64_t max, uint64_t* out) {
   unsigned long long n = std::strtoull(v, &end, 10);
   if (errno || *end != '\0' || n > max || v[0] == '-') return false;
   *out = n;
+  return true;
+}
+
+constexpr char kSrRootsRule[] =
+    "a comma-separated list of absolute directories";
+
+// "/a, /b" -> {"/a", "/b"}; false for an empty list or a relative entry.
+bool ParseSrRoots(const std::string& v, std::vector<std::string>* out) {
+  std::vector<std::string> roots;
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = std::min(v.find(',', at), v.size());
+    std::string r = v.substr(at, comma - at);
+    r.erase(0, r.find_first_not_of(" \t"));
+    r.erase(r.find_last_not_of(" \t") + 1);
+    if (r.empty() || r[0] != '/') return false;
+    roots.push_back(r);
+    at = comma + 1;
+  }
+  *out = std::move(roots);
   return true;
 }
 
@@ -58,6 +79,20 @@ int OnEntry(void* user, const char* section, const char* name,
     } else if (n == "threads") {
       if (!ParseUnsigned(v.c_str(), 256, &u) || u == 0) return bad("1..256");
       c.threads = static_cast<unsigned>(u);
+    } else if (n == "sr_roots") {
+      return ParseSrRoots(v, &c.sr_roots) ? 1 : bad(kSrRootsRule);
+    } else if (n == "max_connections") {
+      if (!ParseUnsigned(v.c_str(), 65536, &u) || u == 0)
+        return bad("1..65536");
+      c.max_connections = static_cast<unsigned>(u);
+    } else if (n == "request_timeout") {
+      if (!ParseUnsigned(v.c_str(), 3600, &u)) return bad("0..3600 seconds");
+      c.request_timeout_seconds = static_cast<unsigned>(u);
+    } else if (n == "body_memory") {
+      if (!vhd::ParseSize(v, &u).ok() || u < (8 << 20) || u > (64ull << 30)) {
+        return bad("between 8M (one whole request) and 64G");
+      }
+      c.body_memory_bytes = u;
     } else {
       return bad("unknown key");
     }

@@ -2,6 +2,10 @@
 //
 //   [daemon]   socket = /run/vhdsm/vhdsmd.sock   tcp_port = 0 (off)
 //              threads = 4   state_dir = /var/lib/vhdsm
+//              sr_roots = /var/run/sr-mount,/srv  (where callers other
+//                than root may have SRs; see sr_location.h)
+//              max_connections = 256  request_timeout = 30 (s, 0: none)
+//              body_memory = 64M      (per listener; see http_server.h)
 //   [gc]       mode = thread|spawn|off           helper = <path>
 //   [xapi]     socket = /var/lib/xcp/xapi  (XenAPI callbacks;
 //              $VHDSM_XAPI_SOCKET wins)
@@ -23,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/sr_location.h"
 #include "vhd/status.h"
 
 namespace vhdsm {
@@ -44,6 +49,10 @@ struct Config {
   int tcp_port = -1;
   unsigned threads = 4;
   std::string state_dir = "/var/lib/vhdsm";  // task index, inline secrets
+  std::vector<std::string> sr_roots = kDefaultSrRoots;
+  unsigned max_connections = 256;
+  unsigned request_timeout_seconds = 30;
+  uint64_t body_memory_bytes = 64ull << 20;
   std::string gc_mode = "thread";
   std::string gc_helper;  // "" : this executable
   std::string log_level = "info";

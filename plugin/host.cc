@@ -72,6 +72,7 @@ Host::Host(Config config) : config_(std::move(config)) {
   PluginOptions o;
   o.images = images_.get();
   o.run_tasks_inline = !daemon;
+  o.sr_roots = config_.sr_roots;
   if (config_.gc_mode != "off") {
     o.kick_gc = [this](const std::string& sr) { KickGc(sr); };
   }
@@ -100,8 +101,8 @@ Host::~Host() {
   if (gc_thread_.joinable()) gc_thread_.join();
 }
 
-std::string Host::Handle(std::string_view request) {
-  return plugin_->Handle(request);
+std::string Host::Handle(std::string_view request, const xmlrpc::Peer& peer) {
+  return plugin_->Handle(request, nullptr, peer);
 }
 
 void Host::SetEventSink(std::function<void(const std::string&)> sink) {

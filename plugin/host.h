@@ -40,7 +40,9 @@ class Host {
                                       std::string* error);
   ~Host();
 
-  std::string Handle(std::string_view request);
+  // `peer`: who sent the request (default: in-process, see Plugin::Handle).
+  std::string Handle(std::string_view request,
+                     const xmlrpc::Peer& peer = xmlrpc::Peer());
   void SetEventSink(std::function<void(const std::string&)> sink);
   const Config& config() const { return config_; }
   Plugin& plugin() { return *plugin_; }

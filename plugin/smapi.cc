@@ -83,6 +83,12 @@ std::string SrPath(const Call& c) {
   const std::string& p = loc->as_string();
   if (p[0] != '/')
     Fail(fault::kBadRequest, "location must be an absolute path");
+  // Only root may name any directory: VHDSR and the CLI (in-process, with
+  // their own privileges) and root peers on the Unix socket.
+  bool confined = c.ctx.peer.transport != xmlrpc::Peer::Transport::kInProcess &&
+                  !c.ctx.peer.IsRootOverUnix();
+  vhd::Status s = CheckSrLocation(p, confined, c.options.sr_roots);
+  if (!s.ok()) Fail(fault::kSrUnavailable, s.message());
   return p;
 }
 
@@ -707,8 +713,9 @@ Plugin::Plugin(PluginOptions options) : options_(std::move(options)) {
 Plugin::~Plugin() = default;
 
 std::string Plugin::Handle(std::string_view request,
-                           xmlrpc::Dispatcher::Outcome* outcome) const {
-  return dispatcher_->Handle(request, outcome);
+                           xmlrpc::Dispatcher::Outcome* outcome,
+                           const xmlrpc::Peer& peer) const {
+  return dispatcher_->Handle(request, outcome, peer);
 }
 
 void Plugin::RegisterAll() {
@@ -767,6 +774,7 @@ void Plugin::RegisterAll() {
           ctx.sr_uuid = xmlrpc::OptionalString(s, "sr_uuid", "");
           ctx.vdi_ref = xmlrpc::OptionalString(s, "vdi_ref", "");
           ctx.subtask_of = xmlrpc::OptionalString(s, "subtask_of", "");
+          ctx.peer = p.peer();
           std::unique_ptr<Toolstack> ts;
           if (opts->toolstack) ts = opts->toolstack(ctx);
           Toolstack none;

@@ -8,7 +8,10 @@
 // xapi-project/sm's XE_SR_ERRORCODES (fault_codes.h), each message in sm's
 // "<description> [opterr=<detail>]" form.
 //
-// The SR is the directory device_config:location names (used in place).
+// The SR is the directory device_config:location names (used in place):
+// an existing directory, not a symlink, and for callers other than root
+// (the Peer of the call) inside PluginOptions::sr_roots; else fault 47
+// (sr_location.h).
 // On a shared SR only the host whose device_config has SRmaster=true may
 // change metadata (create, delete, snapshot, resize, GC); calls without
 // SRmaster (standalone use) count as the master's.
@@ -21,7 +24,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "plugin/sr_location.h"
 #include "plugin/toolstack.h"
 #include "vhd/env.h"
 #include "xmlrpc/dispatcher.h"
@@ -44,6 +49,8 @@ struct PluginOptions {
   // task_resume runs the task in the calling thread (a worker process)
   // rather than starting it in the background.
   bool run_tasks_inline = false;
+  // Where callers other than root may have SRs ([daemon] sr_roots).
+  std::vector<std::string> sr_roots = kDefaultSrRoots;
 };
 
 class Plugin {
@@ -53,9 +60,12 @@ class Plugin {
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
 
-  // One <methodCall> in, one <methodResponse> out; never fails.
+  // One <methodCall> from `peer` in, one <methodResponse> out; never fails.
+  // A call without a peer is in-process: it runs with the caller's own
+  // privileges (VHDSR, the vhdsm CLI) and may name any SR directory.
   std::string Handle(std::string_view request,
-                     xmlrpc::Dispatcher::Outcome* outcome = nullptr) const;
+                     xmlrpc::Dispatcher::Outcome* outcome = nullptr,
+                     const xmlrpc::Peer& peer = xmlrpc::Peer()) const;
   const xmlrpc::Dispatcher& dispatcher() const { return *dispatcher_; }
 
   // The commands this driver implements (sr_*, vdi_*, extensions).

@@ -17,11 +17,14 @@
 
 #include "plugin/sr.h"
 #include "vhd/status.h"
+#include "xmlrpc/peer.h"
 #include "xmlrpc/value.h"
 
 namespace vhdsm {
 
-// The caller's identity in a call, from its struct.
+// The caller's identity in a call: from its struct, and from the transport
+// (`peer`: who connected, which decides what location the call may name;
+// see sr_location.h).
 struct CallContext {
   std::string session_ref;  // "" when the call has none
   std::string host_ref;
@@ -29,6 +32,7 @@ struct CallContext {
   std::string sr_uuid;
   std::string vdi_ref;
   std::string subtask_of;
+  xmlrpc::Peer peer;
 };
 
 class Toolstack {

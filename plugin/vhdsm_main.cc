@@ -263,7 +263,11 @@ int ConfigCheck(const std::string& path) {
   vhdsm::Config c;
   vhd::Status s = vhdsm::Config::Load(path, &c);
   if (s.ok()) {
-    std::printf("%s: OK (%zu object stores)\n", path.c_str(), c.stores.size());
+    std::string roots;
+    for (const std::string& r : c.sr_roots)
+      roots += (roots.empty() ? "" : ",") + r;
+    std::printf("%s: OK (%zu object stores; sr_roots %s)\n", path.c_str(),
+                c.stores.size(), roots.c_str());
     return 0;
   }
   if (c.problems.empty()) {

@@ -144,13 +144,21 @@ int main(int argc, char** argv) {
   o.unix_peer_uids = {0, geteuid()};
   o.threads = config.threads;
   o.max_body_bytes = 8 << 20;
+  o.max_connections = config.max_connections;
+  o.request_timeout_seconds = config.request_timeout_seconds;
+  o.body_budget_bytes = config.body_memory_bytes;
   xmlrpc::HttpServer server(
-      [](std::string_view body, xmlrpc::Dispatcher::Outcome*) -> std::string {
+      [](std::string_view body, const xmlrpc::Peer& peer,
+         xmlrpc::Dispatcher::Outcome*) -> std::string {
         std::shared_ptr<PluginRef> ref = Current();
         char* resp = nullptr;
         size_t len = 0;
-        if (!ref ||
-            vhdsm_handle(ref->p, body.data(), body.size(), &resp, &len) != 0) {
+        vhdsm_peer from{peer.transport == xmlrpc::Peer::Transport::kUnix
+                            ? VHDSM_PEER_UNIX
+                            : VHDSM_PEER_TCP,
+                        peer.uid, peer.pid};
+        if (!ref || vhdsm_handle_peer(ref->p, &from, body.data(), body.size(),
+                                      &resp, &len) != 0) {
           return xmlrpc::WriteFault({202, "General backend error"});
         }
         std::string out(resp, len);

@@ -109,10 +109,11 @@ std::optional<Fault> Dispatcher::CheckSignatures(
 }
 
 Response Dispatcher::Invoke(const std::string& method, const Entry& entry,
-                            const std::vector<Value>& params) const {
+                            const std::vector<Value>& params,
+                            const Peer& peer) const {
   if (auto fault = CheckSignatures(method, entry.info, params)) return *fault;
   try {
-    return entry.handler(Params(method, params));
+    return entry.handler(Params(method, params, peer));
   } catch (const ParamError& e) {
     return MakeFault(options_.faults.bad_params, e.what());
   } catch (const std::exception& e) {
@@ -124,16 +125,16 @@ Response Dispatcher::Invoke(const std::string& method, const Entry& entry,
   }
 }
 
-Response Dispatcher::Call(const MethodCall& call) const {
+Response Dispatcher::Call(const MethodCall& call, const Peer& peer) const {
   const Entry* entry = Find(call.method);
   if (entry == nullptr) {
     return MakeFault(options_.faults.unknown_method, call.method);
   }
-  return Invoke(call.method, *entry, call.params);
+  return Invoke(call.method, *entry, call.params, peer);
 }
 
-std::string Dispatcher::Handle(std::string_view request,
-                               Outcome* outcome) const {
+std::string Dispatcher::Handle(std::string_view request, Outcome* outcome,
+                               const Peer& peer) const {
   Outcome local;
   if (outcome == nullptr) outcome = &local;
   *outcome = Outcome();
@@ -145,7 +146,7 @@ std::string Dispatcher::Handle(std::string_view request,
     return WriteFault(fault, options_.style);
   }
   outcome->method = call.value().method;
-  Response response = Call(call.value());
+  Response response = Call(call.value(), peer);
   Result<std::string> written = WriteResponse(response, options_.style);
   if (!written.ok()) {
     Fault fault = MakeFault(options_.faults.internal_error,

@@ -36,6 +36,7 @@
 #include "xmlrpc/limits.h"
 #include "xmlrpc/message.h"
 #include "xmlrpc/params.h"
+#include "xmlrpc/peer.h"
 #include "xmlrpc/value.h"
 #include "xmlrpc/writer.h"
 
@@ -96,13 +97,14 @@ class Dispatcher {
   std::vector<std::string> MethodNames() const;
   bool Has(std::string_view name) const;
 
-  // Dispatches one parsed call.
-  Response Call(const MethodCall& call) const;
+  // Dispatches one parsed call made by `peer` (handlers see it as
+  // Params::peer(); system.multicall passes it on to every entry).
+  Response Call(const MethodCall& call, const Peer& peer = Peer()) const;
 
   // Parses `request`, dispatches it and writes the one <methodResponse>.
   // Never fails: every error becomes a fault document.
-  std::string Handle(std::string_view request,
-                     Outcome* outcome = nullptr) const;
+  std::string Handle(std::string_view request, Outcome* outcome = nullptr,
+                     const Peer& peer = Peer()) const;
 
   const Options& options() const { return options_; }
 
@@ -117,7 +119,7 @@ class Dispatcher {
                                        const MethodInfo& info,
                                        const std::vector<Value>& params) const;
   Response Invoke(const std::string& method, const Entry& entry,
-                  const std::vector<Value>& params) const;
+                  const std::vector<Value>& params, const Peer& peer) const;
   Response MultiCall(const Params& params) const;
   void RegisterSystemMethods();
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdarg>
@@ -12,7 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "xmlrpc/listen_socket.h"
@@ -24,10 +27,48 @@ namespace xmlrpc {
 namespace {
 
 constexpr auto kSendGrace = std::chrono::seconds(5);
+// How often the reaper looks for connections past their deadline.
+constexpr auto kReaperTick = std::chrono::milliseconds(100);
+// What a chunked body takes from the budget before its first byte.
+constexpr size_t kChunkedInitialCharge = size_t{64} << 10;
+
+using Clock = std::chrono::steady_clock;
+
+// Bytes of request bodies a listener holds at once.
+class BodyBudget {
+ public:
+  explicit BodyBudget(size_t limit) : limit_(limit) {}
+  bool Take(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (n > limit_ - used_) return false;
+    used_ += n;
+    return true;
+  }
+  void Give(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    used_ -= n;
+  }
+
+ private:
+  std::mutex mu_;
+  const size_t limit_;
+  size_t used_ = 0;
+};
+
+// One connection, from accept to close. Guarded by its listener's `mu`.
+struct ConnectionState {
+  int fd = -1;
+  Peer peer;
+  bool armed = true;  // the request deadline runs
+  bool expired = false;
+  Clock::time_point deadline;
+};
 
 // One request, from its headers to the completion callback.
 struct RequestState {
   std::string body;
+  size_t charged = 0;  // taken from the listener's BodyBudget
+  Peer peer;
   bool dispatched = false;  // handed to the pool (connection suspended)
   bool ready = false;       // `status` and `response` are set
   unsigned status = 0;
@@ -89,6 +130,8 @@ void OnLibraryLog(void* /*cls*/, const char* format, va_list args) {
 }  // namespace
 
 struct HttpServer::Impl {
+  struct Listener;
+
   Impl(RequestHandler h, HttpServerOptions o, size_t default_max_body)
       : handler(std::move(h)),
         options(std::move(o)),
@@ -101,26 +144,31 @@ struct HttpServer::Impl {
                               size_t* upload_data_size, void** con_cls);
   static void OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
                           MHD_RequestTerminationCode code);
+  static void OnConnection(void* cls, MHD_Connection* connection,
+                           void** socket_context,
+                           MHD_ConnectionNotificationCode code);
 
-  MHD_Result OnHeaders(MHD_Connection* connection, const char* method,
-                       RequestState* state);
-  MHD_Result Dispatch(MHD_Connection* connection, RequestState* state);
-  bool PeerAllowed(MHD_Connection* connection) const;
-  Result<void> StartDaemon(int listen_fd);
+  MHD_Result OnHeaders(Listener* listener, MHD_Connection* connection,
+                       const char* method, RequestState* state);
+  MHD_Result OnBody(Listener* listener, RequestState* state, const char* data,
+                    size_t size);
+  MHD_Result Dispatch(Listener* listener, MHD_Connection* connection,
+                      RequestState* state);
+  bool PeerAllowed(const Peer& peer) const;
+  Result<void> StartListener(int listen_fd, bool unix);
   void Stop();
 
   const RequestHandler handler;
   const HttpServerOptions options;
   const size_t max_body_bytes;
 
-  std::unique_ptr<WorkerPool> pool;
-  std::vector<MHD_Daemon*> daemons;
+  std::vector<std::unique_ptr<Listener>> listeners;
   int tcp_port = -1;
   bool unix_socket_created = false;
   dev_t unix_socket_dev = 0;
   ino_t unix_socket_ino = 0;
 
-  // Guards `stopping` (so that no job is submitted after the pool began to
+  // Guards `stopping` (so that no job is submitted after the pools began to
   // drain) and `in_flight` (requests between their headers and completion).
   std::mutex mu;
   std::condition_variable idle;
@@ -128,13 +176,119 @@ struct HttpServer::Impl {
   int in_flight = 0;
 };
 
+// One listening socket: its libmicrohttpd daemon (which runs its own
+// event-loop thread), its pool, its budget, and the reaper thread that
+// enforces the request deadline.
+struct HttpServer::Impl::Listener {
+  Listener(Impl* s, bool unix, unsigned threads, size_t budget)
+      : server(s), is_unix(unix), pool(threads), budget(budget) {}
+
+  void Reap();
+  void ArmDeadline(MHD_Connection* connection, bool armed);
+
+  Impl* const server;
+  const bool is_unix;
+  WorkerPool pool;
+  BodyBudget budget;
+  MHD_Daemon* daemon = nullptr;
+  std::thread reaper;
+
+  std::mutex mu;  // guards what follows and every ConnectionState
+  std::condition_variable wake;
+  std::set<ConnectionState*> connections;
+  bool stop_reaper = false;
+};
+
+namespace {
+
+ConnectionState* StateOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info == nullptr ? nullptr
+                         : static_cast<ConnectionState*>(info->socket_context);
+}
+
+}  // namespace
+
+// Disconnects clients whose request deadline has passed. shutdown() (not
+// close) makes libmicrohttpd see the end of the stream and close the
+// connection itself. It is done under `mu`, which libmicrohttpd's
+// connection-closed notification also takes before it closes the socket,
+// so the fd is still this connection's.
+void HttpServer::Impl::Listener::Reap() {
+  const unsigned timeout = server->options.request_timeout_seconds;
+  std::unique_lock<std::mutex> lock(mu);
+  while (!stop_reaper) {
+    wake.wait_for(lock, kReaperTick);
+    if (timeout == 0) continue;
+    Clock::time_point now = Clock::now();
+    for (ConnectionState* c : connections) {
+      if (!c->armed || c->expired || now < c->deadline) continue;
+      c->expired = true;
+      Log(LOG_WARNING, std::string("HTTP: closing a ") +
+                           (is_unix ? "Unix" : "TCP") +
+                           " connection that did not complete its request "
+                           "in " +
+                           std::to_string(timeout) + " s");
+      ::shutdown(c->fd, SHUT_RDWR);
+    }
+  }
+}
+
+// Starts the deadline afresh (armed) or stops it while a method runs.
+void HttpServer::Impl::Listener::ArmDeadline(MHD_Connection* connection,
+                                             bool armed) {
+  ConnectionState* c = StateOf(connection);
+  if (c == nullptr) return;
+  std::lock_guard<std::mutex> lock(mu);
+  c->armed = armed;
+  c->deadline = Clock::now() +
+                std::chrono::seconds(server->options.request_timeout_seconds);
+}
+
+void HttpServer::Impl::OnConnection(void* cls, MHD_Connection* connection,
+                                    void** socket_context,
+                                    MHD_ConnectionNotificationCode code) {
+  auto* listener = static_cast<Listener*>(cls);
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    auto* c = static_cast<ConnectionState*>(*socket_context);
+    if (c != nullptr) {
+      std::lock_guard<std::mutex> lock(listener->mu);
+      listener->connections.erase(c);
+      delete c;
+      *socket_context = nullptr;
+    }
+    return;
+  }
+  auto* c = new ConnectionState();
+  const MHD_ConnectionInfo* fd =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  c->fd = fd != nullptr ? fd->connect_fd : -1;
+  c->peer.transport =
+      listener->is_unix ? Peer::Transport::kUnix : Peer::Transport::kTcp;
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (listener->is_unix && c->fd >= 0 &&
+      getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    c->peer.uid = cred.uid;
+    c->peer.pid = cred.pid;
+  }
+  c->deadline =
+      Clock::now() +
+      std::chrono::seconds(listener->server->options.request_timeout_seconds);
+  std::lock_guard<std::mutex> lock(listener->mu);
+  listener->connections.insert(c);
+  *socket_context = c;
+}
+
 MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection,
                                        const char* /*url*/, const char* method,
                                        const char* /*version*/,
                                        const char* upload_data,
                                        size_t* upload_data_size,
                                        void** con_cls) {
-  auto* self = static_cast<Impl*>(cls);
+  auto* listener = static_cast<Listener*>(cls);
+  Impl* self = listener->server;
   auto* state = static_cast<RequestState*>(*con_cls);
   if (state == nullptr) {
     state = new RequestState();
@@ -143,60 +297,73 @@ MHD_Result HttpServer::Impl::OnRequest(void* cls, MHD_Connection* connection,
       std::lock_guard<std::mutex> lock(self->mu);
       ++self->in_flight;
     }
-    return self->OnHeaders(connection, method, state);
+    if (ConnectionState* c = StateOf(connection)) state->peer = c->peer;
+    return self->OnHeaders(listener, connection, method, state);
   }
   if (*upload_data_size > 0) {
-    if (state->body.size() + *upload_data_size > self->max_body_bytes) {
-      Log(LOG_WARNING, "HTTP: chunked request body exceeds the limit of " +
-                           std::to_string(self->max_body_bytes) +
-                           " bytes; closing the connection");
-      return MHD_NO;
-    }
-    state->body.append(upload_data, *upload_data_size);
+    size_t size = *upload_data_size;
     *upload_data_size = 0;
-    return MHD_YES;
+    return self->OnBody(listener, state, upload_data, size);
   }
   if (state->ready) {
+    listener->ArmDeadline(connection, true);  // for sending the response
     if (state->status == MHD_HTTP_OK) {
       return Reply(connection, MHD_HTTP_OK, state->response, "text/xml");
     }
     return ReplyError(connection, state->status, state->response);
   }
   if (state->dispatched) return MHD_YES;  // spurious call while suspended
-  return self->Dispatch(connection, state);
+  return self->Dispatch(listener, connection, state);
 }
 
-// Unix-socket peers by uid; TCP (loopback only) is not checked here.
-bool HttpServer::Impl::PeerAllowed(MHD_Connection* connection) const {
-  if (options.unix_peer_uids.empty()) return true;
-  const MHD_ConnectionInfo* addr =
-      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (addr == nullptr || addr->client_addr == nullptr ||
-      addr->client_addr->sa_family != AF_UNIX) {
+// Appends body bytes within the limit and the listener's budget; MHD_NO
+// closes the connection (no status line can be sent once reading began).
+MHD_Result HttpServer::Impl::OnBody(Listener* listener, RequestState* state,
+                                    const char* data, size_t size) {
+  size_t need = state->body.size() + size;
+  if (need > max_body_bytes) {
+    Log(LOG_WARNING, "HTTP: request body exceeds the limit of " +
+                         std::to_string(max_body_bytes) +
+                         " bytes; closing the connection");
+    return MHD_NO;
+  }
+  if (need > state->charged) {
+    // A chunked body: grow the charge geometrically, as std::string would.
+    size_t want = std::min(max_body_bytes, std::max(need, 2 * state->charged));
+    if (!listener->budget.Take(want - state->charged)) {
+      Log(LOG_WARNING,
+          "HTTP: the body budget is spent; closing a connection whose "
+          "chunked body grows past " +
+              std::to_string(state->charged) + " bytes");
+      return MHD_NO;
+    }
+    state->charged = want;
+    state->body.reserve(want);
+  }
+  state->body.append(data, size);
+  return MHD_YES;
+}
+
+bool HttpServer::Impl::PeerAllowed(const Peer& peer) const {
+  if (options.unix_peer_uids.empty() ||
+      peer.transport != Peer::Transport::kUnix) {
     return true;
   }
-  const MHD_ConnectionInfo* fd =
-      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-  struct ucred cred;
-  socklen_t len = sizeof(cred);
-  if (fd == nullptr ||
-      getsockopt(fd->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    return false;
-  }
   for (uid_t uid : options.unix_peer_uids) {
-    if (cred.uid == uid) return true;
+    if (peer.uid == static_cast<int64_t>(uid)) return true;
   }
   Log(LOG_WARNING, "HTTP: refused a Unix-socket peer with uid " +
-                       std::to_string(cred.uid) + " (pid " +
-                       std::to_string(cred.pid) + ")");
+                       std::to_string(peer.uid) + " (pid " +
+                       std::to_string(peer.pid) + ")");
   return false;
 }
 
 // First call for a request: only the headers have been read.
-MHD_Result HttpServer::Impl::OnHeaders(MHD_Connection* connection,
+MHD_Result HttpServer::Impl::OnHeaders(Listener* listener,
+                                       MHD_Connection* connection,
                                        const char* method,
-                                       RequestState* /*state*/) {
-  if (!PeerAllowed(connection)) {
+                                       RequestState* state) {
+  if (!PeerAllowed(state->peer)) {
     return ReplyError(connection, MHD_HTTP_FORBIDDEN,
                       "this peer may not use the Unix socket");
   }
@@ -219,6 +386,7 @@ MHD_Result HttpServer::Impl::OnHeaders(MHD_Connection* connection,
     return ReplyError(connection, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                       "Content-Encoding is not supported");
   }
+  size_t charge = kChunkedInitialCharge;
   if (length != nullptr) {
     // libmicrohttpd has already checked that it is a number.
     unsigned long long n = std::strtoull(length, nullptr, 10);
@@ -228,14 +396,23 @@ MHD_Result HttpServer::Impl::OnHeaders(MHD_Connection* connection,
                             " bytes exceeds the limit of " +
                             std::to_string(max_body_bytes));
     }
+    charge = static_cast<size_t>(n);
   }
+  charge = std::min(charge, max_body_bytes);
+  if (!listener->budget.Take(charge)) {
+    return ReplyError(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      "the server holds too many request bodies; retry later");
+  }
+  state->charged = charge;
+  state->body.reserve(charge);
   return MHD_YES;
 }
 
 // The body is complete: run the method on the pool. The connection stays
 // suspended until the job has stored the response and resumed it; then
 // OnRequest is called again and sends it.
-MHD_Result HttpServer::Impl::Dispatch(MHD_Connection* connection,
+MHD_Result HttpServer::Impl::Dispatch(Listener* listener,
+                                      MHD_Connection* connection,
                                       RequestState* state) {
   std::lock_guard<std::mutex> lock(mu);
   if (stopping) {
@@ -243,16 +420,21 @@ MHD_Result HttpServer::Impl::Dispatch(MHD_Connection* connection,
                       "server is shutting down");
   }
   state->dispatched = true;
+  listener->ArmDeadline(connection, false);
   MHD_suspend_connection(connection);
-  bool queued = pool->Submit([this, connection, state] {
+  bool queued = listener->pool.Submit([this, listener, connection, state] {
     Dispatcher::Outcome outcome;
     try {
-      state->response = handler(state->body, &outcome);
+      state->response = handler(state->body, state->peer, &outcome);
       state->status = MHD_HTTP_OK;
     } catch (const std::exception& e) {  // only bad_alloc can get here
       state->response = std::string("internal error: ") + e.what();
       state->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
+    // The body is no longer needed: give its memory back now.
+    std::string().swap(state->body);
+    listener->budget.Give(state->charged);
+    state->charged = 0;
     if (outcome.fault) {
       Log(LOG_WARNING, (outcome.method.empty() ? std::string("(unparsed)")
                                                : outcome.method) +
@@ -271,32 +453,40 @@ MHD_Result HttpServer::Impl::Dispatch(MHD_Connection* connection,
   return MHD_YES;
 }
 
-void HttpServer::Impl::OnCompleted(void* cls, MHD_Connection* /*connection*/,
+void HttpServer::Impl::OnCompleted(void* cls, MHD_Connection* connection,
                                    void** con_cls,
                                    MHD_RequestTerminationCode /*code*/) {
-  auto* self = static_cast<Impl*>(cls);
+  auto* listener = static_cast<Listener*>(cls);
+  Impl* self = listener->server;
   auto* state = static_cast<RequestState*>(*con_cls);
   if (state == nullptr) return;
+  listener->budget.Give(state->charged);
   delete state;
   *con_cls = nullptr;
+  listener->ArmDeadline(connection, true);  // for the next request
   std::lock_guard<std::mutex> lock(self->mu);
   if (--self->in_flight == 0) self->idle.notify_all();
 }
 
-Result<void> HttpServer::Impl::StartDaemon(int listen_fd) {
-  MHD_Daemon* daemon = MHD_start_daemon(
+Result<void> HttpServer::Impl::StartListener(int listen_fd, bool unix) {
+  auto listener = std::make_unique<Listener>(this, unix, options.threads,
+                                             options.body_budget_bytes);
+  Listener* l = listener.get();
+  l->daemon = MHD_start_daemon(
       MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
           MHD_USE_ERROR_LOG,
-      0, nullptr, nullptr, &Impl::OnRequest, this, MHD_OPTION_LISTEN_SOCKET,
+      0, nullptr, nullptr, &Impl::OnRequest, l, MHD_OPTION_LISTEN_SOCKET,
       listen_fd, MHD_OPTION_CONNECTION_LIMIT, options.max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, options.connection_timeout_seconds,
-      MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, this,
+      MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, l,
+      MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, l,
       MHD_OPTION_EXTERNAL_LOGGER, &OnLibraryLog, nullptr, MHD_OPTION_END);
-  if (daemon == nullptr) {
+  if (l->daemon == nullptr) {
     ::close(listen_fd);
     return Fault{interop::kTransportError, "libmicrohttpd failed to start"};
   }
-  daemons.push_back(daemon);
+  l->reaper = std::thread([l] { l->Reap(); });
+  listeners.push_back(std::move(listener));
   return {};
 }
 
@@ -306,21 +496,28 @@ void HttpServer::Impl::Stop() {
     stopping = true;
   }
   // 1. No new connections.
-  for (MHD_Daemon* daemon : daemons) {
-    MHD_socket fd = MHD_quiesce_daemon(daemon);
+  for (auto& l : listeners) {
+    MHD_socket fd = MHD_quiesce_daemon(l->daemon);
     if (fd != MHD_INVALID_SOCKET) ::close(fd);
   }
   // 2. Every method under way finishes and resumes its connection.
-  if (pool) pool->Shutdown();
+  for (auto& l : listeners) l->pool.Shutdown();
   // 3. Their responses go out (bounded: a client may stop reading).
   {
     std::unique_lock<std::mutex> lock(mu);
     idle.wait_for(lock, kSendGrace, [this] { return in_flight == 0; });
   }
   // 4. Close everything.
-  for (MHD_Daemon* daemon : daemons) MHD_stop_daemon(daemon);
-  daemons.clear();
-  pool.reset();
+  for (auto& l : listeners) {
+    {
+      std::lock_guard<std::mutex> lock(l->mu);
+      l->stop_reaper = true;
+    }
+    l->wake.notify_all();
+    l->reaper.join();
+    MHD_stop_daemon(l->daemon);
+  }
+  listeners.clear();
   tcp_port = -1;
   if (unix_socket_created) {
     // Remove the socket only if it is still the one we created.
@@ -338,8 +535,9 @@ void HttpServer::Impl::Stop() {
 
 HttpServer::HttpServer(const Dispatcher& dispatcher, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(
-          [&dispatcher](std::string_view body, Dispatcher::Outcome* outcome) {
-            return dispatcher.Handle(body, outcome);
+          [&dispatcher](std::string_view body, const Peer& peer,
+                        Dispatcher::Outcome* outcome) {
+            return dispatcher.Handle(body, outcome, peer);
           },
           std::move(options), dispatcher.options().limits.max_body_bytes)) {}
 
@@ -355,13 +553,12 @@ void HttpServer::Stop() { impl_->Stop(); }
 
 Result<void> HttpServer::Start() {
   Impl& s = *impl_;
-  if (!s.daemons.empty()) {
+  if (!s.listeners.empty()) {
     return Fault{interop::kTransportError, "server already started"};
   }
   if (s.options.unix_socket_path.empty() && s.options.tcp_port < 0) {
     return Fault{interop::kTransportError, "no Unix socket and no TCP port"};
   }
-  s.pool = std::make_unique<WorkerPool>(s.options.threads);
   if (!s.options.unix_socket_path.empty()) {
     Result<int> fd =
         ListenUnix(s.options.unix_socket_path, s.options.unix_socket_mode);
@@ -375,7 +572,7 @@ Result<void> HttpServer::Start() {
       s.unix_socket_dev = st.st_dev;
       s.unix_socket_ino = st.st_ino;
     }
-    Result<void> started = s.StartDaemon(fd.value());
+    Result<void> started = s.StartListener(fd.value(), /*unix=*/true);
     if (!started.ok()) {
       s.Stop();
       return started;
@@ -388,7 +585,7 @@ Result<void> HttpServer::Start() {
       s.Stop();
       return fd.fault();
     }
-    Result<void> started = s.StartDaemon(fd.value());
+    Result<void> started = s.StartListener(fd.value(), /*unix=*/false);
     if (!started.ok()) {
       s.Stop();
       return started;

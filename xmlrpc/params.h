@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "xmlrpc/peer.h"
 #include "xmlrpc/value.h"
 
 namespace xmlrpc {
@@ -27,9 +28,13 @@ class ParamError : public std::runtime_error {
 
 class Params {
  public:
-  // `values` must outlive the Params.
-  Params(std::string_view method, const std::vector<Value>& values)
-      : method_(method), values_(values) {}
+  // `values` and `peer` must outlive the Params.
+  Params(std::string_view method, const std::vector<Value>& values,
+         const Peer& peer = kInProcess)
+      : method_(method), values_(values), peer_(peer) {}
+
+  // Who made the call (peer.h); in-process unless a transport said so.
+  const Peer& peer() const { return peer_; }
 
   std::string_view method() const { return method_; }
   size_t size() const { return values_.size(); }
@@ -54,8 +59,11 @@ class Params {
  private:
   const Value& Typed(size_t i, Value::Type type) const;
 
+  static inline const Peer kInProcess{};
+
   std::string_view method_;
   const std::vector<Value>& values_;
+  const Peer& peer_;
 };
 
 // Members of a struct param, by name. `what` in messages is the member name.

@@ -91,7 +91,7 @@ Response Dispatcher::MultiCall(const Params& params) const {
           options_.faults.bad_params, where + ": recursive system.multicall")));
       continue;
     }
-    Response r = Call(MethodCall{method, args->as_array()});
+    Response r = Call(MethodCall{method, args->as_array()}, params.peer());
     if (r.ok()) {
       // A result that cannot be written must not spoil the other entries.
       Result<std::string> check = WriteValue(r.value(), options_.style);

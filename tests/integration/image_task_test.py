@@ -100,7 +100,12 @@ class ImageTaskTest(unittest.TestCase):
 
     def start_daemon(self):
         self.sock = os.path.join(self.dir, "d.sock")
-        self.proc = subprocess.Popen([VHDSMD, "--socket", self.sock, "--tcp-port", "0"],
+        # Calls come over TCP: the SR must lie inside sr_roots.
+        conf = os.path.join(self.dir, "vhdsm.conf")
+        with open(conf, "w") as f:
+            f.write("[daemon]\nsr_roots = %s\n" % self.dir)
+        self.proc = subprocess.Popen([VHDSMD, "--config", conf, "--socket", self.sock,
+                                      "--tcp-port", "0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, env=self.env)
         line = self.proc.stdout.readline()

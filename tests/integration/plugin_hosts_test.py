@@ -255,8 +255,12 @@ class VhdsmdTest(unittest.TestCase):
         self.sr = os.path.join(self.dir, "sr")
         os.mkdir(self.sr)
         self.sock = os.path.join(self.dir, "vhdsmd.sock")
-        self.proc = subprocess.Popen([VHDSMD, "--socket", self.sock, "--tcp-port", "0",
-                                      "--foreground"], stdout=subprocess.PIPE,
+        # Calls come over TCP: the SR must lie inside sr_roots.
+        conf = os.path.join(self.dir, "vhdsm.conf")
+        with open(conf, "w") as f:
+            f.write("[daemon]\nsr_roots = %s\n" % self.dir)
+        self.proc = subprocess.Popen([VHDSMD, "--config", conf, "--socket", self.sock,
+                                      "--tcp-port", "0", "--foreground"], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         self.assertTrue(line.startswith("tcp_port="), line)
@@ -370,7 +374,7 @@ class CAbiTest(unittest.TestCase):
         names = [l.split()[-1].split("@")[0] for l in p.stdout.splitlines() if l.split()]
         names = [n for n in names if n != "VHDSM_1"]
         self.assertEqual(sorted(names), ["vhdsm_abi_version", "vhdsm_close", "vhdsm_free",
-                                         "vhdsm_handle", "vhdsm_open",
+                                         "vhdsm_handle", "vhdsm_handle_peer", "vhdsm_open",
                                          "vhdsm_set_event_callback"])
 
 

@@ -36,8 +36,12 @@ class Vhdsmd:
     """One vhdsmd "host" on its own socket, with a loopback TCP port."""
 
     def __init__(self, sock, env):
-        self.proc = subprocess.Popen([VHDSMD, "--socket", sock, "--tcp-port", "0",
-                                      "--foreground"], stdout=subprocess.PIPE,
+        # Calls come over TCP: SRs next to the socket lie inside sr_roots.
+        conf = sock + ".conf"
+        with open(conf, "w") as f:
+            f.write("[daemon]\nsr_roots = %s\n" % os.path.dirname(os.path.abspath(sock)))
+        self.proc = subprocess.Popen([VHDSMD, "--config", conf, "--socket", sock,
+                                      "--tcp-port", "0", "--foreground"], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env)
         line = self.proc.stdout.readline()
         if not line.startswith("tcp_port="):

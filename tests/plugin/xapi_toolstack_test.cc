@@ -43,7 +43,7 @@ Value Failure(std::vector<std::string> desc) {
 class FakeXapi {
  public:
   explicit FakeXapi(std::string socket_path)
-      : server_([this](std::string_view body,
+      : server_([this](std::string_view body, const xmlrpc::Peer&,
                        xmlrpc::Dispatcher::Outcome*) { return Serve(body); },
                 Options(socket_path)),
         path_(std::move(socket_path)) {

@@ -295,9 +295,17 @@ class Daemon:
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         err = open(self.stderr_path, "ab")
+        args = list(self.args)
+        if "--config" not in args:
+            # Calls come over TCP: SRs in the work directory lie inside
+            # sr_roots.
+            conf = self.sock + ".conf"
+            with open(conf, "w") as f:
+                f.write("[daemon]\nsr_roots = %s\n" % os.path.dirname(self.sock))
+            args += ["--config", conf]
         self.proc = subprocess.Popen(self.wrap + [VHDSMD, "--socket", self.sock,
                                                   "--tcp-port", "0", "--foreground"]
-                                     + self.args,
+                                     + args,
                                      stdout=subprocess.PIPE, stderr=err, env=self.env,
                                      start_new_session=True)
         err.close()

@@ -7,7 +7,12 @@
 2. vhdsmd's Unix socket is created 0600 and owned by root; a process of uid
    65534 cannot connect to it; with the socket made 0666 (by this test) it
    can connect and gets HTTP 403 (SO_PEERCRED), while root gets answers.
-   (Root only: a visible SKIP otherwise.)
+   Over the loopback TCP port, uid 65534 may name only SR directories
+   inside sr_roots: /root, /tmp, "/srv/../root" are fault 47 and create
+   nothing. (Root only: a visible SKIP otherwise.)
+2b. vhdsmd's listeners: 64 slow clients on the TCP port are closed by the
+   request deadline, 64 clients announcing 8 MiB bodies get 503 past the
+   body budget with VmRSS bounded, and the Unix socket answers throughout.
 3. Leaving the SR: vdi_location / vdi_uuid values such as "../x",
    absolute paths, "..", a uuid with a path after it, for every VDI
    command (VHDSR and vhdsmd); task ids likewise; a VDI file that is a
@@ -30,6 +35,7 @@ import http.client
 import os
 import re
 import secrets
+import select
 import shutil
 import socket
 import stat
@@ -191,7 +197,7 @@ def post_unix(path, body, timeout=10):
 
 
 def check_socket(res, daemon):
-    row = res.row("socket 0600 + SO_PEERCRED")
+    row = res.row("socket 0600 + SO_PEERCRED, TCP in sr_roots")
     body = xapi_call("sr_get_driver_info").encode()
 
     def expect(what, ok, detail=""):
@@ -199,7 +205,7 @@ def check_socket(res, daemon):
         if ok:
             row["recovered"] += 1
         else:
-            res.fail("socket 0600 + SO_PEERCRED", "%s: %s" % (what, detail),
+            res.fail("socket 0600 + SO_PEERCRED, TCP in sr_roots", "%s: %s" % (what, detail),
                      "tests/reliability/security.py")
     st = os.stat(daemon.sock)
     expect("the socket is a socket", stat.S_ISSOCK(st.st_mode))
@@ -219,20 +225,130 @@ def check_socket(res, daemon):
         expect("root is still answered", r == "status 200", r)
     finally:
         os.chmod(daemon.sock, 0o600)
-    # The loopback TCP port (an opt-in) checks no peer: recorded, not
-    # failed (a design decision, reported).
+    # The loopback TCP port (an opt-in) answers every local user, who may
+    # then name only SR directories inside sr_roots (the daemon's work
+    # directory here): elsewhere fault 47, and nothing is created.
     port = daemon.port
+    inside = os.path.join(os.path.dirname(daemon.sock), "sr-in-roots")
+    os.makedirs(inside, exist_ok=True)
+    os.chown(inside, NOBODY, NOBODY)
 
-    def tcp():
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("POST", "/", body, {"Content-Type": "text/xml"})
-        return "status %d" % c.getresponse().status
-    r = as_nobody(tcp)
-    row["detail"]["tcp_port_uid_65534"] = r
-    if r == "status 200":
-        res.note("vhdsmd's loopback TCP port (opt-in, --tcp-port / tcp_port) "
-                 "answers any local user, uid 65534 included: only the Unix "
-                 "socket checks SO_PEERCRED")
+    def sr_create(location):
+        def call():
+            px = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/" % port)
+            try:
+                px.sr_create({"command": "sr_create", "args": ["0"], "sr_uuid": SR_UUID,
+                              "device_config": {"location": location}})
+                return "ok"
+            except xmlrpc.client.Fault as f:
+                return "fault %d" % f.faultCode
+        return as_nobody(call)
+    root_before = sorted(os.listdir("/root"))
+    for loc in ("/root", "/root/vhdsm-x", "/tmp", "/srv/../root", inside + "/../.."):
+        r = sr_create(loc)
+        expect("uid 65534 over TCP naming %s gets fault 47" % loc, r == "fault 47", r)
+    expect("nothing was created in /root", sorted(os.listdir("/root")) == root_before)
+    r = sr_create(inside)
+    expect("uid 65534 over TCP may use a directory inside sr_roots", r == "ok", r)
+    row["detail"]["tcp_port_uid_65534"] = "confined to sr_roots"
+
+def check_listener(res, workdir):
+    """Slow clients and clients holding big bodies on the TCP port: the
+    request deadline closes the slow ones, the body budget answers 503 past
+    16 MiB, vhdsmd's VmRSS stays bounded, and the Unix socket answers
+    throughout."""
+    name = "listener: slow and big-body clients"
+    row = res.row(name)
+
+    def expect(what, ok, detail=""):
+        row["tried"] += 1
+        if ok:
+            row["recovered"] += 1
+        else:
+            res.fail(name, "%s: %s" % (what, detail), "tests/reliability/security.py")
+    ddir = os.path.join(workdir, "listener")
+    os.makedirs(ddir)
+    conf = os.path.join(ddir, "vhdsm.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nsr_roots = %s\nrequest_timeout = 3\nbody_memory = 16M\n" % ddir)
+    d = Daemon(ddir, env={"VHDSM_STATE_DIR": os.path.join(ddir, "state")},
+               args=["--config", conf]).start()
+
+    def unix_answers():
+        try:
+            return d.unix_proxy().sr_get_driver_info(
+                {"command": "sr_get_driver_info", "args": []})["name"] == "vhdsm VHD"
+        except Exception:  # pylint: disable=broad-except
+            return False
+    try:
+        # 64 clients sending a byte every half second (headers or body).
+        fds = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(64)]
+        for s in fds[::2]:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                      b"Content-Length: 100000\r\n\r\n")
+        for s in fds:
+            s.setblocking(False)
+        closed, answered = set(), True
+        t0 = time.time()
+        while len(closed) < len(fds) and time.time() - t0 < 60:
+            for i, s in enumerate(fds):
+                if i in closed:
+                    continue
+                try:
+                    try:
+                        if s.recv(4096) == b"":
+                            closed.add(i)
+                            continue
+                    except BlockingIOError:
+                        pass
+                    s.send(b"x")
+                except OSError:
+                    closed.add(i)
+            if not closed:
+                answered = answered and unix_answers()
+            time.sleep(0.5)
+        for s in fds:
+            s.close()
+        expect("64 slow clients closed by the 3 s deadline", len(closed) == len(fds),
+               "%d of %d closed after %.0f s" % (len(closed), len(fds), time.time() - t0))
+        expect("the Unix socket answers during the slow clients", answered)
+        row["detail"]["slow_clients_closed_s"] = round(time.time() - t0, 1)
+        # 64 clients announcing 8 MiB bodies: past the 16 MiB budget, 503.
+        pid = d.target_pid()
+        rss = lambda: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % pid).read())
+                          .group(1)) * 1024
+        before = peak = rss()
+        fds = []
+        for _ in range(64):
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                      b"Content-Length: %d\r\n\r\n" % (8 * MIB))
+            fds.append(s)
+        refused, taken = 0, []
+        for s in fds:
+            if select.select([s], [], [], 1.0)[0]:
+                refused += s.recv(64).startswith(b"HTTP/1.1 503")
+            else:
+                taken.append(s)
+        for s in taken:  # the bodies the budget took, all but a byte
+            try:
+                s.sendall(b"x" * (8 * MIB - 1))
+            except OSError:
+                pass
+            peak = max(peak, rss())
+        answered = unix_answers()
+        peak = max(peak, rss())
+        for s in fds:
+            s.close()
+        expect("62 of 64 big bodies answered 503", refused >= 62, "%d refused" % refused)
+        expect("VmRSS grows by less than 96 MiB (unbounded: 512 MiB)",
+               peak - before < 96 * MIB, "%d -> %d" % (before, peak))
+        expect("the Unix socket answers during the big bodies", answered)
+        row["detail"]["big_bodies_refused"] = refused
+        row["detail"]["rss_growth_mib"] = round((peak - before) / MIB, 1)
+    finally:
+        d.stop()
+
 
 # ---------------------------------------------------------------------------
 # 3. leaving the SR
@@ -410,6 +526,7 @@ class Credentials:
         self.row = res.row("credentials")
         conf = os.path.join(self.dir, "vhdsm.conf")
         with open(conf, "w") as f:
+            f.write("[daemon]\nsr_roots = %s\n" % self.dir)
             f.write("[store wrongstore]\nauth_url = %s\nuser = %s\nkey = %s\n"
                     % (swift.auth, swift.user, self.store_key))
         os.chmod(conf, 0o600)
@@ -641,6 +758,7 @@ def main():
             check_traversal(res, workdir, d)
         finally:
             d.stop()
+        check_listener(res, workdir)
         swift = Swift()
         Credentials(res, workdir, swift, shim).run(None)
     finally:

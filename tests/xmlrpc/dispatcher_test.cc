@@ -146,6 +146,44 @@ TEST_F(DispatcherTest, RegistryQueries) {
   EXPECT_EQ(names.front(), "add");
 }
 
+// The caller's Peer reaches the handler, through system.multicall too;
+// without one the call counts as in-process.
+TEST(DispatcherPeerTest, HandlersSeeThePeer) {
+  Dispatcher d;
+  d.Register("whoami", [](const Params& p) -> Response {
+    const Peer& peer = p.peer();
+    std::string t = peer.transport == Peer::Transport::kUnix  ? "unix"
+                    : peer.transport == Peer::Transport::kTcp ? "tcp"
+                                                              : "inprocess";
+    return Value(t + ":" + std::to_string(peer.uid));
+  });
+  Peer unix_root;
+  unix_root.transport = Peer::Transport::kUnix;
+  unix_root.uid = 0;
+  EXPECT_TRUE(unix_root.IsRootOverUnix());
+  Peer tcp;
+  tcp.transport = Peer::Transport::kTcp;
+  EXPECT_FALSE(tcp.IsRootOverUnix());
+  EXPECT_FALSE(Peer().IsRootOverUnix());
+
+  EXPECT_EQ(d.Call(MethodCall{"whoami", {}}).value(), Value("inprocess:-1"));
+  EXPECT_EQ(d.Call(MethodCall{"whoami", {}}, unix_root).value(),
+            Value("unix:0"));
+  std::string one = Call("whoami", "");
+  Result<Response> r = ParseMethodResponse(d.Handle(one, nullptr, tcp));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().value(), Value("tcp:-1"));
+  std::string multi = Call(
+      "system.multicall",
+      Param("<value><array><data><value><struct><member><name>methodName"
+            "</name><value>whoami</value></member><member><name>params</name>"
+            "<value><array><data/></array></value></member></struct></value>"
+            "</data></array></value>"));
+  r = ParseMethodResponse(d.Handle(multi, nullptr, unix_root));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().value(), Value(Array{Value(Array{Value("unix:0")})}));
+}
+
 TEST(DispatcherOptionsTest, RegisterValidatesNamesAndTypes) {
   Dispatcher d;
   Handler h = [](const Params&) -> Response { return Value(); };

@@ -1,6 +1,7 @@
 #include "xmlrpc/http_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,13 @@ class HttpServerTest : public ::testing::Test {
     dispatcher_.Register("sleep", [](const Params& p) -> Response {
       std::this_thread::sleep_for(std::chrono::milliseconds(p.IntAt(0)));
       return Value(true);
+    });
+    dispatcher_.Register("whoami", [](const Params& p) -> Response {
+      const Peer& peer = p.peer();
+      std::string t = peer.transport == Peer::Transport::kUnix  ? "unix"
+                      : peer.transport == Peer::Transport::kTcp ? "tcp"
+                                                                : "inprocess";
+      return Value(t + ":" + std::to_string(peer.uid));
     });
   }
 
@@ -84,6 +92,25 @@ class HttpServerTest : public ::testing::Test {
     Response r = client.Call("ping");
     ASSERT_TRUE(r.ok()) << r.fault().message;
     EXPECT_EQ(r.value(), Value());
+  }
+
+  // A call on a fresh TCP connection to `port`.
+  static Response TcpCall(int port, const std::string& method,
+                          std::vector<Value> params = {}) {
+    ClientOptions tcp;
+    tcp.url = "http://127.0.0.1:" + std::to_string(port) + "/RPC2";
+    tcp.timeout_ms = 10000;
+    Client client(tcp);
+    return client.Call(method, std::move(params));
+  }
+
+  static Response UnixCall(const std::string& path, const std::string& method,
+                           std::vector<Value> params = {}) {
+    ClientOptions unix;
+    unix.unix_socket_path = path;
+    unix.timeout_ms = 10000;
+    Client client(unix);
+    return client.Call(method, std::move(params));
   }
 
   xmlrpc_test::TempDir dir_;
@@ -380,6 +407,159 @@ TEST_F(HttpServerTest, UnixPeersAreCheckedByUid) {
   ASSERT_TRUE(open.Start().ok());
   std::string any = ExchangeAsUid(options.unix_socket_path, 65534);
   EXPECT_NE(any.find("HTTP/1.1 200"), std::string::npos) << any;
+}
+
+TEST_F(HttpServerTest, HandlersSeeTheTransportAndThePeersUid) {
+  Client unix_client(UnixClient());
+  Response r = unix_client.Call("whoami");
+  ASSERT_TRUE(r.ok()) << r.fault().message;
+  EXPECT_EQ(r.value(), Value("unix:" + std::to_string(geteuid())));
+  Response t = TcpCall(server_->tcp_port(), "whoami");
+  ASSERT_TRUE(t.ok()) << t.fault().message;
+  EXPECT_EQ(t.value(), Value("tcp:-1"));
+}
+
+// True once the server has closed `fd` (EOF or an error on read).
+bool ClosedByPeer(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  char buf[256];
+  ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+TEST_F(HttpServerTest, SlowClientsAreClosedByTheRequestDeadline) {
+  HttpServerOptions o;
+  o.unix_socket_path = dir_.File("slow.sock");
+  o.tcp_port = 0;
+  o.request_timeout_seconds = 1;
+  o.max_connections = 16;  // the attack below takes every TCP slot
+  HttpServer server(dispatcher_, o);
+  ASSERT_TRUE(server.Start().ok());
+  const int port = server.tcp_port();
+  // Half trickle their headers, half their body, a byte every 200 ms: the
+  // idle timeout (60 s) alone would keep them all open for ever.
+  const std::string head =
+      "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+      "Content-Length: 100000\r\n\r\n";
+  std::vector<int> fds;
+  for (int i = 0; i < 16; ++i) {
+    int fd = xmlrpc_test::ConnectTcp(port);
+    ASSERT_GE(fd, 0);
+    if (i % 2 == 1) {
+      ASSERT_TRUE(SendAll(fd, head));
+    }
+    fds.push_back(fd);
+  }
+  std::vector<bool> closed(fds.size(), false);
+  size_t n_closed = 0;
+  bool unix_answered = false;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(45);
+  while (n_closed < fds.size() && std::chrono::steady_clock::now() < give_up) {
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (closed[i]) continue;
+      if (ClosedByPeer(fds[i]) || !SendAll(fds[i], i % 2 ? "x" : "X")) {
+        closed[i] = true;
+        ++n_closed;
+      }
+    }
+    // The Unix socket is served while every TCP slot is held.
+    if (!unix_answered && n_closed == 0) {
+      Response r = UnixCall(o.unix_socket_path, "ping");
+      unix_answered = r.ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  for (int fd : fds) close(fd);
+  EXPECT_TRUE(unix_answered);
+  EXPECT_EQ(n_closed, fds.size());
+  // TCP is served again, and a method may run longer than the deadline:
+  // only the client's own sending and reading count.
+  Response r = TcpCall(port, "sleep", {Value(2500)});
+  ASSERT_TRUE(r.ok()) << r.fault().message;
+  EXPECT_EQ(r.value(), Value(true));
+}
+
+TEST_F(HttpServerTest, BodyBudgetAnswers503FromTheHeaders) {
+  HttpServerOptions o;
+  o.unix_socket_path = dir_.File("budget.sock");
+  o.tcp_port = 0;
+  o.max_body_bytes = 1 << 20;
+  o.body_budget_bytes = 4 << 20;  // four whole bodies per listener
+  HttpServer server(dispatcher_, o);
+  ASSERT_TRUE(server.Start().ok());
+  const int port = server.tcp_port();
+  // 16 clients announce 1 MiB bodies and send only the first KiB.
+  const std::string head =
+      "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+      "Content-Length: " +
+      std::to_string(1 << 20) + "\r\n\r\n" + std::string(1024, 'x');
+  std::vector<int> fds;
+  for (int i = 0; i < 16; ++i) {
+    int fd = xmlrpc_test::ConnectTcp(port);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, head));
+    fds.push_back(fd);
+  }
+  int refused = 0, held = 0;
+  for (int fd : fds) {
+    std::string out = xmlrpc_test::ReadHttpResponse(fd, 1000);
+    if (out.rfind("HTTP/1.1 503", 0) == 0) {
+      ++refused;
+    } else {
+      EXPECT_EQ(out, "");  // still reading the body
+      ++held;
+    }
+  }
+  EXPECT_EQ(held, 4);
+  EXPECT_EQ(refused, 12);
+  // The Unix socket has a budget of its own.
+  Response unix = UnixCall(o.unix_socket_path, "ping");
+  EXPECT_TRUE(unix.ok()) << unix.fault().message;
+  // The TCP budget is spent: even a small request is refused...
+  int fd = xmlrpc_test::ConnectTcp(port);
+  ASSERT_GE(fd, 0);
+  SendAll(fd, HttpPost(Call("ping", "")));
+  std::string out = xmlrpc_test::ReadHttpResponse(fd, 5000);
+  close(fd);
+  EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0u) << out;
+  // ...until the bodies are gone.
+  for (int f : fds) close(f);
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    served = TcpCall(port, "ping").ok();
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(HttpServerTest, ChunkedBodyPastTheBudgetIsCutOff) {
+  HttpServerOptions o;
+  o.unix_socket_path = dir_.File("chunked.sock");
+  o.max_body_bytes = 4 << 20;
+  o.body_budget_bytes = 256 << 10;
+  HttpServer server(dispatcher_, o);
+  ASSERT_TRUE(server.Start().ok());
+  int fd = xmlrpc_test::ConnectUnix(o.unix_socket_path);
+  ASSERT_GE(fd, 0);
+  SendAll(fd,
+          "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n");
+  std::string chunk(1 << 16, 'x');
+  char size_line[32];
+  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+  size_t sent = 0;
+  while (sent < (size_t{4} << 20) &&
+         SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
+    sent += chunk.size();
+  }
+  std::string out = ReadSome(fd, 2000);
+  close(fd);
+  EXPECT_LT(sent, size_t{4} << 20);
+  EXPECT_EQ(out.find("HTTP/1.1 200"), std::string::npos) << out;
+  // The budget came back.
+  Response r = UnixCall(o.unix_socket_path, "ping");
+  EXPECT_TRUE(r.ok()) << r.fault().message;
 }
 
 }  // namespace

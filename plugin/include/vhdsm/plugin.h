@@ -27,7 +27,7 @@ typedef struct vhdsm_plugin vhdsm_plugin;
 /* Events (progress of long operations, GC results), as one line of JSON
  * such as {"event":"task","task_id":"...","progress":50}. Called on the
  * plugin's threads; must not call back into the plugin. */
-typedef void (*vhdsm_event_fn)(void *user, const char *event_json);
+typedef void (*vhdsm_event_fn)(void* user, const char* event_json);
 
 /* The ABI version of the loaded library. */
 int vhdsm_abi_version(void);
@@ -44,18 +44,37 @@ vhdsm_plugin *vhdsm_open(const char *config, char **error);
  * *response (NUL-terminated, released with vhdsm_free) and *response_len;
  * the response may be an XML-RPC fault. Returns -1 only if memory ran out
  * or an argument is NULL. */
-int vhdsm_handle(vhdsm_plugin *plugin, const char *request,
-                 size_t request_len, char **response, size_t *response_len);
+int vhdsm_handle(vhdsm_plugin* plugin, const char* request, size_t request_len,
+                 char** response, size_t* response_len);
+
+/* Who sent a request, for a host that serves other processes (vhdsmd).
+ * What a call may do depends on it: only root may name an SR directory
+ * outside the configured sr_roots. */
+typedef struct vhdsm_peer {
+  int transport; /* one of the VHDSM_PEER_* below */
+  long long uid; /* VHDSM_PEER_UNIX: the peer's uid (SO_PEERCRED) */
+  long long pid; /* VHDSM_PEER_UNIX: the peer's pid, for logs */
+} vhdsm_peer;
+
+#define VHDSM_PEER_IN_PROCESS 0 /* the host itself, with its privileges */
+#define VHDSM_PEER_UNIX 1       /* a Unix-socket peer; root if uid is 0 */
+#define VHDSM_PEER_TCP 2        /* a (loopback) TCP peer: never trusted */
+
+/* vhdsm_handle for a request from `peer`. vhdsm_handle is this with an
+ * in-process peer. An unknown transport counts as TCP. */
+int vhdsm_handle_peer(vhdsm_plugin* plugin, const vhdsm_peer* peer,
+                      const char* request, size_t request_len, char** response,
+                      size_t* response_len);
 
 /* Sets (or, with fn NULL, clears) the event callback. */
-void vhdsm_set_event_callback(vhdsm_plugin *plugin, vhdsm_event_fn fn,
-                              void *user);
+void vhdsm_set_event_callback(vhdsm_plugin* plugin, vhdsm_event_fn fn,
+                              void* user);
 
 /* Releases memory the plugin returned. */
-void vhdsm_free(void *p);
+void vhdsm_free(void* p);
 
 /* Closes the plugin; waits for its background work to stop. */
-void vhdsm_close(vhdsm_plugin *plugin);
+void vhdsm_close(vhdsm_plugin* plugin);
 
 #ifdef __cplusplus
 }
