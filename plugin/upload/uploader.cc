@@ -16,6 +16,7 @@
 #include "plugin/upload/segment_buffer.h"
 #include "plugin/upload/segment_names.h"
 #include "plugin/upload/slo_manifest.h"
+#include "vhd/sanitize.h"
 
 namespace upload {
 namespace {
@@ -454,7 +455,18 @@ vhd::Status UploadRun::Pump() {
   }
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.parallel_segments; ++i) {
-    workers.emplace_back([this] { Worker(); });
+    workers.emplace_back([this] {
+      // Nothing may escape a thread: an exception fails the upload.
+      try {
+        Worker();
+      } catch (const std::exception& e) {
+        Fail(MakeError(UploadError::kInternal,
+                       std::string("upload thread: ") + e.what()));
+      } catch (...) {
+        Fail(MakeError(UploadError::kInternal,
+                       "upload thread: unknown exception"));
+      }
+    });
   }
   Md5 whole;
   uint64_t total = 0;
@@ -583,9 +595,10 @@ vhd::Status UploadRun::PutSlo(const std::string& container,
     json r = json::parse(resp.body, nullptr, false);
     std::string status = r.is_object() ? r.value("Response Status", "") : "";
     if (status.rfind("201", 0) != 0 && status.rfind("200", 0) != 0) {
-      std::string errors = r.is_object() && r.contains("Errors")
-                               ? r["Errors"].dump()
-                               : resp.body.substr(0, 512);
+      std::string errors =
+          r.is_object() && r.contains("Errors")
+              ? r["Errors"].dump(-1, ' ', false, json::error_handler_t::replace)
+              : vhd::SanitizeText(resp.body, 512);
       return MakeError(UploadError::kRejected,
                        "SLO manifest " + container + "/" + name + ": " +
                            (status.empty() ? "no status" : status) + " " +

@@ -3,7 +3,7 @@
 // libvhdsm-upload for tests, benchmarks and operators; the image tasks call
 // the library directly.
 //
-// Exit status: 0 on success, the UploadError code (1..11) on failure, 64 for
+// Exit status: 0 on success, the UploadError code (1..12) on failure, 64 for
 // a usage error. SIGINT/SIGTERM cancel the upload (its segments are removed
 // unless --keep-segments). With --json the result is one JSON object on
 // stdout; --progress prints one line per stored segment on stderr. The key
