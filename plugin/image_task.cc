@@ -21,6 +21,7 @@
 #include "plugin/upload/uploader.h"
 #include "vhd/chain.h"
 #include "vhd/format.h"
+#include "vhd/sanitize.h"
 #include "vhd/uuid.h"
 #include "vhd/vhd_stream.h"
 
@@ -29,6 +30,17 @@ namespace vhdsm {
 namespace {
 
 using nlohmann::json;
+
+// A run that ended its process abnormally this many times (counted from the
+// record: started runs minus cleanly ended ones) is not resumed again, so
+// that a task that kills its process cannot crash-loop the daemon.
+constexpr int kMaxAbnormalRuns = 2;
+
+// Task records and events hold text from servers and files: dump() must
+// never throw on it (nlohmann refuses invalid UTF-8 by default).
+std::string Dump(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
 
 std::string NowIso() {
   time_t t = time(nullptr);
@@ -126,9 +138,10 @@ std::string TaskRecord::ToJson() const {
             {"error_code", error_code},
             {"error_message", error_message},
             {"attempts", attempts},
+            {"runs_ended", runs_ended},
             {"created", created},
             {"updated", updated}};
-  return j.dump(1) + "\n";
+  return Dump(j, 1) + "\n";
 }
 
 vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
@@ -179,6 +192,8 @@ vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
     r->error_code = j.value("error_code", "");
     r->error_message = j.value("error_message", "");
     r->attempts = j.value("attempts", 0);
+    // Records written before runs were counted ended cleanly.
+    r->runs_ended = j.value("runs_ended", r->attempts);
     r->created = j.value("created", "");
     r->updated = j.value("updated", "");
   } catch (const std::exception& e) {
@@ -230,7 +245,7 @@ void ImageService::Emit(const TaskRecord& r) {
              {"progress", r.progress},
              {"phase_bytes_done", r.phase_bytes_done},
              {"phase_bytes_total", r.phase_bytes_total}};
-  sink(ev.dump());
+  sink(Dump(ev, -1));
 }
 
 std::string ImageService::TaskPath(const std::string& sr,
@@ -387,10 +402,19 @@ void ImageService::Start(const std::string& id) {
     if (running_[id]) return;
     running_[id] = true;
     threads_.emplace_back([this, id] {
-      vhd::Status s = Run(id);
+      // Nothing may escape the thread (std::terminate would end the
+      // daemon); Run records its own failures, this is the last resort.
+      vhd::Status s;
+      try {
+        s = Run(id);
+      } catch (const std::exception& e) {
+        s = vhd::Status::IOError(std::string("exception: ") + e.what());
+      } catch (...) {
+        s = vhd::Status::IOError("unknown exception");
+      }
       if (!s.ok()) {
         syslog(LOG_WARNING, "vhdsm: image task %s: %s", id.c_str(),
-               s.ToString().c_str());
+               vhd::SanitizeText(s.ToString()).c_str());
       }
       std::lock_guard<std::mutex> l(mu_);
       running_[id] = false;
@@ -408,13 +432,65 @@ vhd::Status ImageService::Run(const std::string& id) {
   TaskRecord r;
   VHD_RETURN_IF_ERROR(Load(sr_path, id, &r));
   if (r.finished()) return vhd::Status::OK();
+  if (r.attempts - r.runs_ended >= kMaxAbnormalRuns) {
+    Abandon(sr_path, &r, "QUARANTINED",
+            "its run ended the process abnormally " +
+                std::to_string(r.attempts - r.runs_ended) +
+                " times; not resumed again");
+    return vhd::Status::OK();
+  }
+  // Counted before the run, so that a run that kills the process counts.
+  r.attempts++;
+  VHD_RETURN_IF_ERROR(Save(&r));
+  vhd::Status s;
+  try {
+    s = RunAttempt(sr_path, &r);
+  } catch (const std::exception& e) {
+    s = vhd::Status::IOError(std::string("exception: ") + e.what());
+    Abandon(sr_path, &r, "INTERNAL", s.message());
+  } catch (...) {
+    s = vhd::Status::IOError("unknown exception");
+    Abandon(sr_path, &r, "INTERNAL", s.message());
+  }
+  r.runs_ended = r.attempts;
+  vhd::Status saved = Save(&r);
+  return s.ok() ? saved : s;
+}
+
+void ImageService::Abandon(const std::string& sr_path, TaskRecord* r,
+                           const std::string& code,
+                           const std::string& message) noexcept {
+  try {
+    r->state = "failed";
+    r->error_code = code;
+    r->error_message = vhd::SanitizeText(message);
+    std::unique_ptr<Sr> sr;
+    if (!r->snapshot_uuid.empty() && Sr::Open(env_, sr_path, &sr).ok() &&
+        sr->DeleteVdi(r->snapshot_uuid).ok()) {
+      r->snapshot_uuid.clear();
+    }
+    if (Save(r).ok()) {
+      env_->Unlink(state_dir_ + "/secrets/" + r->id);
+      env_->Unlink(sr_path + "/.vhdsm/tasks/" + r->id + ".cancel");
+    }
+    Emit(*r);
+    syslog(LOG_WARNING, "vhdsm: image task %s failed: %s: %s", r->id.c_str(),
+           code.c_str(), r->error_message.c_str());
+  } catch (...) {
+    // Out of memory at the end of a failure: the record stays as it was.
+  }
+}
+
+vhd::Status ImageService::RunAttempt(const std::string& sr_path,
+                                     TaskRecord* record) {
+  TaskRecord& r = *record;
+  const std::string& id = r.id;
   std::string cancel_marker = sr_path + "/.vhdsm/tasks/" + id + ".cancel";
   std::string secret_path = state_dir_ + "/secrets/" + id;
   auto cancelled = [&] { return env_->Exists(cancel_marker); };
 
   std::unique_ptr<Sr> sr;
   VHD_RETURN_IF_ERROR(Sr::Open(env_, sr_path, &sr));
-  r.attempts++;
 
   // Ends the task: the snapshot released whatever happened.
   auto finish = [&](const std::string& state, const vhd::Status& s,
@@ -423,7 +499,7 @@ vhd::Status ImageService::Run(const std::string& id) {
     if (state == "done") r.progress = 100;
     if (!s.ok()) {
       r.error_code = code;
-      r.error_message = s.message();
+      r.error_message = vhd::SanitizeText(s.message());
     }
     if (!r.snapshot_uuid.empty()) {
       vhd::Status d = sr->DeleteVdi(r.snapshot_uuid);
