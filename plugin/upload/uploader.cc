@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "plugin/upload/md5.h"
+#include "plugin/upload/object_names.h"
 #include "plugin/upload/segment_buffer.h"
 #include "plugin/upload/segment_names.h"
 #include "plugin/upload/slo_manifest.h"
@@ -68,7 +69,16 @@ vhd::Status ListPrefix(SwiftSession* session, HttpClient* http,
       if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) {
         continue;
       }
-      marker = o["name"].get<std::string>();
+      std::string name = o["name"].get<std::string>();
+      // Listed names are the server's: never sent back if they break the
+      // rules (a ".." segment would reach outside the container), and a
+      // listing must move forward, or a hostile server could loop us.
+      if (name <= marker) {
+        return MakeError(UploadError::kRejected,
+                         "listing of " + container + " does not advance");
+      }
+      marker = name;
+      if (!CheckObjectName(name).ok()) continue;
       objects->push_back(std::move(o));
     }
     if (page.size() < 10000) return vhd::Status::OK();
@@ -190,15 +200,10 @@ vhd::Status UploadRun::Validate() {
     return MakeError(UploadError::kInvalidArgument, m);
   };
   const UploadOptions& o = options_;
-  if (o.container.empty() || o.container.size() > 256 ||
-      o.container.find('/') != std::string::npos) {
-    return bad("container name must be 1..256 bytes without '/'");
-  }
-  if (segment_container_.empty() || segment_container_.size() > 256 ||
-      segment_container_.find('/') != std::string::npos) {
-    return bad("segment container name must be 1..256 bytes without '/'");
-  }
-  if (o.object.empty() || o.object.size() > 700) {
+  VHD_RETURN_IF_ERROR(CheckContainerName(o.container));
+  VHD_RETURN_IF_ERROR(CheckContainerName(segment_container_));
+  VHD_RETURN_IF_ERROR(CheckObjectName(o.object));
+  if (o.object.size() > 700) {
     return bad("object name must be 1..700 bytes (segment names add ~60)");
   }
   if (o.segment_size == 0 || o.segment_size > kMaxSegmentSize) {
@@ -207,8 +212,10 @@ vhd::Status UploadRun::Validate() {
   if (o.parallel_segments < 1 || o.parallel_segments > 32) {
     return bad("parallel segments must be 1..32");
   }
-  if (o.run_id.find('/') != std::string::npos) {
-    return bad("run id must not contain '/'");
+  // The run id becomes a path segment of every segment's name.
+  if (o.run_id.find('/') != std::string::npos ||
+      !CheckObjectName(o.run_id.empty() ? "x" : o.run_id).ok()) {
+    return bad("run id must be printable, not '.' or '..', without '/'");
   }
   return vhd::Status::OK();
 }
@@ -772,6 +779,8 @@ vhd::Status Upload(const SwiftStore& store, const UploadOptions& options,
 vhd::Status DeleteLargeObject(const SwiftStore& store,
                               const std::string& container,
                               const std::string& object) {
+  VHD_RETURN_IF_ERROR(CheckContainerName(container));
+  VHD_RETURN_IF_ERROR(CheckObjectName(object));
   SwiftSession session(store.auth, store.retry, nullptr, nullptr);
   HttpClient http(store.http);
   const std::string path =
@@ -809,6 +818,9 @@ vhd::Status DeleteLargeObject(const SwiftStore& store,
   };
   std::string seg_container = decode(manifest.substr(0, slash));
   std::string prefix = decode(manifest.substr(slash + 1));
+  // The header is the server's: its names obey the same rules as ours.
+  VHD_RETURN_IF_ERROR(CheckContainerName(seg_container));
+  VHD_RETURN_IF_ERROR(CheckObjectName(prefix.empty() ? "x" : prefix));
   std::vector<json> objects;
   VHD_RETURN_IF_ERROR(
       ListPrefix(&session, &http, seg_container, prefix, &objects));
