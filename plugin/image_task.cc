@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "plugin/sr.h"
 #include "plugin/upload/byte_source.h"
 #include "plugin/upload/image_stream.h"
+#include "plugin/upload/object_names.h"
 #include "plugin/upload/segment_names.h"
 #include "plugin/upload/upload_error.h"
 #include "plugin/upload/uploader.h"
@@ -55,6 +57,39 @@ double Seconds() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// Credentials and tokens cross an http:// URL in clear: only on request.
+bool IsInsecureUrl(const std::string& url) {
+  std::string scheme = url.substr(0, 7);
+  for (char& ch : scheme) ch = static_cast<char>(std::tolower(ch));
+  return scheme == "http://";
+}
+
+// Refuses an http:// auth URL without allow_insecure; `how` says where to
+// allow it. Logs a warning on every allowed use.
+vhd::Status CheckInsecure(const std::string& url, bool allowed,
+                          const std::string& how) {
+  if (!IsInsecureUrl(url)) return vhd::Status::OK();
+  std::string u = vhd::SanitizeText(url, 256);
+  if (!allowed) {
+    return vhd::Status::InvalidArgument(
+        "image: auth_url " + u +
+        " is not https: credentials would cross the network in clear (" + how +
+        " to allow it)");
+  }
+  syslog(LOG_WARNING,
+         "vhdsm: using insecure auth_url %s: credentials and token are sent "
+         "unencrypted",
+         u.c_str());
+  return vhd::Status::OK();
+}
+
+std::string HowToAllow(const ImageParams& p) {
+  return p.store.empty() ? "set the image member allow_insecure = true, or "
+                           "vhdsm image create --allow-insecure"
+                         : "set allow_insecure = true in [store " + p.store +
+                               "] of vhdsm.conf";
 }
 
 bool IsUuid(const std::string& s) {
@@ -112,7 +147,8 @@ std::string TaskRecord::ToJson() const {
              {"segment_size", this->image.segment_size},
              {"compression_level", this->image.compression_level},
              {"parallel_segments", this->image.parallel_segments},
-             {"keep_segments", this->image.keep_segments}};
+             {"keep_segments", this->image.keep_segments},
+             {"allow_insecure", this->image.allow_insecure}};
   json j = {{"id", id},
             {"sr_path", sr_path},
             {"sr_uuid", sr_uuid},
@@ -174,6 +210,7 @@ vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
     p.compression_level = im.value("compression_level", 6);
     p.parallel_segments = im.value("parallel_segments", 2);
     p.keep_segments = im.value("keep_segments", false);
+    p.allow_insecure = im.value("allow_insecure", false);
     r->snapshot_uuid = j.value("snapshot_uuid", "");
     r->image_uuid = j.value("image_uuid", "");
     r->image_timestamp = j.value("image_timestamp", 0u);
@@ -290,6 +327,12 @@ vhd::Status ImageService::Create(const std::string& sr_path,
     return vhd::Status::InvalidArgument(
         "image: container and object are required");
   }
+  // Swift's name rules, before any task exists: "a/../../AUTH_x/c/o" must
+  // never reach a URL.
+  for (const vhd::Status& s : {upload::CheckContainerName(p.container),
+                               upload::CheckObjectName(p.object)}) {
+    if (!s.ok()) return vhd::Status::InvalidArgument("image: " + s.message());
+  }
   if (p.format != "vhd" && p.format != "tgz") {
     return vhd::Status::InvalidArgument("image: format must be vhd or tgz");
   }
@@ -310,6 +353,14 @@ vhd::Status ImageService::Create(const std::string& sr_path,
   } else if (!config_->stores.count(p.store)) {
     return vhd::Status::InvalidArgument("image: no store '" + p.store +
                                         "' is configured");
+  }
+  if (p.store.empty()) {
+    VHD_RETURN_IF_ERROR(
+        CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p)));
+  } else {
+    const StoreConfig& sc = config_->stores.at(p.store);
+    VHD_RETURN_IF_ERROR(
+        CheckInsecure(sc.auth_url, sc.allow_insecure, HowToAllow(p)));
   }
   std::unique_ptr<Sr> sr;
   VHD_RETURN_IF_ERROR(Sr::Open(env_, sr_path, &sr));
@@ -474,6 +525,10 @@ void ImageService::Abandon(const std::string& sr_path, TaskRecord* r,
       env_->Unlink(sr_path + "/.vhdsm/tasks/" + r->id + ".cancel");
     }
     Emit(*r);
+    if (sr) {
+      GcReport gr;
+      sr->Gc(GcOptions(), &gr);  // best effort: fold the released snapshot
+    }
     syslog(LOG_WARNING, "vhdsm: image task %s failed: %s: %s", r->id.c_str(),
            code.c_str(), r->error_message.c_str());
   } catch (...) {
@@ -600,7 +655,14 @@ vhd::Status ImageService::RunAttempt(const std::string& sr_path,
     store.auth.tenant = sc.tenant;
     store.auth.region = sc.region;
     store.http.tls.ca_file = sc.ca_bundle;
+    store.http.connect_timeout_s = sc.connect_timeout_s;
+    store.http.stall_timeout_s = sc.stall_timeout_s;
+    store.retry.max_attempts = static_cast<int>(sc.retries);
+    s = CheckInsecure(sc.auth_url, sc.allow_insecure, HowToAllow(p));
+    if (!s.ok()) return fail(s, "INVALID_ARGUMENT");
   } else {
+    s = CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p));
+    if (!s.ok()) return fail(s, "INVALID_ARGUMENT");
     upload::ParseAuthVersion(p.auth_version, &store.auth.version);
     store.auth.url = p.auth_url;
     store.auth.user = p.user;

@@ -64,6 +64,9 @@ struct ImageParams {
   int compression_level = 6;
   int parallel_segments = 2;
   bool keep_segments = false;  // on failure or cancel
+  // Inline auth only: an http:// auth_url is refused unless this is set
+  // (a configured store says so in its own section).
+  bool allow_insecure = false;
 };
 
 struct TaskRecord {

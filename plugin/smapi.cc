@@ -584,6 +584,7 @@ Value ImageCreate(const Call& c) {
   p.compression_level = static_cast<int>(number("compression_level", 6));
   p.parallel_segments = static_cast<int>(number("parallel_segments", 2));
   p.keep_segments = str("keep_segments", "false") == "true";
+  p.allow_insecure = str("allow_insecure", "false") == "true";
   std::string key = str("key", "");
   std::string id;
   vhd::Status s = images.Create(sr_path, c.Str("sr_uuid"), vdi, p, key, &id);

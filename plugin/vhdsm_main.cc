@@ -63,7 +63,8 @@ int Usage() {
       "  vdi clone DIR UUID | vdi delete DIR UUID | vdi resize DIR UUID SIZE\n"
       "  vdi coalesce DIR UUID | config check [PATH]\n"
       "  image create DIR UUID --container C --object O (--store NAME |\n"
-      "      --auth-url URL --user U --key-file F) [--format vhd|tgz]\n"
+      "      --auth-url URL --user U --key-file F [--allow-insecure])\n"
+      "      [--format vhd|tgz]"
       "      [--manifest slo|dlo] [--segment-size S] [--level N] "
       "[--no-follow]\n"
       "  task status ID | task list | task cancel ID | task resume ID\n");
@@ -389,6 +390,7 @@ int ImageCreate(const Options& o, const std::string& dir,
   put("segment-size", "segment_size");
   put("level", "compression_level");
   put("api-key", "api_key");
+  put("allow-insecure", "allow_insecure");
   // Keys never on the command line (ps shows it): a file or $VHDSM_KEY.
   std::string key;
   auto kf = opts.find("key-file");
@@ -510,6 +512,8 @@ int main(int argc, char** argv) {
       single = true;
     } else if (s == "--api-key") {
       image["api-key"] = "true";
+    } else if (s == "--allow-insecure") {
+      image["allow-insecure"] = "true";
     } else if (s == "--no-follow") {
       follow = false;
     } else if (s == "--task" && i + 1 < argc) {
