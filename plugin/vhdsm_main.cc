@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "plugin/config.h"
+#include "vhd/sanitize.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_client.h"
 #include "xmlrpc/parser.h"
@@ -136,7 +137,8 @@ bool Call(const Options& o, const std::string& method, Struct params,
     xmlrpc::Result<std::string> req =
         xmlrpc::WriteMethodCall(xmlrpc::MethodCall{method, {Value(params)}});
     if (!req.ok()) {
-      std::fprintf(stderr, "vhdsm: %s\n", req.fault().message.c_str());
+      std::fprintf(stderr, "vhdsm: %s\n",
+                   vhd::SanitizeText(req.fault().message).c_str());
       return false;
     }
     setenv("VHDSM_GC", "off", 0);
@@ -165,8 +167,9 @@ bool Call(const Options& o, const std::string& method, Struct params,
            {{"code", r.fault().code}, {"message", r.fault().message}}}};
       std::printf("%s\n", j.dump().c_str());
     }
+    // Faults quote names and servers: nothing that drives a terminal.
     std::fprintf(stderr, "vhdsm: fault %d: %s\n", r.fault().code,
-                 r.fault().message.c_str());
+                 vhd::SanitizeText(r.fault().message).c_str());
     return false;
   }
   *result = r.value();
@@ -353,8 +356,9 @@ int Follow(const Options& o, const std::string& id) {
       if (o.json) std::printf("%s\n", ToJson(r).dump().c_str());
       if (state != "done") {
         std::fprintf(stderr, "vhdsm: task %s %s: %s %s\n", id.c_str(),
-                     state.c_str(), Str(t, "error_code").c_str(),
-                     Str(t, "error_message").c_str());
+                     state.c_str(),
+                     vhd::SanitizeText(Str(t, "error_code")).c_str(),
+                     vhd::SanitizeText(Str(t, "error_message")).c_str());
         return 1;
       }
       if (!o.json) {
