@@ -38,6 +38,14 @@ std::string Unquote(std::string s) {
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
+// A string member of a server's JSON object, "" when absent or of another
+// type (json::value() would throw on the type).
+std::string StrMember(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 // What a storage listing says about one stored segment.
 struct StoredSegment {
   std::string md5;
@@ -600,7 +608,7 @@ vhd::Status UploadRun::PutSlo(const std::string& container,
       session_.Call(http_.get(), "PUT", path, headers, b, &resp, co));
   if (resp.status == 202) {
     json r = json::parse(resp.body, nullptr, false);
-    std::string status = r.is_object() ? r.value("Response Status", "") : "";
+    std::string status = StrMember(r, "Response Status");
     if (status.rfind("201", 0) != 0 && status.rfind("200", 0) != 0) {
       std::string errors =
           r.is_object() && r.contains("Errors")
@@ -611,7 +619,7 @@ vhd::Status UploadRun::PutSlo(const std::string& container,
                            (status.empty() ? "no status" : status) + " " +
                            errors);
     }
-    std::string got = Unquote(r.value("Etag", ""));
+    std::string got = Unquote(StrMember(r, "Etag"));
     if (!got.empty() && got != etag) {
       return MakeError(UploadError::kVerifyFailed,
                        "SLO manifest ETag " + got + " != " + etag);

@@ -124,6 +124,8 @@ class Hostile(BaseHTTPRequestHandler):
         is_container = path.count("/") == 3 and "?" not in path.split("/")[-1] \
             or (method == "GET" and "format=json" in path)
         if self.path.endswith("/info") or self.path == "/info":
+            if sc == "slo_wrong_types":  # heartbeat: the status is in the body
+                return self.reply(200, b'{"slo": {"yield_frequency": 10}}')
             return self.reply(404)
         if sc == "put_403_ff" and method == "PUT":
             return self.reply(403, b"forbidden \xff\xfe body\n\x1b[31mred")
@@ -165,6 +167,11 @@ class Hostile(BaseHTTPRequestHandler):
             import hashlib
             if "multipart-manifest=put" in self.path:
                 return self.reply(400, b'{"Errors": [["\xff", "\x1b"]]}')
+            return self.reply(201, b"", [("ETag", hashlib.md5(body).hexdigest())])
+        if sc == "slo_wrong_types" and method == "PUT":
+            import hashlib
+            if "multipart-manifest=put" in self.path:
+                return self.reply(202, b'{"Response Status": 201, "Etag": [], "Errors": 5}')
             return self.reply(201, b"", [("ETag", hashlib.md5(body).hexdigest())])
         if sc == "wire" and method == "PUT":
             return self.reply(403, b"no")
@@ -336,7 +343,8 @@ class HostileStoreTest(unittest.TestCase):
                                 ("segment_random", None),
                                 ("segment_reset", ["RETRIES_EXHAUSTED"]),
                                 ("segment_stall", ["RETRIES_EXHAUSTED"]),
-                                ("slo_bad_json", ["REJECTED"])):
+                                ("slo_bad_json", ["REJECTED"]),
+                                ("slo_wrong_types", ["REJECTED"])):
             with self.subTest(scenario=scenario):
                 self.run_scenario(scenario, codes)
 
