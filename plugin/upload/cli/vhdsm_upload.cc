@@ -9,6 +9,7 @@
 // stdout; --progress prints one line per stored segment on stderr. The key
 // is never printed; prefer --key-file or $VHDSM_SWIFT_KEY to --key, which
 // other users can see in the process list.
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,8 @@ const char kUsage[] =
     "  --interface public|internal  catalog endpoint (default public)\n"
     "  --storage-url URL       use this storage URL, not the catalog's\n"
     "  --ca-file FILE | --insecure  TLS trust (default: system CAs)\n"
+    "  --allow-insecure        accept an http:// auth URL (key and token\n"
+    "                          cross the network in clear; warned)\n"
     "  --container NAME --object NAME\n"
     "  --segment-size N[K|M|G] (default 100M)   --parallel N (default 2)\n"
     "  --manifest slo|dlo      (default slo)    --no-nested\n"
@@ -83,6 +86,7 @@ bool ParseSize(const std::string& s, uint64_t* out) {
 }
 
 struct Args {
+  bool allow_insecure = false;
   std::string input;
   std::string compress_only;
   upload::ImageStreamOptions stream;
@@ -118,6 +122,8 @@ int ParseArgs(int argc, char** argv, Args* a) {
       a->store.auth.api_key = true;
     } else if (opt == "--insecure") {
       a->store.http.tls.verify = false;
+    } else if (opt == "--allow-insecure") {
+      a->allow_insecure = true;
     } else if (opt == "--no-nested") {
       a->upload.allow_nested_manifests = false;
     } else if (opt == "--no-resume") {
@@ -276,6 +282,18 @@ int main(int argc, char** argv) {
     return static_cast<int>(upload::UploadError::kInvalidArgument);
   }
   if (!a.compress_only.empty()) return CompressOnly(a, std::move(stream));
+  std::string scheme = a.store.auth.url.substr(0, 7);
+  for (char& ch : scheme) ch = static_cast<char>(std::tolower(ch));
+  if (scheme == "http://") {
+    if (!a.allow_insecure) {
+      std::cerr << "vhdsm-upload: INVALID_ARGUMENT: the auth URL is not https: "
+                   "the key would cross the network in clear (--allow-insecure "
+                   "to allow it)\n";
+      return static_cast<int>(upload::UploadError::kInvalidArgument);
+    }
+    std::cerr << "vhdsm-upload: warning: insecure auth URL: the key and token "
+                 "are sent unencrypted\n";
+  }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
