@@ -92,7 +92,7 @@ ours_run() {  # prints "seconds peak_rss_kib"
   local t0 t1 hwm
   t0=$(now)
   "$B/vhdsm" --socket "$WORK/d.sock" image create "$WORK/sr" "$V" --container bench \
-    --object image.vhd.gz --auth-url "$ST_AUTH" --user "$ST_USER" --key-file "$WORK/key" \
+    --object image.vhd.gz --auth-url "$ST_AUTH" --allow-insecure --user "$ST_USER" --key-file "$WORK/key" \
     --segment-size 100M >/dev/null
   t1=$(now)
   hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status")
@@ -123,7 +123,7 @@ done
 reset_state >/dev/null 2>&1 || true
 start_daemon
 "$B/vhdsm" --socket "$WORK/d.sock" image create "$WORK/sr" "$V" --container bench \
-  --object image.vhd.gz --auth-url "$ST_AUTH" --user "$ST_USER" --key-file "$WORK/key" \
+  --object image.vhd.gz --auth-url "$ST_AUTH" --allow-insecure --user "$ST_USER" --key-file "$WORK/key" \
   --segment-size 100M >/dev/null
 stop_daemon
 "${SWIFT[@]}" download bench image.vhd.gz -o - | gzip -dc >"$WORK/image.vhd"

@@ -162,6 +162,18 @@ int OnEntry(void* user, const char* section, const char* name,
       st.region = v;
     } else if (n == "ca_bundle") {
       st.ca_bundle = v;
+    } else if (n == "connect_timeout") {
+      if (!ParseUnsigned(v.c_str(), 600, &u) || u == 0) return bad("1..600");
+      st.connect_timeout_s = static_cast<unsigned>(u);
+    } else if (n == "stall_timeout") {
+      if (!ParseUnsigned(v.c_str(), 3600, &u) || u == 0) return bad("1..3600");
+      st.stall_timeout_s = static_cast<unsigned>(u);
+    } else if (n == "retries") {
+      if (!ParseUnsigned(v.c_str(), 20, &u) || u == 0) return bad("1..20");
+      st.retries = static_cast<unsigned>(u);
+    } else if (n == "allow_insecure") {
+      if (v != "true" && v != "false") return bad("must be true or false");
+      st.allow_insecure = v == "true";
     } else {
       return bad("unknown key");
     }

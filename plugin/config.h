@@ -11,7 +11,11 @@
 //              $VHDSM_XAPI_SOCKET wins)
 //   [log]      level = info|debug|warning
 //   [store NAME]  auth_url, auth_version (1|2|3), user, key, region,
-//              tenant, ca_bundle      (object stores for image tasks)
+//              tenant, ca_bundle,     (object stores for image tasks)
+//              allow_insecure = false (true: an http:// auth_url is used,
+//              with a warning each time), connect_timeout = 10 and
+//              stall_timeout = 60 (seconds; a request that moves no byte
+//              for that long fails), retries = 6 (attempts per request)
 //   [image]    segment_size, concurrency, compression_level, format,
 //              manifest
 //
@@ -41,6 +45,10 @@ struct StoreConfig {
   std::string tenant;
   std::string region;
   std::string ca_bundle;
+  bool allow_insecure = false;
+  unsigned connect_timeout_s = 10;
+  unsigned stall_timeout_s = 60;
+  unsigned retries = 6;
 };
 
 struct Config {

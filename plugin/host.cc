@@ -12,6 +12,7 @@
 #include "plugin/sr.h"
 #include "plugin/xapi_toolstack.h"
 #include "vhd/harden.h"
+#include "vhd/sanitize.h"
 
 namespace vhdsm {
 
@@ -140,18 +141,28 @@ void Host::GcThread() {
       gc_queue_.pop_front();
       gc_pending_.erase(sr_path);
     }
-    std::unique_ptr<Sr> sr;
-    vhd::Status s = Sr::Open(sr_path, &sr);
     GcReport report;
-    GcOptions o;
-    o.should_stop = [this] {
-      std::lock_guard<std::mutex> lock(mu_);
-      return stopping_;
-    };
-    if (s.ok()) s = sr->Gc(o, &report);
+    vhd::Status s;
+    // Nothing may escape the thread (std::terminate would end the daemon):
+    // an exception fails this SR's pass, and the next kick tries again.
+    try {
+      std::unique_ptr<Sr> sr;
+      s = Sr::Open(sr_path, &sr);
+      GcOptions o;
+      o.should_stop = [this] {
+        std::lock_guard<std::mutex> lock(mu_);
+        return stopping_;
+      };
+      if (s.ok()) s = sr->Gc(o, &report);
+    } catch (const std::exception& e) {
+      s = vhd::Status::IOError(std::string("exception: ") + e.what());
+    } catch (...) {
+      s = vhd::Status::IOError("unknown exception");
+    }
     if (!s.ok() && s.code() != vhd::Code::kBusy) {
-      syslog(LOG_WARNING, "vhdsm: GC of %s: %s", sr_path.c_str(),
-             s.ToString().c_str());
+      syslog(LOG_WARNING, "vhdsm: GC of %s: %s",
+             vhd::SanitizeText(sr_path).c_str(),
+             vhd::SanitizeText(s.ToString()).c_str());
     }
     nlohmann::json ev = {
         {"event", "gc"},
@@ -159,7 +170,7 @@ void Host::GcThread() {
         {"ok", s.ok()},
         {"pruned", report.pruned},
         {"coalesced", report.coalesced + report.leaf_coalesced}};
-    Emit(ev.dump());
+    Emit(ev.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -169,8 +180,9 @@ int Host::RunGc(const std::string& sr_path) {
   GcReport report;
   if (s.ok()) s = sr->Gc(GcOptions(), &report);
   if (!s.ok() && s.code() != vhd::Code::kBusy) {
-    syslog(LOG_WARNING, "vhdsm: GC of %s: %s", sr_path.c_str(),
-           s.ToString().c_str());
+    syslog(LOG_WARNING, "vhdsm: GC of %s: %s",
+           vhd::SanitizeText(sr_path).c_str(),
+           vhd::SanitizeText(s.ToString()).c_str());
     return 1;
   }
   return 0;

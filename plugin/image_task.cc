@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -16,12 +17,14 @@
 #include "plugin/sr.h"
 #include "plugin/upload/byte_source.h"
 #include "plugin/upload/image_stream.h"
+#include "plugin/upload/object_names.h"
 #include "plugin/upload/segment_names.h"
 #include "plugin/upload/upload_error.h"
 #include "plugin/upload/uploader.h"
 #include "vhd/chain.h"
 #include "vhd/format.h"
 #include "vhd/harden.h"
+#include "vhd/sanitize.h"
 #include "vhd/uuid.h"
 #include "vhd/vhd_stream.h"
 
@@ -30,6 +33,17 @@ namespace vhdsm {
 namespace {
 
 using nlohmann::json;
+
+// A run that ended its process abnormally this many times (counted from the
+// record: started runs minus cleanly ended ones) is not resumed again, so
+// that a task that kills its process cannot crash-loop the daemon.
+constexpr int kMaxAbnormalRuns = 2;
+
+// Task records and events hold text from servers and files: dump() must
+// never throw on it (nlohmann refuses invalid UTF-8 by default).
+std::string Dump(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
 
 std::string NowIso() {
   time_t t = time(nullptr);
@@ -44,6 +58,39 @@ double Seconds() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// Credentials and tokens cross an http:// URL in clear: only on request.
+bool IsInsecureUrl(const std::string& url) {
+  std::string scheme = url.substr(0, 7);
+  for (char& ch : scheme) ch = static_cast<char>(std::tolower(ch));
+  return scheme == "http://";
+}
+
+// Refuses an http:// auth URL without allow_insecure; `how` says where to
+// allow it. Logs a warning on every allowed use.
+vhd::Status CheckInsecure(const std::string& url, bool allowed,
+                          const std::string& how) {
+  if (!IsInsecureUrl(url)) return vhd::Status::OK();
+  std::string u = vhd::SanitizeText(url, 256);
+  if (!allowed) {
+    return vhd::Status::InvalidArgument(
+        "image: auth_url " + u +
+        " is not https: credentials would cross the network in clear (" + how +
+        " to allow it)");
+  }
+  syslog(LOG_WARNING,
+         "vhdsm: using insecure auth_url %s: credentials and token are sent "
+         "unencrypted",
+         u.c_str());
+  return vhd::Status::OK();
+}
+
+std::string HowToAllow(const ImageParams& p) {
+  return p.store.empty() ? "set the image member allow_insecure = true, or "
+                           "vhdsm image create --allow-insecure"
+                         : "set allow_insecure = true in [store " + p.store +
+                               "] of vhdsm.conf";
 }
 
 bool IsUuid(const std::string& s) {
@@ -108,7 +155,8 @@ std::string TaskRecord::ToJson() const {
              {"segment_size", this->image.segment_size},
              {"compression_level", this->image.compression_level},
              {"parallel_segments", this->image.parallel_segments},
-             {"keep_segments", this->image.keep_segments}};
+             {"keep_segments", this->image.keep_segments},
+             {"allow_insecure", this->image.allow_insecure}};
   json j = {{"id", id},
             {"sr_path", sr_path},
             {"sr_uuid", sr_uuid},
@@ -134,9 +182,10 @@ std::string TaskRecord::ToJson() const {
             {"error_code", error_code},
             {"error_message", error_message},
             {"attempts", attempts},
+            {"runs_ended", runs_ended},
             {"created", created},
             {"updated", updated}};
-  return j.dump(1) + "\n";
+  return Dump(j, 1) + "\n";
 }
 
 vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
@@ -169,6 +218,7 @@ vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
     p.compression_level = im.value("compression_level", 6);
     p.parallel_segments = im.value("parallel_segments", 2);
     p.keep_segments = im.value("keep_segments", false);
+    p.allow_insecure = im.value("allow_insecure", false);
     r->snapshot_uuid = j.value("snapshot_uuid", "");
     r->image_uuid = j.value("image_uuid", "");
     r->image_timestamp = j.value("image_timestamp", 0u);
@@ -187,6 +237,8 @@ vhd::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
     r->error_code = j.value("error_code", "");
     r->error_message = j.value("error_message", "");
     r->attempts = j.value("attempts", 0);
+    // Records written before runs were counted ended cleanly.
+    r->runs_ended = j.value("runs_ended", r->attempts);
     r->created = j.value("created", "");
     r->updated = j.value("updated", "");
   } catch (const std::exception& e) {
@@ -238,7 +290,7 @@ void ImageService::Emit(const TaskRecord& r) {
              {"progress", r.progress},
              {"phase_bytes_done", r.phase_bytes_done},
              {"phase_bytes_total", r.phase_bytes_total}};
-  sink(ev.dump());
+  sink(Dump(ev, -1));
 }
 
 std::string ImageService::TaskPath(const std::string& sr,
@@ -289,6 +341,12 @@ vhd::Status ImageService::Create(const std::string& sr_path,
     return vhd::Status::InvalidArgument(
         "image: container and object are required");
   }
+  // Swift's name rules, before any task exists: "a/../../AUTH_x/c/o" must
+  // never reach a URL.
+  for (const vhd::Status& s : {upload::CheckContainerName(p.container),
+                               upload::CheckObjectName(p.object)}) {
+    if (!s.ok()) return vhd::Status::InvalidArgument("image: " + s.message());
+  }
   if (p.format != "vhd" && p.format != "tgz") {
     return vhd::Status::InvalidArgument("image: format must be vhd or tgz");
   }
@@ -309,6 +367,14 @@ vhd::Status ImageService::Create(const std::string& sr_path,
   } else if (!config_->stores.count(p.store)) {
     return vhd::Status::InvalidArgument("image: no store '" + p.store +
                                         "' is configured");
+  }
+  if (p.store.empty()) {
+    VHD_RETURN_IF_ERROR(
+        CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p)));
+  } else {
+    const StoreConfig& sc = config_->stores.at(p.store);
+    VHD_RETURN_IF_ERROR(
+        CheckInsecure(sc.auth_url, sc.allow_insecure, HowToAllow(p)));
   }
   std::unique_ptr<Sr> sr;
   VHD_RETURN_IF_ERROR(Sr::Open(sr_path, &sr));
@@ -405,10 +471,19 @@ void ImageService::Start(const std::string& id) {
     if (running_[id]) return;
     running_[id] = true;
     threads_.emplace_back([this, id] {
-      vhd::Status s = Run(id);
+      // Nothing may escape the thread (std::terminate would end the
+      // daemon); Run records its own failures, this is the last resort.
+      vhd::Status s;
+      try {
+        s = Run(id);
+      } catch (const std::exception& e) {
+        s = vhd::Status::IOError(std::string("exception: ") + e.what());
+      } catch (...) {
+        s = vhd::Status::IOError("unknown exception");
+      }
       if (!s.ok()) {
         syslog(LOG_WARNING, "vhdsm: image task %s: %s", id.c_str(),
-               s.ToString().c_str());
+               vhd::SanitizeText(s.ToString()).c_str());
       }
       std::lock_guard<std::mutex> l(mu_);
       running_[id] = false;
@@ -428,12 +503,68 @@ vhd::Status ImageService::Run(const std::string& id) {
   TaskRecord r;
   VHD_RETURN_IF_ERROR(Load(sr_path, id, &r));
   if (r.finished()) return vhd::Status::OK();
+  if (r.attempts - r.runs_ended >= kMaxAbnormalRuns) {
+    Abandon(sr_path, &r, "QUARANTINED",
+            "its run ended the process abnormally " +
+                std::to_string(r.attempts - r.runs_ended) +
+                " times; not resumed again");
+    return vhd::Status::OK();
+  }
+  // Counted before the run, so that a run that kills the process counts.
+  r.attempts++;
+  VHD_RETURN_IF_ERROR(Save(&r));
+  vhd::Status s;
+  try {
+    s = RunAttempt(sr_path, &r);
+  } catch (const std::exception& e) {
+    s = vhd::Status::IOError(std::string("exception: ") + e.what());
+    Abandon(sr_path, &r, "INTERNAL", s.message());
+  } catch (...) {
+    s = vhd::Status::IOError("unknown exception");
+    Abandon(sr_path, &r, "INTERNAL", s.message());
+  }
+  r.runs_ended = r.attempts;
+  vhd::Status saved = Save(&r);
+  return s.ok() ? saved : s;
+}
+
+void ImageService::Abandon(const std::string& sr_path, TaskRecord* r,
+                           const std::string& code,
+                           const std::string& message) noexcept {
+  try {
+    r->state = "failed";
+    r->error_code = code;
+    r->error_message = vhd::SanitizeText(message);
+    std::unique_ptr<Sr> sr;
+    if (!r->snapshot_uuid.empty() && Sr::Open(sr_path, &sr).ok() &&
+        sr->DeleteVdi(r->snapshot_uuid).ok()) {
+      r->snapshot_uuid.clear();
+    }
+    if (Save(r).ok()) {
+      env_->Unlink(state_dir_ + "/secrets/" + r->id);
+      env_->Unlink(sr_path + "/.vhdsm/tasks/" + r->id + ".cancel");
+    }
+    Emit(*r);
+    if (sr) {
+      GcReport gr;
+      sr->Gc(GcOptions(), &gr);  // best effort: fold the released snapshot
+    }
+    syslog(LOG_WARNING, "vhdsm: image task %s failed: %s: %s", r->id.c_str(),
+           code.c_str(), r->error_message.c_str());
+  } catch (...) {
+    // Out of memory at the end of a failure: the record stays as it was.
+  }
+}
+
+vhd::Status ImageService::RunAttempt(const std::string& sr_path,
+                                     TaskRecord* record) {
+  TaskRecord& r = *record;
+  const std::string& id = r.id;
   std::string cancel_marker = sr_path + "/.vhdsm/tasks/" + id + ".cancel";
   std::string secret_path = state_dir_ + "/secrets/" + id;
   std::unique_ptr<Sr> sr;
   VHD_RETURN_IF_ERROR(Sr::Open(sr_path, &sr));
   auto cancelled = [&] { return sr->env()->Exists(cancel_marker); };
-  r.attempts++;
 
   // Ends the task: the snapshot released whatever happened.
   auto finish = [&](const std::string& state, const vhd::Status& s,
@@ -442,7 +573,7 @@ vhd::Status ImageService::Run(const std::string& id) {
     if (state == "done") r.progress = 100;
     if (!s.ok()) {
       r.error_code = code;
-      r.error_message = s.message();
+      r.error_message = vhd::SanitizeText(s.message());
     }
     if (!r.snapshot_uuid.empty()) {
       vhd::Status d = sr->DeleteVdi(r.snapshot_uuid);
@@ -544,7 +675,14 @@ vhd::Status ImageService::Run(const std::string& id) {
     store.auth.tenant = sc.tenant;
     store.auth.region = sc.region;
     store.http.tls.ca_file = sc.ca_bundle;
+    store.http.connect_timeout_s = sc.connect_timeout_s;
+    store.http.stall_timeout_s = sc.stall_timeout_s;
+    store.retry.max_attempts = static_cast<int>(sc.retries);
+    s = CheckInsecure(sc.auth_url, sc.allow_insecure, HowToAllow(p));
+    if (!s.ok()) return fail(s, "INVALID_ARGUMENT");
   } else {
+    s = CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p));
+    if (!s.ok()) return fail(s, "INVALID_ARGUMENT");
     upload::ParseAuthVersion(p.auth_version, &store.auth.version);
     store.auth.url = p.auth_url;
     store.auth.user = p.user;

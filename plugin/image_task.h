@@ -20,6 +20,11 @@
 // interrupted by a crash or restart resumes (ResumeAll, or `vhdsm task
 // resume`): the snapshot is reused and only missing segments are sent,
 // because the image stream is byte-identical (fixed uuid and timestamp).
+// Runs are counted in the record before they start: a task whose runs ended
+// their process abnormally twice (a kill, a crash) ends failed with
+// error_code QUARANTINED instead of being resumed a third time. An exception
+// in a run ends the task failed with error_code INTERNAL. Text from servers
+// and files is sanitized (vhd::SanitizeText) before it enters a record.
 //
 // Secrets never enter a task record: credentials come from a configured
 // store by name, or, given inline, are kept in <state>/secrets/<id> (0600,
@@ -59,6 +64,9 @@ struct ImageParams {
   int compression_level = 6;
   int parallel_segments = 2;
   bool keep_segments = false;  // on failure or cancel
+  // Inline auth only: an http:// auth_url is refused unless this is set
+  // (a configured store says so in its own section).
+  bool allow_insecure = false;
 };
 
 struct TaskRecord {
@@ -88,7 +96,8 @@ struct TaskRecord {
   std::string etag;
   std::string error_code;
   std::string error_message;
-  int attempts = 0;
+  int attempts = 0;    // runs started (saved before each run)
+  int runs_ended = 0;  // runs that returned (attempts - runs_ended died)
   std::string created;
   std::string updated;
 
@@ -132,6 +141,12 @@ class ImageService {
                    TaskRecord* r);
   vhd::Status Save(TaskRecord* r);
   void Start(const std::string& task_id);
+  // One run of a loaded, unfinished task.
+  vhd::Status RunAttempt(const std::string& sr_path, TaskRecord* r);
+  // Ends a task as failed with `code` without running it: the snapshot
+  // released, the record saved, the key removed. Never throws.
+  void Abandon(const std::string& sr_path, TaskRecord* r,
+               const std::string& code, const std::string& message) noexcept;
   void Emit(const TaskRecord& r);
   std::string TaskPath(const std::string& sr, const std::string& id) const;
 

@@ -594,6 +594,7 @@ Value ImageCreate(const Call& c) {
   p.compression_level = static_cast<int>(number("compression_level", 6, false));
   p.parallel_segments = static_cast<int>(number("parallel_segments", 2, false));
   p.keep_segments = str("keep_segments", "false") == "true";
+  p.allow_insecure = str("allow_insecure", "false") == "true";
   std::string key = str("key", "");
   std::string id;
   // After the arguments are parsed: a bad one is 143 wherever it is sent.

@@ -521,11 +521,18 @@ Status Sr::RecoverLocked() {
 Status Sr::RecoverSnapshot(const std::string& uuid,
                            const std::string& journal) {
   std::string text;
-  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &text));
+  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &text, 4096));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.contains("base")) return env_->Unlink(journal);
+  // The journal is a file in the SR: a wrong type is a damaged journal
+  // (dropped, as an unreadable one), never an exception in the GC thread.
+  if (j.is_discarded() || !j.is_object() || !j.contains("base") ||
+      !j["base"].is_string()) {
+    return env_->Unlink(journal);
+  }
   std::string base = j["base"].get<std::string>();
-  std::string snap = j.value("snap", "");
+  std::string snap = j.contains("snap") && j["snap"].is_string()
+                         ? j["snap"].get<std::string>()
+                         : "";
   VHD_RETURN_IF_ERROR(CheckUuid(base));
   env_->Unlink(dir_ + "/." + uuid + ".vhd.new");
   vhd::FileInfo a, b;

@@ -164,7 +164,7 @@ Status Sr::RelinkChildren(const std::string& node, const std::string& parent) {
 
 Status Sr::RecoverRelink(const std::string& node, const std::string& journal) {
   std::string parent;
-  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &parent));
+  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &parent, 4096));
   while (!parent.empty() && parent.back() == '\n') parent.pop_back();
   VHD_RETURN_IF_ERROR(CheckUuid(parent));
   if (env_->Exists(VdiPath(node))) {
@@ -177,7 +177,7 @@ Status Sr::RecoverRelink(const std::string& node, const std::string& journal) {
 
 Status Sr::RecoverLeaf(const std::string& leaf, const std::string& journal) {
   std::string parent;
-  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &parent));
+  VHD_RETURN_IF_ERROR(vhd::ReadFileToString(env_, journal, &parent, 4096));
   while (!parent.empty() && parent.back() == '\n') parent.pop_back();
   VHD_RETURN_IF_ERROR(CheckUuid(parent));
   std::string old = dir_ + "/." + leaf + ".vhd.old";

@@ -15,7 +15,8 @@ std::string VdiMeta::ToJson() const {
       {"snapshot_of", snapshot_of},
       {"snapshot_time", snapshot_time},
   };
-  return j.dump(1) + "\n";
+  // Names may come from any caller: never throw on invalid UTF-8.
+  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 vhd::Status VdiMeta::FromJson(const std::string& text, VdiMeta* meta) {

@@ -39,6 +39,7 @@
 #include "plugin/config.h"
 #include "vhd/harden.h"
 #include "vhd/size.h"
+#include "vhd/sanitize.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_client.h"
 #include "xmlrpc/parser.h"
@@ -66,7 +67,8 @@ int Usage() {
       "  vdi clone DIR UUID | vdi delete DIR UUID | vdi resize DIR UUID SIZE\n"
       "  vdi coalesce DIR UUID | config check [PATH]\n"
       "  image create DIR UUID --container C --object O (--store NAME |\n"
-      "      --auth-url URL --user U --key-file F) [--format vhd|tgz]\n"
+      "      --auth-url URL --user U --key-file F [--allow-insecure])\n"
+      "      [--format vhd|tgz]"
       "      [--manifest slo|dlo] [--segment-size S] [--level N] "
       "[--no-follow]\n"
       "  task status ID | task list | task cancel ID | task resume ID\n");
@@ -109,7 +111,8 @@ bool Call(const Options& o, const std::string& method, Struct params,
     xmlrpc::Result<std::string> req =
         xmlrpc::WriteMethodCall(xmlrpc::MethodCall{method, {Value(params)}});
     if (!req.ok()) {
-      std::fprintf(stderr, "vhdsm: %s\n", req.fault().message.c_str());
+      std::fprintf(stderr, "vhdsm: %s\n",
+                   vhd::SanitizeText(req.fault().message).c_str());
       return false;
     }
     setenv("VHDSM_GC", "off", 0);
@@ -138,8 +141,9 @@ bool Call(const Options& o, const std::string& method, Struct params,
            {{"code", r.fault().code}, {"message", r.fault().message}}}};
       std::printf("%s\n", j.dump().c_str());
     }
+    // Faults quote names and servers: nothing that drives a terminal.
     std::fprintf(stderr, "vhdsm: fault %d: %s\n", r.fault().code,
-                 r.fault().message.c_str());
+                 vhd::SanitizeText(r.fault().message).c_str());
     return false;
   }
   *result = r.value();
@@ -346,8 +350,9 @@ int Follow(const Options& o, const std::string& id) {
       if (o.json) std::printf("%s\n", ToJson(r).dump().c_str());
       if (state != "done") {
         std::fprintf(stderr, "vhdsm: task %s %s: %s %s\n", id.c_str(),
-                     state.c_str(), Str(t, "error_code").c_str(),
-                     Str(t, "error_message").c_str());
+                     state.c_str(),
+                     vhd::SanitizeText(Str(t, "error_code")).c_str(),
+                     vhd::SanitizeText(Str(t, "error_message")).c_str());
         return 1;
       }
       if (!o.json) {
@@ -383,6 +388,7 @@ int ImageCreate(const Options& o, const std::string& dir,
   put("segment-size", "segment_size");
   put("level", "compression_level");
   put("api-key", "api_key");
+  put("allow-insecure", "allow_insecure");
   // Keys never on the command line (ps shows it): a file or $VHDSM_KEY.
   std::string key;
   if (opts.count("key-file") || std::getenv("VHDSM_KEY")) {
@@ -508,6 +514,8 @@ int Main(int argc, char** argv) {
       single = true;
     } else if (s == "--api-key") {
       image["api-key"] = "true";
+    } else if (s == "--allow-insecure") {
+      image["allow-insecure"] = "true";
     } else if (s == "--no-follow") {
       follow = false;
     } else if (s == "--task" && i + 1 < argc) {

@@ -53,7 +53,7 @@ run "$B/vhdsm" sr scan "$DIR/sr"
 step "Image the VDI into Swift (coalesce, snapshot, compress, upload)"
 printf '%s' "$ST_KEY" > key
 run "$B/vhdsm" image create "$DIR/sr" "$V" --container images \
-  --object web01.vhd.gz --auth-url "$ST_AUTH" --user "$ST_USER" \
+  --object web01.vhd.gz --auth-url "$ST_AUTH" --allow-insecure --user "$ST_USER" \
   --key-file key --segment-size 32M
 
 step "Download it, decompress, and compare with the VDI"

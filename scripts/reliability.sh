@@ -15,6 +15,8 @@
 #   valgrind  memcheck over VHDSR on a sample of requests
 #   security  socket mode and SO_PEERCRED, leaving the SR, no shell,
 #             credentials in logs, records and faults
+#   hostile_store  image tasks against a hostile object store (bad bodies,
+#             statuses, stalls, resets): vhdsmd stays up, tasks fail with a code
 # One loopback Swift (scripts/saio.sh) serves every part, started here and
 # stopped on exit. Results go to $BUILD/reliability/ (one JSON per part).
 # Exits non-zero if any part fails or anything was lost or corrupted.
@@ -41,7 +43,7 @@ export VHDSM_SRC=$(pwd)
 export VHDSM_REL_SEED=$seed
 export VHDSM_REL_OUT=$VHDSM_BUILD/reliability
 PY=/usr/bin/python3  # the interpreter with pyvhdi and swiftclient
-parts=${VHDSM_REL_PARTS:-kills fulldisk stress fuzz valgrind security}
+parts=${VHDSM_REL_PARTS:-kills fulldisk stress fuzz valgrind security hostile_store}
 short=(); [ "$mode" = short ] && short=(--short)
 
 rm -rf "$VHDSM_REL_OUT"

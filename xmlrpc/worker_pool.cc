@@ -43,7 +43,12 @@ void WorkerPool::Run() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job();
+    // Nothing may escape a thread (std::terminate would end the daemon);
+    // a job reports its own errors, so one that throws is only dropped.
+    try {
+      job();
+    } catch (...) {
+    }
   }
 }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "vhd/sanitize.h"
+
 namespace upload {
 
 struct GzipSource::Slot {
@@ -64,7 +66,17 @@ vhd::Status GzipSource::Open(std::unique_ptr<ByteSource> input,
   }
   for (auto& c : src->compressors_) {
     ChunkCompressor* raw = c.get();
-    src->workers_.emplace_back([s = src.get(), raw] { s->Worker(raw); });
+    src->workers_.emplace_back([s = src.get(), raw] {
+      // Nothing may escape a thread (std::terminate would take the daemon
+      // down): an exception fails the stream like any error.
+      try {
+        s->Worker(raw);
+      } catch (const std::exception& e) {
+        s->FailFromWorker(std::string("compressor thread: ") + e.what());
+      } catch (...) {
+        s->FailFromWorker("compressor thread: unknown exception");
+      }
+    });
   }
   *out = std::move(src);
   return vhd::Status::OK();
@@ -85,6 +97,15 @@ GzipSource::~GzipSource() {
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
+}
+
+void GzipSource::FailFromWorker(const std::string& what) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    input_done_ = true;
+    if (error_.ok()) error_ = vhd::Status::IOError(vhd::SanitizeText(what));
+  }
+  cv_.notify_all();
 }
 
 void GzipSource::Worker(ChunkCompressor* compressor) {

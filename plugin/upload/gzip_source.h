@@ -60,6 +60,8 @@ class GzipSource : public ByteSource {
   struct Slot;
   GzipSource(std::unique_ptr<ByteSource> input, const GzipOptions& options);
   void Worker(ChunkCompressor* compressor);
+  // Records an exception that ended a worker as the stream's error.
+  void FailFromWorker(const std::string& what);
   // Compresses slot's input into its output (or copies the zero chunk).
   vhd::Status CompressSlot(ChunkCompressor* compressor, Slot* slot);
 

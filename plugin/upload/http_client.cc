@@ -167,6 +167,9 @@ vhd::Status HttpClient::Perform(const HttpRequest& request,
   curl_easy_reset(c);
   Transfer t{&request.body, 0, response, &options_.cancelled};
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  // Names are checked (object_names.h) and sent as they are: libcurl must
+  // not squash "/../" segments (that would change the account).
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);

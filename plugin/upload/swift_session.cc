@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "plugin/upload/upload_error.h"
+#include "vhd/sanitize.h"
 
 namespace upload {
 namespace {
@@ -32,7 +33,7 @@ SwiftSession::SwiftSession(const AuthOptions& auth, const RetryPolicy& retry,
       log_(std::move(log)) {}
 
 void SwiftSession::Log(const std::string& line) const {
-  if (log_) log_(line);
+  if (log_) log_(vhd::SanitizeText(line));
 }
 
 bool SwiftSession::Sleep(double seconds) const {
@@ -182,7 +183,9 @@ vhd::Status SwiftSession::Call(HttpClient* http, const std::string& method,
         continue;
       }
       if (!IsTransientStatus(s)) {
-        std::string detail = response->body.substr(0, 512);
+        // The body is the server's: bounded and made printable here, cut
+        // at a character boundary (a byte-wise cut made invalid UTF-8).
+        std::string detail = vhd::SanitizeText(response->body, 512);
         while (!detail.empty() &&
                (detail.back() == '\n' || detail.back() == ' ')) {
           detail.pop_back();

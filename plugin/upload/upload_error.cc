@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "vhd/sanitize.h"
+
 namespace upload {
 namespace {
 
@@ -25,6 +27,7 @@ constexpr Entry kTable[] = {
     {UploadError::kVerifyFailed, "VERIFY_FAILED", vhd::Code::kCorruption},
     {UploadError::kCancelled, "CANCELLED", vhd::Code::kBusy},
     {UploadError::kTransport, "TRANSPORT", vhd::Code::kIOError},
+    {UploadError::kInternal, "INTERNAL", vhd::Code::kIOError},
 };
 
 }  // namespace
@@ -39,7 +42,10 @@ const char* UploadErrorName(UploadError e) {
 vhd::Status MakeError(UploadError e, const std::string& message) {
   for (const Entry& entry : kTable) {
     if (entry.error == e) {
-      return vhd::Status(entry.code, std::string(entry.name) + ": " + message);
+      // Messages quote servers (bodies, headers, URLs they handed out):
+      // sanitized here, once, for every caller.
+      return vhd::Status(entry.code, std::string(entry.name) + ": " +
+                                         vhd::SanitizeText(message));
     }
   }
   return vhd::Status::OK();

@@ -26,6 +26,8 @@
 //  10 CANCELLED          kBusy              the caller cancelled
 //  11 TRANSPORT          kIOError           a failure retrying cannot fix
 //                                           (TLS verification, bad URL)
+//  12 INTERNAL           kIOError           an exception inside the library
+//                                           (a defect, or out of memory)
 #ifndef VHDSM_PLUGIN_UPLOAD_UPLOAD_ERROR_H_
 #define VHDSM_PLUGIN_UPLOAD_UPLOAD_ERROR_H_
 
@@ -48,12 +50,14 @@ enum class UploadError : int {
   kVerifyFailed = 9,
   kCancelled = 10,
   kTransport = 11,
+  kInternal = 12,
 };
 
 // "RETRIES_EXHAUSTED", ...; "OK" for kNone.
 const char* UploadErrorName(UploadError e);
 
-// A Status carrying `e`: "<NAME>: <message>" with the vhd::Code of the table.
+// A Status carrying `e`: "<NAME>: <message>" with the vhd::Code of the table;
+// `message` passes through vhd::SanitizeText (it may quote a server).
 vhd::Status MakeError(UploadError e, const std::string& message);
 // kSource: keeps the source's code, prefixes "SOURCE: ".
 vhd::Status SourceError(const vhd::Status& source_status);

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "plugin/upload/md5.h"
+#include "plugin/upload/object_names.h"
 #include "plugin/upload/segment_buffer.h"
 #include "plugin/upload/segment_names.h"
 #include "plugin/upload/slo_manifest.h"
+#include "vhd/sanitize.h"
 
 namespace upload {
 namespace {
@@ -35,6 +37,14 @@ std::string Unquote(std::string s) {
 }
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+// A string member of a server's JSON object, "" when absent or of another
+// type (json::value() would throw on the type).
+std::string StrMember(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
 
 // What a storage listing says about one stored segment.
 struct StoredSegment {
@@ -67,7 +77,16 @@ vhd::Status ListPrefix(SwiftSession* session, HttpClient* http,
       if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) {
         continue;
       }
-      marker = o["name"].get<std::string>();
+      std::string name = o["name"].get<std::string>();
+      // Listed names are the server's: never sent back if they break the
+      // rules (a ".." segment would reach outside the container), and a
+      // listing must move forward, or a hostile server could loop us.
+      if (name <= marker) {
+        return MakeError(UploadError::kRejected,
+                         "listing of " + container + " does not advance");
+      }
+      marker = name;
+      if (!CheckObjectName(name).ok()) continue;
       objects->push_back(std::move(o));
     }
     if (page.size() < 10000) return vhd::Status::OK();
@@ -189,15 +208,10 @@ vhd::Status UploadRun::Validate() {
     return MakeError(UploadError::kInvalidArgument, m);
   };
   const UploadOptions& o = options_;
-  if (o.container.empty() || o.container.size() > 256 ||
-      o.container.find('/') != std::string::npos) {
-    return bad("container name must be 1..256 bytes without '/'");
-  }
-  if (segment_container_.empty() || segment_container_.size() > 256 ||
-      segment_container_.find('/') != std::string::npos) {
-    return bad("segment container name must be 1..256 bytes without '/'");
-  }
-  if (o.object.empty() || o.object.size() > 700) {
+  VHD_RETURN_IF_ERROR(CheckContainerName(o.container));
+  VHD_RETURN_IF_ERROR(CheckContainerName(segment_container_));
+  VHD_RETURN_IF_ERROR(CheckObjectName(o.object));
+  if (o.object.size() > 700) {
     return bad("object name must be 1..700 bytes (segment names add ~60)");
   }
   if (o.segment_size == 0 || o.segment_size > kMaxSegmentSize) {
@@ -206,8 +220,10 @@ vhd::Status UploadRun::Validate() {
   if (o.parallel_segments < 1 || o.parallel_segments > 32) {
     return bad("parallel segments must be 1..32");
   }
-  if (o.run_id.find('/') != std::string::npos) {
-    return bad("run id must not contain '/'");
+  // The run id becomes a path segment of every segment's name.
+  if (o.run_id.find('/') != std::string::npos ||
+      !CheckObjectName(o.run_id.empty() ? "x" : o.run_id).ok()) {
+    return bad("run id must be printable, not '.' or '..', without '/'");
   }
   return vhd::Status::OK();
 }
@@ -454,7 +470,18 @@ vhd::Status UploadRun::Pump() {
   }
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.parallel_segments; ++i) {
-    workers.emplace_back([this] { Worker(); });
+    workers.emplace_back([this] {
+      // Nothing may escape a thread: an exception fails the upload.
+      try {
+        Worker();
+      } catch (const std::exception& e) {
+        Fail(MakeError(UploadError::kInternal,
+                       std::string("upload thread: ") + e.what()));
+      } catch (...) {
+        Fail(MakeError(UploadError::kInternal,
+                       "upload thread: unknown exception"));
+      }
+    });
   }
   Md5 whole;
   uint64_t total = 0;
@@ -581,17 +608,18 @@ vhd::Status UploadRun::PutSlo(const std::string& container,
       session_.Call(http_.get(), "PUT", path, headers, b, &resp, co));
   if (resp.status == 202) {
     json r = json::parse(resp.body, nullptr, false);
-    std::string status = r.is_object() ? r.value("Response Status", "") : "";
+    std::string status = StrMember(r, "Response Status");
     if (status.rfind("201", 0) != 0 && status.rfind("200", 0) != 0) {
-      std::string errors = r.is_object() && r.contains("Errors")
-                               ? r["Errors"].dump()
-                               : resp.body.substr(0, 512);
+      std::string errors =
+          r.is_object() && r.contains("Errors")
+              ? r["Errors"].dump(-1, ' ', false, json::error_handler_t::replace)
+              : vhd::SanitizeText(resp.body, 512);
       return MakeError(UploadError::kRejected,
                        "SLO manifest " + container + "/" + name + ": " +
                            (status.empty() ? "no status" : status) + " " +
                            errors);
     }
-    std::string got = Unquote(r.value("Etag", ""));
+    std::string got = Unquote(StrMember(r, "Etag"));
     if (!got.empty() && got != etag) {
       return MakeError(UploadError::kVerifyFailed,
                        "SLO manifest ETag " + got + " != " + etag);
@@ -759,6 +787,8 @@ vhd::Status Upload(const SwiftStore& store, const UploadOptions& options,
 vhd::Status DeleteLargeObject(const SwiftStore& store,
                               const std::string& container,
                               const std::string& object) {
+  VHD_RETURN_IF_ERROR(CheckContainerName(container));
+  VHD_RETURN_IF_ERROR(CheckObjectName(object));
   SwiftSession session(store.auth, store.retry, nullptr, nullptr);
   HttpClient http(store.http);
   const std::string path =
@@ -796,6 +826,9 @@ vhd::Status DeleteLargeObject(const SwiftStore& store,
   };
   std::string seg_container = decode(manifest.substr(0, slash));
   std::string prefix = decode(manifest.substr(slash + 1));
+  // The header is the server's: its names obey the same rules as ours.
+  VHD_RETURN_IF_ERROR(CheckContainerName(seg_container));
+  VHD_RETURN_IF_ERROR(CheckObjectName(prefix.empty() ? "x" : prefix));
   std::vector<json> objects;
   VHD_RETURN_IF_ERROR(
       ListPrefix(&session, &http, seg_container, prefix, &objects));

@@ -138,7 +138,8 @@ class ImageTaskTest(unittest.TestCase):
         return v, path
 
     def image(self, container, obj, key=None, **extra):
-        im = {"auth_url": SWIFT.auth, "user": SWIFT.user,
+        # The loopback Swift speaks http: allowed explicitly.
+        im = {"auth_url": SWIFT.auth, "user": SWIFT.user, "allow_insecure": "true",
               "key": SWIFT.key if key is None else key,
               "container": container, "object": obj}
         im.update({k: str(v) for k, v in extra.items()})
@@ -223,6 +224,7 @@ class ImageTaskTest(unittest.TestCase):
             f.write(SWIFT.key)
         p = subprocess.run([VHDSM, "image", "create", self.sr, v, "--container", "cli",
                             "--object", "cli.vhd.gz", "--auth-url", SWIFT.auth,
+                            "--allow-insecure",
                             "--user", SWIFT.user, "--key-file", keyfile,
                             "--segment-size", "1M"],
                            capture_output=True, text=True, env=self.env, timeout=180)

@@ -77,6 +77,10 @@ class Swift:
 def upload(swift, image_path, *args, key=None, wrap=()):
     cmd = list(wrap) + [CLI, '--input', image_path, '--auth-url', swift.auth,
                         '--user', swift.user, '--json'] + list(args)
+    if '--no-allow-insecure' in cmd:
+        cmd.remove('--no-allow-insecure')
+    else:
+        cmd.append('--allow-insecure')  # the loopback Swift speaks http
     env = dict(os.environ, VHDSM_SWIFT_KEY=key or swift.key)
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     result = json.loads(p.stdout) if p.stdout.strip() else {}
@@ -161,6 +165,19 @@ def test_wrong_key(swift, tmp):
         assert e.http_status == 404
 
 
+def test_http_needs_allow_insecure(swift, tmp):
+    path = os.path.join(tmp, 'small.vhd')
+    with open(path, 'wb') as f:
+        f.write(b'x' * 1000)
+    rc, _, err = upload(swift, path, '--container', 'images', '--object', 'plain',
+                        '--no-allow-insecure')
+    assert rc == 1, (rc, err)
+    assert '--allow-insecure' in err, err
+    rc, _, err = upload(swift, path, '--container', 'images', '--object', 'plain')
+    assert rc == 0, (rc, err)
+    assert 'warning: insecure auth URL' in err, err
+
+
 def main():
     if not os.access(CLI, os.X_OK):
         print('missing %s: build first' % CLI)
@@ -170,7 +187,7 @@ def main():
     passed = failed = 0
     try:
         for test in (test_tgz_slo, test_vhd_dlo, test_peak_rss,
-                     test_wrong_key):
+                     test_wrong_key, test_http_needs_allow_insecure):
             t0 = time.time()
             try:
                 test(swift, tmp)

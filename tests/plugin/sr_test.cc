@@ -276,14 +276,14 @@ TEST_F(SrTest, InterruptedResizeIsRevertedAndAForeignJournalKept) {
     }
   }
   std::unique_ptr<Sr> sr2;
-  ASSERT_TRUE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
+  ASSERT_TRUE(Sr::Open(dir_.path(), &sr2).ok());
   EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
   EXPECT_FALSE(testutil::FileExists(journal));
 
   std::string b = NewVdi(8 * kMiB);
   const std::string other = testutil::ReadFile(sr_->VdiPath(b));
   testutil::WriteFile(journal, other);
-  EXPECT_FALSE(Sr::Open(vhd::Env::Default(), dir_.path(), &sr2).ok());
+  EXPECT_FALSE(Sr::Open(dir_.path(), &sr2).ok());
   EXPECT_TRUE(testutil::ReadFile(journal) == other);
   EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
 
@@ -295,6 +295,29 @@ TEST_F(SrTest, InterruptedResizeIsRevertedAndAForeignJournalKept) {
   EXPECT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
   EXPECT_TRUE(testutil::ReadFile(grow) == other);
   EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
+}
+
+// A journal is a file in the SR: JSON of the wrong types (or a huge one) is
+// a damaged journal, never an exception in the GC thread.
+TEST_F(SrTest, JournalOfWrongTypesIsDroppedOrRefused) {
+  std::string a = NewVdi(8 * kMiB);
+  Write(a, 0, "data");
+  std::string view = View(a);
+  const std::string journal = dir_.Join(".vhdsm/journal/snapshot." + a);
+  for (const char* text :
+       {"{\"base\":5}", "[1,2]", "{\"base\":null,\"snap\":{}}", "\"x\"",
+        "{\"base\":\"11111111-2222-3333-4444-555555555555\",\"snap\":7}"}) {
+    testutil::WriteFile(journal, text);
+    std::unique_ptr<Sr> sr2;
+    vhd::Status s = Sr::Open(dir_.path(), &sr2);
+    EXPECT_TRUE(s.ok()) << text << ": " << s.ToString();
+    EXPECT_FALSE(testutil::FileExists(journal)) << text;
+    EXPECT_EQ(View(a), view);
+  }
+  testutil::WriteFile(journal, std::string(8192, ' ') + "{}");
+  std::unique_ptr<Sr> sr3;
+  EXPECT_FALSE(Sr::Open(dir_.path(), &sr3).ok());
+  EXPECT_EQ(View(a), view);
 }
 
 // What interrupted processes leave behind goes at the end of a complete

@@ -204,6 +204,7 @@ class FullDisk:
                     "device_config": {"location": sr}, "sr_uuid": SR_UUID,
                     "vdi_uuid": self.a, "vdi_location": self.a,
                     "image": {"auth_url": self.swift.auth, "user": self.swift.user,
+                              "allow_insecure": "true",
                               "key": self.swift.key, "container": "fulldisk",
                               "object": obj, "segment_size": str(MIB)}})
             except xmlrpc.client.Fault as f:

@@ -342,6 +342,7 @@ class Trial:
     def image_params(self):
         sw = self.h.swift
         return {"auth_url": sw.auth, "user": sw.user, "key": sw.key,
+                "allow_insecure": "true",
                 "container": self.container, "object": "img.vhd.gz",
                 "segment_size": str(MIB), "parallel_segments": "1"}
 
@@ -438,6 +439,7 @@ class Trial:
         p = self.image_params()
         argv = [VHDSM, "image", "create", self.sr, a, "--container", p["container"],
                 "--object", p["object"], "--auth-url", p["auth_url"], "--user", p["user"],
+                "--allow-insecure",
                 "--key-file", keyfile, "--segment-size", "1M"]
         env = {k: v for k, v in self.env().items() if k != "VHDSM_GC"}
         proc = subprocess.Popen(self.wrap() + argv, stdout=subprocess.DEVNULL,

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-PARTS = ["kills", "fulldisk", "stress", "fuzz", "valgrind", "security"]
+PARTS = ["kills", "fulldisk", "stress", "fuzz", "valgrind", "security", "hostile_store"]
 
 
 def load(d, part):
@@ -141,6 +141,14 @@ def main():
         t.rows(["check", "tried", "passed", "failed"], rows)
         for n in sec.get("notes", []):
             t.text("note: " + n)
+    hs = data["hostile_store"]
+    t.title("Hostile object store: image tasks through vhdsmd; the daemon stays up, "
+            "every task ends failed with a code")
+    if hs:
+        rows = []
+        for name, r in sorted(hs["rows"].items()):
+            rows.append([name, r["tried"], r["recovered"], r["lost"]])
+        t.rows(["check", "tried", "passed", "failed"], rows)
     t.title("Result")
     missing = [p for p in PARTS if data[p] is None]
     for p in PARTS:

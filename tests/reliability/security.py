@@ -462,6 +462,7 @@ def check_traversal(res, workdir, daemon):
                     args=[h])
             refused(via, "image_create", "vdi_location %r" % h, vdi_location=h,
                     vdi_uuid=h, image={"auth_url": "http://127.0.0.1:1/", "user": "u",
+                                       "allow_insecure": "true",
                                        "key": "k", "container": "c", "object": "o"})
             if via == "vhdsmd":
                 for command in ("task_status", "task_cancel", "task_resume"):
@@ -528,6 +529,7 @@ class Credentials:
         with open(conf, "w") as f:
             f.write("[daemon]\nsr_roots = %s\n" % self.dir)
             f.write("[store wrongstore]\nauth_url = %s\nuser = %s\nkey = %s\n"
+                    "allow_insecure = true\n"
                     % (swift.auth, swift.user, self.store_key))
         os.chmod(conf, 0o600)
         self.conf = conf
@@ -572,6 +574,7 @@ class Credentials:
             im["store"] = store
         else:
             im.update({"auth_url": self.swift.auth, "user": self.swift.user,
+                       "allow_insecure": "true",
                        "key": self.swift.key if key is None else key})
         im.update(extra)
         return im
@@ -662,6 +665,7 @@ class Credentials:
                               ("$VHDSM_KEY", [], dict(env, VHDSM_KEY=self.env_key))):
             p = subprocess.run([VHDSM, "image", "create", self.sr, v, "--container", "sec",
                                 "--object", "cli", "--auth-url", self.swift.auth,
+                                "--allow-insecure",
                                 "--user", self.swift.user] + extra, capture_output=True,
                                text=True, env=e, timeout=120, check=False)
             self.outputs.append(p.stdout + p.stderr)

@@ -191,6 +191,7 @@ class Client(threading.Thread):
         obj = "stress-%d-%d" % (self.index, self.ops_done)
         r = self.vdi("image_create", v, image={
             "auth_url": h.swift.auth, "user": h.swift.user, "key": h.swift.key,
+            "allow_insecure": "true",
             "container": "stress", "object": obj, "segment_size": str(MIB)})
         if not self.outcome("image_create", r):
             return

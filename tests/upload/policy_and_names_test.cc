@@ -94,6 +94,23 @@ TEST(SloManifest, JsonAndEtag) {
   EXPECT_EQ(TotalSize(e), 3u);
 }
 
+TEST(UploadError, MessagesQuotingServersAreSanitized) {
+  // A 403 body with 0xFF, a forged log line and a terminal escape.
+  vhd::Status st =
+      MakeError(UploadError::kRejected, "PUT x: 403 (\xff\nFAKE LINE\x1b[2J)");
+  EXPECT_EQ(st.message(),
+            "REJECTED: PUT x: 403 (\xEF\xBF\xBD\\x0AFAKE LINE\\x1B[2J)");
+  EXPECT_NO_THROW(nlohmann::json({{"m", st.message()}}).dump());
+  EXPECT_EQ(ErrorOf(st), UploadError::kRejected);
+  EXPECT_LE(MakeError(UploadError::kRejected, std::string(1 << 20, 'x'))
+                .message()
+                .size(),
+            4096u + 10);
+  EXPECT_EQ(static_cast<int>(UploadError::kInternal), 12);
+  EXPECT_EQ(ErrorOf(MakeError(UploadError::kInternal, "boom")),
+            UploadError::kInternal);
+}
+
 TEST(UploadError, NamesCodesAndParsing) {
   vhd::Status st = MakeError(UploadError::kRetriesExhausted, "PUT x: 503");
   EXPECT_EQ(st.code(), vhd::Code::kIOError);

@@ -170,7 +170,13 @@ TEST(Upload, BadOptionsAreRejectedBeforeAnyRequest) {
            [](UploadOptions* u) { u->object = ""; },
            [](UploadOptions* u) { u->segment_size = 0; },
            [](UploadOptions* u) { u->parallel_segments = 0; },
-           [](UploadOptions* u) { u->run_id = "a/b"; }}) {
+           [](UploadOptions* u) { u->run_id = "a/b"; },
+           [](UploadOptions* u) { u->run_id = ".."; },
+           [](UploadOptions* u) { u->container = ".."; },
+           [](UploadOptions* u) { u->container = "c\n"; },
+           [](UploadOptions* u) { u->object = "a/../../../AUTH_other/c2/obj"; },
+           [](UploadOptions* u) { u->object = "a/./b"; },
+           [](UploadOptions* u) { u->object = "a\xff"; }}) {
     UploadOptions bad = o;
     bad.container = "c";
     mutate(&bad);

@@ -3,13 +3,14 @@
 // libvhdsm-upload for tests, benchmarks and operators; the image tasks call
 // the library directly.
 //
-// Exit status: 0 on success, the UploadError code (1..11) on failure, 64 for
+// Exit status: 0 on success, the UploadError code (1..12) on failure, 64 for
 // a usage error. SIGINT/SIGTERM cancel the upload (its segments are removed
 // unless --keep-segments). With --json the result is one JSON object on
 // stdout; --progress prints one line per stored segment on stderr. The key
 // is never printed; prefer --key-file or $VHDSM_SWIFT_KEY to --key, which
 // other users can see in the process list.
 #include <climits>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +54,8 @@ const char kUsage[] =
     "  --interface public|internal  catalog endpoint (default public)\n"
     "  --storage-url URL       use this storage URL, not the catalog's\n"
     "  --ca-file FILE | --insecure  TLS trust (default: system CAs)\n"
+    "  --allow-insecure        accept an http:// auth URL (key and token\n"
+    "                          cross the network in clear; warned)\n"
     "  --container NAME --object NAME\n"
     "  --segment-size N[K|M|G] (default 100M)   --parallel N (default 2)\n"
     "  --manifest slo|dlo      (default slo)    --no-nested\n"
@@ -72,6 +75,7 @@ bool Count(const std::string& v, uint64_t* n) {
 }
 
 struct Args {
+  bool allow_insecure = false;
   std::string input;
   std::string compress_only;
   upload::ImageStreamOptions stream;
@@ -107,6 +111,8 @@ int ParseArgs(int argc, char** argv, Args* a) {
       a->store.auth.api_key = true;
     } else if (opt == "--insecure") {
       a->store.http.tls.verify = false;
+    } else if (opt == "--allow-insecure") {
+      a->allow_insecure = true;
     } else if (opt == "--no-nested") {
       a->upload.allow_nested_manifests = false;
     } else if (opt == "--no-resume") {
@@ -276,6 +282,18 @@ int main(int argc, char** argv) {
     return static_cast<int>(upload::UploadError::kInvalidArgument);
   }
   if (!a.compress_only.empty()) return CompressOnly(a, std::move(stream));
+  std::string scheme = a.store.auth.url.substr(0, 7);
+  for (char& ch : scheme) ch = static_cast<char>(std::tolower(ch));
+  if (scheme == "http://") {
+    if (!a.allow_insecure) {
+      std::cerr << "vhdsm-upload: INVALID_ARGUMENT: the auth URL is not https: "
+                   "the key would cross the network in clear (--allow-insecure "
+                   "to allow it)\n";
+      return static_cast<int>(upload::UploadError::kInvalidArgument);
+    }
+    std::cerr << "vhdsm-upload: warning: insecure auth URL: the key and token "
+                 "are sent unencrypted\n";
+  }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
