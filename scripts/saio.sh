@@ -10,27 +10,29 @@
 #   saio.sh status                one line per daemon; exit 0 iff all run
 #   saio.sh env                   prints the shell exports (ST_AUTH, ST_USER,
 #                                 ST_KEY, SAIO_STORAGE_URL, SAIO_REPLICAS...)
-#   saio.sh stop-daemon NAME      SIGTERM; NAME: memcached, proxy, a server
-#   saio.sh kill-daemon NAME      SIGKILL (fault injection)  (object2) or a
-#   saio.sh start-daemon NAME     kind (object: every object server)
-#   saio.sh replicate             runs the object and container replicators
-#                                 of every running node once (ssync/HTTP, no
-#                                 rsync); a no-op with one replica
+#   saio.sh stop-daemon NAME      SIGTERM to NAME: memcached, proxy, one
+#                                 server (object2) or a kind (object: every
+#                                 object server)
+#   saio.sh kill-daemon NAME      SIGKILL to NAME, as a crash would
+#   saio.sh start-daemon NAME     starts NAME again; returns once it answers
+#   saio.sh replicate [KIND...]   runs the object and container (or only
+#                                 KIND's) replicators of every running node
+#                                 once (ssync/HTTP, no rsync)
 #   saio.sh fault SPEC|clear      proxy fault injection (JSON spec, see
 #                                 scripts/saio/saio_fault.py); `fault hits`
 #                                 prints how many requests it hit
 #
 # Everything lives under $SAIO_ROOT (default $TMPDIR/vhdsm-saio-$UID): etc/
 # (configs, rings), srv/N/dN (node N's device), run/ (PIDs, ports, faults),
-# log/<name>.log (each daemon's stderr). Ports are picked free at start, so instances with
-# different roots run side by side. `start` wipes its own root but refuses a
+# log/<name>.log (each daemon's stderr). Ports are picked free at start, so
+# instances with different roots run side by side. `start` wipes its own root but refuses a
 # non-empty directory it did not create (no .saio marker).
 #
 # Servers: with one replica (the default) they are named account, container
 # and object. With SAIO_REPLICAS=N there are N nodes as in production: node i
 # runs account<i>, container<i> and object<i> on its own device srv/i/di, and
 # every ring holds N replicas, one per node, each node in its own zone. Swift
-# then answers a PUT once a quorum (2 of 3) has stored it.
+# then answers a PUT once a majority (2 of 3) has stored it.
 #
 # Knobs (environment, read by `start`):
 #   SAIO_REPLICAS                replicas and nodes, 1 to 5 (default 1)
@@ -357,12 +359,14 @@ cmd_start_daemon() {
   for name in $names; do wait_daemon "$name" 60; done
 }
 
-# One pass of the object and container replicators of every running node,
-# each run to completion (Swift's `once` mode), objects first.
+# One pass of the replicators of every running node, each run to completion
+# (Swift's `once` mode): KINDS (object, container), default both, in order.
 cmd_replicate() {
-  local kind name pids rc=0 pid
+  local kind name pids rc=0 pid kinds=("$@")
   [ -f "$ROOT/run/ports" ] || die "not set up; run start first"
-  for kind in object container; do
+  [ ${#kinds[@]} -gt 0 ] || kinds=(object container)
+  for kind in "${kinds[@]}"; do
+    [[ $kind == object || $kind == container ]] || die "cannot replicate '$kind'"
     pids=()
     for name in $(servers); do
       [ "$(kind_of "$name")" = "$kind" ] || continue
@@ -487,7 +491,7 @@ case "${1:-}" in
   env) cat "$ROOT/saio.env" ;;
   stop-daemon) cmd_stop_daemon "${2:?daemon name}" ;;
   kill-daemon) cmd_stop_daemon "${2:?daemon name}" kill ;;
-  replicate) cmd_replicate ;;
+  replicate) shift; cmd_replicate "$@" ;;
   start-daemon) cmd_start_daemon "${2:?daemon name}" ;;
   fault) cmd_fault "${2:?spec, clear or hits}" ;;
   *)

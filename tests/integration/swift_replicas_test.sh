@@ -19,7 +19,7 @@ log=$(mktemp -d "${TMPDIR:-/tmp}/vhdsm-replicas-XXXXXX")
 trap 'rm -rf "$log"' EXIT
 rc=0
 
-"$BUILD/tests/upload_tests" --gtest_brief=1 \
+"$BUILD/tests/upload_tests" \
   --gtest_filter='Replicas.*:Resume.*:Upload.*:DeleteLargeObject.*:-Upload.MoreThanAThousandSegmentsNestSloManifests' \
   2>&1 | tee "$log/upload"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
