@@ -289,10 +289,13 @@ wait_daemon() {  # NAME [deadline seconds]
 }
 
 # Ready = every healthcheck, then an auth round-trip (proxy + memcached +
-# tempauth) and an account HEAD (proxy -> account server).
+# tempauth) and an account HEAD (proxy -> account server). The 60 s for the
+# round-trip start once every daemon answers: on a loaded machine eleven
+# daemons (3 replicas) can take most of a minute to come up.
 wait_ready() {
-  local d proxy until=$((SECONDS + 60)) headers token url code
+  local d proxy until headers token url code
   for d in $(daemons); do wait_daemon "$d" 60; done
+  until=$((SECONDS + 60))
   proxy=$(port_of proxy)
   while ((SECONDS < until)); do
     headers=$(curl -s -D - -o /dev/null --max-time 5 \
