@@ -10,6 +10,9 @@
 #             and at syscall crash points; recovery and every check after
 #   fulldisk  an SR on a small tmpfs: no-space faults change nothing
 #   stress    8 concurrent clients through vhdsmd, against a model
+#   replicas  an object server SIGKILLed during image_create, restarted:
+#             the task ends done, the object reads as the VDI, and after
+#             replication the restarted server alone serves it
 #   fuzz      libFuzzer targets for a bounded time (full), corpora and
 #             regression inputs replayed (both)
 #   valgrind  memcheck over VHDSR on a sample of requests
@@ -18,7 +21,10 @@
 #   hostile_store  image tasks against a hostile object store (bad bodies,
 #             statuses, stalls, resets): vhdsmd stays up, tasks fail with a code
 # One loopback Swift (scripts/saio.sh) serves every part, started here and
-# stopped on exit. Results go to $BUILD/reliability/ (one JSON per part).
+# stopped on exit. It runs as production does: three nodes, each with its
+# own object, container and account server and device, and rings of 3
+# replicas (SAIO_REPLICAS, default 3). Results go to $BUILD/reliability/
+# (one JSON per part).
 # Exits non-zero if any part fails or anything was lost or corrupted.
 #
 # Knobs: VHDSM_REL_SEED (seed, default 1), FUZZ_SECONDS (full: per target,
@@ -43,7 +49,7 @@ export VHDSM_SRC=$(pwd)
 export VHDSM_REL_SEED=$seed
 export VHDSM_REL_OUT=$VHDSM_BUILD/reliability
 PY=/usr/bin/python3  # the interpreter with pyvhdi and swiftclient
-parts=${VHDSM_REL_PARTS:-kills fulldisk stress fuzz valgrind security hostile_store}
+parts=${VHDSM_REL_PARTS:-kills fulldisk stress replicas fuzz valgrind security hostile_store}
 short=(); [ "$mode" = short ] && short=(--short)
 
 rm -rf "$VHDSM_REL_OUT"
@@ -56,6 +62,7 @@ echo "=== reliability ($mode, seed $seed, build $VHDSM_BUILD)"
 export SAIO_ROOT=$VHDSM_REL_OUT/saio
 export SAIO_WATCH_PID=$$
 export SAIO_SLO_RATE_LIMIT_AFTER=100000
+export SAIO_REPLICAS=${SAIO_REPLICAS:-3}
 stop_swift() { scripts/saio.sh stop >/dev/null 2>&1 || true; }
 trap stop_swift EXIT
 if ! scripts/saio.sh start >"$VHDSM_REL_OUT/saio-start.log" 2>&1; then
@@ -76,7 +83,8 @@ for part in $parts; do
   echo "--- $part: $((SECONDS - t0))s"
 done
 
-"$PY" tests/reliability/report.py "$VHDSM_REL_OUT" --mode "$mode" --seed "$seed" |
+"$PY" tests/reliability/report.py "$VHDSM_REL_OUT" --mode "$mode" --seed "$seed" \
+  --replicas "$SAIO_REPLICAS" |
   tee "$VHDSM_REL_OUT/table.txt"
 report=${PIPESTATUS[0]}
 echo "reliability: $mode run took $((SECONDS - t_start))s"

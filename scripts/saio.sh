@@ -3,26 +3,39 @@
 # benchmarks (Debian's swift packages; `make deps` installs them).
 #
 #   saio.sh start                 configs, rings, memcached + account +
-#                                 container + object + proxy; returns when
-#                                 Swift answers (healthchecks, a v1.0 auth
-#                                 round-trip and an account HEAD)
+#                                 container + object servers + proxy;
+#                                 returns when Swift answers (healthchecks,
+#                                 a v1.0 auth round-trip, an account HEAD)
 #   saio.sh stop                  stops every daemon by its recorded PID
 #   saio.sh status                one line per daemon; exit 0 iff all run
 #   saio.sh env                   prints the shell exports (ST_AUTH, ST_USER,
-#                                 ST_KEY, SAIO_STORAGE_URL, ...)
-#   saio.sh stop-daemon NAME      NAME: memcached account container object
-#   saio.sh start-daemon NAME       proxy (fault injection)
+#                                 ST_KEY, SAIO_STORAGE_URL, SAIO_REPLICAS...)
+#   saio.sh stop-daemon NAME      SIGTERM to NAME: memcached, proxy, one
+#                                 server (object2) or a kind (object: every
+#                                 object server)
+#   saio.sh kill-daemon NAME      SIGKILL to NAME, as a crash would
+#   saio.sh start-daemon NAME     starts NAME again; returns once it answers
+#   saio.sh replicate [KIND...]   runs the object and container (or only
+#                                 KIND's) replicators of every running node
+#                                 once (ssync/HTTP, no rsync)
 #   saio.sh fault SPEC|clear      proxy fault injection (JSON spec, see
 #                                 scripts/saio/saio_fault.py); `fault hits`
 #                                 prints how many requests it hit
 #
 # Everything lives under $SAIO_ROOT (default $TMPDIR/vhdsm-saio-$UID): etc/
-# (configs, rings), srv/d1 (data), run/ (PIDs, ports, faults), log/<name>.log
-# (each daemon's stderr). Ports are picked free at start, so instances with
-# different roots run side by side. `start` wipes its own root but refuses a
+# (configs, rings), srv/N/dN (node N's device), run/ (PIDs, ports, faults),
+# log/<name>.log (each daemon's stderr). Ports are picked free at start, so
+# instances with different roots run side by side. `start` wipes its own root but refuses a
 # non-empty directory it did not create (no .saio marker).
 #
+# Servers: with one replica (the default) they are named account, container
+# and object. With SAIO_REPLICAS=N there are N nodes as in production: node i
+# runs account<i>, container<i> and object<i> on its own device srv/i/di, and
+# every ring holds N replicas, one per node, each node in its own zone. Swift
+# then answers a PUT once a majority (2 of 3) has stored it.
+#
 # Knobs (environment, read by `start`):
+#   SAIO_REPLICAS                replicas and nodes, 1 to 5 (default 1)
 #   SAIO_PROXY_PORT              pin the proxy port
 #   SAIO_MAX_FILE_SIZE           swift.conf max_file_size (default 5 GiB + 2)
 #   SAIO_TOKEN_LIFE              tempauth token lifetime, s (default 86400)
@@ -39,7 +52,7 @@ set -euo pipefail
 ROOT=${SAIO_ROOT:-${TMPDIR:-/tmp}/vhdsm-saio-$(id -u)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
-DAEMONS=(memcached account container object proxy)
+KINDS=(account container object)
 # Swift's modules live in Debian's python3; take the interpreter the packaged
 # tools use (a python3 earlier on PATH may not be able to import swift).
 PY=$(head -1 /usr/bin/swift-ring-builder 2>/dev/null | sed -n 's/^#! *//p')
@@ -48,6 +61,33 @@ PY=${PY:-/usr/bin/python3}
 die() { echo "saio: $*" >&2; exit 1; }
 
 port_of() { sed -n "s/^$1=//p" "$ROOT/run/ports"; }
+
+# This root's daemons in start order (run/ports lists them): memcached, the
+# account, container and object servers, proxy.
+daemons() { sed -n 's/=.*//p' "$ROOT/run/ports"; }
+servers() { daemons | grep -Ev '^(memcached|proxy)$'; }
+kind_of() { echo "${1%%[0-9]*}"; }  # object2 -> object
+node_of() {                          # object2 -> 2, object -> 1
+  local n=${1##*[a-z]}
+  echo "${n:-1}"
+}
+
+# The daemons NAME stands for: itself, or every server of a kind.
+resolve() {
+  local name=$1 d
+  [ -f "$ROOT/run/ports" ] || die "not set up; run start first"
+  if daemons | grep -qx -- "$name"; then
+    echo "$name"
+    return
+  fi
+  if [[ " ${KINDS[*]} " == *" $name "* ]]; then
+    for d in $(servers); do
+      [ "$(kind_of "$d")" = "$name" ] && echo "$d"
+    done
+    return
+  fi
+  die "unknown daemon '$name' (have: $(daemons | tr '\n' ' '))"
+}
 
 # Is PID alive, not a zombie, and ours (its command line names our root)?
 # After SIGTERM the daemons are reparented to PID 1, which may reap lazily:
@@ -89,21 +129,23 @@ default = yes
 [swift-constraints]
 max_file_size = ${SAIO_MAX_FILE_SIZE:-5368709122}
 EOF
-  local kind
-  for kind in account container object; do
-    cat >"$etc/$kind-server.conf" <<EOF
+  local name kind node
+  for name in $(servers); do
+    kind=$(kind_of "$name")
+    node=$(node_of "$name")
+    cat >"$etc/$name-server.conf" <<EOF
 [DEFAULT]
-devices = $ROOT/srv
+devices = $ROOT/srv/$node
 mount_check = false
 disable_fallocate = true
 fallocate_reserve = 0
 bind_ip = 127.0.0.1
-bind_port = $(port_of "$kind")
+bind_port = $(port_of "$name")
 workers = 0
 user = $user
 swift_dir = $etc
-recon_cache_path = $ROOT/cache
-log_name = $kind-server
+recon_cache_path = $ROOT/cache/$node
+log_name = $name-server
 eventlet_debug = false
 
 [pipeline:main]
@@ -116,10 +158,18 @@ EOF
       # The container update after an object PUT is synchronous unless it
       # takes longer than this; a late one becomes an async_pending that
       # nothing here replays, and the object would be missing from listings.
-      echo "container_update_timeout = 10" >>"$etc/$kind-server.conf"
+      echo "container_update_timeout = 10" >>"$etc/$name-server.conf"
     fi
     printf '\n[filter:healthcheck]\nuse = egg:swift#healthcheck\n' \
-      >>"$etc/$kind-server.conf"
+      >>"$etc/$name-server.conf"
+    # `replicate` runs these once. Objects go over ssync, the object
+    # servers' own HTTP verb, so no rsync daemon is needed; containers merge
+    # rows over HTTP (rsync only for a database a node lacks entirely).
+    case $kind in
+      object) printf '\n[object-replicator]\nsync_method = ssync\n' ;;
+      container) printf '\n[container-replicator]\n' ;;
+      *) printf '\n[account-replicator]\n' ;;
+    esac >>"$etc/$name-server.conf"
   done
   local rl=${SAIO_SLO_RATE_LIMIT_AFTER:-10}
   cat >"$etc/proxy-server.conf" <<EOF
@@ -196,6 +246,7 @@ export ST_AUTH=http://127.0.0.1:$proxy/auth/v1.0
 export ST_USER=test:tester
 export ST_KEY=testing
 export SAIO_STORAGE_URL=http://127.0.0.1:$proxy/v1/AUTH_test
+export SAIO_REPLICAS=$REPLICAS
 EOF
 }
 
@@ -210,8 +261,9 @@ spawn_daemon() {  # NAME
         -l 127.0.0.1 -p "$(port_of memcached)" -m 64 -c 1024 \
         </dev/null >>"$log" 2>&1 ) &
   else
-    PYTHONWARNINGS=ignore "$PY" "$HERE/saio/launch.py" "$ROOT/etc" "$name" \
-      "$ROOT/etc/$name-server.conf" </dev/null >>"$log" 2>&1 &
+    PYTHONWARNINGS=ignore "$PY" "$HERE/saio/launch.py" "$ROOT/etc" \
+      "$(kind_of "$name")" "$ROOT/etc/$name-server.conf" </dev/null \
+      >>"$log" 2>&1 &
   fi
   pid=$!
   echo "$pid" >"$ROOT/run/$name.pid"
@@ -237,10 +289,13 @@ wait_daemon() {  # NAME [deadline seconds]
 }
 
 # Ready = every healthcheck, then an auth round-trip (proxy + memcached +
-# tempauth) and an account HEAD (proxy -> account server).
+# tempauth) and an account HEAD (proxy -> account server). The 60 s for the
+# round-trip start once every daemon answers: on a loaded machine eleven
+# daemons (3 replicas) can take most of a minute to come up.
 wait_ready() {
-  local d proxy until=$((SECONDS + 60)) headers token url code
-  for d in "${DAEMONS[@]}"; do wait_daemon "$d" 60; done
+  local d proxy until headers token url code
+  for d in $(daemons); do wait_daemon "$d" 60; done
+  until=$((SECONDS + 60))
   proxy=$(port_of proxy)
   while ((SECONDS < until)); do
     headers=$(curl -s -D - -o /dev/null --max-time 5 \
@@ -274,19 +329,59 @@ stop_pid() {  # PID: SIGTERM, then SIGKILL after 5 s
   return 1
 }
 
-cmd_stop_daemon() {
-  local name=$1
-  [[ " ${DAEMONS[*]} " == *" $name "* ]] || die "unknown daemon '$name'"
-  stop_pid "$(pid_of "$name")"
-  rm -f "$ROOT/run/$name.pid"
+kill_pid() {  # PID: SIGKILL, as a crash would
+  local pid=$1 i
+  is_ours "$pid" || return 0
+  kill -KILL "$pid" 2>/dev/null || return 0
+  for i in $(seq 50); do
+    is_ours "$pid" || return 0
+    sleep 0.1
+  done
+  echo "saio: PID $pid did not die" >&2
+  return 1
+}
+
+cmd_stop_daemon() {  # NAME [kill]
+  local names name rc=0
+  names=$(resolve "$1") || exit 1
+  for name in $names; do
+    if [ "${2:-}" = kill ]; then
+      kill_pid "$(pid_of "$name")" || rc=1
+    else
+      stop_pid "$(pid_of "$name")" || rc=1
+    fi
+    rm -f "$ROOT/run/$name.pid"
+  done
+  return $rc
 }
 
 cmd_start_daemon() {
-  local name=$1
-  [[ " ${DAEMONS[*]} " == *" $name "* ]] || die "unknown daemon '$name'"
+  local names name
+  names=$(resolve "$1") || exit 1
+  for name in $names; do spawn_daemon "$name"; done
+  for name in $names; do wait_daemon "$name" 60; done
+}
+
+# One pass of the replicators of every running node, each run to completion
+# (Swift's `once` mode): KINDS (object, container), default both, in order.
+cmd_replicate() {
+  local kind name pids rc=0 pid kinds=("$@")
   [ -f "$ROOT/run/ports" ] || die "not set up; run start first"
-  spawn_daemon "$name"
-  wait_daemon "$name" 60
+  [ ${#kinds[@]} -gt 0 ] || kinds=(object container)
+  for kind in "${kinds[@]}"; do
+    [[ $kind == object || $kind == container ]] || die "cannot replicate '$kind'"
+    pids=()
+    for name in $(servers); do
+      [ "$(kind_of "$name")" = "$kind" ] || continue
+      is_ours "$(pid_of "$name")" || continue
+      PYTHONWARNINGS=ignore "$PY" "$HERE/saio/launch.py" "$ROOT/etc" \
+        "$kind-replicator" "$ROOT/etc/$name-server.conf" </dev/null \
+        >>"$ROOT/log/$name-replicator.log" 2>&1 &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  done
+  [ $rc -eq 0 ] || die "a replicator failed; see $ROOT/log/*-replicator.log"
 }
 
 start_watchdog() {  # PID: stop everything once PID is gone
@@ -299,6 +394,8 @@ start_watchdog() {  # PID: stop everything once PID is gone
 }
 
 cmd_start() {
+  REPLICAS=${SAIO_REPLICAS:-1}
+  [[ $REPLICAS =~ ^[1-5]$ ]] || die "SAIO_REPLICAS must be 1 to 5"
   command -v memcached >/dev/null || die "memcached missing: run make deps"
   [ -x /usr/bin/swift-ring-builder ] || die "swift missing: run make deps"
   if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT")" ] && [ ! -f "$ROOT/.saio" ]; then
@@ -309,22 +406,33 @@ cmd_start() {
   mkdir -p "$ROOT"
   touch "$ROOT/.saio"
   rm -rf "${ROOT:?}"/{srv,etc,run,log,cache}
-  mkdir -p "$ROOT"/{srv/d1,etc,run,log,cache}
-  local ports
-  read -r -a ports <<<"$(free_ports 5)"
+  mkdir -p "$ROOT"/{etc,run,log,cache}
+  local ports kind n i=1 suffix ring_args=()
+  read -r -a ports <<<"$(free_ports $((2 + 3 * REPLICAS)))"
   {
     echo "memcached=${ports[0]}"
-    echo "account=${ports[1]}"
-    echo "container=${ports[2]}"
-    echo "object=${ports[3]}"
-    echo "proxy=${SAIO_PROXY_PORT:-${ports[4]}}"
+    for kind in "${KINDS[@]}"; do
+      local list=()
+      for n in $(seq "$REPLICAS"); do
+        suffix=$n
+        [ "$REPLICAS" -eq 1 ] && suffix=""
+        echo "$kind$suffix=${ports[i]}"
+        list+=("${ports[i]}")
+        i=$((i + 1))
+      done
+      ring_args+=("$(IFS=,; echo "${list[*]}")")
+    done
+    echo "proxy=${SAIO_PROXY_PORT:-${ports[i]}}"
   } >"$ROOT/run/ports"
+  for n in $(seq "$REPLICAS"); do
+    mkdir -p "$ROOT/srv/$n/d$n" "$ROOT/cache/$n"
+  done
   write_configs
-  "$PY" "$HERE/saio/make_rings.py" "$ROOT/etc" "$(port_of account)" \
-    "$(port_of container)" "$(port_of object)" >"$ROOT/log/rings.log" 2>&1 ||
+  "$PY" "$HERE/saio/make_rings.py" "$ROOT/etc" "$REPLICAS" "${ring_args[@]}" \
+    >"$ROOT/log/rings.log" 2>&1 ||
     die "ring build failed; see $ROOT/log/rings.log"
   local d
-  for d in "${DAEMONS[@]}"; do spawn_daemon "$d"; done
+  for d in $(daemons); do spawn_daemon "$d"; done
   if [ -n "${SAIO_WATCH_PID:-}" ]; then start_watchdog "$SAIO_WATCH_PID"; fi
   if ! wait_ready; then cmd_stop >/dev/null 2>&1; exit 1; fi
   echo "saio: ready on http://127.0.0.1:$(port_of proxy) in $((SECONDS - t0))s (env: $ROOT/saio.env)"
@@ -344,7 +452,8 @@ cmd_stop() {
     fi
     rm -f "$ROOT/run/watchdog.pid"
   fi
-  for d in proxy object container account memcached; do
+  [ -f "$ROOT/run/ports" ] || return 0
+  for d in $(daemons | tac); do
     stop_pid "$(pid_of "$d")" || rc=1
     rm -f "$ROOT/run/$d.pid"
   done
@@ -353,7 +462,8 @@ cmd_stop() {
 
 cmd_status() {
   local d rc=0
-  for d in "${DAEMONS[@]}"; do
+  [ -f "$ROOT/run/ports" ] || die "not set up; run start first"
+  for d in $(daemons); do
     if is_ours "$(pid_of "$d")"; then
       echo "$d running (pid $(pid_of "$d"), port $(port_of "$d"))"
     else
@@ -383,6 +493,8 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cat "$ROOT/saio.env" ;;
   stop-daemon) cmd_stop_daemon "${2:?daemon name}" ;;
+  kill-daemon) cmd_stop_daemon "${2:?daemon name}" kill ;;
+  replicate) shift; cmd_replicate "$@" ;;
   start-daemon) cmd_start_daemon "${2:?daemon name}" ;;
   fault) cmd_fault "${2:?spec, clear or hits}" ;;
   *)

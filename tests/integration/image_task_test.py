@@ -8,6 +8,11 @@ VDI's guest view; the VDI's own view never changes and the task's snapshot
 is released. Faults: a wrong key, a cancel, the object server stopped
 mid-upload, the daemon killed mid-upload (resume sends only the missing
 segments). Progress: states in order and bytes that never go back.
+
+With SAIO_REPLICAS=3 in the environment the Swift stores three replicas on
+three object servers (tests/integration/swift_replicas_test.sh runs a part
+of this file so), and one more test runs: an object server SIGKILLed during
+the upload and restarted.
 """
 import gzip
 import hashlib
@@ -58,12 +63,21 @@ class Swift:
                 self.vars[k] = v.strip("'\"")
         self.auth, self.user, self.key = (self.vars["ST_AUTH"], self.vars["ST_USER"],
                                           self.vars["ST_KEY"])
+        self.replicas = int(self.vars.get("SAIO_REPLICAS", "1"))
 
     def conn(self):
         return swiftclient.Connection(authurl=self.auth, user=self.user, key=self.key)
 
-    def daemon(self, verb, name):
-        subprocess.run([SAIO, verb, name], env=self.env, check=True, capture_output=True)
+    def daemon(self, verb, name=None):
+        subprocess.run([SAIO, verb] + ([name] if name else []), env=self.env, check=True,
+                       capture_output=True)
+
+    def data_files(self, node):
+        """Object files (.data) on node `node`'s device."""
+        n = 0
+        for _, _, files in os.walk(os.path.join(self.env["SAIO_ROOT"], "srv", str(node))):
+            n += sum(1 for f in files if f.endswith(".data"))
+        return n
 
     def stop(self):
         subprocess.run([SAIO, "stop"], env=self.env, capture_output=True)
@@ -371,6 +385,67 @@ class ImageTaskTest(unittest.TestCase):
             f.write(gzip.decompress(self.download("c6", "k.gz")))
         self.assertEqual(guest_view(img), before)
         self.assertEqual(guest_view(path), before)
+
+    def test_object_server_killed_mid_upload_quorum_keeps_the_image(self):
+        """3 replicas: object2 is SIGKILLed after 2 segments and restarted 3
+        segments later; the task ends done (Swift's write quorum, 2 of 3),
+        swiftclient reads back the VDI, and after one replication pass
+        object2 alone serves it."""
+        if SWIFT.replicas != 3:
+            self.skipTest("needs SAIO_REPLICAS=3 (swift_replicas_test.sh)")
+        v, path = self.make_chain(size_mb=64, data_mb=8)
+        before = guest_view(path)
+        n1, n2 = SWIFT.data_files(1), SWIFT.data_files(2)
+        # Each segment PUT is held 0.2 s by the proxy, so that the kill and
+        # the restart land while segments remain to be sent.
+        SWIFT.daemon("fault", '{"delay": 0.2, "methods": ["PUT"], '
+                              '"path_contains": "_segments/"}')
+        t = self.px.image_create(self.p("image_create", vdi_uuid=v, vdi_location=v,
+                                        image=self.image("c8", "q.gz", segment_size=MIB,
+                                                         parallel_segments=1)))
+        events = {}
+
+        def on(st):
+            if st["state"] != "uploading":
+                return
+            done = int(st["segments_done"])
+            if "killed" not in events and done >= 2:
+                SWIFT.daemon("kill-daemon", "object2")
+                events["killed"] = int(self.px.task_status(
+                    {"command": "task_status", "args": [], "task_id": t})["segments_done"])
+            elif "killed" in events and "restarted" not in events \
+                    and done >= events["killed"] + 3:
+                SWIFT.daemon("start-daemon", "object2")
+                events["restarted"] = done
+        try:
+            st, _ = self.wait(t, on_status=on)
+        finally:
+            SWIFT.daemon("fault", "clear")
+            SWIFT.daemon("start-daemon", "object")
+        self.assertEqual(st["state"], "done", st)
+        self.assertIn("restarted", events, "the upload ended before the restart")
+        self.assertGreater(int(st["segments_total"]), events["restarted"])
+        # object2 missed what was PUT while it was down.
+        new1, new2 = SWIFT.data_files(1) - n1, SWIFT.data_files(2) - n2
+        self.assertEqual(new1, int(st["segments_total"]) + 1)  # and the manifest
+        self.assertLess(new2, new1 - 1)
+
+        def read_back():
+            img = os.path.join(self.dir, "q.vhd")
+            with open(img, "wb") as f:
+                f.write(gzip.decompress(self.download("c8", "q.gz")))
+            return guest_view(img)
+        self.assertEqual(read_back(), before)
+        # One replication pass gives object2 the third replica: it then
+        # serves the image alone.
+        SWIFT.daemon("replicate")
+        self.assertEqual(SWIFT.data_files(2), SWIFT.data_files(1))
+        SWIFT.daemon("stop-daemon", "object1")
+        SWIFT.daemon("stop-daemon", "object3")
+        try:
+            self.assertEqual(read_back(), before)
+        finally:
+            SWIFT.daemon("start-daemon", "object")
 
     def test_through_vhdsr_the_worker_outlives_the_call(self):
         v, path = self.make_chain(size_mb=32, data_mb=4)

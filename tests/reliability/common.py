@@ -371,19 +371,25 @@ class Daemon:
 
 class Swift:
     """The loopback Swift: the one scripts/reliability.sh started (its
-    ST_AUTH/ST_USER/ST_KEY in the environment), else a private one."""
+    ST_AUTH/ST_USER/ST_KEY, SAIO_ROOT and SAIO_REPLICAS in the
+    environment), else a private one (of `replicas`, default
+    $SAIO_REPLICAS or 1)."""
 
-    def __init__(self):
+    def __init__(self, replicas=None):
         self.root = None
         if os.environ.get("ST_AUTH") and os.environ.get("ST_KEY"):
             self.auth = os.environ["ST_AUTH"]
             self.user = os.environ["ST_USER"]
             self.key = os.environ["ST_KEY"]
+            self.env = dict(os.environ)
+            self.replicas = int(os.environ.get("SAIO_REPLICAS", "1"))
             return
         self.root = tempfile.mkdtemp(prefix="vhdsm-rel-saio-")
         self.env = dict(os.environ, SAIO_ROOT=os.path.join(self.root, "saio"),
                         SAIO_WATCH_PID=str(os.getpid()),
                         SAIO_SLO_RATE_LIMIT_AFTER="100000")
+        if replicas:
+            self.env["SAIO_REPLICAS"] = str(replicas)
         subprocess.run([SAIO, "start"], env=self.env, check=True, capture_output=True)
         out = subprocess.run([SAIO, "env"], env=self.env, check=True,
                              capture_output=True, text=True).stdout
@@ -393,6 +399,11 @@ class Swift:
                 k, val = line[7:].split("=", 1)
                 v[k] = val.strip("'\"")
         self.auth, self.user, self.key = v["ST_AUTH"], v["ST_USER"], v["ST_KEY"]
+        self.replicas = int(v.get("SAIO_REPLICAS", "1"))
+
+    def saio(self, *args):
+        """scripts/saio.sh ARGS on this Swift (stop-daemon object2, ...)."""
+        subprocess.run([SAIO] + list(args), env=self.env, check=True, capture_output=True)
 
     def conn(self):
         import swiftclient  # pylint: disable=import-outside-toplevel

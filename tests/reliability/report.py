@@ -4,14 +4,14 @@ came of it, from the parts' JSON results in $VHDSM_REL_OUT (or the
 directory given). Exits non-zero when anything was lost or corrupted, any
 check failed, or a part left no results (it crashed).
 
-  report.py [DIR] [--mode full|short] [--seed N] [--markdown]
+  report.py [DIR] [--mode full|short] [--seed N] [--replicas N] [--markdown]
 """
 import argparse
 import json
 import os
 import sys
 
-PARTS = ["kills", "fulldisk", "stress", "fuzz", "valgrind", "security", "hostile_store"]
+PARTS = ["kills", "fulldisk", "stress", "replicas", "fuzz", "valgrind", "security", "hostile_store"]
 
 
 def load(d, part):
@@ -54,6 +54,7 @@ def main():
     ap.add_argument("dir", nargs="?", default=os.environ.get("VHDSM_REL_OUT"))
     ap.add_argument("--mode", default="full")
     ap.add_argument("--seed", default="1")
+    ap.add_argument("--replicas", default="1", help="the loopback Swift's replicas")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     data = {p: load(args.dir, p) for p in PARTS}
@@ -112,6 +113,23 @@ def main():
         lost += len(s["failures"])
         for n in s.get("notes", []):
             t.text("note: " + n)
+    st = data["replicas"]
+    t.title("The store's own faults: an object server of the 3-replica Swift "
+            "SIGKILLed during image_create, then restarted")
+    if st and st.get("skipped"):
+        t.text("skipped: " + st["skipped"])
+    elif st:
+        rows = []
+        for name, r in st["rows"].items():
+            d = r["detail"]
+            rows.append([name, r["tried"], r["killed"], d.get("done", 0),
+                         d.get("read back identical", 0),
+                         d.get("served by the restarted server alone", 0), r["lost"]])
+            lost += r["lost"]
+        t.rows(["fault", "trials", "killed mid-upload", "task done", "read back identical",
+                "restarted server alone serves it", "lost/corrupt"], rows)
+        for n in st.get("notes", []):
+            t.text("note: " + n)
     z = data["fuzz"]
     t.title("Fuzzing (libFuzzer + ASan + UBSan; corpora and regressions replayed)")
     if z:
@@ -154,8 +172,8 @@ def main():
     for p in PARTS:
         if data[p]:
             failures += len(data[p]["failures"])
-    t.text("mode %s, seed %s; seconds per part: %s" % (
-        args.mode, args.seed, ", ".join("%s %s" % (p, data[p]["seconds"])
+    t.text("mode %s, seed %s, Swift of %s replicas; seconds per part: %s" % (
+        args.mode, args.seed, args.replicas, ", ".join("%s %s" % (p, data[p]["seconds"])
                                         for p in PARTS if data[p])))
     if missing:
         t.text("parts without results (they crashed): %s" % ", ".join(missing))

@@ -150,6 +150,7 @@ const Saio& Swift() {
     std::string env_file = saio->root + "/saio.env";
     saio->auth_url = EnvValue(env_file, "ST_AUTH");
     saio->storage_url = EnvValue(env_file, "SAIO_STORAGE_URL");
+    saio->replicas = std::atoi(EnvValue(env_file, "SAIO_REPLICAS").c_str());
     setenv("ST_AUTH", saio->auth_url.c_str(), 1);
     setenv("ST_USER", saio->user.c_str(), 1);
     setenv("ST_KEY", saio->key.c_str(), 1);

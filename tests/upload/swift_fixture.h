@@ -25,9 +25,11 @@ struct Saio {
   std::string user = "test:tester";
   std::string key = "testing";
   std::string storage_url;  // http://127.0.0.1:PORT/v1/AUTH_test
+  int replicas = 1;         // SAIO_REPLICAS the test program was started with
 };
 
-// Starts Swift if not yet running (once per test program) and returns it.
+// Starts Swift if not yet running (once per test program) and returns it,
+// with SAIO_REPLICAS from this process's environment (default 1).
 // Sets ST_AUTH/ST_USER/ST_KEY in this process's environment for `swift`.
 // Aborts the program if Swift cannot start (every Swift test would fail).
 const Saio& Swift();
