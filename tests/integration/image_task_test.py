@@ -262,7 +262,7 @@ class ImageTaskTest(unittest.TestCase):
         before = guest_view(path)
         conf = os.path.join(self.dir, "own.conf")
         with open(conf, "w") as f:
-            f.write("[store mine]\nauth_url = %s\nuser = %s\nkey = %s\n"
+            f.write("[store mine]\nauth_url = %s\nuser = %s\nkey = %s\nallow_insecure = true\n"
                     % (SWIFT.auth, SWIFT.user, SWIFT.key))
         os.chmod(conf, 0o600)
         env = dict(self.env)

@@ -264,7 +264,7 @@ class CredentialProcessTest(unittest.TestCase):
         p = self.as_nobody([VHDSM, "image", "create", sr, uuid, "--container", "c",
                             "--object", "o", "--auth-url",
                             "http://127.0.0.1:%d/auth/v1.0" % port, "--user", "u",
-                            "--key-file", keyfile], env)
+                            "--key-file", keyfile, "--allow-insecure"], env)
         self.wait_exec(p, VHDSM)
         workers = []
         for _ in range(250):

@@ -82,6 +82,7 @@ class Replicas:
             t0 = time.monotonic()
             task = call("image_create", vdi_uuid=v, vdi_location=v, image={
                 "auth_url": sw.auth, "user": sw.user, "key": sw.key,
+                "allow_insecure": "true",
                 "container": "replicas", "object": obj,
                 "segment_size": str(256 << 10), "parallel_segments": "1"})
             killed_at = restarted = None
