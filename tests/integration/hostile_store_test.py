@@ -214,6 +214,8 @@ class HostileStoreTest(unittest.TestCase):
         port = self.server.server_address[1]
         fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w") as f:
+            # Callers over TCP may name only SRs inside sr_roots.
+            f.write("[daemon]\nsr_roots = %s\n\n" % self.dir)
             for name, stall in (("hostile", 2), ("patient", 60)):
                 f.write("[store %s]\nauth_url = http://127.0.0.1:%d/auth/v1.0\n"
                         "user = test:tester\nkey = testing\nallow_insecure = true\n"
