@@ -26,7 +26,7 @@ endif
 
 CXXSTD   := -std=c++20
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -I. -Iplugin/include -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -MMD -MP
+CPPFLAGS := -I. -Ihost/include -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -MMD -MP
 OPT      ?= -O2 -g
 CXXFLAGS := $(CXXSTD) $(WARN) $(OPT) -fPIC
 LDFLAGS  :=
@@ -48,14 +48,19 @@ OBJ := $(BUILD)/obj
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 # ---- components ------------------------------------------------------------
+# Each folder is a component, and each depends only on those listed before it:
+#   base/ <- vhd/ <- xmlrpc/ <- upload/ <- sm/ <- image/ <- host/
+BASE_SRCS   := $(sort $(wildcard base/*.cc))
 VHD_SRCS    := $(sort $(wildcard vhd/*.cc))
 UTIL_SRCS   := $(sort $(wildcard vhd/util/*.cc))
 XMLRPC_SRCS := $(sort $(wildcard xmlrpc/*.cc))
 
+BASE_OBJS   := $(BASE_SRCS:%.cc=$(OBJ)/%.o)
 VHD_OBJS    := $(VHD_SRCS:%.cc=$(OBJ)/%.o)
 UTIL_OBJS   := $(UTIL_SRCS:%.cc=$(OBJ)/%.o)
 XMLRPC_OBJS := $(XMLRPC_SRCS:%.cc=$(OBJ)/%.o)
 
+LIBBASE   := $(BUILD)/lib/libvhdsm-base.a
 LIBVHD    := $(BUILD)/lib/libvhdcore.a
 LIBXMLRPC := $(BUILD)/lib/libvhdsm-xmlrpc.a
 
@@ -65,12 +70,14 @@ XMLRPC_LIBS := -lxml2
 # ---- tests -----------------------------------------------------------------
 TESTUTIL_SRCS := $(sort $(wildcard tests/util/*.cc))
 TESTUTIL_OBJS := $(TESTUTIL_SRCS:%.cc=$(OBJ)/%.o)
+BASE_TEST_SRCS := $(sort $(wildcard tests/base/*_test.cc))
+BASE_TEST_OBJS := $(BASE_TEST_SRCS:%.cc=$(OBJ)/%.o)
 VHD_TEST_SRCS := $(sort $(wildcard tests/vhd/*_test.cc))
 VHD_TEST_OBJS := $(VHD_TEST_SRCS:%.cc=$(OBJ)/%.o)
 XMLRPC_TEST_SRCS := $(sort $(wildcard tests/xmlrpc/*_test.cc))
 XMLRPC_TEST_OBJS := $(XMLRPC_TEST_SRCS:%.cc=$(OBJ)/%.o)
 
-TEST_BINS := $(BUILD)/tests/vhd_tests
+TEST_BINS := $(BUILD)/tests/base_tests $(BUILD)/tests/vhd_tests
 ifneq ($(XMLRPC_TEST_SRCS),)
 TEST_BINS += $(BUILD)/tests/xmlrpc_tests
 endif
@@ -81,7 +88,8 @@ EXTRA_TARGETS :=
 
 # Each component may add rules and targets (BINS, TEST_BINS, EXTRA_TARGETS)
 # in its own fragment, so that components can grow without touching this file.
-include $(sort $(wildcard */module.mk */*/module.mk))
+include upload/module.mk sm/module.mk image/module.mk host/module.mk \
+        $(filter-out upload/% sm/% image/% host/%,$(sort $(wildcard */module.mk */*/module.mk)))
 
 all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
 .PHONY: all deps test test-run check-asan bench fuzz reliability demo format \
@@ -91,6 +99,10 @@ $(OBJ)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
+$(LIBBASE): $(BASE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIBVHD): $(VHD_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
@@ -99,17 +111,21 @@ $(LIBXMLRPC): $(XMLRPC_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/vhdsm-util: $(UTIL_OBJS) $(LIBVHD)
+$(BUILD)/bin/vhdsm-util: $(UTIL_OBJS) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(UTIL_LDFLAGS) -o $@ $^ $(VHD_LIBS)
 
-$(BUILD)/tests/vhd_tests: $(VHD_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD)
+$(BUILD)/tests/base_tests: $(BASE_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD) $(LIBBASE)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS) $(GTEST_LIBS)
+
+$(BUILD)/tests/vhd_tests: $(VHD_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS) -lvhdi $(GTEST_LIBS)
 
-$(BUILD)/tests/xmlrpc_tests: $(XMLRPC_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBXMLRPC)
+$(BUILD)/tests/xmlrpc_tests: $(XMLRPC_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS) $(GTEST_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS) $(VHD_LIBS) $(GTEST_LIBS)
 
 # ---- targets ---------------------------------------------------------------
 deps:
@@ -165,7 +181,7 @@ install-files:
 	install -D -m 0755 $(BUILD)/bin/VHDSR $(DESTDIR)/opt/xensource/sm/VHDSR
 	install -D -m 0755 $(BUILD)/lib/libvhdsm.so.1 $(DESTDIR)/usr/lib64/libvhdsm.so.1
 	ln -sf libvhdsm.so.1 $(DESTDIR)/usr/lib64/libvhdsm.so
-	install -D -m 0644 plugin/include/vhdsm/plugin.h $(DESTDIR)/usr/include/vhdsm/plugin.h
+	install -D -m 0644 host/include/vhdsm/plugin.h $(DESTDIR)/usr/include/vhdsm/plugin.h
 	install -D -m 0755 $(BUILD)/bin/vhdsm-util $(DESTDIR)/usr/bin/vhdsm-util
 	install -D -m 0755 $(BUILD)/bin/vhdsm $(DESTDIR)/usr/bin/vhdsm
 	install -D -m 0755 $(BUILD)/bin/vhdsmd $(DESTDIR)/usr/sbin/vhdsmd

@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 unset VHDSM_XAPI_SOCKET  # no toolstack callbacks: the plugin's own cost
 
-PAIR_LOAD=$BUILD/bench/plugin-pair-load  # plugin/module.mk builds it
+PAIR_LOAD=$BUILD/bench/plugin-pair-load  # host/module.mk builds it
 [ -x "$PAIR_LOAD" ] || { echo "plugin_bench: missing $PAIR_LOAD (run make)" >&2; exit 1; }
 
 # ---- 1. and 2.: exec mode ---------------------------------------------------

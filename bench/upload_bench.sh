@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upload-phase and compression benchmarks of plugin/upload (called by
+# Upload-phase and compression benchmarks of upload/ (called by
 # bench/run.sh, i.e. `make bench`; usable alone: bench/upload_bench.sh BUILD).
 #
 #   1. upload phase: the same compressed bytes (a disk-like image, half

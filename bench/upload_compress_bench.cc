@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include "plugin/upload/byte_source.h"
-#include "plugin/upload/chunk_compressor.h"
-#include "plugin/upload/gzip_source.h"
+#include "upload/byte_source.h"
+#include "upload/chunk_compressor.h"
+#include "upload/gzip_source.h"
 
 namespace {
 
@@ -117,11 +117,11 @@ Factory Libdeflate(int level) {
 class ViewSource : public upload::ByteSource {
  public:
   explicit ViewSource(const std::string& data) : data_(data) {}
-  vhd::Status Read(uint8_t* buf, size_t n, size_t* got) override {
+  base::Status Read(uint8_t* buf, size_t n, size_t* got) override {
     *got = std::min(n, data_.size() - pos_);
     std::memcpy(buf, data_.data() + pos_, *got);
     pos_ += *got;
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
   int64_t Size() const override { return static_cast<int64_t>(data_.size()); }
   upload::SourceProgress Progress() const override {

@@ -21,9 +21,9 @@ packages=(
   rpm cpio
   # xmlrpc/: HTTP server library and a second real XML-RPC client (xmlrpc-c)
   libmicrohttpd-dev xmlrpc-api-utils
-  # plugin/upload/: ISA-L (igzip) deflate, JSON, libdeflate (benchmark only)
+  # upload/: ISA-L (igzip) deflate, JSON, libdeflate (benchmark only)
   libisal-dev nlohmann-json3-dev libdeflate-dev
-  # plugin/upload/ tests and bench: a real Swift all-in-one (scripts/saio.sh),
+  # upload/ tests and bench: a real Swift all-in-one (scripts/saio.sh),
   # python-swiftclient as the independent client, curl, pigz as a peer
   swift swift-proxy swift-account swift-container swift-object
   python3-swiftclient memcached curl pigz openssl

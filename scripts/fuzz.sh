@@ -22,7 +22,7 @@ OUT=build-fuzz
 mkdir -p "$OUT"
 CXX=${FUZZ_CXX:-clang++}
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined
-       -fno-sanitize-recover=undefined -I. -Iplugin/include
+       -fno-sanitize-recover=undefined -I. -Ihost/include
        -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0))
 NPROC=$(nproc 2>/dev/null || echo 2)
 
@@ -50,22 +50,25 @@ for src in tests/fuzz/*_fuzz.cc; do
   fi
   case "$component" in
     vhd)
-      build_libs libvhdcore.a
-      link=("$OUT/lib/libvhdcore.a" -luuid) ;;
+      build_libs libvhdcore.a libvhdsm-base.a
+      link=("$OUT/lib/libvhdcore.a" "$OUT/lib/libvhdsm-base.a" -luuid) ;;
     util)
       # vhdsm-util's commands (all but main.cc), instrumented like the rest.
-      build_libs libvhdcore.a
+      build_libs libvhdcore.a libvhdsm-base.a
       util_srcs=$(ls vhd/util/*.cc | grep -v '/main\.cc$')
-      link=($util_srcs "$OUT/lib/libvhdcore.a" -luuid) ;;
+      link=($util_srcs "$OUT/lib/libvhdcore.a" "$OUT/lib/libvhdsm-base.a"
+            -luuid) ;;
     xmlrpc)
-      build_libs libvhdsm-xmlrpc.a
-      link=("$OUT/lib/libvhdsm-xmlrpc.a" -lxml2 -lmicrohttpd -lcurl -pthread) ;;
+      build_libs libvhdsm-xmlrpc.a libvhdsm-base.a
+      link=("$OUT/lib/libvhdsm-xmlrpc.a" "$OUT/lib/libvhdsm-base.a" -lxml2 -lmicrohttpd -lcurl -pthread) ;;
     plugin|sr)
-      build_libs libvhdsm-plugin.a libvhdsm-upload.a libvhdsm-xmlrpc.a \
-        libvhdcore.a
-      link=(-Wl,--whole-archive "$OUT/lib/libvhdsm-plugin.a"
-            -Wl,--no-whole-archive "$OUT/lib/libvhdsm-upload.a"
-            "$OUT/lib/libvhdsm-xmlrpc.a" "$OUT/lib/libvhdcore.a"
+      archives=(libvhdsm-host.a libvhdsm-image.a libvhdsm-sm.a
+                libvhdsm-upload.a libvhdsm-xmlrpc.a libvhdcore.a
+                libvhdsm-base.a)
+      build_libs "${archives[@]}"
+      link=(-Wl,--whole-archive "$OUT/lib/libvhdsm-host.a"
+            -Wl,--no-whole-archive -Wl,--start-group
+            "${archives[@]/#/$OUT/lib/}" -Wl,--end-group
             -lxml2 -lmicrohttpd -luuid -linih -lisal -lcurl -lssl -lcrypto -lz
             -pthread) ;;
     *) echo "fuzz: unknown component for $src" >&2; exit 1 ;;

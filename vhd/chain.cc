@@ -40,11 +40,11 @@ void Push(std::vector<Extent>* out, const Extent& e) {
 
 // Confined resolution: the header's parent name, a plain name next to the
 // child, holding a VHD whose uuid is the recorded one. Locators are not read.
-Status FindParentByName(Env* env, SparseImage* child,
+base::Status FindParentByName(base::Env* env, SparseImage* child,
                         std::string* parent_path) {
   const Uuid& want = child->header().parent_uuid;
   if (want.IsNull()) {
-    return Status::Corruption(
+    return base::Status::Corruption(
         child->path() +
         " records a raw parent (null parent uuid), which is refused here");
   }
@@ -64,110 +64,110 @@ Status FindParentByName(Env* env, SparseImage* child,
     }
   }
   if (!plain) {
-    return Status::Corruption(child->path() + "'s parent name '" + shown +
+    return base::Status::Corruption(child->path() + "'s parent name '" + shown +
                               "' is not a file name next to it");
   }
-  std::string path = JoinPath(DirName(child->path()), name);
-  FileInfo fi;
-  Status s = env->Stat(path, &fi);
+  std::string path = base::JoinPath(base::DirName(child->path()), name);
+  base::FileInfo fi;
+  base::Status s = env->Stat(path, &fi);
   if (!s.ok()) {
-    if (s.code() != Code::kNotFound) return s;
-    return Status::ParentMissing("parent " + name + " of " + child->path() +
+    if (s.code() != base::Code::kNotFound) return s;
+    return base::Status::ParentMissing("parent " + name + " of " + child->path() +
                                  " not found");
   }
   if (!fi.is_regular) {
-    return Status::UnsafePath("parent " + path + " of " + child->path() +
+    return base::Status::UnsafePath("parent " + path + " of " + child->path() +
                               " is not a regular file" +
                               (fi.is_symlink ? " (a symlink)" : ""));
   }
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   if (img->footer()->uuid != want) {
-    return Status::ParentMismatch(child->path() + " expects parent " +
+    return base::Status::ParentMismatch(child->path() + " expects parent " +
                                   want.ToString() + " but " + path + " is " +
                                   img->footer()->uuid.ToString());
   }
   *parent_path = path;
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace
 
-Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw) {
+base::Status FindParent(base::Env* env, Image* child, std::string* parent_path, bool* raw) {
   auto* sparse = dynamic_cast<SparseImage*>(child);
   if (sparse == nullptr || child->type() != DiskType::kDifferencing) {
-    return Status::InvalidArgument(child->path() +
+    return base::Status::InvalidArgument(child->path() +
                                    " is not a differencing disk");
   }
   *raw = sparse->header().parent_uuid.IsNull();
   if (!env->follows_locators())
     return FindParentByName(env, sparse, parent_path);
   std::vector<std::string> candidates;
-  VHD_RETURN_IF_ERROR(sparse->ParentCandidates(&candidates));
+  RETURN_IF_ERROR(sparse->ParentCandidates(&candidates));
   // The first candidate that is the recorded parent wins: after an
   // interrupted relink, locators and header name may disagree.
   std::string mismatch;
   for (const std::string& c : candidates) {
-    FileInfo fi;
+    base::FileInfo fi;
     if (!env->Stat(c, &fi).ok() || !fi.is_regular) continue;
     if (*raw) {
       *parent_path = c;
-      return Status::OK();
+      return base::Status::OK();
     }
     std::unique_ptr<Image> img;
     if (OpenImage(env, c, OpenOptions(), &img).ok() &&
         img->footer()->uuid == sparse->header().parent_uuid) {
       *parent_path = c;
-      return Status::OK();
+      return base::Status::OK();
     }
     if (mismatch.empty()) mismatch = c;
   }
   if (!mismatch.empty()) {
-    return Status::ParentMismatch(child->path() + " expects parent " +
+    return base::Status::ParentMismatch(child->path() + " expects parent " +
                                   sparse->header().parent_uuid.ToString() +
                                   " but " + mismatch + " is another disk");
   }
   std::string tried;
   for (const std::string& c : candidates)
     tried += (tried.empty() ? "" : ", ") + c;
-  return Status::ParentMissing("parent of " + child->path() + " not found" +
+  return base::Status::ParentMissing("parent of " + child->path() + " not found" +
                                (tried.empty() ? std::string(" (no locators)")
                                               : " (tried " + tried + ")"));
 }
 
-Status Chain::Open(const std::string& leaf_path, const ChainOptions& options,
+base::Status Chain::Open(const std::string& leaf_path, const ChainOptions& options,
                    std::unique_ptr<Chain>* chain) {
-  Env* env = options.env != nullptr ? options.env : Env::Default();
+  base::Env* env = options.env != nullptr ? options.env : base::Env::Default();
   std::vector<std::unique_ptr<Image>> layers;
   std::set<std::pair<uint64_t, uint64_t>> seen;
   std::string path = leaf_path;
   bool raw = false;
   for (;;) {
     if (static_cast<int>(layers.size()) >= options.max_depth) {
-      return Status::ChainTooLong(leaf_path + ": chain deeper than " +
+      return base::Status::ChainTooLong(leaf_path + ": chain deeper than " +
                                   std::to_string(options.max_depth));
     }
-    FileInfo fi;
-    VHD_RETURN_IF_ERROR(env->Stat(path, &fi));
+    base::FileInfo fi;
+    RETURN_IF_ERROR(env->Stat(path, &fi));
     if (!seen.insert({fi.dev, fi.ino}).second) {
-      return Status::ChainTooLong(leaf_path + ": parent loop at " + path);
+      return base::Status::ChainTooLong(leaf_path + ": parent loop at " + path);
     }
     OpenOptions o;
     o.writable = layers.empty() && options.writable;
     o.durable = options.durable;
     std::unique_ptr<Image> image;
-    Status s = raw ? OpenRawImage(env, path, o, &image)
+    base::Status s = raw ? OpenRawImage(env, path, o, &image)
                    : OpenImage(env, path, o, &image);
     if (!s.ok()) {
-      if (!layers.empty() && s.code() == Code::kNotFound) {
-        return Status::ParentMissing(s.message());
+      if (!layers.empty() && s.code() == base::Code::kNotFound) {
+        return base::Status::ParentMissing(s.message());
       }
       return s;
     }
     if (!layers.empty() && !raw) {
       const auto* child = static_cast<SparseImage*>(layers.back().get());
       if (image->footer()->uuid != child->header().parent_uuid) {
-        return Status::ParentMismatch(child->path() + " expects parent " +
+        return base::Status::ParentMismatch(child->path() + " expects parent " +
                                       child->header().parent_uuid.ToString() +
                                       " but " + path + " is " +
                                       image->footer()->uuid.ToString());
@@ -176,24 +176,24 @@ Status Chain::Open(const std::string& leaf_path, const ChainOptions& options,
     layers.push_back(std::move(image));
     Image* top = layers.back().get();
     if (top->type() != DiskType::kDifferencing) break;
-    VHD_RETURN_IF_ERROR(FindParent(env, top, &path, &raw));
+    RETURN_IF_ERROR(FindParent(env, top, &path, &raw));
   }
   chain->reset(new Chain(std::move(layers)));
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
+base::Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
                        std::vector<Extent>* out) {
-  if (count == 0) return Status::OK();
+  if (count == 0) return base::Status::OK();
   if (i == layers_.size()) {
     Push(out, Extent{sector, count, nullptr, 0});
-    return Status::OK();
+    return base::Status::OK();
   }
   Image* img = layers_[i].get();
   uint64_t vsec = SectorsOf(img->virtual_size());
   if (sector >= vsec) return MapLayer(i + 1, sector, count, out);
   if (sector + count > vsec) {
-    VHD_RETURN_IF_ERROR(MapLayer(i, sector, vsec - sector, out));
+    RETURN_IF_ERROR(MapLayer(i, sector, vsec - sector, out));
     return MapLayer(i + 1, vsec, sector + count - vsec, out);
   }
   uint32_t spb = img->sectors_per_block();
@@ -202,10 +202,10 @@ Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
     uint32_t s = static_cast<uint32_t>(sector % spb);
     uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(count, spb - s));
     BlockState st;
-    VHD_RETURN_IF_ERROR(img->GetBlockState(b, &st));
+    RETURN_IF_ERROR(img->GetBlockState(b, &st));
     switch (st.kind) {
       case BlockKind::kUnallocated:
-        VHD_RETURN_IF_ERROR(MapLayer(i + 1, sector, n, out));
+        RETURN_IF_ERROR(MapLayer(i + 1, sector, n, out));
         break;
       case BlockKind::kFull:
         Push(out, Extent{sector, n, img, img->DataOffset(b, s)});
@@ -219,7 +219,7 @@ Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
           if (BitmapTest(bm, s + k)) {
             Push(out, Extent{sector + k, run, img, img->DataOffset(b, s + k)});
           } else {
-            VHD_RETURN_IF_ERROR(MapLayer(i + 1, sector + k, run, out));
+            RETURN_IF_ERROR(MapLayer(i + 1, sector + k, run, out));
           }
           k += run;
         }
@@ -229,41 +229,41 @@ Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
     sector += n;
     count -= n;
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Chain::Map(uint64_t sector, uint64_t count,
+base::Status Chain::Map(uint64_t sector, uint64_t count,
                   std::vector<Extent>* extents) {
   extents->clear();
   return MapLayer(0, sector, count, extents);
 }
 
-Status Chain::IsHole(uint64_t sector, uint64_t count, bool* hole) {
+base::Status Chain::IsHole(uint64_t sector, uint64_t count, bool* hole) {
   std::vector<Extent> ext;
-  VHD_RETURN_IF_ERROR(Map(sector, count, &ext));
+  RETURN_IF_ERROR(Map(sector, count, &ext));
   *hole = std::all_of(ext.begin(), ext.end(),
                       [](const Extent& e) { return e.image == nullptr; });
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Chain::ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf) {
+base::Status Chain::ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf) {
   std::vector<Extent> ext;
-  VHD_RETURN_IF_ERROR(Map(sector, count, &ext));
+  RETURN_IF_ERROR(Map(sector, count, &ext));
   for (const Extent& e : ext) {
     uint8_t* dst = buf + ((e.sector - sector) << kSectorShift);
     size_t len = e.count << kSectorShift;
     if (e.image == nullptr) {
       std::memset(dst, 0, len);
     } else {
-      VHD_RETURN_IF_ERROR(e.image->file()->Read(e.file_offset, len, dst));
+      RETURN_IF_ERROR(e.image->file()->Read(e.file_offset, len, dst));
     }
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Chain::Read(uint64_t offset, size_t len, void* buf) {
+base::Status Chain::Read(uint64_t offset, size_t len, void* buf) {
   if (offset > virtual_size() || len > virtual_size() - offset) {
-    return Status::InvalidArgument("read of " + std::to_string(len) +
+    return base::Status::InvalidArgument("read of " + std::to_string(len) +
                                    " bytes at " + std::to_string(offset) +
                                    " is beyond the end of the disk");
   }
@@ -274,7 +274,7 @@ Status Chain::Read(uint64_t offset, size_t len, void* buf) {
     uint32_t head = offset & (kSectorSize - 1);
     if (head != 0 || len < kSectorSize) {
       size_t n = std::min<size_t>(len, kSectorSize - head);
-      VHD_RETURN_IF_ERROR(ReadSectors(first, 1, sec));
+      RETURN_IF_ERROR(ReadSectors(first, 1, sec));
       std::memcpy(out, sec + head, n);
       out += n;
       offset += n;
@@ -282,15 +282,15 @@ Status Chain::Read(uint64_t offset, size_t len, void* buf) {
       continue;
     }
     uint64_t count = len >> kSectorShift;
-    VHD_RETURN_IF_ERROR(ReadSectors(first, count, out));
+    RETURN_IF_ERROR(ReadSectors(first, count, out));
     out += count << kSectorShift;
     offset += count << kSectorShift;
     len -= count << kSectorShift;
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Chain::WriteSectors(uint64_t sector, uint64_t count,
+base::Status Chain::WriteSectors(uint64_t sector, uint64_t count,
                            const uint8_t* buf) {
   Image* leaf = layers_[0].get();
   uint32_t spb = leaf->sectors_per_block();
@@ -302,19 +302,19 @@ Status Chain::WriteSectors(uint64_t sector, uint64_t count,
     if (leaf->type() != DiskType::kFixed &&
         AllZero(buf, size_t{n} << kSectorShift)) {
       // Zeros over a hole need no storage; over an ancestor's data they do.
-      VHD_RETURN_IF_ERROR(IsHole(sector, n, &skip));
+      RETURN_IF_ERROR(IsHole(sector, n, &skip));
     }
-    if (!skip) VHD_RETURN_IF_ERROR(leaf->WriteSectors(b, s, n, buf));
+    if (!skip) RETURN_IF_ERROR(leaf->WriteSectors(b, s, n, buf));
     buf += size_t{n} << kSectorShift;
     sector += n;
     count -= n;
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf) {
+base::Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf) {
   Image* leaf = layers_[0].get();
-  if (leaf->type() == DiskType::kFixed || len == 0) return Status::OK();
+  if (leaf->type() == DiskType::kFixed || len == 0) return base::Status::OK();
   // The blocks that WriteSectors will store into (zeros over a hole are
   // skipped there, so they need no space here either).
   const auto* in = static_cast<const uint8_t*>(buf);
@@ -327,7 +327,7 @@ Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf) {
     if (skip) {
       uint64_t first = at >> kSectorShift;
       uint64_t last = (to - 1) >> kSectorShift;
-      VHD_RETURN_IF_ERROR(IsHole(first, last - first + 1, &skip));
+      RETURN_IF_ERROR(IsHole(first, last - first + 1, &skip));
     }
     if (!skip) blocks.push_back(b);
     at = to;
@@ -335,19 +335,19 @@ Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf) {
   return leaf->ReserveBlocks(blocks);
 }
 
-Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
+base::Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
   if (offset > virtual_size() || len > virtual_size() - offset) {
-    return Status::InvalidArgument("write of " + std::to_string(len) +
+    return base::Status::InvalidArgument("write of " + std::to_string(len) +
                                    " bytes at " + std::to_string(offset) +
                                    " is beyond the end of the disk");
   }
   if (!leaf()->writable()) {
-    return Status::ReadOnly(leaf()->path() + " is open read-only");
+    return base::Status::ReadOnly(leaf()->path() + " is open read-only");
   }
-  VHD_RETURN_IF_ERROR(ReserveForWrite(offset, len, buf));
+  RETURN_IF_ERROR(ReserveForWrite(offset, len, buf));
   const auto* in = static_cast<const uint8_t*>(buf);
   uint8_t sec[kSectorSize];
-  Status s;
+  base::Status s;
   while (len > 0 && s.ok()) {
     uint64_t first = offset >> kSectorShift;
     uint32_t head = offset & (kSectorSize - 1);
@@ -369,32 +369,32 @@ Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
     offset += count << kSectorShift;
     len -= count << kSectorShift;
   }
-  Status c = leaf()->CommitMetadata();
+  base::Status c = leaf()->CommitMetadata();
   return s.ok() ? c : s;
 }
 
-Status Chain::Flush() { return leaf()->Flush(); }
+base::Status Chain::Flush() { return leaf()->Flush(); }
 
-Status Chain::ExportRaw(
-    File* out, const std::function<void(uint64_t, uint64_t)>& progress) {
+base::Status Chain::ExportRaw(
+    base::File* out, const std::function<void(uint64_t, uint64_t)>& progress) {
   uint64_t size = virtual_size();
   // Holes must read as zeros: drop old contents, but do not truncate an
   // empty file (ext4 then flushes the whole new file on close).
   uint64_t old_size = 0;
-  VHD_RETURN_IF_ERROR(out->Size(&old_size));
-  if (old_size != 0) VHD_RETURN_IF_ERROR(out->Truncate(0));
-  VHD_RETURN_IF_ERROR(out->Truncate(size));
+  RETURN_IF_ERROR(out->Size(&old_size));
+  if (old_size != 0) RETURN_IF_ERROR(out->Truncate(0));
+  RETURN_IF_ERROR(out->Truncate(size));
   uint64_t total = SectorsOf(size);
   constexpr uint64_t kChunk = 64ull << (20 - kSectorShift);  // 64 MiB
   std::vector<Extent> ext;
   for (uint64_t sector = 0; sector < total;) {
     uint64_t n = std::min(kChunk, total - sector);
-    VHD_RETURN_IF_ERROR(Map(sector, n, &ext));
+    RETURN_IF_ERROR(Map(sector, n, &ext));
     for (const Extent& e : ext) {
       if (e.image == nullptr) continue;  // a hole in the output
       uint64_t dst = e.sector << kSectorShift;
       uint64_t len = std::min<uint64_t>(e.count << kSectorShift, size - dst);
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           e.image->file()->CopyTo(out, e.file_offset, dst, len));
     }
     // Overlap the disk's writeback with copying the next chunk.
@@ -402,7 +402,7 @@ Status Chain::ExportRaw(
     sector += n;
     if (progress) progress(std::min(sector << kSectorShift, size), size);
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace vhd

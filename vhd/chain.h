@@ -27,13 +27,13 @@
 #include <string>
 #include <vector>
 
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/image.h"
 
 namespace vhd {
 
 struct ChainOptions {
-  Env* env = nullptr;     // nullptr: Env::Default()
+  base::Env* env = nullptr;     // nullptr: Env::Default()
   bool writable = false;  // the leaf; ancestors are always read-only
   bool durable = true;
   int max_depth = 256;
@@ -49,7 +49,7 @@ struct Extent {
 
 class Chain {
  public:
-  static Status Open(const std::string& leaf_path, const ChainOptions& options,
+  static base::Status Open(const std::string& leaf_path, const ChainOptions& options,
                      std::unique_ptr<Chain>* chain);
 
   uint64_t virtual_size() const { return layers_[0]->virtual_size(); }
@@ -58,31 +58,31 @@ class Chain {
   Image* leaf() { return layers_[0].get(); }
 
   // Byte-granular read of [offset, offset + len) of the virtual disk.
-  Status Read(uint64_t offset, size_t len, void* buf);
+  base::Status Read(uint64_t offset, size_t len, void* buf);
   // Byte-granular write to the leaf.
-  Status Write(uint64_t offset, size_t len, const void* buf);
-  Status Flush();
+  base::Status Write(uint64_t offset, size_t len, const void* buf);
+  base::Status Flush();
 
   // Where sectors [sector, sector + count) come from, in order.
-  Status Map(uint64_t sector, uint64_t count, std::vector<Extent>* extents);
+  base::Status Map(uint64_t sector, uint64_t count, std::vector<Extent>* extents);
   // True if no image of the chain holds any sector of the range.
-  Status IsHole(uint64_t sector, uint64_t count, bool* hole);
+  base::Status IsHole(uint64_t sector, uint64_t count, bool* hole);
   // Holds the space that Write(offset, len, buf) will need (Image::
   // ReserveBlocks): kNoSpace before anything changes if it is not there.
-  Status ReserveForWrite(uint64_t offset, size_t len, const void* buf);
+  base::Status ReserveForWrite(uint64_t offset, size_t len, const void* buf);
 
   // Writes the whole virtual disk to `out` as a sparse raw file (holes where
   // no image holds data). `progress(done, total)` is called per chunk.
-  Status ExportRaw(
-      File* out, const std::function<void(uint64_t, uint64_t)>& progress = {});
+  base::Status ExportRaw(
+      base::File* out, const std::function<void(uint64_t, uint64_t)>& progress = {});
 
  private:
   explicit Chain(std::vector<std::unique_ptr<Image>> layers)
       : layers_(std::move(layers)) {}
-  Status MapLayer(size_t layer, uint64_t sector, uint64_t count,
+  base::Status MapLayer(size_t layer, uint64_t sector, uint64_t count,
                   std::vector<Extent>* out);
-  Status ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf);
-  Status WriteSectors(uint64_t sector, uint64_t count, const uint8_t* buf);
+  base::Status ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf);
+  base::Status WriteSectors(uint64_t sector, uint64_t count, const uint8_t* buf);
 
   std::vector<std::unique_ptr<Image>> layers_;
 };
@@ -90,7 +90,7 @@ class Chain {
 // Resolves the parent of a differencing image (see above); the one place
 // where parents are looked up. *raw is set when the child records a raw
 // parent (null parent uuid; never with a confined Env).
-Status FindParent(Env* env, Image* child, std::string* parent_path, bool* raw);
+base::Status FindParent(base::Env* env, Image* child, std::string* parent_path, bool* raw);
 
 }  // namespace vhd
 

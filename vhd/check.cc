@@ -66,32 +66,32 @@ const char* FooterProblem(const Footer& f, bool ignore_timestamps) {
 
 class Checker {
  public:
-  Checker(Env* env, const CheckOptions& o, CheckReport* r)
+  Checker(base::Env* env, const CheckOptions& o, CheckReport* r)
       : env_(env), opts_(o), report_(r) {}
 
   // Checks one file; *parent receives the resolved parent path ("" if none
   // or raw). Returns OK when valid.
-  Status CheckFile(const std::string& path, std::string* parent);
+  base::Status CheckFile(const std::string& path, std::string* parent);
 
  private:
-  Status Fail(const std::string& line) {
+  base::Status Fail(const std::string& line) {
     report_->lines.push_back(line);
     std::string m = line;
     if (!m.empty() && m.back() == '\n') m.pop_back();
-    return Status::Corruption(m);
+    return base::Status::Corruption(m);
   }
-  Status CheckBat(const std::string& path);
-  Status CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
+  base::Status CheckBat(const std::string& path);
+  base::Status CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
                        uint64_t spb, uint64_t limit);
-  Status CheckBatmap();
-  Status CheckLocators(const std::string& path, std::string* parent);
-  Status CheckData();
+  base::Status CheckBatmap();
+  base::Status CheckLocators(const std::string& path, std::string* parent);
+  base::Status CheckData();
 
-  Env* env_;
+  base::Env* env_;
   CheckOptions opts_;
   CheckReport* report_;
 
-  std::unique_ptr<File> file_;
+  std::unique_ptr<base::File> file_;
   uint64_t size_ = 0;
   uint64_t eof_ = 0;  // offset of the footer in use
   Footer footer_;
@@ -107,10 +107,10 @@ class Checker {
   uint32_t bm_secs_ = 1;
 };
 
-Status Checker::CheckFile(const std::string& path, std::string* parent) {
+base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
   parent->clear();
-  FileInfo st;
-  Status ss = env_->Stat(path, &st);
+  base::FileInfo st;
+  base::Status ss = env_->Stat(path, &st);
   if (!ss.ok()) {
     return Fail(Format("cannot stat %s: %d\n", path.c_str(), -ss.ToErrno()));
   }
@@ -118,9 +118,9 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
     return Fail(
         Format("%s is not a regular file or block device\n", path.c_str()));
   }
-  Status s = env_->Open(path, Env::OpenMode::kReadOnly, &file_);
+  base::Status s = env_->Open(path, base::Env::OpenMode::kReadOnly, &file_);
   if (!s.ok()) return Fail(Format("error opening %s\n", path.c_str()));
-  VHD_RETURN_IF_ERROR(file_->Size(&size_));
+  RETURN_IF_ERROR(file_->Size(&size_));
   if (size_ < kFooterSize) {
     return Fail("primary footer invalid: invalid cookie\n");
   }
@@ -130,7 +130,7 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
   uint32_t plen =
       (size_ % kSectorSize == kSectorSize - 1) ? kFooterSize - 1 : kFooterSize;
   std::memset(buf, 0, sizeof(buf));
-  VHD_RETURN_IF_ERROR(file_->Read(size_ - plen, plen, buf));
+  RETURN_IF_ERROR(file_->Read(size_ - plen, plen, buf));
   Footer primary = Footer::Decode(buf);
   eof_ = size_ - plen;
   bool primary_missing = false;
@@ -145,10 +145,10 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
     if (footer_.curr_size > eof_) {
       return Fail("primary footer invalid: disk size beyond end of file\n");
     }
-    return Status::OK();
+    return base::Status::OK();
   }
 
-  VHD_RETURN_IF_ERROR(file_->Read(0, kFooterSize, buf));
+  RETURN_IF_ERROR(file_->Read(0, kFooterSize, buf));
   Footer backup = Footer::Decode(buf);
   if (const char* p = FooterProblem(backup, opts_.ignore_timestamps)) {
     return Fail(Format("backup footer invalid: %s\n", p));
@@ -172,14 +172,14 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
       if (!tolerated) return Fail("primary and backup footers do not match\n");
     }
   }
-  if (!footer_.IsDynamicOrDiff()) return Status::OK();
+  if (!footer_.IsDynamicOrDiff()) return base::Status::OK();
 
   // ---- header
   if (!RangeWithin(footer_.data_offset, kHeaderSize, size_)) {
     return Fail("header is invalid: invalid data offset\n");
   }
   uint8_t hb[kHeaderSize];
-  VHD_RETURN_IF_ERROR(file_->Read(footer_.data_offset, kHeaderSize, hb));
+  RETURN_IF_ERROR(file_->Read(footer_.data_offset, kHeaderSize, hb));
   header_ = DynamicHeader::Decode(hb);
   const char* hp = nullptr;
   uint64_t entries = header_.max_table_entries;
@@ -237,33 +237,33 @@ Status Checker::CheckFile(const std::string& path, std::string* parent) {
   }
   if (dp) return Fail(Format("differencing header is invalid: %s\n", dp));
 
-  VHD_RETURN_IF_ERROR(CheckBatmap());
-  VHD_RETURN_IF_ERROR(CheckBat(path));
+  RETURN_IF_ERROR(CheckBatmap());
+  RETURN_IF_ERROR(CheckBat(path));
   if (has_batmap_ && batmap_full_unallocated_ >= 0) {
     return Fail(Format("batmap shows unallocated block %d full\n",
                        static_cast<int>(batmap_full_unallocated_)));
   }
   if (footer_.type == 4) {
-    VHD_RETURN_IF_ERROR(CheckLocators(path, parent));
+    RETURN_IF_ERROR(CheckLocators(path, parent));
   }
-  if (opts_.check_data) VHD_RETURN_IF_ERROR(CheckData());
+  if (opts_.check_data) RETURN_IF_ERROR(CheckData());
   report_->lines.push_back(Format("%s is valid\n", path.c_str()));
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Checker::CheckBatmap() {
+base::Status Checker::CheckBatmap() {
   uint64_t entries = header_.max_table_entries;
   end_of_headers_ =
       std::max(footer_.data_offset + kHeaderSize,
                header_.table_offset + RoundUp(entries * 4, kSectorSize));
   has_batmap_ = footer_.CreatorIsTap() && footer_.creator_version >= 0x00010002;
-  if (!has_batmap_) return Status::OK();
+  if (!has_batmap_) return base::Status::OK();
   uint64_t hoff = header_.table_offset + RoundUp(entries * 4, kSectorSize);
   if (hoff + kSectorSize > eof_) {
     return Fail("batmap is invalid: invalid batmap offset\n");
   }
   uint8_t b[kSectorSize];
-  VHD_RETURN_IF_ERROR(file_->Read(hoff, kSectorSize, b));
+  RETURN_IF_ERROR(file_->Read(hoff, kSectorSize, b));
   batmap_hdr_ = BatmapHeader::Decode(b);
   const BatmapHeader& h = batmap_hdr_;
   const char* p = nullptr;
@@ -283,7 +283,7 @@ Status Checker::CheckBatmap() {
   }
   if (p) return Fail(Format("batmap is invalid: %s\n", p));
   batmap_.resize(uint64_t{h.batmap_size} * kSectorSize);
-  VHD_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       file_->Read(h.batmap_offset, batmap_.size(), batmap_.data()));
   uint64_t sum_bytes = std::min<uint64_t>(
       RoundUp(std::max<uint64_t>(1, footer_.curr_size >> 24), kSectorSize),
@@ -294,17 +294,17 @@ Status Checker::CheckBatmap() {
   }
   end_of_headers_ = std::max(
       {end_of_headers_, hoff + kSectorSize, h.batmap_offset + batmap_.size()});
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Checker::CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
+base::Status Checker::CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
                               uint64_t spb, uint64_t limit) {
   if (off == kBatUnused) {
     if (has_batmap_ && batmap_full_unallocated_ < 0 &&
         BitmapTest(batmap_.data(), static_cast<uint32_t>(i))) {
       batmap_full_unallocated_ = static_cast<int64_t>(i);
     }
-    return Status::OK();
+    return base::Status::OK();
   }
   if (off < eoh_secs) {
     return Fail(Format("block %d (offset 0x%x) clobbers headers\n",
@@ -315,16 +315,16 @@ Status Checker::CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
                        static_cast<int>(i), off));
   }
   alloc_.emplace_back(static_cast<uint32_t>(i), off);
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Checker::CheckBat(const std::string& path) {
+base::Status Checker::CheckBat(const std::string& path) {
   if (size_ % kSectorSize != 0 && size_ % kSectorSize != kSectorSize - 1) {
     return Fail(Format("invalid file size: 0x%" PRIx64 "\n", size_));
   }
   uint64_t entries = header_.max_table_entries;
   if (!RangeWithin(header_.table_offset, entries * 4, size_)) {
-    return Status::IOError(path + ": short read of the BAT");
+    return base::Status::IOError(path + ": short read of the BAT");
   }
   uint64_t vhd_blocks = footer_.curr_size / header_.block_size;
   if (vhd_blocks > entries) {
@@ -351,10 +351,10 @@ Status Checker::CheckBat(const std::string& path) {
   uint8_t buf[64 << 10];
   for (uint64_t done = 0; done < entries;) {
     size_t want = std::min<uint64_t>(sizeof(buf), (entries - done) * 4);
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         file_->Read(header_.table_offset + done * 4, want, buf));
     for (size_t k = 0; k < want; k += 4, ++done) {
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           CheckBatEntry(done, LoadBE32(buf + k), eoh_secs, spb, limit));
     }
   }
@@ -373,26 +373,26 @@ Status Checker::CheckBat(const std::string& path) {
       }
     }
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Checker::CheckLocators(const std::string& path, std::string* parent) {
+base::Status Checker::CheckLocators(const std::string& path, std::string* parent) {
   std::string hname;
   header_.DecodeParentName(&hname);
-  std::string dir = DirName(path);
+  std::string dir = base::DirName(path);
   uint32_t seen_codes[kParentLocatorCount] = {};
   int nseen = 0;
   bool found = false;
   // Payloads are decoded by SparseImage, the one definition of their format.
   std::unique_ptr<SparseImage> img;
   {
-    std::unique_ptr<File> f2;
-    VHD_RETURN_IF_ERROR(env_->Open(path, Env::OpenMode::kReadOnly, &f2));
+    std::unique_ptr<base::File> f2;
+    RETURN_IF_ERROR(env_->Open(path, base::Env::OpenMode::kReadOnly, &f2));
     FooterInfo info;
     info.footer = footer_;
     info.file_size = size_;
     info.offset = eof_;
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         SparseImage::Open(std::move(f2), info, OpenOptions(), &img));
   }
   for (int i = 0; i < kParentLocatorCount; ++i) {
@@ -434,19 +434,19 @@ Status Checker::CheckLocators(const std::string& path, std::string* parent) {
       continue;
     }
     std::string rel;
-    Status s = img->LocatorPath(i, &rel);
+    base::Status s = img->LocatorPath(i, &rel);
     if (!s.ok()) {
       return Fail(
           Format("error reading parent locator %d: %d\n", i, s.ToErrno()));
     }
-    if (BaseName(rel) != hname) {
+    if (base::BaseName(rel) != hname) {
       return Fail(Format(
           "parent locator %d name (%s) does not match header name (%s)\n", i,
-          BaseName(rel).c_str(), hname.c_str()));
+          base::BaseName(rel).c_str(), hname.c_str()));
     }
-    std::string resolved = JoinPath(dir, rel);
-    FileInfo fi;
-    Status st = env_->Stat(resolved, &fi);
+    std::string resolved = base::JoinPath(dir, rel);
+    base::FileInfo fi;
+    base::Status st = env_->Stat(resolved, &fi);
     if (!st.ok()) {
       // blktap resolves every locator it can decode, and a parent that is
       // not there fails the check with its errno (ENOENT: exit status 2).
@@ -460,7 +460,7 @@ Status Checker::CheckLocators(const std::string& path, std::string* parent) {
     if (ec) canon = resolved;
     if (!header_.parent_uuid.IsNull() && !opts_.ignore_parent_uuid) {
       std::unique_ptr<Image> pimg;
-      Status ps = OpenImage(env_, canon, OpenOptions(), &pimg);
+      base::Status ps = OpenImage(env_, canon, OpenOptions(), &pimg);
       if (!ps.ok()) {
         return Fail(Format("invalid parent %s: %s\n", canon.c_str(),
                            "error opening parent"));
@@ -473,16 +473,16 @@ Status Checker::CheckLocators(const std::string& path, std::string* parent) {
     if (!header_.parent_uuid.IsNull()) *parent = canon;
   }
   if (!found) return Fail(Format("could not find parent %s\n", hname.c_str()));
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status Checker::CheckData() {
+base::Status Checker::CheckData() {
   uint64_t spb = header_.block_size >> kSectorShift;
   std::vector<uint8_t> bm(uint64_t{bm_secs_} << kSectorShift);
   std::vector<uint8_t> data(header_.block_size);
   for (const auto& [i, entry] : alloc_) {
     uint64_t off = uint64_t{entry} << kSectorShift;
-    Status s = file_->Read(off, bm.size(), bm.data());
+    base::Status s = file_->Read(off, bm.size(), bm.data());
     if (!s.ok()) return Fail(Format("error reading bitmap 0x%x\n", entry));
     s = file_->Read(off + bm.size(), data.size(), data.data());
     if (!s.ok()) return Fail(Format("error reading data block 0x%x\n", entry));
@@ -501,33 +501,33 @@ Status Checker::CheckData() {
       }
     }
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace
 
-Status CheckVhd(Env* env, const std::string& path, const CheckOptions& options,
+base::Status CheckVhd(base::Env* env, const std::string& path, const CheckOptions& options,
                 CheckReport* report) {
   std::string current = path;
   std::set<std::pair<uint64_t, uint64_t>> seen;
   for (int depth = 0; depth < 256; ++depth) {
-    FileInfo fi;
+    base::FileInfo fi;
     if (env->Stat(current, &fi).ok() && !seen.insert({fi.dev, fi.ino}).second) {
       std::string line = "parent loop at " + current + "\n";
       report->lines.push_back(line);
       report->files.emplace_back(current, false);
-      return Status::ChainTooLong(path + ": parent loop at " + current);
+      return base::Status::ChainTooLong(path + ": parent loop at " + current);
     }
     Checker checker(env, options, report);
     std::string parent;
-    Status s = checker.CheckFile(current, &parent);
+    base::Status s = checker.CheckFile(current, &parent);
     report->files.emplace_back(current, s.ok());
     if (!s.ok()) return s;
-    if (!options.check_parents || parent.empty()) return Status::OK();
+    if (!options.check_parents || parent.empty()) return base::Status::OK();
     current = parent;
   }
   report->lines.push_back("chain deeper than 256 at " + current + "\n");
-  return Status::ChainTooLong(path + ": chain too deep to check");
+  return base::Status::ChainTooLong(path + ": chain too deep to check");
 }
 
 }  // namespace vhd

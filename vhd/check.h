@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "vhd/env.h"
+#include "base/env.h"
 
 namespace vhd {
 
@@ -35,7 +35,7 @@ struct CheckReport {
 // Checks `path` (and with check_parents its ancestors). Returns OK if every
 // file checked is valid; else the first problem (kCorruption for invalid
 // metadata, or the I/O error met).
-Status CheckVhd(Env* env, const std::string& path, const CheckOptions& options,
+base::Status CheckVhd(base::Env* env, const std::string& path, const CheckOptions& options,
                 CheckReport* report);
 
 }  // namespace vhd

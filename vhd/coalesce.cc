@@ -58,40 +58,40 @@ double Now() {
 // WriteFileAtomic's temporary copies of `journal` (<journal>.tmp.<pid>.<n>)
 // that a coalesce killed mid-write left behind. Only one coalesce of a parent
 // runs at a time (the caller holds it), so none of them is live.
-static Status RemoveJournalTemps(Env* env, const std::string& journal) {
+static base::Status RemoveJournalTemps(base::Env* env, const std::string& journal) {
   std::vector<std::string> names;
-  VHD_RETURN_IF_ERROR(env->ListDir(DirName(journal), &names));
-  const std::string prefix = BaseName(journal) + ".tmp.";
+  RETURN_IF_ERROR(env->ListDir(base::DirName(journal), &names));
+  const std::string prefix = base::BaseName(journal) + ".tmp.";
   for (const std::string& n : names) {
     if (n.compare(0, prefix.size(), prefix) == 0) {
-      VHD_RETURN_IF_ERROR(env->Unlink(JoinPath(DirName(journal), n)));
+      RETURN_IF_ERROR(env->Unlink(base::JoinPath(base::DirName(journal), n)));
     }
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 std::string CoalesceJournalPath(const std::string& parent) {
-  return JoinPath(DirName(parent), "." + BaseName(parent) + ".coalesce");
+  return base::JoinPath(base::DirName(parent), "." + base::BaseName(parent) + ".coalesce");
 }
 
-Status Coalesce(Env* env, const std::string& child_path,
+base::Status Coalesce(base::Env* env, const std::string& child_path,
                 const CoalesceOptions& options, CoalesceResult* result) {
   *result = CoalesceResult();
   std::unique_ptr<Image> child_img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, child_path, OpenOptions(), &child_img));
+  RETURN_IF_ERROR(OpenImage(env, child_path, OpenOptions(), &child_img));
   auto* child = dynamic_cast<SparseImage*>(child_img.get());
   if (child == nullptr || child->type() != DiskType::kDifferencing) {
-    return Status::InvalidArgument(
+    return base::Status::InvalidArgument(
         "coalescing of non-differencing disks is not supported");
   }
-  VHD_RETURN_IF_ERROR(child->LoadBat());
+  RETURN_IF_ERROR(child->LoadBat());
   std::string parent_path;
   bool raw = false;
-  VHD_RETURN_IF_ERROR(FindParent(env, child, &parent_path, &raw));
+  RETURN_IF_ERROR(FindParent(env, child, &parent_path, &raw));
   if (raw) {
     // A locator may name any file (a device, a file of someone else's):
     // writes go only into a parent that is a VHD with the recorded uuid.
-    return Status::NotSupported(child_path + " has a raw parent (" +
+    return base::Status::NotSupported(child_path + " has a raw parent (" +
                                 parent_path +
                                 "): coalescing into a file that is not a "
                                 "VHD is refused");
@@ -112,21 +112,21 @@ Status Coalesce(Env* env, const std::string& child_path,
   std::unique_ptr<Image> parent;
   std::string resize_journal = CoalesceJournalPath(parent_path) + ".resize";
   if (env->Exists(resize_journal)) {
-    VHD_RETURN_IF_ERROR(RevertResize(env, parent_path, resize_journal));
+    RETURN_IF_ERROR(RevertResize(env, parent_path, resize_journal));
   }
-  VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
+  RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
   if (parent->footer()->uuid != child->header().parent_uuid) {
-    return Status::ParentMismatch(child_path + " expects parent " +
+    return base::Status::ParentMismatch(child_path + " expects parent " +
                                   child->header().parent_uuid.ToString() +
                                   ", found " + parent_path);
   }
   if (parent->virtual_size() < child->virtual_size()) {
     parent.reset();
-    VHD_RETURN_IF_ERROR(ResizeJournaled(env, parent_path, child->virtual_size(),
+    RETURN_IF_ERROR(ResizeJournaled(env, parent_path, child->virtual_size(),
                                         resize_journal));
-    VHD_RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
+    RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
   }
-  if (options.grow_parent_only) return Status::OK();
+  if (options.grow_parent_only) return base::Status::OK();
 
   // Resume from the journal when it belongs to this pair.
   std::string journal = CoalesceJournalPath(parent_path);
@@ -136,7 +136,7 @@ Status Coalesce(Env* env, const std::string& child_path,
   {
     std::string text;
     JournalState old;
-    if (ReadFileToString(env, journal, &text).ok() &&
+    if (base::ReadFileToString(env, journal, &text).ok() &&
         DecodeJournal(text, &old) && old.child == js.child &&
         old.parent == js.parent) {
       js.next_block = old.next_block;
@@ -144,8 +144,8 @@ Status Coalesce(Env* env, const std::string& child_path,
     }
   }
   result->first_block = js.next_block;
-  VHD_RETURN_IF_ERROR(RemoveJournalTemps(env, journal));
-  VHD_RETURN_IF_ERROR(WriteFileAtomic(env, journal, EncodeJournal(js)));
+  RETURN_IF_ERROR(RemoveJournalTemps(env, journal));
+  RETURN_IF_ERROR(base::WriteFileAtomic(env, journal, EncodeJournal(js)));
 
   const uint32_t cspb = child->sectors_per_block();
   const uint32_t pspb = parent->sectors_per_block();
@@ -155,7 +155,7 @@ Status Coalesce(Env* env, const std::string& child_path,
   for (uint64_t b = 0; b < blocks; ++b) {
     if (child->bat()[b] == kBatUnused) continue;
     BlockState st;
-    VHD_RETURN_IF_ERROR(child->GetBlockState(b, &st));
+    RETURN_IF_ERROR(child->GetBlockState(b, &st));
     prog.bytes_total += uint64_t{BitmapCount(st.bitmap, cspb)} << kSectorShift;
   }
   double start = Now();
@@ -164,12 +164,12 @@ Status Coalesce(Env* env, const std::string& child_path,
   constexpr uint64_t kWritebackBytes = 16ull << 20;
   // Copies child sectors [vsec, vsec + n) (held by the child at file offset
   // `src`) into the parent, split at parent block boundaries.
-  auto copy_run = [&](uint64_t vsec, uint64_t n, uint64_t src) -> Status {
+  auto copy_run = [&](uint64_t vsec, uint64_t n, uint64_t src) -> base::Status {
     while (n > 0) {
       uint64_t pb = vsec / pspb;
       uint32_t ps = static_cast<uint32_t>(vsec % pspb);
       uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(n, pspb - ps));
-      VHD_RETURN_IF_ERROR(parent->WriteSectors(
+      RETURN_IF_ERROR(parent->WriteSectors(
           pb, ps, k, SectorSource::FromFile(child->file(), src)));
       vsec += k;
       n -= k;
@@ -179,19 +179,19 @@ Status Coalesce(Env* env, const std::string& child_path,
       since_checkpoint += uint64_t{k} << kSectorShift;
       since_writeback += uint64_t{k} << kSectorShift;
     }
-    return Status::OK();
+    return base::Status::OK();
   };
 
   for (uint64_t b = 0; b < blocks; ++b) {
     prog.blocks_done = b;
     if (b < js.next_block || child->bat()[b] == kBatUnused) continue;
     BlockState st;
-    VHD_RETURN_IF_ERROR(child->GetBlockState(b, &st));
+    RETURN_IF_ERROR(child->GetBlockState(b, &st));
     uint64_t base = b * cspb;
     uint64_t limit =
         std::min<uint64_t>(cspb, SectorsOf(child->virtual_size()) - base);
     if (st.kind == BlockKind::kFull) {
-      VHD_RETURN_IF_ERROR(copy_run(base, limit, child->DataOffset(b, 0)));
+      RETURN_IF_ERROR(copy_run(base, limit, child->DataOffset(b, 0)));
     } else {
       // st.bitmap stays valid: only the parent is called until the next
       // GetBlockState on the child.
@@ -199,7 +199,7 @@ Status Coalesce(Env* env, const std::string& child_path,
       for (uint32_t s = 0; s < limit;) {
         uint32_t run = BitmapRun(bm, s, static_cast<uint32_t>(limit) - s);
         if (BitmapTest(bm, s)) {
-          VHD_RETURN_IF_ERROR(copy_run(base + s, run, child->DataOffset(b, s)));
+          RETURN_IF_ERROR(copy_run(base + s, run, child->DataOffset(b, s)));
         }
         s += run;
       }
@@ -211,9 +211,9 @@ Status Coalesce(Env* env, const std::string& child_path,
       since_writeback = 0;
     }
     if (since_checkpoint >= options.checkpoint_bytes) {
-      VHD_RETURN_IF_ERROR(parent->Flush());
+      RETURN_IF_ERROR(parent->Flush());
       js.next_block = b + 1;
-      VHD_RETURN_IF_ERROR(WriteFileAtomic(env, journal, EncodeJournal(js)));
+      RETURN_IF_ERROR(base::WriteFileAtomic(env, journal, EncodeJournal(js)));
       since_checkpoint = 0;
     }
     if (options.progress) {
@@ -222,12 +222,12 @@ Status Coalesce(Env* env, const std::string& child_path,
       options.progress(prog);
     }
   }
-  VHD_RETURN_IF_ERROR(parent->Flush());
+  RETURN_IF_ERROR(parent->Flush());
   prog.blocks_done = blocks;
   prog.seconds = Now() - start;
   if (options.progress) options.progress(prog);
-  VHD_RETURN_IF_ERROR(env->Unlink(journal));
-  return env->SyncDir(DirName(journal));
+  RETURN_IF_ERROR(env->Unlink(journal));
+  return env->SyncDir(base::DirName(journal));
 }
 
 }  // namespace vhd

@@ -21,7 +21,7 @@
 #include <functional>
 #include <string>
 
-#include "vhd/env.h"
+#include "base/env.h"
 
 namespace vhd {
 
@@ -53,7 +53,7 @@ struct CoalesceResult {
   std::string parent;        // the parent's path
 };
 
-Status Coalesce(Env* env, const std::string& child,
+base::Status Coalesce(base::Env* env, const std::string& child,
                 const CoalesceOptions& options, CoalesceResult* result);
 
 // Path of the coalesce journal for `parent`.

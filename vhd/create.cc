@@ -109,31 +109,31 @@ namespace {
 
 // Writes n bytes of `byte` at `offset` from a small buffer, starting the
 // write-back of each piece so that the disk works while the next is copied.
-Status WriteFill(File* f, uint64_t offset, uint64_t n, uint8_t byte) {
+base::Status WriteFill(base::File* f, uint64_t offset, uint64_t n, uint8_t byte) {
   std::vector<uint8_t> chunk(std::min<uint64_t>(n, 256 << 10), byte);
   while (n > 0) {
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, chunk.size()));
-    VHD_RETURN_IF_ERROR(f->Write(offset, chunk.data(), k));
+    RETURN_IF_ERROR(f->Write(offset, chunk.data(), k));
     f->StartWriteback(offset, k);
     offset += k;
     n -= k;
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 // Writes `meta` (none for a fixed disk) then a footer at `footer_at` into a
 // new file under a temporary name, gets it to the disk as `durability` says,
 // then links it to `path`.
-Status WriteNewFile(Env* env, const std::string& path,
+base::Status WriteNewFile(base::Env* env, const std::string& path,
                     const SparseMetadata* meta, uint64_t footer_at,
                     const Footer& footer, NewFileDurability durability) {
   std::random_device rd;
-  std::string tmp = JoinPath(
-      DirName(path), "." + BaseName(path) + ".tmp-" + std::to_string(rd()));
-  std::unique_ptr<File> f;
-  VHD_RETURN_IF_ERROR(env->Open(tmp, Env::OpenMode::kCreateExclusive, &f));
+  std::string tmp = base::JoinPath(
+      base::DirName(path), "." + base::BaseName(path) + ".tmp-" + std::to_string(rd()));
+  std::unique_ptr<base::File> f;
+  RETURN_IF_ERROR(env->Open(tmp, base::Env::OpenMode::kCreateExclusive, &f));
   const bool durable = durability == NewFileDurability::kDurable;
-  Status s;
+  base::Status s;
   if (meta != nullptr) {
     s = f->Write(0, meta->head.data(), meta->head.size());
     if (s.ok()) s = WriteFill(f.get(), meta->bat_offset, meta->bat_bytes, 0xff);
@@ -147,47 +147,47 @@ Status WriteNewFile(Env* env, const std::string& path,
   if (s.ok()) s = env->Link(tmp, path);
   env->Unlink(tmp);
   if (!s.ok() || !durable) return s;
-  return env->SyncDir(DirName(path));
+  return env->SyncDir(base::DirName(path));
 }
 
-Status CheckSizes(uint64_t size, uint64_t max_size) {
-  if (size == 0) return Status::InvalidArgument("size must be greater than 0");
+base::Status CheckSizes(uint64_t size, uint64_t max_size) {
+  if (size == 0) return base::Status::InvalidArgument("size must be greater than 0");
   if (size > kMaxVirtualSize) {
-    return Status::TooLarge("virtual size " + std::to_string(size) +
+    return base::Status::TooLarge("virtual size " + std::to_string(size) +
                             " exceeds the VHD limit of 2040 GiB");
   }
   if (max_size != 0 && max_size < size) {
-    return Status::InvalidArgument(
+    return base::Status::InvalidArgument(
         "preallocation size must be at least the virtual size");
   }
   if (max_size > kMaxPreallocSize) {
-    return Status::TooLarge("preallocation size exceeds 2 TiB");
+    return base::Status::TooLarge("preallocation size exceeds 2 TiB");
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace
 
-Status RelativePath(const std::string& from_dir, const std::string& to,
+base::Status RelativePath(const std::string& from_dir, const std::string& to,
                     std::string* rel) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path target = fs::canonical(to, ec);
-  if (ec) return Status::FromErrno(ec.value(), "resolve " + to);
+  if (ec) return base::Status::FromErrno(ec.value(), "resolve " + to);
   fs::path base = fs::canonical(from_dir.empty() ? "." : from_dir, ec);
-  if (ec) return Status::FromErrno(ec.value(), "resolve " + from_dir);
+  if (ec) return base::Status::FromErrno(ec.value(), "resolve " + from_dir);
   fs::path r = target.lexically_relative(base);
-  if (r.empty()) return Status::InvalidArgument("no relative path to " + to);
+  if (r.empty()) return base::Status::InvalidArgument("no relative path to " + to);
   std::string s = r.string();
   if (s.rfind("../", 0) != 0) s = "./" + s;
   *rel = s;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status ParentLocators(const std::string& child, const std::string& parent,
+base::Status ParentLocators(const std::string& child, const std::string& parent,
                       std::vector<LocatorPayload>* locators) {
   std::string rel;
-  VHD_RETURN_IF_ERROR(RelativePath(DirName(child), parent, &rel));
+  RETURN_IF_ERROR(RelativePath(base::DirName(child), parent, &rel));
   std::string macx = "file://" + rel;
   std::string win = rel;
   if (win.rfind("./", 0) == 0) win = win.substr(2);
@@ -198,16 +198,16 @@ Status ParentLocators(const std::string& child, const std::string& parent,
   (*locators)[0].bytes.assign(macx.begin(), macx.end());
   (*locators)[1].code = PlatformCode::kW2ku;
   if (!Utf8ToUtf16(win, Utf16Order::kLittle, &(*locators)[1].bytes)) {
-    return Status::InvalidArgument("parent path is not valid UTF-8");
+    return base::Status::InvalidArgument("parent path is not valid UTF-8");
   }
   (*locators)[2].code = PlatformCode::kW2ru;
   (*locators)[2].bytes = (*locators)[1].bytes;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status CreateVhd(Env* env, const std::string& path,
+base::Status CreateVhd(base::Env* env, const std::string& path,
                  const CreateParams& params) {
-  VHD_RETURN_IF_ERROR(CheckSizes(params.size, params.max_size));
+  RETURN_IF_ERROR(CheckSizes(params.size, params.max_size));
   uint64_t size = RoundUp(params.size, kBlock);
   if (params.fixed) {
     Footer f = NewFooter(DiskType::kFixed, size, params.uuid);
@@ -220,13 +220,13 @@ Status CreateVhd(Env* env, const std::string& path,
   return WriteNewFile(env, path, &meta, meta.end(), f, params.durability);
 }
 
-Status CreateDifferencing(Env* env, const std::string& child,
+base::Status CreateDifferencing(base::Env* env, const std::string& child,
                           const std::string& parent,
                           const SnapshotParams& params) {
-  FileInfo pinfo;
-  VHD_RETURN_IF_ERROR(env->Stat(parent, &pinfo));
+  base::FileInfo pinfo;
+  RETURN_IF_ERROR(env->Stat(parent, &pinfo));
   if (!pinfo.is_regular) {
-    return Status::InvalidArgument(parent + " is not a regular file");
+    return base::Status::InvalidArgument(parent + " is not a regular file");
   }
   uint64_t parent_size;
   Uuid parent_uuid;
@@ -234,21 +234,21 @@ Status CreateDifferencing(Env* env, const std::string& child,
     parent_size = pinfo.size;
   } else {
     std::unique_ptr<Image> p;
-    VHD_RETURN_IF_ERROR(OpenImage(env, parent, OpenOptions(), &p));
+    RETURN_IF_ERROR(OpenImage(env, parent, OpenOptions(), &p));
     parent_size = p->virtual_size();
     parent_uuid = p->footer()->uuid;
     if (parent_uuid.IsNull()) {
-      return Status::Corruption(parent + " has a null uuid");
+      return base::Status::Corruption(parent + " has a null uuid");
     }
   }
   uint64_t size = params.size == 0 ? parent_size : RoundUp(params.size, kBlock);
-  VHD_RETURN_IF_ERROR(CheckSizes(size, params.max_size));
+  RETURN_IF_ERROR(CheckSizes(size, params.max_size));
   if (size < parent_size) {
-    return Status::InvalidArgument("a child cannot be smaller than its parent");
+    return base::Status::InvalidArgument("a child cannot be smaller than its parent");
   }
 
   std::vector<LocatorPayload> locs;
-  VHD_RETURN_IF_ERROR(ParentLocators(child, parent, &locs));
+  RETURN_IF_ERROR(ParentLocators(child, parent, &locs));
 
   uint64_t entries =
       std::max(RoundUp(size, kBlock), RoundUp(params.max_size, kBlock)) /
@@ -260,32 +260,32 @@ Status CreateDifferencing(Env* env, const std::string& child,
   {
     std::error_code ec;
     canon = std::filesystem::canonical(parent, ec).string();
-    if (ec) return Status::FromErrno(ec.value(), "resolve " + parent);
+    if (ec) return base::Status::FromErrno(ec.value(), "resolve " + parent);
   }
-  VHD_RETURN_IF_ERROR(h.SetParentName(BaseName(canon)));
+  RETURN_IF_ERROR(h.SetParentName(base::BaseName(canon)));
   Footer f = NewFooter(DiskType::kDifferencing, size, params.uuid);
   SparseMetadata meta = LayOutSparseMetadata(f, h, locs);
   return WriteNewFile(env, child, &meta, meta.end(), f, params.durability);
 }
 
-Status FindSnapshotTarget(Env* env, const std::string& parent,
+base::Status FindSnapshotTarget(base::Env* env, const std::string& parent,
                           std::string* target, bool* raw) {
   std::string path = parent;
   *raw = false;
   for (int depth = 0; depth < 256; ++depth) {
     std::unique_ptr<Image> img;
-    VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+    RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
     auto* sparse = dynamic_cast<SparseImage*>(img.get());
     if (img->type() != DiskType::kDifferencing || sparse == nullptr) break;
-    VHD_RETURN_IF_ERROR(sparse->LoadBat());
+    RETURN_IF_ERROR(sparse->LoadBat());
     if (sparse->allocated_blocks() != 0) break;
     std::string next;
-    VHD_RETURN_IF_ERROR(FindParent(env, img.get(), &next, raw));
+    RETURN_IF_ERROR(FindParent(env, img.get(), &next, raw));
     path = next;
     if (*raw) break;
   }
   *target = path;
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace vhd

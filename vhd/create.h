@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/format.h"
 #include "vhd/uuid.h"
 
@@ -45,7 +45,7 @@ struct CreateParams {
 };
 
 // Creates a dynamic (or fixed) VHD at `path`.
-Status CreateVhd(Env* env, const std::string& path, const CreateParams& params);
+base::Status CreateVhd(base::Env* env, const std::string& path, const CreateParams& params);
 
 struct SnapshotParams {
   uint64_t size = 0;  // 0: the parent's exact size; else rounded up to 2 MiB
@@ -56,14 +56,14 @@ struct SnapshotParams {
 };
 
 // Creates `child`, a differencing VHD whose parent is `parent`.
-Status CreateDifferencing(Env* env, const std::string& child,
+base::Status CreateDifferencing(base::Env* env, const std::string& child,
                           const std::string& parent,
                           const SnapshotParams& params);
 
 // The parent a new snapshot should link to: starting at `parent`, skip
 // differencing disks that hold no blocks (vhd-util snapshot without -e).
 // *raw is set when the chain reaches a raw parent.
-Status FindSnapshotTarget(Env* env, const std::string& parent,
+base::Status FindSnapshotTarget(base::Env* env, const std::string& parent,
                           std::string* target, bool* raw);
 
 // The parent locators blktap writes for `child` -> `parent`: MacX
@@ -73,7 +73,7 @@ struct LocatorPayload {
   PlatformCode code;
   std::vector<uint8_t> bytes;
 };
-Status ParentLocators(const std::string& child, const std::string& parent,
+base::Status ParentLocators(const std::string& child, const std::string& parent,
                       std::vector<LocatorPayload>* locators);
 
 // The pieces CreateVhd assembles, for writers of whole VHD streams
@@ -103,7 +103,7 @@ SparseMetadata LayOutSparseMetadata(
 
 // Relative path from directory `from_dir` to file `to`, "./x" style, after
 // resolving symlinks (as blktap's relative_path_to).
-Status RelativePath(const std::string& from_dir, const std::string& to,
+base::Status RelativePath(const std::string& from_dir, const std::string& to,
                     std::string* rel);
 
 }  // namespace vhd

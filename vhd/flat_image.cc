@@ -12,7 +12,7 @@ namespace {
 
 class FlatImage : public Image {
  public:
-  FlatImage(std::unique_ptr<File> file, DiskType type, uint64_t size,
+  FlatImage(std::unique_ptr<base::File> file, DiskType type, uint64_t size,
             const OpenOptions& options, const FooterInfo* info)
       : file_(std::move(file)), type_(type), size_(size), options_(options) {
     if (info != nullptr) {
@@ -27,39 +27,39 @@ class FlatImage : public Image {
   uint64_t virtual_size() const override { return size_; }
   uint32_t block_size() const override { return kDefaultBlockSize; }
   bool writable() const override { return options_.writable; }
-  File* file() override { return file_.get(); }
+  base::File* file() override { return file_.get(); }
   const Footer* footer() const override {
     return has_footer_ ? &info_.footer : nullptr;
   }
 
-  Status GetBlockState(uint64_t, BlockState* state) override {
+  base::Status GetBlockState(uint64_t, BlockState* state) override {
     state->kind = BlockKind::kFull;
     state->bitmap = full_.data();
-    return Status::OK();
+    return base::Status::OK();
   }
   uint64_t DataOffset(uint64_t block, uint32_t sector) const override {
     return block * kDefaultBlockSize + (uint64_t{sector} << kSectorShift);
   }
   using Image::WriteSectors;
-  Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+  base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
                       const SectorSource& src) override {
     if (!options_.writable) {
-      return Status::ReadOnly(path() + " is not writable");
+      return base::Status::ReadOnly(path() + " is not writable");
     }
     uint64_t off = DataOffset(block, sector);
     uint64_t len = uint64_t{n} << kSectorShift;
     if (off + len > RoundUp(size_, kSectorSize)) {
-      return Status::InvalidArgument("write outside the disk");
+      return base::Status::InvalidArgument("write outside the disk");
     }
     return src.WriteTo(file_.get(), off, len);
   }
-  Status CommitMetadata() override { return Status::OK(); }
-  Status Flush() override {
-    return options_.writable ? file_->Sync() : Status::OK();
+  base::Status CommitMetadata() override { return base::Status::OK(); }
+  base::Status Flush() override {
+    return options_.writable ? file_->Sync() : base::Status::OK();
   }
 
  private:
-  std::unique_ptr<File> file_;
+  std::unique_ptr<base::File> file_;
   DiskType type_;
   uint64_t size_;
   OpenOptions options_;
@@ -68,56 +68,56 @@ class FlatImage : public Image {
   std::vector<uint8_t> full_;
 };
 
-Status OpenFile(Env* env, const std::string& path, const OpenOptions& options,
-                std::unique_ptr<File>* file) {
+base::Status OpenFile(base::Env* env, const std::string& path, const OpenOptions& options,
+                std::unique_ptr<base::File>* file) {
   return env->Open(
       path,
-      options.writable ? Env::OpenMode::kReadWrite : Env::OpenMode::kReadOnly,
+      options.writable ? base::Env::OpenMode::kReadWrite : base::Env::OpenMode::kReadOnly,
       file);
 }
 
 }  // namespace
 
-Status OpenRawImage(Env* env, const std::string& path,
+base::Status OpenRawImage(base::Env* env, const std::string& path,
                     const OpenOptions& options, std::unique_ptr<Image>* image) {
-  std::unique_ptr<File> file;
-  VHD_RETURN_IF_ERROR(OpenFile(env, path, options, &file));
+  std::unique_ptr<base::File> file;
+  RETURN_IF_ERROR(OpenFile(env, path, options, &file));
   uint64_t size = 0;
-  VHD_RETURN_IF_ERROR(file->Size(&size));
+  RETURN_IF_ERROR(file->Size(&size));
   image->reset(
       new FlatImage(std::move(file), DiskType::kNone, size, options, nullptr));
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status OpenImage(Env* env, const std::string& path, const OpenOptions& options,
+base::Status OpenImage(base::Env* env, const std::string& path, const OpenOptions& options,
                  std::unique_ptr<Image>* image) {
-  std::unique_ptr<File> file;
-  VHD_RETURN_IF_ERROR(OpenFile(env, path, options, &file));
+  std::unique_ptr<base::File> file;
+  RETURN_IF_ERROR(OpenFile(env, path, options, &file));
   FooterInfo info;
-  VHD_RETURN_IF_ERROR(ReadFooter(file.get(), &info));
+  RETURN_IF_ERROR(ReadFooter(file.get(), &info));
   const Footer& f = info.footer;
   switch (f.disk_type()) {
     case DiskType::kFixed: {
       if (f.curr_size > info.offset) {
-        return Status::Corruption(path + ": fixed disk of " +
+        return base::Status::Corruption(path + ": fixed disk of " +
                                   std::to_string(f.curr_size) +
                                   " bytes does not fit before its footer at " +
                                   std::to_string(info.offset));
       }
       image->reset(new FlatImage(std::move(file), DiskType::kFixed, f.curr_size,
                                  options, &info));
-      return Status::OK();
+      return base::Status::OK();
     }
     case DiskType::kDynamic:
     case DiskType::kDifferencing: {
       std::unique_ptr<SparseImage> sparse;
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           SparseImage::Open(std::move(file), info, options, &sparse));
       *image = std::move(sparse);
-      return Status::OK();
+      return base::Status::OK();
     }
     default:
-      return Status::Corruption(path + ": unsupported disk type " +
+      return base::Status::Corruption(path + ": unsupported disk type " +
                                 std::to_string(f.type));
   }
 }

@@ -31,13 +31,13 @@ std::string Describe(const Footer& f) {
 
 }  // namespace
 
-Status ReadFooter(File* file, FooterInfo* info) {
+base::Status ReadFooter(base::File* file, FooterInfo* info) {
   *info = FooterInfo();
   uint64_t size = 0;
-  VHD_RETURN_IF_ERROR(file->Size(&size));
+  RETURN_IF_ERROR(file->Size(&size));
   info->file_size = size;
   if (size < kFooterSize - 1) {
-    return Status::Corruption(file->path() + ": file of " +
+    return base::Status::Corruption(file->path() + ": file of " +
                               std::to_string(size) +
                               " bytes is too small to be a VHD");
   }
@@ -48,7 +48,7 @@ Status ReadFooter(File* file, FooterInfo* info) {
   bool have_eof = false;
 
   if (size >= kFooterSize) {
-    VHD_RETURN_IF_ERROR(file->Read(size - kFooterSize, kFooterSize, buf));
+    RETURN_IF_ERROR(file->Read(size - kFooterSize, kFooterSize, buf));
     Footer f = Footer::Decode(buf);
     if (FooterChecksumAcceptable(f, &legacy)) {
       have_eof = true;
@@ -61,7 +61,7 @@ Status ReadFooter(File* file, FooterInfo* info) {
   if (!have_eof) {
     // A short footer: the last 511 bytes, zero-padded.
     std::memset(buf, 0, sizeof(buf));
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         file->Read(size - (kFooterSize - 1), kFooterSize - 1, buf));
     Footer f = Footer::Decode(buf);
     if (FooterChecksumAcceptable(f, &legacy)) {
@@ -78,7 +78,7 @@ Status ReadFooter(File* file, FooterInfo* info) {
 
   // The copy at 0 exists only for dynamic/differencing disks.
   if (size >= kFooterSize && (!have_eof || info->footer.IsDynamicOrDiff())) {
-    VHD_RETURN_IF_ERROR(file->Read(0, kFooterSize, buf));
+    RETURN_IF_ERROR(file->Read(0, kFooterSize, buf));
     Footer b = Footer::Decode(buf);
     bool blegacy = false;
     info->backup = b;
@@ -93,7 +93,7 @@ Status ReadFooter(File* file, FooterInfo* info) {
       info->offset = 0;
       info->from_backup = true;
       info->legacy_checksum = blegacy;
-      return Status::OK();
+      return base::Status::OK();
     } else {
       problems += "; copy at offset 0: " +
                   (b.CookieOk() && !b.IsDynamicOrDiff()
@@ -103,17 +103,17 @@ Status ReadFooter(File* file, FooterInfo* info) {
   }
   if (!have_eof) {
     if (problems.find("poisoned") != std::string::npos) {
-      return Status::Corruption(
+      return base::Status::Corruption(
           file->path() +
           ": disabled by an interrupted resize; revert it with its journal");
     }
-    return Status::Corruption(file->path() + ": no valid VHD footer (" +
+    return base::Status::Corruption(file->path() + ": no valid VHD footer (" +
                               problems + ")");
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status WriteFooterAt(File* file, const Footer& footer, uint64_t offset) {
+base::Status WriteFooterAt(base::File* file, const Footer& footer, uint64_t offset) {
   uint8_t buf[kFooterSize];
   footer.Encode(buf);
   return file->Write(offset, buf, kFooterSize);

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/format.h"
 
 namespace vhd {
@@ -35,10 +35,10 @@ bool FooterChecksumAcceptable(const Footer& f, bool* legacy);
 
 // Reads the footer of `file`. Fails with kCorruption when no valid footer is
 // found anywhere, naming what was wrong with each candidate.
-Status ReadFooter(File* file, FooterInfo* info);
+base::Status ReadFooter(base::File* file, FooterInfo* info);
 
 // Writes `footer` (sealed by the caller) at `offset`.
-Status WriteFooterAt(File* file, const Footer& footer, uint64_t offset);
+base::Status WriteFooterAt(base::File* file, const Footer& footer, uint64_t offset);
 
 }  // namespace vhd
 

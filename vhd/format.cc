@@ -169,17 +169,17 @@ bool DynamicHeader::DecodeParentName(std::string* name) const {
                      name);
 }
 
-Status DynamicHeader::SetParentName(const std::string& name) {
+base::Status DynamicHeader::SetParentName(const std::string& name) {
   std::vector<uint8_t> u16;
   if (!Utf8ToUtf16(name, Utf16Order::kBig, &u16)) {
-    return Status::InvalidArgument("parent name is not valid UTF-8");
+    return base::Status::InvalidArgument("parent name is not valid UTF-8");
   }
   if (u16.size() > parent_name.size()) {
-    return Status::InvalidArgument("parent name longer than 256 UTF-16 units");
+    return base::Status::InvalidArgument("parent name longer than 256 UTF-16 units");
   }
   parent_name.fill(0);
   std::memcpy(parent_name.data(), u16.data(), u16.size());
-  return Status::OK();
+  return base::Status::OK();
 }
 
 // ---- batmap -----------------------------------------------------------------

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "vhd/status.h"
+#include "base/status.h"
 #include "vhd/uuid.h"
 
 namespace vhd {
@@ -140,7 +140,7 @@ struct DynamicHeader {
   // parent_name as UTF-8; false if it is not valid UTF-16BE.
   bool DecodeParentName(std::string* name) const;
   // Stores `name` (UTF-8) as UTF-16BE; InvalidArgument if too long.
-  Status SetParentName(const std::string& name);
+  base::Status SetParentName(const std::string& name);
 };
 
 // blktap's batmap header: one sector at table_offset + BAT bytes (rounded to a

@@ -18,9 +18,9 @@
 #include <memory>
 #include <string>
 
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/format.h"
-#include "vhd/status.h"
+#include "base/status.h"
 
 namespace vhd {
 
@@ -51,11 +51,11 @@ struct OpenOptions {
 // (then copied in the kernel where the file system allows).
 struct SectorSource {
   const uint8_t* data = nullptr;
-  File* file = nullptr;
+  base::File* file = nullptr;
   uint64_t file_offset = 0;
 
   static SectorSource Memory(const uint8_t* p) { return {p, nullptr, 0}; }
-  static SectorSource FromFile(File* f, uint64_t off) {
+  static SectorSource FromFile(base::File* f, uint64_t off) {
     return {nullptr, f, off};
   }
   SectorSource Skip(uint64_t bytes) const {
@@ -63,7 +63,7 @@ struct SectorSource {
                 : SectorSource{nullptr, file, file_offset + bytes};
   }
   // Writes `len` bytes of this source at `offset` of `dst`.
-  Status WriteTo(File* dst, uint64_t offset, uint64_t len) const {
+  base::Status WriteTo(base::File* dst, uint64_t offset, uint64_t len) const {
     if (data != nullptr) return dst->Write(offset, data, len);
     return file->CopyTo(dst, file_offset, offset, len);
   }
@@ -78,7 +78,7 @@ class Image {
   virtual uint64_t virtual_size() const = 0;
   virtual uint32_t block_size() const = 0;
   virtual bool writable() const = 0;
-  virtual File* file() = 0;
+  virtual base::File* file() = 0;
   // The footer in use (nullptr for raw images).
   virtual const Footer* footer() const = 0;
 
@@ -87,13 +87,13 @@ class Image {
     return (virtual_size() + block_size() - 1) / block_size();
   }
 
-  virtual Status GetBlockState(uint64_t block, BlockState* state) = 0;
+  virtual base::Status GetBlockState(uint64_t block, BlockState* state) = 0;
   // File offset of sector `sector` of `block`; the block must be allocated.
   virtual uint64_t DataOffset(uint64_t block, uint32_t sector) const = 0;
   // Stores `n` sectors at sector `sector` of `block` and marks them present.
-  virtual Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+  virtual base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
                               const SectorSource& src) = 0;
-  Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+  base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
                       const uint8_t* data) {
     return WriteSectors(block, sector, n, SectorSource::Memory(data));
   }
@@ -101,21 +101,21 @@ class Image {
   // fail for lack of space (kNoSpace if they could, having changed
   // nothing), so that a write on a full filesystem fails before it starts.
   // CommitMetadata gives back what was held and not used.
-  virtual Status ReserveBlocks(const std::vector<uint64_t>& blocks) {
+  virtual base::Status ReserveBlocks(const std::vector<uint64_t>& blocks) {
     (void)blocks;
-    return Status::OK();
+    return base::Status::OK();
   }
   // Makes the effect of WriteSectors calls since the last commit visible on
   // disk in crash-safe order.
-  virtual Status CommitMetadata() = 0;
+  virtual base::Status CommitMetadata() = 0;
   // CommitMetadata + sync.
-  virtual Status Flush() = 0;
+  virtual base::Status Flush() = 0;
 };
 
 // Opens a VHD of any type, or (raw = true) a plain file, as an Image.
-Status OpenImage(Env* env, const std::string& path, const OpenOptions& options,
+base::Status OpenImage(base::Env* env, const std::string& path, const OpenOptions& options,
                  std::unique_ptr<Image>* image);
-Status OpenRawImage(Env* env, const std::string& path,
+base::Status OpenRawImage(base::Env* env, const std::string& path,
                     const OpenOptions& options, std::unique_ptr<Image>* image);
 
 // Bit helpers for sector bitmaps (MSB first).

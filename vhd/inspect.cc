@@ -10,21 +10,21 @@
 
 namespace vhd {
 
-Status InspectVhd(Env* env, const std::string& path, bool with_bat,
+base::Status InspectVhd(base::Env* env, const std::string& path, bool with_bat,
                   VhdInfo* info) {
   *info = VhdInfo();
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   const Footer& f = *img->footer();
   info->type = f.disk_type();
   info->virtual_size = f.curr_size;
   info->hidden = f.hidden != 0;
   info->uuid = f.uuid;
-  VHD_RETURN_IF_ERROR(img->file()->Size(&info->file_size));
+  RETURN_IF_ERROR(img->file()->Size(&info->file_size));
   auto* sparse = dynamic_cast<SparseImage*>(img.get());
   if (sparse == nullptr) {
     info->physical_size = info->file_size;
-    return Status::OK();
+    return base::Status::OK();
   }
   const DynamicHeader& h = sparse->header();
   info->block_size = h.block_size;
@@ -35,52 +35,52 @@ Status InspectVhd(Env* env, const std::string& path, bool with_bat,
     h.DecodeParentName(&info->parent_name);
   }
   if (with_bat) {
-    VHD_RETURN_IF_ERROR(sparse->LoadBat());
+    RETURN_IF_ERROR(sparse->LoadBat());
     info->physical_size = sparse->end_of_data() + kFooterSize;
     uint64_t blocks = img->block_count();
     for (uint64_t i = 0; i < blocks; ++i) {
       info->allocated_blocks += sparse->bat()[i] != kBatUnused;
     }
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status ChainDepth(Env* env, const std::string& path, int* depth) {
+base::Status ChainDepth(base::Env* env, const std::string& path, int* depth) {
   ChainOptions o;
   o.env = env;
   std::unique_ptr<Chain> chain;
-  VHD_RETURN_IF_ERROR(Chain::Open(path, o, &chain));
+  RETURN_IF_ERROR(Chain::Open(path, o, &chain));
   *depth = static_cast<int>(chain->depth());
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status ResolveParent(Env* env, const std::string& path, std::string* parent) {
+base::Status ResolveParent(base::Env* env, const std::string& path, std::string* parent) {
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   bool raw = false;
   std::string p;
-  VHD_RETURN_IF_ERROR(FindParent(env, img.get(), &p, &raw));
+  RETURN_IF_ERROR(FindParent(env, img.get(), &p, &raw));
   std::error_code ec;
   std::string canon = std::filesystem::canonical(p, ec).string();
   *parent = ec ? p : canon;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SetHidden(Env* env, const std::string& path, bool hidden) {
+base::Status SetHidden(base::Env* env, const std::string& path, bool hidden) {
   OpenOptions o;
   o.writable = true;
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, o, &img));
+  RETURN_IF_ERROR(OpenImage(env, path, o, &img));
   Footer f = *img->footer();
   f.hidden = hidden ? 1 : 0;
   if (auto* sparse = dynamic_cast<SparseImage*>(img.get())) {
-    VHD_RETURN_IF_ERROR(sparse->WriteFooters(f));
+    RETURN_IF_ERROR(sparse->WriteFooters(f));
   } else {
     // A fixed disk's footer is where it was found (EOF-511 for a short one).
     FooterInfo info;
-    VHD_RETURN_IF_ERROR(ReadFooter(img->file(), &info));
+    RETURN_IF_ERROR(ReadFooter(img->file(), &info));
     f.Seal();
-    VHD_RETURN_IF_ERROR(WriteFooterAt(img->file(), f, info.offset));
+    RETURN_IF_ERROR(WriteFooterAt(img->file(), f, info.offset));
   }
   return img->Flush();
 }

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/format.h"
 #include "vhd/uuid.h"
 
@@ -32,17 +32,17 @@ struct VhdInfo {
 
 // Reads footer and header; with `with_bat`, also the BAT (physical size and
 // allocated blocks need it).
-Status InspectVhd(Env* env, const std::string& path, bool with_bat,
+base::Status InspectVhd(base::Env* env, const std::string& path, bool with_bat,
                   VhdInfo* info);
 
 // Number of files in the chain, the file itself included (vhd-util query -d).
-Status ChainDepth(Env* env, const std::string& path, int* depth);
+base::Status ChainDepth(base::Env* env, const std::string& path, int* depth);
 
 // The parent's canonical path, found through the locators.
-Status ResolveParent(Env* env, const std::string& path, std::string* parent);
+base::Status ResolveParent(base::Env* env, const std::string& path, std::string* parent);
 
 // Sets the hidden flag (footer byte 85) in both footers.
-Status SetHidden(Env* env, const std::string& path, bool hidden);
+base::Status SetHidden(base::Env* env, const std::string& path, bool hidden);
 
 }  // namespace vhd
 

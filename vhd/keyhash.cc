@@ -39,78 +39,78 @@ std::array<uint8_t, 32> ComputeKeyhash(const std::array<uint8_t, 32>& nonce,
 namespace {
 
 // The image, and whether its keyhash is in a batmap header (else the xattr).
-Status Locate(Env* env, const std::string& path, std::unique_ptr<Image>* img,
+base::Status Locate(base::Env* env, const std::string& path, std::unique_ptr<Image>* img,
               SparseImage** sparse) {
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), img));
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), img));
   *sparse = dynamic_cast<SparseImage*>(img->get());
   if (*sparse == nullptr || !(*sparse)->expects_batmap()) {
     *sparse = nullptr;
-    return Status::OK();
+    return base::Status::OK();
   }
-  VHD_RETURN_IF_ERROR((*sparse)->LoadBat());
+  RETURN_IF_ERROR((*sparse)->LoadBat());
   if (!(*sparse)->has_batmap()) {
-    return Status::Corruption(
+    return base::Status::Corruption(
         path + ": batmap unreadable: " + (*sparse)->batmap_problem());
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 // Rewrites the batmap header sector (the map's checksum does not cover it).
-Status WriteBatmapHeader(Env* env, const std::string& path, uint64_t off,
+base::Status WriteBatmapHeader(base::Env* env, const std::string& path, uint64_t off,
                          const BatmapHeader& h) {
   uint8_t buf[kSectorSize];
   h.Encode(buf);
-  std::unique_ptr<File> f;
-  VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
-  VHD_RETURN_IF_ERROR(f->Write(off, buf, sizeof(buf)));
+  std::unique_ptr<base::File> f;
+  RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
+  RETURN_IF_ERROR(f->Write(off, buf, sizeof(buf)));
   return f->Sync();
 }
 
 }  // namespace
 
-Status ReadKeyhash(Env* env, const std::string& path, Keyhash* out) {
+base::Status ReadKeyhash(base::Env* env, const std::string& path, Keyhash* out) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
-  VHD_RETURN_IF_ERROR(Locate(env, path, &img, &sp));
+  RETURN_IF_ERROR(Locate(env, path, &img, &sp));
   if (sp != nullptr) {
     *out = Keyhash::Decode(sp->batmap_header().keyhash.data());
-    return Status::OK();
+    return base::Status::OK();
   }
   uint8_t raw[65] = {};
   if (::getxattr(path.c_str(), kKeyhashXattr, raw, sizeof(raw)) < 0 &&
       errno != ENODATA && errno != ENOTSUP) {
-    return Status::FromErrno(errno, "reading keyhash of " + path);
+    return base::Status::FromErrno(errno, "reading keyhash of " + path);
   }
   *out = Keyhash::Decode(raw);
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status ReadMarker(Env* env, const std::string& path, uint8_t* marker) {
+base::Status ReadMarker(base::Env* env, const std::string& path, uint8_t* marker) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
-  VHD_RETURN_IF_ERROR(Locate(env, path, &img, &sp));
+  RETURN_IF_ERROR(Locate(env, path, &img, &sp));
   *marker = 0;
   if (sp != nullptr) {
     *marker = sp->batmap_header().marker;
-    return Status::OK();
+    return base::Status::OK();
   }
   if (::getxattr(path.c_str(), kMarkerXattr, marker, 1) < 0 &&
       errno != ENODATA && errno != ENOTSUP) {
-    return Status::FromErrno(errno, "reading marker of " + path);
+    return base::Status::FromErrno(errno, "reading marker of " + path);
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status WriteMarker(Env* env, const std::string& path, uint8_t marker) {
+base::Status WriteMarker(base::Env* env, const std::string& path, uint8_t marker) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
-  VHD_RETURN_IF_ERROR(Locate(env, path, &img, &sp));
+  RETURN_IF_ERROR(Locate(env, path, &img, &sp));
   if (sp == nullptr) {
     img.reset();
     if (::setxattr(path.c_str(), kMarkerXattr, &marker, 1, 0) < 0) {
-      return Status::FromErrno(errno, "setting marker of " + path);
+      return base::Status::FromErrno(errno, "setting marker of " + path);
     }
-    return Status::OK();
+    return base::Status::OK();
   }
   BatmapHeader h = sp->batmap_header();
   uint64_t off = sp->batmap_header_offset();
@@ -119,18 +119,18 @@ Status WriteMarker(Env* env, const std::string& path, uint8_t marker) {
   return WriteBatmapHeader(env, path, off, h);
 }
 
-Status WriteKeyhash(Env* env, const std::string& path, const Keyhash& kh) {
+base::Status WriteKeyhash(base::Env* env, const std::string& path, const Keyhash& kh) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
-  VHD_RETURN_IF_ERROR(Locate(env, path, &img, &sp));
+  RETURN_IF_ERROR(Locate(env, path, &img, &sp));
   std::array<uint8_t, 65> raw = kh.Encode();
   if (sp == nullptr) {
     img.reset();
     if (::setxattr(path.c_str(), kKeyhashXattr, raw.data(), raw.size(), 0) <
         0) {
-      return Status::FromErrno(errno, "setting keyhash of " + path);
+      return base::Status::FromErrno(errno, "setting keyhash of " + path);
     }
-    return Status::OK();
+    return base::Status::OK();
   }
   BatmapHeader h = sp->batmap_header();
   uint64_t off = sp->batmap_header_offset();

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <string>
 
-#include "vhd/env.h"
-#include "vhd/status.h"
+#include "base/env.h"
+#include "base/status.h"
 
 namespace vhd {
 
@@ -35,19 +35,19 @@ std::array<uint8_t, 32> ComputeKeyhash(const std::array<uint8_t, 32>& nonce,
 
 // Reads the keyhash of `path` (all zero when none is set; a file system
 // without user xattrs reads as none, as blktap).
-Status ReadKeyhash(Env* env, const std::string& path, Keyhash* out);
+base::Status ReadKeyhash(base::Env* env, const std::string& path, Keyhash* out);
 
 // Stores `kh` in `path`'s batmap header (synced), or its xattr. The caller
 // decides whether the disk may take one (blktap: not fixed, no data).
-Status WriteKeyhash(Env* env, const std::string& path, const Keyhash& kh);
+base::Status WriteKeyhash(base::Env* env, const std::string& path, const Keyhash& kh);
 
 inline constexpr char kMarkerXattr[] =
     "user.com.citrix.xenclient.backend.marker";
 
 // The marker of `path` (0 when none is set).
-Status ReadMarker(Env* env, const std::string& path, uint8_t* marker);
+base::Status ReadMarker(base::Env* env, const std::string& path, uint8_t* marker);
 // Stores `marker` in `path`'s batmap header (synced), or its xattr.
-Status WriteMarker(Env* env, const std::string& path, uint8_t marker);
+base::Status WriteMarker(base::Env* env, const std::string& path, uint8_t marker);
 
 }  // namespace vhd
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "vhd/env.h"
+#include "base/env.h"
 
 namespace vhd {
 
@@ -25,16 +25,16 @@ struct RelinkOptions {
   bool check_content = false;
 };
 
-Status Relink(Env* env, const std::string& child, const std::string& parent,
+base::Status Relink(base::Env* env, const std::string& child, const std::string& parent,
               const RelinkOptions& options);
 
 // Marks every block unallocated (vhd-util modify -z).
-Status KillData(Env* env, const std::string& path);
+base::Status KillData(base::Env* env, const std::string& path);
 
 // Writes the footer at `size` - 512 (vhd-util modify -s): preallocates room
 // for growth; `size` must not be below the current physical size (for a
 // fixed disk: its data plus the footer).
-Status SetPhysicalSize(Env* env, const std::string& path, uint64_t size);
+base::Status SetPhysicalSize(base::Env* env, const std::string& path, uint64_t size);
 
 }  // namespace vhd
 

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "vhd/env.h"
+#include "base/env.h"
 
 namespace vhd {
 
@@ -19,7 +19,7 @@ struct RepairOptions {
 };
 
 // `*changed` is set when anything was rewritten.
-Status RepairVhd(Env* env, const std::string& path,
+base::Status RepairVhd(base::Env* env, const std::string& path,
                  const RepairOptions& options, bool* changed);
 
 }  // namespace vhd

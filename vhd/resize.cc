@@ -22,110 +22,110 @@ namespace vhd {
 namespace {
 
 constexpr uint64_t kRound = kDefaultBlockSize;  // vhd-util rounds to 2 MiB
-Status Poison(File* f, Footer footer, uint64_t footer_off, bool sparse) {
+base::Status Poison(base::File* f, Footer footer, uint64_t footer_off, bool sparse) {
   std::memcpy(footer.cookie.data(), "v_poison", 8);
   footer.Seal();
-  VHD_RETURN_IF_ERROR(WriteFooterAt(f, footer, footer_off));
-  if (sparse) VHD_RETURN_IF_ERROR(WriteFooterAt(f, footer, 0));
+  RETURN_IF_ERROR(WriteFooterAt(f, footer, footer_off));
+  if (sparse) RETURN_IF_ERROR(WriteFooterAt(f, footer, 0));
   return f->Sync();
 }
 
-Status CheckNewSize(const Image& img, uint64_t size) {
+base::Status CheckNewSize(const Image& img, uint64_t size) {
   if (size < img.virtual_size()) {
-    return Status::InvalidArgument(
+    return base::Status::InvalidArgument(
         img.path() + ": size (" + std::to_string(size) + ") < curr size (" +
         std::to_string(img.virtual_size()) + "); shrinking is not supported");
   }
   if (size > kMaxVirtualSize) {
-    return Status::TooLarge(img.path() + ": " + std::to_string(size) +
+    return base::Status::TooLarge(img.path() + ": " + std::to_string(size) +
                             " exceeds the VHD limit of 2040 GiB");
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status GrowFixed(Env* env, const std::string& path, Image* img, uint64_t size,
+base::Status GrowFixed(base::Env* env, const std::string& path, Image* img, uint64_t size,
                  const std::string& journal) {
-  std::unique_ptr<File> f;
-  VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
+  std::unique_ptr<base::File> f;
+  RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
   uint64_t footer_off;
-  VHD_RETURN_IF_ERROR(f->Size(&footer_off));
+  RETURN_IF_ERROR(f->Size(&footer_off));
   footer_off -= kFooterSize;  // OpenImage found a footer there
   // Only the footer is overwritten below the old end: the journal's footer
   // entry covers it.
-  VHD_RETURN_IF_ERROR(WriteResizeJournal(env, f.get(), journal, {}));
+  RETURN_IF_ERROR(WriteResizeJournal(env, f.get(), journal, {}));
   Footer footer = *img->footer();
   // The old footer becomes disk data: it must read as zeros.
-  VHD_RETURN_IF_ERROR(f->Truncate(size + kFooterSize));
+  RETURN_IF_ERROR(f->Truncate(size + kFooterSize));
   std::vector<uint8_t> zeros(kFooterSize, 0);
-  VHD_RETURN_IF_ERROR(f->Write(footer_off, zeros.data(), zeros.size()));
+  RETURN_IF_ERROR(f->Write(footer_off, zeros.data(), zeros.size()));
   footer.curr_size = size;
   footer.orig_size = size;  // see "On the original size" above
   footer.geometry = ChsGeometry(size);
   footer.Seal();
-  VHD_RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, size));
-  VHD_RETURN_IF_ERROR(f->Sync());
-  VHD_RETURN_IF_ERROR(env->Unlink(journal));
-  return env->SyncDir(DirName(journal));
+  RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, size));
+  RETURN_IF_ERROR(f->Sync());
+  RETURN_IF_ERROR(env->Unlink(journal));
+  return env->SyncDir(base::DirName(journal));
 }
 
 }  // namespace
 
-Status MaxFastResize(Env* env, const std::string& path, uint64_t* bytes) {
+base::Status MaxFastResize(base::Env* env, const std::string& path, uint64_t* bytes) {
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   *bytes = sp == nullptr ? 0
                          : uint64_t{sp->header().max_table_entries} *
                                sp->header().block_size;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status ResizeFast(Env* env, const std::string& path, uint64_t new_size) {
+base::Status ResizeFast(base::Env* env, const std::string& path, uint64_t new_size) {
   OpenOptions o;
   o.writable = true;
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, o, &img));
+  RETURN_IF_ERROR(OpenImage(env, path, o, &img));
   uint64_t size = RoundUp(new_size, kRound);
-  VHD_RETURN_IF_ERROR(CheckNewSize(*img, size));
-  if (size == img->virtual_size()) return Status::OK();
+  RETURN_IF_ERROR(CheckNewSize(*img, size));
+  if (size == img->virtual_size()) return base::Status::OK();
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp == nullptr) {
-    return Status::InvalidArgument(path + ": fast resize needs a dynamic disk");
+    return base::Status::InvalidArgument(path + ": fast resize needs a dynamic disk");
   }
   if (size > uint64_t{sp->header().max_table_entries} * sp->block_size()) {
-    return Status::InvalidArgument(
+    return base::Status::InvalidArgument(
         path + ": not enough metadata space reserved for fast resize");
   }
   Footer f = *sp->footer();
   f.curr_size = size;
   f.orig_size = size;  // see "On the original size" above
   f.geometry = ChsGeometry(size);
-  VHD_RETURN_IF_ERROR(sp->WriteFooters(f));
+  RETURN_IF_ERROR(sp->WriteFooters(f));
   return sp->Flush();
 }
 
-Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
+base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t new_size,
                        const std::string& journal) {
   if (env->Exists(journal)) {
-    return Status::Exists(journal + " exists: revert or remove it first");
+    return base::Status::Exists(journal + " exists: revert or remove it first");
   }
   std::unique_ptr<Image> img;
-  VHD_RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   uint64_t size = RoundUp(new_size, kRound);
-  VHD_RETURN_IF_ERROR(CheckNewSize(*img, size));
-  if (size == img->virtual_size()) return Status::OK();
+  RETURN_IF_ERROR(CheckNewSize(*img, size));
+  if (size == img->virtual_size()) return base::Status::OK();
   if (img->type() == DiskType::kFixed) {
     return GrowFixed(env, path, img.get(), size, journal);
   }
   auto* sp = dynamic_cast<SparseImage*>(img.get());
-  if (sp == nullptr) return Status::NotSupported(path + " is not a VHD");
-  VHD_RETURN_IF_ERROR(sp->LoadBat());
+  if (sp == nullptr) return base::Status::NotSupported(path + " is not a VHD");
+  RETURN_IF_ERROR(sp->LoadBat());
   const DynamicHeader oh = sp->header();  // a copy: img is closed below
   uint32_t bs = oh.block_size;
   uint64_t old_entries = oh.max_table_entries;
   uint64_t new_entries = std::max<uint64_t>(old_entries, (size + bs - 1) / bs);
   if (new_entries > kMaxBatEntries) {
-    return Status::TooLarge(path + ": the BAT would exceed its limit");
+    return base::Status::TooLarge(path + ": the BAT would exceed its limit");
   }
 
   // New layout after the BAT: batmap, then the locators, each keeping its
@@ -148,11 +148,11 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
     uint64_t space = RoundUp(e.SpaceBytes(), kSectorSize);
     if (!RangeWithin(e.data_offset, space, sp->footer_info().file_size) ||
         space > kMaxLocatorBytes) {
-      return Status::Corruption(path + ": parent locator " + std::to_string(i) +
+      return base::Status::Corruption(path + ": parent locator " + std::to_string(i) +
                                 " is out of range; run check");
     }
     payloads[i].resize(space);
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         sp->file()->Read(e.data_offset, space, payloads[i].data()));
     nh.loc[i].data_offset = meta;
     meta += space;
@@ -167,7 +167,7 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
     // The journal needs the batmap as vhd-util checks it (so does vhd-util
     // resize): a damaged one is refused, and `repair` rebuilds it.
     if (!sp->has_batmap()) {
-      return Status::Corruption(path + ": damaged batmap (" +
+      return base::Status::Corruption(path + ": damaged batmap (" +
                                 sp->batmap_problem() + "); run repair first");
     }
     const std::vector<uint8_t>& old = sp->batmap();
@@ -212,18 +212,18 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
       {oh.table_offset, new_meta_end - oh.table_offset}};
   for (const Move& m : moves) ranges.push_back({m.to, uint64_t{bm_bytes} + bs});
   ranges.push_back({eod, kFooterSize});
-  VHD_RETURN_IF_ERROR(WriteResizeJournal(env, sp->file(), journal, ranges));
+  RETURN_IF_ERROR(WriteResizeJournal(env, sp->file(), journal, ranges));
   img.reset();
 
-  std::unique_ptr<File> f;
-  VHD_RETURN_IF_ERROR(env->Open(path, Env::OpenMode::kReadWrite, &f));
-  VHD_RETURN_IF_ERROR(Poison(f.get(), footer, footer_off, true));
+  std::unique_ptr<base::File> f;
+  RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
+  RETURN_IF_ERROR(Poison(f.get(), footer, footer_off, true));
   for (const Move& m : moves) {
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         f->CopyTo(f.get(), m.from, m.to, uint64_t{bm_bytes} + bs));
     bat[m.block] = static_cast<uint32_t>(m.to >> kSectorShift);
   }
-  if (!moves.empty()) VHD_RETURN_IF_ERROR(f->Sync());
+  if (!moves.empty()) RETURN_IF_ERROR(f->Sync());
 
   // New metadata from the BAT on, in one write; then the header.
   std::vector<uint8_t> buf(new_meta_end - oh.table_offset, 0);
@@ -246,26 +246,26 @@ Status ResizeJournaled(Env* env, const std::string& path, uint64_t new_size,
     std::copy(payloads[i].begin(), payloads[i].end(),
               buf.begin() + (nh.loc[i].data_offset - oh.table_offset));
   }
-  VHD_RETURN_IF_ERROR(f->Write(oh.table_offset, buf.data(), buf.size()));
+  RETURN_IF_ERROR(f->Write(oh.table_offset, buf.data(), buf.size()));
   nh.Seal();
   uint8_t hb[kHeaderSize];
   nh.Encode(hb);
-  VHD_RETURN_IF_ERROR(f->Write(footer.data_offset, hb, kHeaderSize));
-  VHD_RETURN_IF_ERROR(f->Sync());
+  RETURN_IF_ERROR(f->Write(footer.data_offset, hb, kHeaderSize));
+  RETURN_IF_ERROR(f->Sync());
 
   // Commit: the new footer at the end of data, then the copy at 0.
   footer.Seal();
-  VHD_RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, eod));
-  VHD_RETURN_IF_ERROR(f->Truncate(eod + kFooterSize));
-  VHD_RETURN_IF_ERROR(f->Sync());
-  VHD_RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, 0));
-  VHD_RETURN_IF_ERROR(f->Sync());
+  RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, eod));
+  RETURN_IF_ERROR(f->Truncate(eod + kFooterSize));
+  RETURN_IF_ERROR(f->Sync());
+  RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, 0));
+  RETURN_IF_ERROR(f->Sync());
   f.reset();
-  VHD_RETURN_IF_ERROR(env->Unlink(journal));
-  return env->SyncDir(DirName(journal));
+  RETURN_IF_ERROR(env->Unlink(journal));
+  return env->SyncDir(base::DirName(journal));
 }
 
-Status RevertResize(Env* env, const std::string& path,
+base::Status RevertResize(base::Env* env, const std::string& path,
                     const std::string& journal, RevertOutcome* outcome) {
   return RevertResizeJournal(env, path, journal, outcome);
 }

@@ -134,17 +134,17 @@ struct Parsed {
 
 class Reader {
  public:
-  Reader(File* j, uint64_t size) : j_(j), size_(size) {}
+  Reader(base::File* j, uint64_t size) : j_(j), size_(size) {}
 
   // A read past the end fails as blktap's does: -EPIPE.
-  Status ReadAt(uint64_t off, uint64_t n, void* buf, int* err) {
+  base::Status ReadAt(uint64_t off, uint64_t n, void* buf, int* err) {
     if (!RangeWithin(off, n, size_)) {
       *err = -EPIPE;
-      return Status::Corruption(j_->path() + ": journal ends at " +
+      return base::Status::Corruption(j_->path() + ": journal ends at " +
                                 std::to_string(size_) +
                                 " bytes, inside an entry");
     }
-    Status s = j_->Read(off, n, buf);
+    base::Status s = j_->Read(off, n, buf);
     if (!s.ok()) *err = s.ToErrno();
     return s;
   }
@@ -156,8 +156,8 @@ class Reader {
   };
 
   // Reads the entry header at *pos; advances *pos past it.
-  Status ReadEntry(uint64_t* pos, Entry* e, int* err) {
-    VHD_RETURN_IF_ERROR(ReadAt(*pos, kEntryHeaderSize, e->raw, err));
+  base::Status ReadEntry(uint64_t* pos, Entry* e, int* err) {
+    RETURN_IF_ERROR(ReadAt(*pos, kEntryHeaderSize, e->raw, err));
     e->type = LoadBE32(e->raw + 8);
     e->size = LoadBE32(e->raw + 12);
     e->offset = LoadBE64(e->raw + 16);
@@ -165,11 +165,11 @@ class Reader {
     if (LoadBE64(e->raw) != kEntryCookie || e->size == 0 ||
         e->size % kSectorSize != 0) {
       *err = -EINVAL;
-      return Status::Corruption(j_->path() + ": no journal entry at " +
+      return base::Status::Corruption(j_->path() + ": no journal entry at " +
                                 std::to_string(*pos));
     }
     *pos += kEntryHeaderSize;
-    return Status::OK();
+    return base::Status::OK();
   }
 
   uint32_t HeaderSum(const Entry& e) {
@@ -181,12 +181,12 @@ class Reader {
 
   // Reads a metadata entry of `type` (and `size` if non-zero) with its
   // payload, checksum checked; advances *pos past it.
-  Status ReadMeta(uint64_t* pos, uint32_t type, uint64_t size, Entry* e,
+  base::Status ReadMeta(uint64_t* pos, uint32_t type, uint64_t size, Entry* e,
                   std::vector<uint8_t>* payload, int* err) {
-    VHD_RETURN_IF_ERROR(ReadEntry(pos, e, err));
+    RETURN_IF_ERROR(ReadEntry(pos, e, err));
     if (e->type != type || (size != 0 && e->size != size)) {
       *err = -EINVAL;
-      return Status::Corruption(
+      return base::Status::Corruption(
           j_->path() + ": journal entry at " +
           std::to_string(*pos - kEntryHeaderSize) + " is of type " +
           std::to_string(e->type) + " and " + std::to_string(e->size) +
@@ -194,65 +194,65 @@ class Reader {
     }
     if (e->size > kMaxMetadataEntry) {
       *err = -EINVAL;
-      return Status::Corruption(j_->path() + ": journal entry too large");
+      return base::Status::Corruption(j_->path() + ": journal entry too large");
     }
     if (!RangeWithin(*pos, e->size, size_)) {  // before allocating
       *err = -EPIPE;
-      return Status::Corruption(j_->path() + ": journal cut short");
+      return base::Status::Corruption(j_->path() + ": journal cut short");
     }
     payload->resize(e->size);
-    VHD_RETURN_IF_ERROR(ReadAt(*pos, e->size, payload->data(), err));
+    RETURN_IF_ERROR(ReadAt(*pos, e->size, payload->data(), err));
     if (~ByteSum(payload->data(), payload->size(), HeaderSum(*e)) !=
         e->checksum) {
       *err = -EINVAL;
-      return Status::Corruption(j_->path() + ": bad checksum of entry at " +
+      return base::Status::Corruption(j_->path() + ": bad checksum of entry at " +
                                 std::to_string(*pos - kEntryHeaderSize));
     }
     *pos += e->size;
-    return Status::OK();
+    return base::Status::OK();
   }
 
   // Checks a data entry's checksum, streaming its payload.
-  Status CheckData(uint64_t* pos, Parsed::Data* d, int* err) {
+  base::Status CheckData(uint64_t* pos, Parsed::Data* d, int* err) {
     Entry e;
-    VHD_RETURN_IF_ERROR(ReadEntry(pos, &e, err));
+    RETURN_IF_ERROR(ReadEntry(pos, &e, err));
     if (e.type != kData || !RangeWithin(e.offset, e.size, ~uint64_t{0})) {
       *err = -EINVAL;
-      return Status::Corruption(j_->path() + ": bad data entry at " +
+      return base::Status::Corruption(j_->path() + ": bad data entry at " +
                                 std::to_string(*pos - kEntryHeaderSize));
     }
     uint32_t sum = HeaderSum(e);
     std::vector<uint8_t> buf(std::min<uint64_t>(e.size, kDataChunk));
     for (uint64_t done = 0; done < e.size; done += buf.size()) {
       uint64_t n = std::min<uint64_t>(buf.size(), e.size - done);
-      VHD_RETURN_IF_ERROR(ReadAt(*pos + done, n, buf.data(), err));
+      RETURN_IF_ERROR(ReadAt(*pos + done, n, buf.data(), err));
       sum = ByteSum(buf.data(), n, sum);
     }
     if (~sum != e.checksum) {
       *err = -EINVAL;
-      return Status::Corruption(j_->path() + ": bad checksum of entry at " +
+      return base::Status::Corruption(j_->path() + ": bad checksum of entry at " +
                                 std::to_string(*pos - kEntryHeaderSize));
     }
     d->at = *pos;
     d->offset = e.offset;
     d->size = e.size;
     *pos += e.size;
-    return Status::OK();
+    return base::Status::OK();
   }
 
  private:
-  File* j_;
+  base::File* j_;
   uint64_t size_;
 };
 
 // Parses and checks the journal's header and metadata (vhd-util's "open").
-Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
+base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
                      uint64_t* data_pos, uint32_t* data_entries, int* err) {
   uint8_t h[kJournalHeaderSize];
-  VHD_RETURN_IF_ERROR(r->ReadAt(0, sizeof(h), h, err));
+  RETURN_IF_ERROR(r->ReadAt(0, sizeof(h), h, err));
   auto invalid = [&](const std::string& why) {
     *err = -EINVAL;
-    return Status::Corruption(jpath + ": " + why);
+    return base::Status::Corruption(jpath + ": " + why);
   };
   if (std::memcmp(h, kJournalCookie, 8) != 0) {
     return invalid("not a vhd-util journal (no \"vjournal\" cookie)");
@@ -275,7 +275,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
   uint32_t count = 0;
   Reader::Entry e;
   std::vector<uint8_t> buf;
-  VHD_RETURN_IF_ERROR(r->ReadMeta(&pos, kFooterP, kFooterSize, &e, &buf, err));
+  RETURN_IF_ERROR(r->ReadMeta(&pos, kFooterP, kFooterSize, &e, &buf, err));
   ++count;
   p->footer = Footer::Decode(buf.data());
   if (!FooterOk(p->footer) || e.offset != p->footer_off ||
@@ -284,7 +284,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
   }
   p->dynamic = p->footer.IsDynamicOrDiff();
   if (p->dynamic) {
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         r->ReadMeta(&pos, kFooterC, kFooterSize, &e, &buf, err));
     ++count;
     p->copy = Footer::Decode(buf.data());
@@ -292,7 +292,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
       return invalid("the journal's saved footer copy is not valid");
     }
     const uint64_t hoff = p->footer.data_offset;
-    VHD_RETURN_IF_ERROR(r->ReadMeta(&pos, kHeader, kHeaderSize, &e, &buf, err));
+    RETURN_IF_ERROR(r->ReadMeta(&pos, kHeader, kHeaderSize, &e, &buf, err));
     ++count;
     p->header = DynamicHeader::Decode(buf.data());
     if (!HeaderOk(p->header) || e.offset != hoff ||
@@ -307,7 +307,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
         return invalid("a saved parent locator is out of range");
       }
       p->locators.emplace_back();
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           r->ReadMeta(&pos, kLocator, n, &e, &p->locators.back(), err));
       ++count;
       if (e.offset != l.data_offset) {
@@ -320,7 +320,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
         !RangeWithin(p->header.table_offset, bat_bytes, p->footer_off)) {
       return invalid("the saved BAT is out of range");
     }
-    VHD_RETURN_IF_ERROR(r->ReadMeta(&pos, kBat, bat_bytes, &e, &p->bat, err));
+    RETURN_IF_ERROR(r->ReadMeta(&pos, kBat, bat_bytes, &e, &p->bat, err));
     ++count;
     if (e.offset != p->header.table_offset) {
       return invalid("the saved BAT is not where its header says");
@@ -338,7 +338,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
     }
     if (p->batmap) {
       const uint64_t hdr_off = p->header.table_offset + bat_bytes;
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           r->ReadMeta(&pos, kBatmapH, kSectorSize, &e, &p->batmap_header, err));
       ++count;
       BatmapHeader bh = BatmapHeader::Decode(p->batmap_header.data());
@@ -350,7 +350,7 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
           BatmapSumBytes(f) > map_bytes) {
         return invalid("the saved batmap header is not valid");
       }
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           r->ReadMeta(&pos, kBatmapM, map_bytes, &e, &p->map, err));
       ++count;
       if (e.offset != bh.batmap_offset ||
@@ -364,16 +364,16 @@ Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
     return invalid("the journal's metadata does not end where it says");
   }
   *data_pos = pos;
-  return Status::OK();
+  return base::Status::OK();
 }
 
 // The VHD must be the journal's: any footer it still carries names the
 // journal's uuid. A dynamic disk always keeps its copy at 0 through a resize;
 // a fixed one may have none left mid-grow.
-Status CheckTarget(File* f, const std::string& path, const Parsed& p,
+base::Status CheckTarget(base::File* f, const std::string& path, const Parsed& p,
                    int* err) {
   uint64_t size;
-  VHD_RETURN_IF_ERROR(f->Size(&size));
+  RETURN_IF_ERROR(f->Size(&size));
   // Offset 0 of a fixed disk is the guest's data, not a footer copy.
   std::vector<uint64_t> at = {p.footer_off};
   if (p.dynamic) at.push_back(0);
@@ -389,7 +389,7 @@ Status CheckTarget(File* f, const std::string& path, const Parsed& p,
     if (!AnyFooterCookie(ft) || !ft.ChecksumOk()) continue;
     if (ft.uuid != p.uuid) {
       *err = -EINVAL;
-      return Status::InvalidArgument(path + " is not the VHD of this journal" +
+      return base::Status::InvalidArgument(path + " is not the VHD of this journal" +
                                      " (uuid " + ft.uuid.ToString() + ", the " +
                                      "journal's is " + p.uuid.ToString() + ")");
     }
@@ -397,14 +397,14 @@ Status CheckTarget(File* f, const std::string& path, const Parsed& p,
   }
   if (!matched && p.dynamic) {
     *err = -EINVAL;
-    return Status::InvalidArgument(path +
+    return base::Status::InvalidArgument(path +
                                    " has no VHD footer: not the VHD of "
                                    "this journal");
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status WriteFooter(File* f, Footer ft, uint64_t off) {
+base::Status WriteFooter(base::File* f, Footer ft, uint64_t off) {
   ft.Seal();
   uint8_t b[kFooterSize];
   ft.Encode(b);
@@ -412,37 +412,37 @@ Status WriteFooter(File* f, Footer ft, uint64_t off) {
 }
 
 // Writes the metadata back, cuts the file, writes the data entries.
-Status Apply(File* j, File* f, const Parsed& p) {
-  VHD_RETURN_IF_ERROR(WriteFooter(f, p.footer, p.footer_off));
+base::Status Apply(base::File* j, base::File* f, const Parsed& p) {
+  RETURN_IF_ERROR(WriteFooter(f, p.footer, p.footer_off));
   if (p.dynamic) {
-    VHD_RETURN_IF_ERROR(WriteFooter(f, p.copy, 0));
+    RETURN_IF_ERROR(WriteFooter(f, p.copy, 0));
     DynamicHeader h = p.header;
     h.Seal();
     uint8_t hb[kHeaderSize];
     h.Encode(hb);
-    VHD_RETURN_IF_ERROR(f->Write(p.footer.data_offset, hb, kHeaderSize));
+    RETURN_IF_ERROR(f->Write(p.footer.data_offset, hb, kHeaderSize));
     size_t li = 0;
     for (const ParentLocatorEntry& l : p.header.loc) {
       if (l.code == 0) continue;
       const std::vector<uint8_t>& b = p.locators[li++];
-      VHD_RETURN_IF_ERROR(f->Write(l.data_offset, b.data(), b.size()));
+      RETURN_IF_ERROR(f->Write(l.data_offset, b.data(), b.size()));
     }
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         f->Write(p.header.table_offset, p.bat.data(), p.bat.size()));
     if (p.batmap) {
       BatmapHeader bh = BatmapHeader::Decode(p.batmap_header.data());
       uint64_t sum = BatmapSumBytes(p.footer);
       bh.checksum =
           BatmapHeader::MapChecksum(p.map.data(), sum, bh.batmap_version);
-      VHD_RETURN_IF_ERROR(f->Write(bh.batmap_offset, p.map.data(), sum));
+      RETURN_IF_ERROR(f->Write(bh.batmap_offset, p.map.data(), sum));
       uint8_t b[kSectorSize];
       bh.Encode(b);
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           f->Write(p.header.table_offset + p.bat.size(), b, kSectorSize));
     }
   }
   const uint64_t end = p.footer_off + kFooterSize;
-  VHD_RETURN_IF_ERROR(f->Truncate(end));
+  RETURN_IF_ERROR(f->Truncate(end));
   // vhd-util writes each entry whole and cuts the file again at the end:
   // only what lies below `end` stays.
   std::vector<uint8_t> buf;
@@ -452,8 +452,8 @@ Status Apply(File* j, File* f, const Parsed& p) {
     for (uint64_t done = 0; done < n;) {
       uint64_t c = std::min<uint64_t>(kDataChunk, n - done);
       buf.resize(c);
-      VHD_RETURN_IF_ERROR(j->Read(d.at + done, c, buf.data()));
-      VHD_RETURN_IF_ERROR(f->Write(d.offset + done, buf.data(), c));
+      RETURN_IF_ERROR(j->Read(d.at + done, c, buf.data()));
+      RETURN_IF_ERROR(f->Write(d.offset + done, buf.data(), c));
       done += c;
     }
   }
@@ -501,10 +501,10 @@ class Builder {
   uint64_t data_off_ = 0;
 };
 
-Status ReadBytes(File* f, uint64_t off, uint64_t n, uint64_t limit,
+base::Status ReadBytes(base::File* f, uint64_t off, uint64_t n, uint64_t limit,
                  std::vector<uint8_t>* b) {
   if (!RangeWithin(off, n, limit)) {
-    return Status::Corruption(f->path() + ": metadata at " +
+    return base::Status::Corruption(f->path() + ": metadata at " +
                               std::to_string(off) + " lies past the footer");
   }
   b->resize(n);
@@ -513,32 +513,32 @@ Status ReadBytes(File* f, uint64_t off, uint64_t n, uint64_t limit,
 
 }  // namespace
 
-Status WriteResizeJournal(
-    Env* env, File* f, const std::string& journal,
+base::Status WriteResizeJournal(
+    base::Env* env, base::File* f, const std::string& journal,
     const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
   auto refuse = [&](const std::string& why) {
-    return Status::Corruption(f->path() + ": " + why +
+    return base::Status::Corruption(f->path() + ": " + why +
                               ": a resize could not be reverted (run check, "
                               "repair)");
   };
   uint64_t size;
-  VHD_RETURN_IF_ERROR(f->Size(&size));
+  RETURN_IF_ERROR(f->Size(&size));
   if (size < kFooterSize) return refuse("too small");
   const uint64_t foff = size - kFooterSize;
   std::string out;
   Builder b(&out);
   std::vector<uint8_t> buf;
-  VHD_RETURN_IF_ERROR(ReadBytes(f, foff, kFooterSize, size, &buf));
+  RETURN_IF_ERROR(ReadBytes(f, foff, kFooterSize, size, &buf));
   Footer footer = Footer::Decode(buf.data());
   if (!FooterOk(footer)) return refuse("no valid footer at its end");
   b.Add(kFooterP, foff, buf.data(), buf.size());
   if (footer.IsDynamicOrDiff()) {
-    VHD_RETURN_IF_ERROR(ReadBytes(f, 0, kFooterSize, foff, &buf));
+    RETURN_IF_ERROR(ReadBytes(f, 0, kFooterSize, foff, &buf));
     if (!FooterOk(Footer::Decode(buf.data()))) {
       return refuse("bad footer copy");
     }
     b.Add(kFooterC, 0, buf.data(), buf.size());
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         ReadBytes(f, footer.data_offset, kHeaderSize, foff, &buf));
     DynamicHeader h = DynamicHeader::Decode(buf.data());
     if (!HeaderOk(h)) return refuse("bad dynamic header");
@@ -549,12 +549,12 @@ Status WriteResizeJournal(
       if (n == 0 || n > kMaxLocatorEntry) {
         return refuse("a parent locator of unusable size");
       }
-      VHD_RETURN_IF_ERROR(ReadBytes(f, l.data_offset, n, foff, &buf));
+      RETURN_IF_ERROR(ReadBytes(f, l.data_offset, n, foff, &buf));
       b.Add(kLocator, l.data_offset, buf.data(), buf.size());
     }
     uint64_t bat_bytes = Padded(uint64_t{h.max_table_entries} * 4);
     if (bat_bytes > kMaxMetadataEntry) return refuse("BAT too large");
-    VHD_RETURN_IF_ERROR(ReadBytes(f, h.table_offset, bat_bytes, foff, &buf));
+    RETURN_IF_ERROR(ReadBytes(f, h.table_offset, bat_bytes, foff, &buf));
     b.Add(kBat, h.table_offset, buf.data(), buf.size());
     uint64_t hdr_off = h.table_offset + bat_bytes;
     bool batmap = CreatorTap3(footer) && footer.creator_version > 0x00000001;
@@ -575,7 +575,7 @@ Status WriteResizeJournal(
           BatmapSumBytes(footer) > map_bytes) {
         return refuse("batmap of a wrong size");
       }
-      VHD_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           ReadBytes(f, bh.batmap_offset, map_bytes, foff, &buf));
       if (BatmapHeader::MapChecksum(buf.data(), BatmapSumBytes(footer),
                                     bh.batmap_version) != bh.checksum) {
@@ -590,28 +590,28 @@ Status WriteResizeJournal(
     uint64_t end = RoundUp(std::min(foff, off + len) - off, kSectorSize) + off;
     for (uint64_t at = off; at < end; at += kDataChunk) {
       uint64_t n = std::min<uint64_t>(kDataChunk, end - at);
-      VHD_RETURN_IF_ERROR(ReadBytes(f, at, n, size, &buf));
+      RETURN_IF_ERROR(ReadBytes(f, at, n, size, &buf));
       b.Add(kData, at, buf.data(), buf.size());
     }
   }
   b.Finish(footer.uuid, foff);
-  return WriteFileAtomic(env, journal, out);
+  return base::WriteFileAtomic(env, journal, out);
 }
 
-Status RevertResizeJournal(Env* env, const std::string& path,
+base::Status RevertResizeJournal(base::Env* env, const std::string& path,
                            const std::string& journal, RevertOutcome* outcome) {
   RevertOutcome local;
   RevertOutcome* o = outcome ? outcome : &local;
   o->stage = RevertOutcome::Stage::kOpen;
   o->vhd_errno = 0;
-  auto fail = [&](Status s) {
+  auto fail = [&](base::Status s) {
     if (o->vhd_errno == 0) o->vhd_errno = s.ToErrno();
     return s;
   };
-  std::unique_ptr<File> j, f;
-  Status s = env->Open(journal, Env::OpenMode::kReadOnly, &j);
+  std::unique_ptr<base::File> j, f;
+  base::Status s = env->Open(journal, base::Env::OpenMode::kReadOnly, &j);
   if (!s.ok()) return fail(s);
-  s = env->Open(path, Env::OpenMode::kReadWrite, &f);
+  s = env->Open(path, base::Env::OpenMode::kReadWrite, &f);
   if (!s.ok()) return fail(s);
   uint64_t jsize;
   s = j->Size(&jsize);
@@ -637,7 +637,7 @@ Status RevertResizeJournal(Env* env, const std::string& path,
 
   o->stage = RevertOutcome::Stage::kRemove;
   s = env->Unlink(journal);
-  if (s.ok()) s = env->SyncDir(DirName(journal));
+  if (s.ok()) s = env->SyncDir(base::DirName(journal));
   return s.ok() ? s : fail(s);
 }
 

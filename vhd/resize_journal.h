@@ -61,7 +61,7 @@
 #include <utility>
 #include <vector>
 
-#include "vhd/env.h"
+#include "base/env.h"
 
 namespace vhd {
 
@@ -83,12 +83,12 @@ struct RevertOutcome {
 // footer, so that RevertResizeJournal (or vhd-util revert) can put them
 // back. Corruption when the VHD's metadata is not what vhd-util could
 // revert (a damaged batmap, a locator of an unreadable size).
-Status WriteResizeJournal(
-    Env* env, File* f, const std::string& journal,
+base::Status WriteResizeJournal(
+    base::Env* env, base::File* f, const std::string& journal,
     const std::vector<std::pair<uint64_t, uint64_t>>& ranges);
 
 // Reverts `path` from `journal` (see above) and removes the journal.
-Status RevertResizeJournal(Env* env, const std::string& path,
+base::Status RevertResizeJournal(base::Env* env, const std::string& path,
                            const std::string& journal,
                            RevertOutcome* outcome = nullptr);
 

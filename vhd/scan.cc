@@ -14,7 +14,7 @@ namespace vhd {
 
 namespace {
 
-ScanRecord Failed(ScanRecord r, const Status& s, const char* what) {
+ScanRecord Failed(ScanRecord r, const base::Status& s, const char* what) {
   r.status = s;
   r.error = what;
   return r;
@@ -24,16 +24,16 @@ ScanRecord Failed(ScanRecord r, const Status& s, const char* what) {
 
 // Every failure to read the footer and header is vhd-util's "opening file"
 // (its open reads them), fast mode included.
-ScanRecord ScanFile(Env* env, const std::string& path,
+ScanRecord ScanFile(base::Env* env, const std::string& path,
                     const ScanOptions& options) {
   ScanRecord r;
   r.path = path;
-  FileInfo fi;
-  Status s = env->Stat(path, &fi);
+  base::FileInfo fi;
+  base::Status s = env->Stat(path, &fi);
   if (!s.ok()) return Failed(r, s, "opening file");
   r.size = fi.size;
-  std::unique_ptr<File> f;
-  s = env->Open(path, Env::OpenMode::kReadOnly, &f);
+  std::unique_ptr<base::File> f;
+  s = env->Open(path, base::Env::OpenMode::kReadOnly, &f);
   if (!s.ok()) return Failed(r, s, "opening file");
 
   if (options.fast) {
@@ -57,17 +57,17 @@ ScanRecord ScanFile(Env* env, const std::string& path,
     r.uuid = footer.uuid;
     if (footer.disk_type() == DiskType::kDifferencing) {
       if (footer.data_offset != kSectorSize) {
-        s = Status::Corruption(path + ": header not at 512");
+        s = base::Status::Corruption(path + ": header not at 512");
         return Failed(r, s, "opening file");
       }
       DynamicHeader h = DynamicHeader::Decode(buf + kFooterSize);
       if (!h.CookieOk() || !h.ChecksumOk()) {
-        return Failed(r, Status::Corruption(path + ": bad header"),
+        return Failed(r, base::Status::Corruption(path + ": bad header"),
                       "opening file");
       }
       std::string name;
       if (!h.DecodeParentName(&name)) {
-        return Failed(r, Status::Corruption(path + ": bad parent name"),
+        return Failed(r, base::Status::Corruption(path + ": bad parent name"),
                       "getting parent");
       }
       r.has_parent = true;

@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/uuid.h"
 
 namespace vhd {
 
 struct ScanRecord {
   std::string path;       // as scanned
-  Status status;          // not OK: the file could not be read
+  base::Status status;          // not OK: the file could not be read
   std::string error;      // vhd-util's short description of the failure
   uint64_t capacity = 0;  // virtual size
   uint64_t size = 0;      // file size (st_size)
@@ -29,7 +29,7 @@ struct ScanRecord {
   bool has_parent = false;
   // Not fast: OK, or why the parent does not resolve (with an Env confined
   // to an SR: a raw parent, a symlink, a missing or mismatched <name>.vhd).
-  Status parent_status;
+  base::Status parent_status;
 };
 
 struct ScanOptions {
@@ -37,7 +37,7 @@ struct ScanOptions {
   bool fast = false;
 };
 
-ScanRecord ScanFile(Env* env, const std::string& path,
+ScanRecord ScanFile(base::Env* env, const std::string& path,
                     const ScanOptions& options);
 
 }  // namespace vhd

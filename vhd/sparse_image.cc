@@ -71,7 +71,7 @@ uint32_t BitmapRun(const uint8_t* map, uint32_t first, uint32_t limit) {
 
 // ---- open -----------------------------------------------------------------
 
-SparseImage::SparseImage(std::unique_ptr<File> file, const FooterInfo& info,
+SparseImage::SparseImage(std::unique_ptr<base::File> file, const FooterInfo& info,
                          const DynamicHeader& header,
                          const OpenOptions& options)
     : file_(std::move(file)),
@@ -89,61 +89,61 @@ SparseImage::~SparseImage() {
   if (options_.writable) CommitMetadata();
 }
 
-Status SparseImage::Open(std::unique_ptr<File> file, const FooterInfo& info,
+base::Status SparseImage::Open(std::unique_ptr<base::File> file, const FooterInfo& info,
                          const OpenOptions& options,
                          std::unique_ptr<SparseImage>* image) {
   const Footer& f = info.footer;
   const std::string& path = file->path();
   if (!RangeWithin(f.data_offset, kHeaderSize, info.file_size)) {
-    return Status::Corruption(path + ": dynamic header offset " +
+    return base::Status::Corruption(path + ": dynamic header offset " +
                               std::to_string(f.data_offset) +
                               " is beyond the end of the file");
   }
   uint8_t buf[kHeaderSize];
-  VHD_RETURN_IF_ERROR(file->Read(f.data_offset, kHeaderSize, buf));
+  RETURN_IF_ERROR(file->Read(f.data_offset, kHeaderSize, buf));
   DynamicHeader h = DynamicHeader::Decode(buf);
   if (!h.CookieOk()) {
-    return Status::Corruption(path + ": no 'cxsparse' cookie in the header");
+    return base::Status::Corruption(path + ": no 'cxsparse' cookie in the header");
   }
   if (!h.ChecksumOk()) {
-    return Status::Corruption(path + ": bad dynamic header checksum");
+    return base::Status::Corruption(path + ": bad dynamic header checksum");
   }
   if (!IsPowerOfTwo(h.block_size) || h.block_size < kSectorSize ||
       h.block_size > kMaxBlockSize) {
-    return Status::Corruption(path + ": unsupported block size " +
+    return base::Status::Corruption(path + ": unsupported block size " +
                               std::to_string(h.block_size));
   }
   if (f.curr_size > kMaxReadableVirtualSize) {
-    return Status::TooLarge(path + ": virtual size " +
+    return base::Status::TooLarge(path + ": virtual size " +
                             std::to_string(f.curr_size) +
                             " exceeds the 2 TiB a VHD can address");
   }
   if (h.max_table_entries > kMaxBatEntries) {
-    return Status::TooLarge(path + ": BAT of " +
+    return base::Status::TooLarge(path + ": BAT of " +
                             std::to_string(h.max_table_entries) +
                             " entries is beyond the supported maximum");
   }
   uint64_t needed = (f.curr_size + h.block_size - 1) / h.block_size;
   if (h.max_table_entries < needed) {
-    return Status::Corruption(
+    return base::Status::Corruption(
         path + ": BAT has " + std::to_string(h.max_table_entries) +
         " entries but the disk size needs " + std::to_string(needed));
   }
   if (h.table_offset % kSectorSize != 0 ||
       !RangeWithin(h.table_offset, uint64_t{h.max_table_entries} * 4,
                    info.file_size)) {
-    return Status::Corruption(path + ": BAT at " +
+    return base::Status::Corruption(path + ": BAT at " +
                               std::to_string(h.table_offset) +
                               " lies outside the file");
   }
   if (options.writable && (info.from_backup || info.length != kFooterSize)) {
-    return Status::Corruption(
+    return base::Status::Corruption(
         path +
         ": the footer at the end of the file is damaged; run repair "
         "before writing");
   }
   image->reset(new SparseImage(std::move(file), info, h, options));
-  return Status::OK();
+  return base::Status::OK();
 }
 
 bool SparseImage::expects_batmap() const {
@@ -160,7 +160,7 @@ uint64_t SparseImage::batmap_header_offset() const {
          RoundUp(uint64_t{header_.max_table_entries} * 4, kSectorSize);
 }
 
-Status ReadBatEntries(File* f, uint64_t offset, uint32_t n,
+base::Status ReadBatEntries(base::File* f, uint64_t offset, uint32_t n,
                       std::vector<uint32_t>* out, uint32_t* got) {
   // A chunk at a time straight into the vector, then byte-swapped in place:
   // the memory is touched once, in cache-sized pieces.
@@ -173,7 +173,7 @@ Status ReadBatEntries(File* f, uint64_t offset, uint32_t n,
     out->resize(*got + want);
     uint32_t* dst = out->data() + *got;
     size_t read = 0;
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         f->ReadSome(offset + uint64_t{*got} * 4, size_t{want} * 4, dst, &read));
     uint32_t k = static_cast<uint32_t>(read / 4);
     for (uint32_t i = 0; i < k; ++i) {
@@ -185,17 +185,17 @@ Status ReadBatEntries(File* f, uint64_t offset, uint32_t n,
       break;
     }
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_data) {
+base::Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_data) {
   if (bat_loaded_) {
     *allocated = 0;
     for (uint64_t i = 0; i < block_count() && i < bat_.size(); ++i) {
       *allocated += bat_[i] != kBatUnused;
     }
     *end_of_data = eod_;
-    return Status::OK();
+    return base::Status::OK();
   }
   const std::string& p = path();
   const uint32_t n = header_.max_table_entries;
@@ -233,17 +233,17 @@ Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_data) {
   for (uint32_t done = 0; done < n;) {
     size_t want = std::min<uint64_t>(sizeof(buf), uint64_t{n - done} * 4);
     size_t read = 0;
-    VHD_RETURN_IF_ERROR(file_->ReadSome(
+    RETURN_IF_ERROR(file_->ReadSome(
         header_.table_offset + uint64_t{done} * 4, want, buf, &read));
     if (read < want) {
-      return Status::Corruption(p + ": BAT extends beyond the end of the file");
+      return base::Status::Corruption(p + ": BAT extends beyond the end of the file");
     }
     for (size_t k = 0; k < read; k += 4, ++done) {
       uint32_t e = LoadBE32(buf + k);
       if (e == kBatUnused) continue;
       uint64_t off = uint64_t{e} << kSectorShift;
       if (off + span > footer_off_) {
-        return Status::Corruption(p + ": block " + std::to_string(done) +
+        return base::Status::Corruption(p + ": block " + std::to_string(done) +
                                   " at offset " + std::to_string(off) +
                                   " extends beyond the end of data");
       }
@@ -253,26 +253,26 @@ Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_data) {
   }
   *allocated = used;
   *end_of_data = eod;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::LoadBat() {
-  if (bat_loaded_) return Status::OK();
+base::Status SparseImage::LoadBat() {
+  if (bat_loaded_) return base::Status::OK();
   const std::string& p = path();
   uint32_t n = header_.max_table_entries;
   uint64_t padded = RoundUp(uint64_t{n} * 4, kSectorSize);
   std::vector<uint32_t> bat;
   uint32_t got = 0;
-  VHD_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       ReadBatEntries(file_.get(), header_.table_offset, n, &bat, &got));
   if (got < n) {
-    return Status::Corruption(p + ": BAT extends beyond the end of the file");
+    return base::Status::Corruption(p + ": BAT extends beyond the end of the file");
   }
   {
     // The rest of the BAT's last sector (kept to rewrite it as found).
     bat_pad_.assign(padded - uint64_t{n} * 4, 0);
     size_t pad_got = 0;
-    VHD_RETURN_IF_ERROR(file_->ReadSome(header_.table_offset + uint64_t{n} * 4,
+    RETURN_IF_ERROR(file_->ReadSome(header_.table_offset + uint64_t{n} * 4,
                                         bat_pad_.size(), bat_pad_.data(),
                                         &pad_got));
   }
@@ -294,7 +294,7 @@ Status SparseImage::LoadBat() {
     if (hoff + kSectorSize > footer_off_) {
       batmap_problem_ = "batmap header beyond end of data";
     } else {
-      VHD_RETURN_IF_ERROR(file_->Read(hoff, kSectorSize, hb));
+      RETURN_IF_ERROR(file_->Read(hoff, kSectorSize, hb));
       batmap_hdr_ = BatmapHeader::Decode(hb);
       uint64_t need = SectorsOf((uint64_t{n} + 7) / 8);
       if (!batmap_hdr_.CookieOk()) {
@@ -313,7 +313,7 @@ Status SparseImage::LoadBat() {
       } else {
         std::vector<uint8_t> map(uint64_t{batmap_hdr_.batmap_size} *
                                  kSectorSize);
-        VHD_RETURN_IF_ERROR(
+        RETURN_IF_ERROR(
             file_->Read(batmap_hdr_.batmap_offset, map.size(), map.data()));
         batmap_ = std::move(map);
         uint32_t sum =
@@ -348,7 +348,7 @@ Status SparseImage::LoadBat() {
     if (bat[i] == kBatUnused) continue;
     uint64_t off = uint64_t{bat[i]} << kSectorShift;
     if (off + block_span > footer_off_) {
-      return Status::Corruption(p + ": block " + std::to_string(i) +
+      return base::Status::Corruption(p + ": block " + std::to_string(i) +
                                 " at offset " + std::to_string(off) +
                                 " extends beyond the end of data");
     }
@@ -370,7 +370,7 @@ Status SparseImage::LoadBat() {
         return r.block >= 0 ? "block " + std::to_string(r.block)
                             : std::string(r.what);
       };
-      return Status::Corruption(p + ": " + name(b) + " overlaps " + name(a));
+      return base::Status::Corruption(p + ": " + name(b) + " overlaps " + name(a));
     }
     if (regions[i].end > eod) {
       eod = regions[i].end;
@@ -381,7 +381,7 @@ Status SparseImage::LoadBat() {
   eod_ = eod;
   full_bitmap_.assign(bitmap_bytes_, 0xff);
   bat_loaded_ = true;
-  return Status::OK();
+  return base::Status::OK();
 }
 
 uint64_t SparseImage::allocated_blocks() const {
@@ -397,10 +397,10 @@ uint64_t SparseImage::DataOffset(uint64_t block, uint32_t sector) const {
          (uint64_t{sector} << kSectorShift);
 }
 
-Status SparseImage::ReadBitmap(uint64_t block, std::vector<uint8_t>* bitmap) {
-  VHD_RETURN_IF_ERROR(LoadBat());
+base::Status SparseImage::ReadBitmap(uint64_t block, std::vector<uint8_t>* bitmap) {
+  RETURN_IF_ERROR(LoadBat());
   if (block >= bat_.size() || bat_[block] == kBatUnused) {
-    return Status::InvalidArgument("block " + std::to_string(block) +
+    return base::Status::InvalidArgument("block " + std::to_string(block) +
                                    " is not allocated");
   }
   bitmap->resize(bitmap_bytes_);
@@ -408,7 +408,7 @@ Status SparseImage::ReadBitmap(uint64_t block, std::vector<uint8_t>* bitmap) {
                      bitmap->data());
 }
 
-Status SparseImage::CachedBitmap(uint64_t block, std::vector<uint8_t>** out) {
+base::Status SparseImage::CachedBitmap(uint64_t block, std::vector<uint8_t>** out) {
   auto it = bitmaps_.find(block);
   if (it == bitmaps_.end()) {
     if (bitmaps_.size() >= kBitmapCacheLimit) {
@@ -417,47 +417,47 @@ Status SparseImage::CachedBitmap(uint64_t block, std::vector<uint8_t>** out) {
       }
     }
     Bitmap bm;
-    VHD_RETURN_IF_ERROR(ReadBitmap(block, &bm.bits));
+    RETURN_IF_ERROR(ReadBitmap(block, &bm.bits));
     it = bitmaps_.emplace(block, std::move(bm)).first;
   }
   *out = &it->second.bits;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::GetBlockState(uint64_t block, BlockState* state) {
-  VHD_RETURN_IF_ERROR(LoadBat());
+base::Status SparseImage::GetBlockState(uint64_t block, BlockState* state) {
+  RETURN_IF_ERROR(LoadBat());
   state->bitmap = nullptr;
   if (block >= bat_.size() || bat_[block] == kBatUnused) {
     state->kind = BlockKind::kUnallocated;
-    return Status::OK();
+    return base::Status::OK();
   }
   if (batmap_valid_ && BitmapTest(batmap_.data(), block)) {
     state->kind = BlockKind::kFull;
     state->bitmap = full_bitmap_.data();
-    return Status::OK();
+    return base::Status::OK();
   }
   std::vector<uint8_t>* bm;
-  VHD_RETURN_IF_ERROR(CachedBitmap(block, &bm));
+  RETURN_IF_ERROR(CachedBitmap(block, &bm));
   if (BitmapAllSet(bm->data(), 0, sectors_per_block())) {
     state->kind = BlockKind::kFull;
   } else {
     state->kind = BlockKind::kPartial;
   }
   state->bitmap = bm->data();
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::ReadLocator(int index, std::string* payload) {
+base::Status SparseImage::ReadLocator(int index, std::string* payload) {
   const ParentLocatorEntry& e = header_.loc[index];
-  if (e.code == 0) return Status::NotFound("locator " + std::to_string(index));
+  if (e.code == 0) return base::Status::NotFound("locator " + std::to_string(index));
   if (e.data_length == 0 || e.data_length > kMaxLocatorBytes ||
       e.data_length > e.SpaceBytes() ||
       !RangeWithin(e.data_offset, e.data_length, info_.file_size)) {
-    return Status::Corruption(path() + ": parent locator " +
+    return base::Status::Corruption(path() + ": parent locator " +
                               std::to_string(index) + " is out of range");
   }
   std::vector<uint8_t> raw(e.data_length);
-  VHD_RETURN_IF_ERROR(file_->Read(e.data_offset, raw.size(), raw.data()));
+  RETURN_IF_ERROR(file_->Read(e.data_offset, raw.size(), raw.data()));
   switch (static_cast<PlatformCode>(e.code)) {
     case PlatformCode::kMacX:
     case PlatformCode::kMac:
@@ -466,35 +466,35 @@ Status SparseImage::ReadLocator(int index, std::string* payload) {
       payload->assign(raw.begin(), raw.end());
       size_t nul = payload->find('\0');
       if (nul != std::string::npos) payload->resize(nul);
-      return Status::OK();
+      return base::Status::OK();
     }
     case PlatformCode::kW2ku:
     case PlatformCode::kW2ru:
       if (!Utf16ToUtf8(raw.data(), raw.size(), Utf16Order::kLittle, payload)) {
-        return Status::Corruption(path() + ": parent locator " +
+        return base::Status::Corruption(path() + ": parent locator " +
                                   std::to_string(index) +
                                   " is not valid UTF-16");
       }
-      return Status::OK();
+      return base::Status::OK();
     case PlatformCode::kNone:
       break;
   }
-  return Status::Corruption(path() + ": parent locator " +
+  return base::Status::Corruption(path() + ": parent locator " +
                             std::to_string(index) + " has an unknown code");
 }
 
-Status SparseImage::LocatorPath(int index, std::string* path) {
+base::Status SparseImage::LocatorPath(int index, std::string* path) {
   auto code = static_cast<PlatformCode>(header_.loc[index].code);
   if (code != PlatformCode::kMacX && code != PlatformCode::kW2ku &&
       code != PlatformCode::kW2ru) {
-    return Status::InvalidArgument("locator " + std::to_string(index) +
+    return base::Status::InvalidArgument("locator " + std::to_string(index) +
                                    " does not hold a path");
   }
   std::string p;
-  VHD_RETURN_IF_ERROR(ReadLocator(index, &p));
+  RETURN_IF_ERROR(ReadLocator(index, &p));
   if (code == PlatformCode::kMacX) {
     if (p.rfind("file://", 0) != 0) {
-      return Status::Corruption(this->path() + ": MacX locator " +
+      return base::Status::Corruption(this->path() + ": MacX locator " +
                                 std::to_string(index) + " is not a file URL");
     }
     p = p.substr(7);
@@ -505,104 +505,104 @@ Status SparseImage::LocatorPath(int index, std::string* path) {
     }
   }
   if (p.empty()) {
-    return Status::Corruption(this->path() + ": locator " +
+    return base::Status::Corruption(this->path() + ": locator " +
                               std::to_string(index) + " is empty");
   }
   *path = p;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::ParentCandidates(std::vector<std::string>* paths) {
+base::Status SparseImage::ParentCandidates(std::vector<std::string>* paths) {
   paths->clear();
-  std::string dir = DirName(path());
+  std::string dir = base::DirName(path());
   for (int i = 0; i < kParentLocatorCount; ++i) {
     std::string p;
-    if (LocatorPath(i, &p).ok()) paths->push_back(JoinPath(dir, p));
+    if (LocatorPath(i, &p).ok()) paths->push_back(base::JoinPath(dir, p));
   }
   std::string name;
   if (header_.DecodeParentName(&name) && !name.empty()) {
     std::replace(name.begin(), name.end(), '\\', '/');
-    paths->push_back(JoinPath(dir, BaseName(name)));
+    paths->push_back(base::JoinPath(dir, base::BaseName(name)));
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 // ---- writing --------------------------------------------------------------
 
-Status SparseImage::CheckWritable() const {
+base::Status SparseImage::CheckWritable() const {
   if (!options_.writable) {
-    return Status::ReadOnly(path() + " is open read-only");
+    return base::Status::ReadOnly(path() + " is open read-only");
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+base::Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
                                  const SectorSource& src) {
-  VHD_RETURN_IF_ERROR(CheckWritable());
-  VHD_RETURN_IF_ERROR(LoadBat());
+  RETURN_IF_ERROR(CheckWritable());
+  RETURN_IF_ERROR(LoadBat());
   if (block >= block_count() || sector + uint64_t{n} > sectors_per_block() ||
       n == 0) {
-    return Status::InvalidArgument("write outside the disk");
+    return base::Status::InvalidArgument("write outside the disk");
   }
   if (bat_[block] == kBatUnused) return AllocateBlock(block, sector, n, src);
 
   std::vector<uint8_t>* bm;
-  VHD_RETURN_IF_ERROR(CachedBitmap(block, &bm));
+  RETURN_IF_ERROR(CachedBitmap(block, &bm));
   bool new_bits = !BitmapAllSet(bm->data(), sector, n);
   uint64_t off = DataOffset(block, sector);
   uint64_t len = uint64_t{n} << kSectorShift;
   if (new_bits && type() == DiskType::kDynamic && !options_.shadowed) {
     // Bits first: the sectors already hold zeros, so a crash exposes zeros.
     BitmapSetRange(bm->data(), sector, n);
-    VHD_RETURN_IF_ERROR(file_->Write(uint64_t{bat_[block]} << kSectorShift,
+    RETURN_IF_ERROR(file_->Write(uint64_t{bat_[block]} << kSectorShift,
                                      bm->data(), bitmap_bytes_));
-    if (options_.durable) VHD_RETURN_IF_ERROR(file_->Sync());
-    VHD_RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
+    if (options_.durable) RETURN_IF_ERROR(file_->Sync());
+    RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
     data_written_ = true;
     MarkBatmapIfFull(block, *bm, true);
-    return Status::OK();
+    return base::Status::OK();
   }
   // Differencing: data first; the bits that expose it come at commit.
-  VHD_RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
+  RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
   data_written_ = true;
   if (new_bits) {
     BitmapSetRange(bm->data(), sector, n);
     bitmaps_[block].dirty = true;
     MarkBatmapIfFull(block, *bm, false);
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::ReserveBlocks(const std::vector<uint64_t>& blocks) {
-  VHD_RETURN_IF_ERROR(CheckWritable());
-  VHD_RETURN_IF_ERROR(LoadBat());
+base::Status SparseImage::ReserveBlocks(const std::vector<uint64_t>& blocks) {
+  RETURN_IF_ERROR(CheckWritable());
+  RETURN_IF_ERROR(LoadBat());
   // Where AllocateBlock would put each new block, one after the other.
   uint64_t end = eod_;
   for (uint64_t b : blocks) {
     if (b >= bat_.size() || bat_[b] != kBatUnused) continue;
     end = RoundUp(end + bitmap_bytes_, kPageSize) + header_.block_size;
   }
-  if (end == eod_) return Status::OK();
+  if (end == eod_) return base::Status::OK();
   end += kFooterSize;
-  VHD_RETURN_IF_ERROR(file_->Reserve(eod_, end - eod_));
+  RETURN_IF_ERROR(file_->Reserve(eod_, end - eod_));
   reserved_end_ = std::max(reserved_end_, end);
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
+base::Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
                                   const SectorSource& src) {
   uint64_t bm_off = RoundUp(eod_ + bitmap_bytes_, kPageSize) - bitmap_bytes_;
   uint64_t data_off = bm_off + bitmap_bytes_;
   uint64_t new_end = data_off + header_.block_size;
   if ((bm_off >> kSectorShift) >= kBatUnused) {
-    return Status::TooLarge(path() +
+    return base::Status::TooLarge(path() +
                             ": the file would exceed the 2 TiB that "
                             "a BAT entry can address");
   }
   uint64_t old_size = info_.file_size;
   // 1. Move the footer past the new block (the old one may be overwritten).
   if (new_end > footer_off_) {
-    VHD_RETURN_IF_ERROR(WriteFooterAt(file_.get(), footer_, new_end));
+    RETURN_IF_ERROR(WriteFooterAt(file_.get(), footer_, new_end));
     footer_off_ = new_end;
     info_.file_size = std::max(info_.file_size, new_end + kFooterSize);
   }
@@ -610,26 +610,26 @@ Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
   Bitmap bm;
   bm.bits.assign(bitmap_bytes_, 0);
   BitmapSetRange(bm.bits.data(), sector, n);
-  VHD_RETURN_IF_ERROR(file_->Write(bm_off, bm.bits.data(), bitmap_bytes_));
+  RETURN_IF_ERROR(file_->Write(bm_off, bm.bits.data(), bitmap_bytes_));
   uint64_t len = uint64_t{n} << kSectorShift;
   if (data_off < old_size) {
     // Reusing space inside the old file: clear what we do not write so that
     // unset sectors read as zero for bitmap-blind readers too.
     std::vector<uint8_t> zeros(std::min<uint64_t>(header_.block_size, 1 << 20));
-    auto zero = [&](uint64_t from, uint64_t to) -> Status {
+    auto zero = [&](uint64_t from, uint64_t to) -> base::Status {
       to = std::min(to, old_size);
       while (from < to) {
         uint64_t k = std::min<uint64_t>(zeros.size(), to - from);
-        VHD_RETURN_IF_ERROR(file_->Write(from, zeros.data(), k));
+        RETURN_IF_ERROR(file_->Write(from, zeros.data(), k));
         from += k;
       }
-      return Status::OK();
+      return base::Status::OK();
     };
-    VHD_RETURN_IF_ERROR(zero(data_off, data_off + (uint64_t{sector} << 9)));
-    VHD_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(zero(data_off, data_off + (uint64_t{sector} << 9)));
+    RETURN_IF_ERROR(
         zero(data_off + (uint64_t{sector} << 9) + len, new_end));
   }
-  VHD_RETURN_IF_ERROR(src.WriteTo(
+  RETURN_IF_ERROR(src.WriteTo(
       file_.get(), data_off + (uint64_t{sector} << kSectorShift), len));
   data_written_ = true;
   // 3. BAT entry (written at commit, after the sync).
@@ -638,7 +638,7 @@ Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
   eod_ = new_end;
   MarkBatmapIfFull(block, bm.bits, true);
   bitmaps_[block] = std::move(bm);
-  return Status::OK();
+  return base::Status::OK();
 }
 
 void SparseImage::MarkBatmapIfFull(uint64_t block,
@@ -649,7 +649,7 @@ void SparseImage::MarkBatmapIfFull(uint64_t block,
   (bitmap_durable ? batmap_now_ : batmap_later_).insert(block);
 }
 
-Status SparseImage::WriteBatSectors() {
+base::Status SparseImage::WriteBatSectors() {
   std::vector<uint8_t> buf;
   auto it = dirty_bat_sectors_.begin();
   while (it != dirty_bat_sectors_.end()) {
@@ -677,14 +677,14 @@ Status SparseImage::WriteBatSectors() {
     uint64_t bat_end =
         header_.table_offset + RoundUp(uint64_t{bat_.size()} * 4, kSectorSize);
     uint64_t len = std::min<uint64_t>(buf.size(), bat_end - off);
-    VHD_RETURN_IF_ERROR(file_->Write(off, buf.data(), len));
+    RETURN_IF_ERROR(file_->Write(off, buf.data(), len));
     it = next;
   }
   dirty_bat_sectors_.clear();
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::WriteBatmap() {
+base::Status SparseImage::WriteBatmap() {
   uint64_t bytes = batmap_checksum_bytes();
   batmap_hdr_.checksum = BatmapHeader::MapChecksum(batmap_.data(), bytes,
                                                    batmap_hdr_.batmap_version);
@@ -698,36 +698,36 @@ Status SparseImage::WriteBatmap() {
               buf.begin() + kSectorSize);
     return file_->Write(hoff, buf.data(), buf.size());
   }
-  VHD_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       file_->Write(batmap_hdr_.batmap_offset, batmap_.data(), bytes));
   uint8_t hb[kSectorSize];
   batmap_hdr_.Encode(hb);
   return file_->Write(hoff, hb, kSectorSize);
 }
 
-Status SparseImage::CommitMetadata() {
+base::Status SparseImage::CommitMetadata() {
   if (reserved_end_ != 0) {
     // Give back what ReserveBlocks held past EOF and no block took.
     uint64_t size = 0;
-    VHD_RETURN_IF_ERROR(file_->Size(&size));
-    if (reserved_end_ > size) VHD_RETURN_IF_ERROR(file_->Truncate(size));
+    RETURN_IF_ERROR(file_->Size(&size));
+    if (reserved_end_ > size) RETURN_IF_ERROR(file_->Truncate(size));
     reserved_end_ = 0;
   }
   bool dirty_bitmaps = false;
   for (auto& [b, bm] : bitmaps_) dirty_bitmaps |= bm.dirty;
   if (!data_written_ && !dirty_bitmaps && dirty_bat_sectors_.empty() &&
       batmap_now_.empty() && batmap_later_.empty()) {
-    return Status::OK();
+    return base::Status::OK();
   }
-  if (data_written_ && options_.durable) VHD_RETURN_IF_ERROR(file_->Sync());
+  if (data_written_ && options_.durable) RETURN_IF_ERROR(file_->Sync());
   data_written_ = false;
   for (auto& [b, bm] : bitmaps_) {
     if (!bm.dirty) continue;
-    VHD_RETURN_IF_ERROR(file_->Write(uint64_t{bat_[b]} << kSectorShift,
+    RETURN_IF_ERROR(file_->Write(uint64_t{bat_[b]} << kSectorShift,
                                      bm.bits.data(), bitmap_bytes_));
     bm.dirty = false;
   }
-  VHD_RETURN_IF_ERROR(WriteBatSectors());
+  RETURN_IF_ERROR(WriteBatSectors());
   bool batmap_changed = false;
   for (uint64_t b : batmap_now_) {
     BitmapSet(batmap_.data(), b);
@@ -735,42 +735,42 @@ Status SparseImage::CommitMetadata() {
   }
   batmap_now_.clear();
   if (!batmap_later_.empty()) {
-    if (options_.durable) VHD_RETURN_IF_ERROR(file_->Sync());
+    if (options_.durable) RETURN_IF_ERROR(file_->Sync());
     for (uint64_t b : batmap_later_) BitmapSet(batmap_.data(), b);
     batmap_later_.clear();
     batmap_changed = true;
   }
-  if (batmap_changed) VHD_RETURN_IF_ERROR(WriteBatmap());
-  return Status::OK();
+  if (batmap_changed) RETURN_IF_ERROR(WriteBatmap());
+  return base::Status::OK();
 }
 
-Status SparseImage::Flush() {
-  if (!options_.writable) return Status::OK();
-  VHD_RETURN_IF_ERROR(CommitMetadata());
+base::Status SparseImage::Flush() {
+  if (!options_.writable) return base::Status::OK();
+  RETURN_IF_ERROR(CommitMetadata());
   return file_->Sync();
 }
 
-Status SparseImage::WriteFooters(Footer footer) {
-  VHD_RETURN_IF_ERROR(CheckWritable());
+base::Status SparseImage::WriteFooters(Footer footer) {
+  RETURN_IF_ERROR(CheckWritable());
   footer.Seal();
-  VHD_RETURN_IF_ERROR(WriteFooterAt(file_.get(), footer, footer_off_));
-  VHD_RETURN_IF_ERROR(WriteFooterAt(file_.get(), footer, 0));
+  RETURN_IF_ERROR(WriteFooterAt(file_.get(), footer, footer_off_));
+  RETURN_IF_ERROR(WriteFooterAt(file_.get(), footer, 0));
   footer_ = footer;
   info_.footer = footer;
   info_.backup = footer;
   info_.backup_valid = true;
   info_.backup_identical = true;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status SparseImage::WriteHeader(DynamicHeader header) {
-  VHD_RETURN_IF_ERROR(CheckWritable());
+base::Status SparseImage::WriteHeader(DynamicHeader header) {
+  RETURN_IF_ERROR(CheckWritable());
   header.Seal();
   uint8_t buf[kHeaderSize];
   header.Encode(buf);
-  VHD_RETURN_IF_ERROR(file_->Write(footer_.data_offset, buf, kHeaderSize));
+  RETURN_IF_ERROR(file_->Write(footer_.data_offset, buf, kHeaderSize));
   header_ = header;
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace vhd

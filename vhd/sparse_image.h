@@ -45,12 +45,12 @@ inline constexpr uint32_t kMaxLocatorBytes = 64 << 10;
 // *got to how many the file holds. `out` is filled as it is read, not zeroed
 // first: a 2 TiB disk's BAT is 4 MiB, and page faults, not copies, are what
 // reading it costs.
-Status ReadBatEntries(File* f, uint64_t offset, uint32_t n,
+base::Status ReadBatEntries(base::File* f, uint64_t offset, uint32_t n,
                       std::vector<uint32_t>* out, uint32_t* got);
 
 class SparseImage : public Image {
  public:
-  static Status Open(std::unique_ptr<File> file, const FooterInfo& info,
+  static base::Status Open(std::unique_ptr<base::File> file, const FooterInfo& info,
                      const OpenOptions& options,
                      std::unique_ptr<SparseImage>* image);
 
@@ -60,16 +60,16 @@ class SparseImage : public Image {
   uint64_t virtual_size() const override { return footer_.curr_size; }
   uint32_t block_size() const override { return header_.block_size; }
   bool writable() const override { return options_.writable; }
-  File* file() override { return file_.get(); }
+  base::File* file() override { return file_.get(); }
   const Footer* footer() const override { return &footer_; }
-  Status GetBlockState(uint64_t block, BlockState* state) override;
+  base::Status GetBlockState(uint64_t block, BlockState* state) override;
   uint64_t DataOffset(uint64_t block, uint32_t sector) const override;
   using Image::WriteSectors;
-  Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
+  base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
                       const SectorSource& src) override;
-  Status ReserveBlocks(const std::vector<uint64_t>& blocks) override;
-  Status CommitMetadata() override;
-  Status Flush() override;
+  base::Status ReserveBlocks(const std::vector<uint64_t>& blocks) override;
+  base::Status CommitMetadata() override;
+  base::Status Flush() override;
 
   ~SparseImage() override;
 
@@ -79,20 +79,20 @@ class SparseImage : public Image {
   uint32_t bitmap_bytes() const { return bitmap_bytes_; }
 
   // Loads and validates the BAT (and batmap) if not yet done.
-  Status LoadBat();
+  base::Status LoadBat();
   // What `query -s -a` needs, without loading the BAT: the allocated blocks
   // among the disk's blocks, and end_of_data() (the batmap counted when its
   // header is sound, its checksum not read). Reads the BAT a chunk at a time
   // into one small buffer; checks only that each block lies inside the
   // file (not overlaps: LoadBat does). Equal to LoadBat's figures for any
   // file LoadBat accepts.
-  Status SummarizeBat(uint64_t* allocated, uint64_t* end_of_data);
+  base::Status SummarizeBat(uint64_t* allocated, uint64_t* end_of_data);
   const std::vector<uint32_t>& bat() const { return bat_; }
   uint64_t allocated_blocks() const;
   // First byte after all metadata and blocks (valid after LoadBat).
   uint64_t end_of_data() const { return eod_; }
   // Reads the stored bitmap of an allocated block.
-  Status ReadBitmap(uint64_t block, std::vector<uint8_t>* bitmap);
+  base::Status ReadBitmap(uint64_t block, std::vector<uint8_t>* bitmap);
 
   // blktap batmap: present and valid.
   bool has_batmap() const { return batmap_valid_; }
@@ -107,33 +107,33 @@ class SparseImage : public Image {
   uint64_t batmap_checksum_bytes() const;
 
   // Decoded locator payload (UTF-8, as stored: "file://./p.vhd", ".\p.vhd").
-  Status ReadLocator(int index, std::string* payload);
+  base::Status ReadLocator(int index, std::string* payload);
   // The path a MacX, W2ku or W2ru locator names, as blktap decodes it:
   // "file://" stripped, backslashes turned to slashes, a "C:" dropped
   // ("./parent.vhd"). InvalidArgument for other codes.
-  Status LocatorPath(int index, std::string* path);
+  base::Status LocatorPath(int index, std::string* path);
   // Locator paths joined to this file's directory (unless absolute), in
   // locator order, then the header's parent name next to this file.
-  Status ParentCandidates(std::vector<std::string>* paths);
+  base::Status ParentCandidates(std::vector<std::string>* paths);
 
   // Rewrites the footer at EOF and its copy at 0 with `footer` (sealed here).
-  Status WriteFooters(Footer footer);
+  base::Status WriteFooters(Footer footer);
   // Rewrites the dynamic header (sealed here).
-  Status WriteHeader(DynamicHeader header);
+  base::Status WriteHeader(DynamicHeader header);
 
  private:
-  SparseImage(std::unique_ptr<File> file, const FooterInfo& info,
+  SparseImage(std::unique_ptr<base::File> file, const FooterInfo& info,
               const DynamicHeader& header, const OpenOptions& options);
-  Status CheckWritable() const;
-  Status CachedBitmap(uint64_t block, std::vector<uint8_t>** bitmap);
-  Status AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
+  base::Status CheckWritable() const;
+  base::Status CachedBitmap(uint64_t block, std::vector<uint8_t>** bitmap);
+  base::Status AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
                        const SectorSource& src);
   void MarkBatmapIfFull(uint64_t block, const std::vector<uint8_t>& bitmap,
                         bool bitmap_durable);
-  Status WriteBatSectors();
-  Status WriteBatmap();
+  base::Status WriteBatSectors();
+  base::Status WriteBatmap();
 
-  std::unique_ptr<File> file_;
+  std::unique_ptr<base::File> file_;
   FooterInfo info_;
   Footer footer_;
   DynamicHeader header_;

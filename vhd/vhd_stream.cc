@@ -14,20 +14,20 @@ constexpr uint64_t kBlock = kDefaultBlockSize;
 constexpr uint64_t kBitmapBytes = kSectorSize;  // for 2 MiB blocks
 }  // namespace
 
-Status VhdStream::Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
+base::Status VhdStream::Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
                        std::unique_ptr<VhdStream>* out) {
   std::unique_ptr<VhdStream> s(new VhdStream());
   s->chain_ = chain;
   s->virtual_size_ = chain->virtual_size();
   uint64_t entries = (s->virtual_size_ + kBlock - 1) / kBlock;
   if (s->virtual_size_ == 0 || s->virtual_size_ > kMaxVirtualSize) {
-    return Status::TooLarge("a VHD image holds 1 byte to 2040 GiB");
+    return base::Status::TooLarge("a VHD image holds 1 byte to 2040 GiB");
   }
   for (uint64_t b = 0; b < entries; ++b) {
     uint64_t sector = b * (kBlock >> kSectorShift);
     uint64_t count = std::min<uint64_t>(kBlock, s->virtual_size_ - b * kBlock);
     bool hole = false;
-    VHD_RETURN_IF_ERROR(chain->IsHole(sector, SectorsOf(count), &hole));
+    RETURN_IF_ERROR(chain->IsHole(sector, SectorsOf(count), &hole));
     if (!hole) s->blocks_.push_back(b);
   }
   Footer f = NewFooter(DiskType::kDynamic, s->virtual_size_, uuid);
@@ -61,21 +61,21 @@ Status VhdStream::Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
   f.Encode(s->footer_.data());
   s->size_ = end + kFooterSize;
   *out = std::move(s);
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status VhdStream::FillBlock(size_t i) {
-  if (cached_ == i) return Status::OK();
+base::Status VhdStream::FillBlock(size_t i) {
+  if (cached_ == i) return base::Status::OK();
   block_.assign(kBitmapBytes + kBlock, 0);
   std::memset(block_.data(), 0xff, kBitmapBytes);
   uint64_t voff = blocks_[i] * kBlock;
   uint64_t len = std::min<uint64_t>(kBlock, virtual_size_ - voff);
-  VHD_RETURN_IF_ERROR(chain_->Read(voff, len, block_.data() + kBitmapBytes));
+  RETURN_IF_ERROR(chain_->Read(voff, len, block_.data() + kBitmapBytes));
   cached_ = i;
-  return Status::OK();
+  return base::Status::OK();
 }
 
-Status VhdStream::Read(uint8_t* buf, size_t n, size_t* got) {
+base::Status VhdStream::Read(uint8_t* buf, size_t n, size_t* got) {
   *got = 0;
   while (n > 0 && pos_ < size_) {
     size_t k = 0;
@@ -97,7 +97,7 @@ Status VhdStream::Read(uint8_t* buf, size_t n, size_t* got) {
         std::memset(buf, 0, k);
       } else {
         --i;
-        VHD_RETURN_IF_ERROR(FillBlock(i));
+        RETURN_IF_ERROR(FillBlock(i));
         uint64_t at = pos_ - offsets_[i];
         k = std::min<uint64_t>(n, block_.size() - at);
         std::memcpy(buf, &block_[at], k);
@@ -108,7 +108,7 @@ Status VhdStream::Read(uint8_t* buf, size_t n, size_t* got) {
     pos_ += k;
     *got += k;
   }
-  return Status::OK();
+  return base::Status::OK();
 }
 
 }  // namespace vhd

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "vhd/chain.h"
-#include "vhd/status.h"
+#include "base/status.h"
 #include "vhd/uuid.h"
 
 namespace vhd {
@@ -26,18 +26,18 @@ class VhdStream {
   // `chain` must outlive the stream. `uuid`: the image's (null: a new one);
   // `timestamp`: its footer's (VHD epoch; 0: now). The same chain, uuid and
   // timestamp give the same bytes, so an interrupted upload can resume.
-  static Status Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
+  static base::Status Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
                      std::unique_ptr<VhdStream>* stream);
 
   // Fills up to n bytes; *got == 0 only at the end.
-  Status Read(uint8_t* buf, size_t n, size_t* got);
+  base::Status Read(uint8_t* buf, size_t n, size_t* got);
   uint64_t Size() const { return size_; }
   uint64_t position() const { return pos_; }
   uint64_t allocated_blocks() const { return blocks_.size(); }
 
  private:
   VhdStream() = default;
-  Status FillBlock(size_t index);
+  base::Status FillBlock(size_t index);
 
   Chain* chain_ = nullptr;
   std::vector<uint8_t> head_;      // metadata up to the first block

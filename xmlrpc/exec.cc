@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <chrono>
 
-#include "xmlrpc/log.h"
+#include "base/log.h"
 
 namespace xmlrpc {
 
@@ -34,7 +34,7 @@ void WriteAll(int fd, const std::string& data) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      Log(LOG_ERR, "cannot write the response to stdout");
+      base::Log(LOG_ERR, "cannot write the response to stdout");
       return;
     }
     done += static_cast<size_t>(n);
@@ -48,7 +48,7 @@ std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
   const Dispatcher::Options& options = dispatcher.options();
   auto refuse = [&](const std::string& detail) {
     Fault fault = MakeFault(options.faults.parse_error, detail);
-    Log(LOG_WARNING, "request refused: " + fault.message);
+    base::Log(LOG_WARNING, "request refused: " + fault.message);
     return WriteFault(fault, options.style);
   };
 
@@ -80,10 +80,10 @@ std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
                     .count();
   std::string method = outcome.method.empty() ? "(unparsed)" : outcome.method;
   if (outcome.fault) {
-    Log(LOG_WARNING, method + ": fault " + std::to_string(outcome.fault->code) +
+    base::Log(LOG_WARNING, method + ": fault " + std::to_string(outcome.fault->code) +
                          ": " + outcome.fault->message);
   } else {
-    Log(LOG_DEBUG, method + ": ok in " + std::to_string(micros) + " us");
+    base::Log(LOG_DEBUG, method + ": ok in " + std::to_string(micros) + " us");
   }
   return response;
 }

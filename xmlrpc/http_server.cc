@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "xmlrpc/listen_socket.h"
-#include "xmlrpc/log.h"
+#include "base/log.h"
 #include "xmlrpc/worker_pool.h"
 
 namespace xmlrpc {
@@ -117,14 +117,14 @@ MHD_Result Reply(MHD_Connection* connection, unsigned status,
 
 MHD_Result ReplyError(MHD_Connection* connection, unsigned status,
                       const std::string& message, const char* allow = nullptr) {
-  Log(LOG_WARNING, "HTTP " + std::to_string(status) + ": " + message);
+  base::Log(LOG_WARNING, "HTTP " + std::to_string(status) + ": " + message);
   return Reply(connection, status, message + "\n", "text/plain", allow);
 }
 
 void OnLibraryLog(void* /*cls*/, const char* format, va_list args) {
   char buf[512];
   std::vsnprintf(buf, sizeof(buf), format, args);
-  Log(LOG_INFO, std::string("libmicrohttpd: ") + buf);
+  base::Log(LOG_INFO, std::string("libmicrohttpd: ") + buf);
 }
 
 }  // namespace
@@ -225,7 +225,7 @@ void HttpServer::Impl::Listener::Reap() {
     for (ConnectionState* c : connections) {
       if (!c->armed || c->expired || now < c->deadline) continue;
       c->expired = true;
-      Log(LOG_WARNING, std::string("HTTP: closing a ") +
+      base::Log(LOG_WARNING, std::string("HTTP: closing a ") +
                            (is_unix ? "Unix" : "TCP") +
                            " connection that did not complete its request "
                            "in " +
@@ -322,7 +322,7 @@ MHD_Result HttpServer::Impl::OnBody(Listener* listener, RequestState* state,
                                     const char* data, size_t size) {
   size_t need = state->body.size() + size;
   if (need > max_body_bytes) {
-    Log(LOG_WARNING, "HTTP: request body exceeds the limit of " +
+    base::Log(LOG_WARNING, "HTTP: request body exceeds the limit of " +
                          std::to_string(max_body_bytes) +
                          " bytes; closing the connection");
     return MHD_NO;
@@ -331,7 +331,7 @@ MHD_Result HttpServer::Impl::OnBody(Listener* listener, RequestState* state,
     // A chunked body: grow the charge geometrically, as std::string would.
     size_t want = std::min(max_body_bytes, std::max(need, 2 * state->charged));
     if (!listener->budget.Take(want - state->charged)) {
-      Log(LOG_WARNING,
+      base::Log(LOG_WARNING,
           "HTTP: the body budget is spent; closing a connection whose "
           "chunked body grows past " +
               std::to_string(state->charged) + " bytes");
@@ -352,7 +352,7 @@ bool HttpServer::Impl::PeerAllowed(const Peer& peer) const {
   for (uid_t uid : options.unix_peer_uids) {
     if (peer.uid == static_cast<int64_t>(uid)) return true;
   }
-  Log(LOG_WARNING, "HTTP: refused a Unix-socket peer with uid " +
+  base::Log(LOG_WARNING, "HTTP: refused a Unix-socket peer with uid " +
                        std::to_string(peer.uid) + " (pid " +
                        std::to_string(peer.pid) + ")");
   return false;
@@ -436,7 +436,7 @@ MHD_Result HttpServer::Impl::Dispatch(Listener* listener,
     listener->budget.Give(state->charged);
     state->charged = 0;
     if (outcome.fault) {
-      Log(LOG_WARNING, (outcome.method.empty() ? std::string("(unparsed)")
+      base::Log(LOG_WARNING, (outcome.method.empty() ? std::string("(unparsed)")
                                                : outcome.method) +
                            ": fault " + std::to_string(outcome.fault->code) +
                            ": " + outcome.fault->message);

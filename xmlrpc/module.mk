@@ -11,14 +11,14 @@ XMLRPC_HTTP_LOAD   := $(BUILD)/bench/xmlrpc-http-load
 TEST_BINS     += $(XMLRPC_TEST_SERVER)
 EXTRA_TARGETS += $(XMLRPC_EXEC_BENCH) $(XMLRPC_HTTP_LOAD)
 
-$(XMLRPC_TEST_SERVER): $(OBJ)/tests/xmlrpc/test_server_main.o $(LIBXMLRPC)
+$(XMLRPC_TEST_SERVER): $(OBJ)/tests/xmlrpc/test_server_main.o $(LIBXMLRPC) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS)
 
-$(XMLRPC_EXEC_BENCH): $(OBJ)/bench/xmlrpc_exec_bench_driver.o $(LIBXMLRPC)
+$(XMLRPC_EXEC_BENCH): $(OBJ)/bench/xmlrpc_exec_bench_driver.o $(LIBXMLRPC) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS)
 
-$(XMLRPC_HTTP_LOAD): $(OBJ)/bench/xmlrpc_http_load.o $(LIBXMLRPC)
+$(XMLRPC_HTTP_LOAD): $(OBJ)/bench/xmlrpc_http_load.o $(LIBXMLRPC) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS)

@@ -15,12 +15,12 @@ FUZZ_REPLAYS := $(FUZZ_REPLAY_DIR)/vhd_open_read_replay \
 EXTRA_TARGETS += $(FUZZ_REPLAYS)
 
 $(FUZZ_REPLAY_DIR)/vhd_%_replay: $(OBJ)/tests/fuzz/vhd_%_fuzz.o \
-		$(OBJ)/tests/fuzz/replay_main.o $(LIBVHD)
+		$(OBJ)/tests/fuzz/replay_main.o $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
 
 $(FUZZ_REPLAY_DIR)/xmlrpc_%_replay: $(OBJ)/tests/fuzz/xmlrpc_%_fuzz.o \
-		$(OBJ)/tests/fuzz/replay_main.o $(LIBXMLRPC)
+		$(OBJ)/tests/fuzz/replay_main.o $(LIBXMLRPC) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(XMLRPC_LIBS)
 
@@ -28,26 +28,26 @@ $(FUZZ_REPLAY_DIR)/xmlrpc_%_replay: $(OBJ)/tests/fuzz/xmlrpc_%_fuzz.o \
 # main.o.
 $(FUZZ_REPLAY_DIR)/util_%_replay: $(OBJ)/tests/fuzz/util_%_fuzz.o \
 		$(OBJ)/tests/fuzz/replay_main.o $(filter-out %/main.o,$(UTIL_OBJS)) \
-		$(LIBVHD)
+		$(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS)
 
 # The dispatcher target goes through the C ABI, as hosts do: the whole
-# plugin, statically (abi.cc is in $(LIBPLUGIN)).
+# plugin, statically (abi.cc is in $(LIBHOST)).
 $(FUZZ_REPLAY_DIR)/plugin_%_replay: $(OBJ)/tests/fuzz/plugin_%_fuzz.o \
-		$(OBJ)/tests/fuzz/replay_main.o $(LIBPLUGIN) $(PLUGIN_UPLOAD_LIB) \
-		$(LIBXMLRPC) $(LIBVHD)
+		$(OBJ)/tests/fuzz/replay_main.o $(PLUGIN_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(LIBPLUGIN) \
-	  -Wl,--no-whole-archive $(filter-out $(LIBPLUGIN),$^) $(PLUGIN_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive \
+	  $(LIBHOST) -Wl,--no-whole-archive -Wl,--start-group $(PLUGIN_ARCHIVES) \
+	  -Wl,--end-group $(PLUGIN_LIBS)
 
-# The hostile-SR target drives plugin/sr.h directly: the same libraries.
+# The hostile-SR target drives sm/sr.h directly: the same libraries.
 $(FUZZ_REPLAY_DIR)/sr_%_replay: $(OBJ)/tests/fuzz/sr_%_fuzz.o \
-		$(OBJ)/tests/fuzz/replay_main.o $(LIBPLUGIN) $(PLUGIN_UPLOAD_LIB) \
-		$(LIBXMLRPC) $(LIBVHD)
+		$(OBJ)/tests/fuzz/replay_main.o $(PLUGIN_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ -Wl,--whole-archive $(LIBPLUGIN) \
-	  -Wl,--no-whole-archive $(filter-out $(LIBPLUGIN),$^) $(PLUGIN_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive \
+	  $(LIBHOST) -Wl,--no-whole-archive -Wl,--start-group $(PLUGIN_ARCHIVES) \
+	  -Wl,--end-group $(PLUGIN_LIBS)
 
 # The targets' objects are only reached through the pattern rules above:
 # keep them (not intermediate), so that a second build relinks nothing.

@@ -37,7 +37,7 @@
 
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/uuid.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/parser.h"
@@ -66,7 +66,7 @@ World* g_world = nullptr;
 
 std::string ReadAll(const std::string& path) {
   std::string s;
-  vhd::ReadFileToString(vhd::Env::Default(), path, &s, 64 << 20);
+  base::ReadFileToString(base::Env::Default(), path, &s, 64 << 20);
   return s;
 }
 
@@ -80,7 +80,7 @@ void RemoveTree(const std::string& path) {
 
 std::vector<std::string> List(const std::string& dir) {
   std::vector<std::string> names;
-  vhd::Env::Default()->ListDir(dir, &names);
+  base::Env::Default()->ListDir(dir, &names);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -344,8 +344,8 @@ void CheckSr() {
     vhd::CheckOptions co;
     co.check_parents = true;
     vhd::CheckReport report;
-    vhd::Status s =
-        vhd::CheckVhd(vhd::Env::Default(), g_world->sr + "/" + n, co, &report);
+    base::Status s =
+        vhd::CheckVhd(base::Env::Default(), g_world->sr + "/" + n, co, &report);
     if (!s.ok()) Bug("check " + n + ": " + s.ToString());
   }
   if (List(g_world->root) !=
@@ -375,7 +375,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   ::mkdir((t + "/no-xapi").c_str(), 0700);
   vhd::CreateParams cp;
   cp.size = 2 << 20;
-  if (!vhd::CreateVhd(vhd::Env::Default(), w->outside + "/victim", cp).ok()) {
+  if (!vhd::CreateVhd(base::Env::Default(), w->outside + "/victim", cp).ok()) {
     Bug("create victim");
   }
   w->victim_bytes = ReadAll(w->outside + "/victim");
@@ -392,7 +392,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   unsetenv("no_proxy");
   unsetenv("NO_PROXY");
   std::string conf = t + "/state/vhdsm.conf";
-  vhd::WriteFileAtomic(vhd::Env::Default(), conf,
+  base::WriteFileAtomic(base::Env::Default(), conf,
                        "[gc]\nmode = off\nhelper = /bin/true\n");
   char* err = nullptr;
   w->plugin = vhdsm_open(conf.c_str(), &err);

@@ -1,5 +1,5 @@
 // libFuzzer target: an SR whose files are hostile (written by whoever can
-// write the SR directory), under scan, GC and snapshot (plugin/sr.h).
+// write the SR directory), under scan, GC and snapshot (sm/sr.h).
 //
 // Each input builds, in a private directory, a fresh SR holding one user
 // VDI G with a snapshot (its hidden base B), and an outside directory with
@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "plugin/sr.h"
+#include "sm/sr.h"
 #include "vhd/chain.h"
 #include "vhd/create.h"
 #include "vhd/format.h"
@@ -46,14 +46,14 @@ constexpr uint64_t kMiB = 1 << 20;
 
 std::string ReadAll(const std::string& path) {
   std::string s;
-  vhd::ReadFileToString(vhd::Env::Default(), path, &s, 64 << 20);
+  base::ReadFileToString(base::Env::Default(), path, &s, 64 << 20);
   return s;
 }
 
 void WriteAll(const std::string& path, const std::string& data) {
-  std::unique_ptr<vhd::File> f;
-  if (!vhd::Env::Default()
-           ->Open(path, vhd::Env::OpenMode::kCreateTruncate, &f)
+  std::unique_ptr<base::File> f;
+  if (!base::Env::Default()
+           ->Open(path, base::Env::OpenMode::kCreateTruncate, &f)
            .ok() ||
       !f->Write(0, data.data(), data.size()).ok()) {
     Bug("cannot write " + path);
@@ -71,7 +71,7 @@ void RemoveTree(const std::string& path) {
 // Every file under `dir` (not following symlinks) with its bytes.
 void Snapshot(const std::string& dir, std::map<std::string, std::string>* m) {
   std::vector<std::string> names;
-  vhd::Env::Default()->ListDir(dir, &names);
+  base::Env::Default()->ListDir(dir, &names);
   for (const std::string& n : names) {
     std::string p = dir + "/" + n;
     struct stat st;
@@ -89,7 +89,7 @@ std::string View(vhdsm::Sr* sr, const std::string& uuid) {
   vhd::ChainOptions o;
   o.env = sr->env();
   std::unique_ptr<vhd::Chain> c;
-  vhd::Status s = vhd::Chain::Open(sr->VdiPath(uuid), o, &c);
+  base::Status s = vhd::Chain::Open(sr->VdiPath(uuid), o, &c);
   if (!s.ok()) return "<error> " + s.ToString();
   std::string out(c->virtual_size(), '\0');
   s = c->Read(0, out.size(), out.data());
@@ -123,7 +123,7 @@ void SetHiddenRaw(const std::string& path) {
 
 vhd::Uuid FooterUuid(const std::string& path) {
   std::unique_ptr<vhd::Image> img;
-  if (!vhd::OpenImage(vhd::Env::Default(), path, vhd::OpenOptions(), &img)
+  if (!vhd::OpenImage(base::Env::Default(), path, vhd::OpenOptions(), &img)
            .ok()) {
     return vhd::Uuid();
   }
@@ -166,7 +166,7 @@ void Plant(vhdsm::Sr* sr, const World& w, uint8_t kind, uint8_t arg,
                                   : (*names)[1 + arg % (names->size() - 1)];
   std::string h = vhd::Uuid::Generate().ToString();
   std::string path = sr->VdiPath(h);
-  vhd::Env* posix = vhd::Env::Default();
+  base::Env* posix = base::Env::Default();
   vhd::SnapshotParams sp;
   switch (kind % 11) {
     case 0:  // absolute MacX locator to the outside VHD; header names a VDI
@@ -281,14 +281,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   WriteAll(w.out + "/d/victim2", "sentinel\n");
   vhd::CreateParams cp;
   cp.size = 4 * kMiB;
-  if (!vhd::CreateVhd(vhd::Env::Default(), w.out + "/victim.vhd", cp).ok()) {
+  if (!vhd::CreateVhd(base::Env::Default(), w.out + "/victim.vhd", cp).ok()) {
     Bug("create victim.vhd");
   }
   std::map<std::string, std::string> outside;
   Snapshot(w.out, &outside);
 
   std::unique_ptr<vhdsm::Sr> sr;
-  vhd::Status s = vhdsm::Sr::Open(w.sr, &sr);
+  base::Status s = vhdsm::Sr::Open(w.sr, &sr);
   if (!s.ok()) Bug("open: " + s.ToString());
   vhdsm::Vdi g, b;
   if (!sr->CreateVdi(4 * kMiB, vhdsm::VdiMeta(), "", &g).ok()) Bug("create");

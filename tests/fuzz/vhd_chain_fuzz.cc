@@ -39,7 +39,7 @@
 #include "vhd/check.h"
 #include "vhd/coalesce.h"
 #include "vhd/create.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/resize.h"
 
 namespace {
@@ -51,7 +51,7 @@ constexpr uint64_t kMaxSize = 16 * kMiB;
 constexpr int kMaxOps = 48;
 
 // Aborts with a message: libFuzzer records the input as a crash.
-[[noreturn]] void Bug(const std::string& what, const vhd::Status& s) {
+[[noreturn]] void Bug(const std::string& what, const base::Status& s) {
   std::fprintf(stderr, "vhd_chain_fuzz: %s: %s\n", what.c_str(),
                s.ToString().c_str());
   std::abort();
@@ -91,7 +91,7 @@ class Reader {
 };
 
 struct Program {
-  vhd::Env* env = vhd::Env::Default();
+  base::Env* env = base::Env::Default();
   std::vector<std::string> files;  // base first, leaf last
   std::vector<uint8_t> model;      // the leaf's guest view
   bool corrupted = false;
@@ -106,7 +106,7 @@ struct Program {
     o.durable = false;
     o.max_depth = 16;
     std::unique_ptr<vhd::Chain> c;
-    vhd::Status s = vhd::Chain::Open(Leaf(), o, &c);
+    base::Status s = vhd::Chain::Open(Leaf(), o, &c);
     if (!s.ok()) {
       if (corrupted) return nullptr;
       Bug("open " + Leaf(), s);
@@ -114,7 +114,7 @@ struct Program {
     if (!corrupted && c->virtual_size() != model.size()) {
       Bug("virtual size " + std::to_string(c->virtual_size()) + " != model " +
               std::to_string(model.size()),
-          vhd::Status::OK());
+          base::Status::OK());
     }
     return c;
   }
@@ -125,13 +125,13 @@ struct Program {
     off = std::min<uint64_t>(off, c->virtual_size());
     len = std::min<uint64_t>(len, c->virtual_size() - off);
     std::vector<uint8_t> buf(len);
-    vhd::Status s = c->Read(off, len, buf.data());
+    base::Status s = c->Read(off, len, buf.data());
     if (corrupted) return;
     if (!s.ok()) Bug("read", s);
     if (std::memcmp(buf.data(), model.data() + off, len) != 0) {
       Bug("chain read differs from the model at " + std::to_string(off) + "+" +
               std::to_string(len),
-          vhd::Status::OK());
+          base::Status::OK());
     }
   }
 
@@ -140,7 +140,7 @@ struct Program {
     co.check_parents = true;
     co.check_data = true;
     vhd::CheckReport report;
-    vhd::Status s = vhd::CheckVhd(env, Leaf(), co, &report);
+    base::Status s = vhd::CheckVhd(env, Leaf(), co, &report);
     if (!s.ok() && !corrupted) {
       std::string lines;
       for (const std::string& l : report.lines) lines += l;
@@ -157,7 +157,7 @@ struct Program {
       data[i] = static_cast<uint8_t>(fill + i * 7 + (i >> 9));
     }
     std::unique_ptr<vhd::Chain> c = Open(true);
-    vhd::Status s = c->Write(off, len, data.data());
+    base::Status s = c->Write(off, len, data.data());
     if (s.ok()) s = c->Flush();
     if (!s.ok()) Bug("write", s);
     std::memcpy(model.data() + off, data.data(), len);
@@ -166,7 +166,7 @@ struct Program {
   void Snapshot() {
     if (files.size() >= kMaxDepth) return;
     std::string name = "d" + std::to_string(files.size()) + ".vhd";
-    vhd::Status s = vhd::CreateDifferencing(env, WorkDir() + "/" + name, Leaf(),
+    base::Status s = vhd::CreateDifferencing(env, WorkDir() + "/" + name, Leaf(),
                                             vhd::SnapshotParams());
     if (!s.ok()) Bug("snapshot", s);
     files.push_back(name);
@@ -177,7 +177,7 @@ struct Program {
     vhd::CoalesceOptions o;
     o.durable = false;
     vhd::CoalesceResult r;
-    vhd::Status s = vhd::Coalesce(env, Leaf(), o, &r);
+    base::Status s = vhd::Coalesce(env, Leaf(), o, &r);
     if (!s.ok()) Bug("coalesce", s);
     env->Unlink(Leaf());
     files.pop_back();
@@ -187,7 +187,7 @@ struct Program {
     if (model.size() + grow > kMaxSize) return;
     std::string journal = WorkDir() + "/resize.journal";
     env->Unlink(journal);
-    vhd::Status s =
+    base::Status s =
         vhd::ResizeJournaled(env, Leaf(), model.size() + grow, journal);
     if (!s.ok()) Bug("resize", s);
     model.resize(model.size() + grow, 0);
@@ -195,8 +195,8 @@ struct Program {
 
   void Corrupt(Reader* in) {
     size_t f = in->Get(1) % files.size();
-    std::unique_ptr<vhd::File> file;
-    if (!env->Open(Path(f), vhd::Env::OpenMode::kReadWrite, &file).ok()) {
+    std::unique_ptr<base::File> file;
+    if (!env->Open(Path(f), base::Env::OpenMode::kReadWrite, &file).ok()) {
       return;
     }
     uint64_t size = 0;
@@ -219,7 +219,7 @@ struct Program {
 
 void Clean() {
   std::vector<std::string> names;
-  vhd::Env* env = vhd::Env::Default();
+  base::Env* env = base::Env::Default();
   if (env->ListDir(WorkDir(), &names).ok()) {
     for (const std::string& n : names) env->Unlink(WorkDir() + "/" + n);
   }
@@ -236,7 +236,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.files.push_back("base.vhd");
   vhd::CreateParams cp;
   cp.size = base;
-  vhd::Status s = vhd::CreateVhd(p.env, p.Leaf(), cp);
+  base::Status s = vhd::CreateVhd(p.env, p.Leaf(), cp);
   if (!s.ok()) Bug("create", s);
   p.model.assign(base, 0);
   for (int ops = 0; ops < kMaxOps && !in.empty(); ++ops) {

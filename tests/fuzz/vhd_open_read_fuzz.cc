@@ -1,5 +1,5 @@
 // libFuzzer target: open and read arbitrary bytes as a VHD, entirely in
-// memory (an in-memory vhd::Env, no disk I/O).
+// memory (an in-memory base::Env, no disk I/O).
 //
 // The input is one VHD file, registered as both /fuzz/a.vhd (the leaf) and
 // /fuzz/p.vhd (so that a differencing input naming "p.vhd" finds a parent,
@@ -27,7 +27,7 @@
 
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/format.h"
 #include "vhd/image.h"
 #include "vhd/inspect.h"
@@ -35,37 +35,37 @@
 
 namespace {
 
-class MemFile : public vhd::File {
+class MemFile : public base::File {
  public:
   MemFile(std::shared_ptr<const std::string> data, std::string path)
       : data_(std::move(data)), path_(std::move(path)) {}
 
-  vhd::Status Read(uint64_t offset, size_t n, void* buf) override {
+  base::Status Read(uint64_t offset, size_t n, void* buf) override {
     size_t got = 0;
-    VHD_RETURN_IF_ERROR(ReadSome(offset, n, buf, &got));
-    if (got != n) return vhd::Status::Corruption("short read in " + path_);
-    return vhd::Status::OK();
+    RETURN_IF_ERROR(ReadSome(offset, n, buf, &got));
+    if (got != n) return base::Status::Corruption("short read in " + path_);
+    return base::Status::OK();
   }
-  vhd::Status ReadSome(uint64_t offset, size_t n, void* buf,
+  base::Status ReadSome(uint64_t offset, size_t n, void* buf,
                        size_t* got) override {
     const uint64_t size = data_->size();
     *got = 0;
-    if (offset >= size) return vhd::Status::OK();
+    if (offset >= size) return base::Status::OK();
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, size - offset));
     std::memcpy(buf, data_->data() + offset, k);
     *got = k;
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
-  vhd::Status Write(uint64_t, const void*, size_t) override {
-    return vhd::Status::ReadOnly(path_ + " is read-only");
+  base::Status Write(uint64_t, const void*, size_t) override {
+    return base::Status::ReadOnly(path_ + " is read-only");
   }
-  vhd::Status Truncate(uint64_t) override {
-    return vhd::Status::ReadOnly(path_ + " is read-only");
+  base::Status Truncate(uint64_t) override {
+    return base::Status::ReadOnly(path_ + " is read-only");
   }
-  vhd::Status Sync() override { return vhd::Status::OK(); }
-  vhd::Status Size(uint64_t* size) override {
+  base::Status Sync() override { return base::Status::OK(); }
+  base::Status Size(uint64_t* size) override {
     *size = data_->size();
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
   const std::string& path() const override { return path_; }
 
@@ -74,54 +74,54 @@ class MemFile : public vhd::File {
   std::string path_;
 };
 
-class MemEnv : public vhd::Env {
+class MemEnv : public base::Env {
  public:
   void Add(const std::string& path, std::string data) {
     files_[path] = std::make_shared<const std::string>(std::move(data));
   }
 
-  vhd::Status Open(const std::string& path, OpenMode mode,
-                   std::unique_ptr<vhd::File>* file) override {
+  base::Status Open(const std::string& path, OpenMode mode,
+                   std::unique_ptr<base::File>* file) override {
     if (mode != OpenMode::kReadOnly && mode != OpenMode::kReadWrite) {
-      return vhd::Status::ReadOnly("in-memory env is read-only");
+      return base::Status::ReadOnly("in-memory env is read-only");
     }
     auto it = files_.find(path);
-    if (it == files_.end()) return vhd::Status::NotFound(path);
+    if (it == files_.end()) return base::Status::NotFound(path);
     file->reset(new MemFile(it->second, path));
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
-  vhd::Status Stat(const std::string& path, vhd::FileInfo* info) override {
+  base::Status Stat(const std::string& path, base::FileInfo* info) override {
     auto it = files_.find(path);
     if (it == files_.end()) {
       if (path == "/fuzz" || path == "/fuzz/") {
-        *info = vhd::FileInfo();
+        *info = base::FileInfo();
         info->is_dir = true;
-        return vhd::Status::OK();
+        return base::Status::OK();
       }
-      return vhd::Status::NotFound(path);
+      return base::Status::NotFound(path);
     }
-    *info = vhd::FileInfo();
+    *info = base::FileInfo();
     info->size = it->second->size();
     info->is_regular = true;
     info->dev = 1;
     info->ino = static_cast<uint64_t>(std::distance(files_.begin(), it)) + 2;
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
-  vhd::Status Rename(const std::string&, const std::string&) override {
-    return vhd::Status::ReadOnly("in-memory env is read-only");
+  base::Status Rename(const std::string&, const std::string&) override {
+    return base::Status::ReadOnly("in-memory env is read-only");
   }
-  vhd::Status Link(const std::string&, const std::string&) override {
-    return vhd::Status::ReadOnly("in-memory env is read-only");
+  base::Status Link(const std::string&, const std::string&) override {
+    return base::Status::ReadOnly("in-memory env is read-only");
   }
-  vhd::Status Unlink(const std::string&) override {
-    return vhd::Status::ReadOnly("in-memory env is read-only");
+  base::Status Unlink(const std::string&) override {
+    return base::Status::ReadOnly("in-memory env is read-only");
   }
-  vhd::Status SyncDir(const std::string&) override { return vhd::Status::OK(); }
-  vhd::Status ListDir(const std::string&,
+  base::Status SyncDir(const std::string&) override { return base::Status::OK(); }
+  base::Status ListDir(const std::string&,
                       std::vector<std::string>* names) override {
     names->clear();
-    for (const auto& [p, d] : files_) names->push_back(vhd::BaseName(p));
-    return vhd::Status::OK();
+    for (const auto& [p, d] : files_) names->push_back(base::BaseName(p));
+    return base::Status::OK();
   }
 
  private:

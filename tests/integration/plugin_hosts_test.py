@@ -357,7 +357,7 @@ class CAbiTest(unittest.TestCase):
             with open(lib, "rb") as f:
                 san = ["-fsanitize=address,undefined"] if b"__asan_init" in f.read() else []
             subprocess.run(["cc", "-std=c99", "-Wall", "-Werror"] + san + [
-                            "-I", os.path.join(SRC, "plugin", "include"),
+                            "-I", os.path.join(SRC, "host", "include"),
                             os.path.join(SRC, "tests", "integration", "c_abi_client.c"),
                             "-ldl", "-o", exe], check=True)
             p = subprocess.run([exe, lib],

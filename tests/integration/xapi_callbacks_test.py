@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The plugin's XenAPI callbacks (plugin/xapi_toolstack.h) against the XenAPI
+"""The plugin's XenAPI callbacks (sm/xapi_toolstack.h) against the XenAPI
 simulator (xapi_sim.py), through VHDSR as xapi runs it and through vhdsmd:
 
 - the VDI lifecycle with a session_ref: after every step the simulator's

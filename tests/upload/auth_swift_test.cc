@@ -4,8 +4,8 @@
 // Swift. Each is proven by an upload and a download through it.
 #include <gtest/gtest.h>
 
-#include "plugin/upload/auth.h"
-#include "plugin/upload/uploader.h"
+#include "upload/auth.h"
+#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -19,7 +19,7 @@ AuthResult MustAuth(const AuthOptions& o) {
   HttpClient http((HttpOptions()));
   AuthResult r;
   bool retryable = true;
-  vhd::Status st = Authenticate(&http, o, &r, &retryable);
+  base::Status st = Authenticate(&http, o, &r, &retryable);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return r;
 }
@@ -32,7 +32,7 @@ void UploadWorks(const SwiftStore& store) {
   o.object = "via-auth";
   o.segment_size = 100000;
   UploadResult r;
-  vhd::Status st =
+  base::Status st =
       uploadtest::UploadImage(store, o, data, ImageFormat::kRaw, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.segments_total, 3u);
@@ -60,7 +60,7 @@ TEST(AuthSwift, V1WrongKey) {
   HttpClient http((HttpOptions()));
   AuthResult r;
   bool retryable = true;
-  vhd::Status st = Authenticate(&http, o, &r, &retryable);
+  base::Status st = Authenticate(&http, o, &r, &retryable);
   EXPECT_EQ(ErrorOf(st), UploadError::kAuthFailed);
   EXPECT_FALSE(retryable);
   EXPECT_EQ(st.message().find("wrong-secret-123"), std::string::npos);
@@ -105,7 +105,7 @@ TEST_F(KeystoneAuth, V2WrongApiKey) {
   HttpClient http((HttpOptions()));
   AuthResult r;
   bool retryable = true;
-  vhd::Status st = Authenticate(&http, store.auth, &r, &retryable);
+  base::Status st = Authenticate(&http, store.auth, &r, &retryable);
   EXPECT_EQ(ErrorOf(st), UploadError::kAuthFailed);
   EXPECT_EQ(st.message().find("bad-api-key-999"), std::string::npos);
 }
@@ -116,7 +116,7 @@ TEST_F(KeystoneAuth, V2UnknownRegion) {
   HttpClient http((HttpOptions()));
   AuthResult r;
   bool retryable = true;
-  vhd::Status st = Authenticate(&http, store.auth, &r, &retryable);
+  base::Status st = Authenticate(&http, store.auth, &r, &retryable);
   EXPECT_EQ(ErrorOf(st), UploadError::kAuthResponse) << st.ToString();
 }
 
@@ -136,7 +136,7 @@ TEST_F(KeystoneAuth, V3WrongPassword) {
   o.container = uploadtest::TestContainer();
   o.object = "x";
   UploadResult r;
-  vhd::Status st =
+  base::Status st =
       uploadtest::UploadImage(store, o, "data", ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kAuthFailed) << st.ToString();
 }
@@ -154,7 +154,7 @@ TEST(TlsAuth, VerifiedByDefaultCaFileConfigurable) {
   {
     // A self-signed certificate is refused, and retrying cannot help.
     HttpClient http((HttpOptions()));
-    vhd::Status st = Authenticate(&http, o, &r, &retryable);
+    base::Status st = Authenticate(&http, o, &r, &retryable);
     EXPECT_EQ(ErrorOf(st), UploadError::kTransport) << st.ToString();
     EXPECT_FALSE(retryable);
   }
@@ -162,7 +162,7 @@ TEST(TlsAuth, VerifiedByDefaultCaFileConfigurable) {
     HttpOptions h;
     h.tls.ca_file = stub.cert_path();  // trusted explicitly
     HttpClient http(h);
-    vhd::Status st = Authenticate(&http, o, &r, &retryable);
+    base::Status st = Authenticate(&http, o, &r, &retryable);
     ASSERT_TRUE(st.ok()) << st.ToString();
     EXPECT_EQ(r.storage_url, Swift().storage_url);
   }
@@ -189,7 +189,7 @@ TEST(DeleteLargeObject, RemovesSloAndDloWithTheirSegments) {
     EXPECT_EQ(
         uploadtest::ListObjects(o.container + "_segments", o.object).size(),
         3u);
-    vhd::Status st =
+    base::Status st =
         DeleteLargeObject(uploadtest::V1Store(), o.container, o.object);
     ASSERT_TRUE(st.ok()) << st.ToString();
     EXPECT_TRUE(

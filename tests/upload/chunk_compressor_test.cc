@@ -1,4 +1,4 @@
-#include "plugin/upload/chunk_compressor.h"
+#include "upload/chunk_compressor.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -43,7 +43,7 @@ std::vector<uint8_t> CompressChunks(Codec codec, int level,
     const std::string& in = chunks[i];
     std::vector<uint8_t> buf(ChunkCompressBound(in.size()));
     size_t len = 0;
-    vhd::Status st =
+    base::Status st =
         c->Compress(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
                     i + 1 == chunks.size(), buf.data(), buf.size(), &len);
     EXPECT_TRUE(st.ok()) << st.ToString();
@@ -93,10 +93,10 @@ INSTANTIATE_TEST_SUITE_P(Codecs, ChunkCompressorTest,
 TEST(ChunkCompressor, RejectsBadLevels) {
   std::unique_ptr<ChunkCompressor> c;
   EXPECT_EQ(NewChunkCompressor(Codec::kIsal, 0, &c).code(),
-            vhd::Code::kInvalidArgument);
+            base::Code::kInvalidArgument);
   EXPECT_EQ(NewChunkCompressor(Codec::kZlib, 10, &c).code(),
-            vhd::Code::kInvalidArgument);
-  EXPECT_EQ(NewIsalChunkCompressor(4, &c).code(), vhd::Code::kInvalidArgument);
+            base::Code::kInvalidArgument);
+  EXPECT_EQ(NewIsalChunkCompressor(4, &c).code(), base::Code::kInvalidArgument);
 }
 
 TEST(ChunkCompressor, IsalLevelMapping) {

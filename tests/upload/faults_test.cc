@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "plugin/upload/uploader.h"
+#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -57,7 +57,7 @@ TEST_F(Faults, ObjectServerStoppedMidUploadThenRestarted) {
     }
   };
   UploadResult r;
-  vhd::Status st = UploadImage(store, o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(store, o, image, ImageFormat::kVhd, &r);
   if (restarter.joinable()) restarter.join();
   ASSERT_TRUE(stopped);
   ASSERT_TRUE(st.ok()) << st.ToString();
@@ -72,7 +72,7 @@ TEST_F(Faults, Proxy503ForAWhileThenSuccess) {
                "path_contains": "_segments/"})");
   UploadResult r;
   auto t0 = std::chrono::steady_clock::now();
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(FaultHits(), 4);
   EXPECT_EQ(r.http.retries, 4u);
@@ -87,7 +87,7 @@ TEST_F(Faults, RetryAfterIsHonoured) {
                "methods": ["PUT"], "path_contains": "_segments/"})");
   UploadResult r;
   auto t0 = std::chrono::steady_clock::now();
-  vhd::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(1000, 1),
+  base::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(1000, 1),
                                ImageFormat::kRaw, &r);
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
@@ -104,7 +104,7 @@ TEST_F(Faults, RetriesRunOutWithAClearErrorAndNothingLeft) {
   SetFault(R"({"status": 503, "methods": ["PUT"],
                "path_contains": "/00000001"})");
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   EXPECT_EQ(r.error, UploadError::kRetriesExhausted) << st.ToString();
   EXPECT_NE(st.message().find("503 after 6 attempts"), std::string::npos)
       << st.message();
@@ -121,7 +121,7 @@ TEST_F(Faults, CorruptedInTransitIsResentOnce) {
   SetFault(R"({"bad_etag": true, "count": 1, "methods": ["PUT"],
                "path_contains": "_segments/"})");
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.http.resends, 1u);
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
@@ -132,7 +132,7 @@ TEST_F(Faults, CorruptedTwiceFails) {
   SetFault(R"({"bad_etag": true, "methods": ["PUT"],
                "path_contains": "_segments/"})");
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(5000, 2),
+  base::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(5000, 2),
                                ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kChecksumMismatch) << st.ToString();
   EXPECT_EQ(FaultHits(), 2);
@@ -145,7 +145,7 @@ TEST_F(Faults, OtherClientErrorsAreNotRetried) {
   SetFault(R"({"status": 403, "methods": ["PUT"],
                "path_contains": "_segments/"})");
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(5000, 3),
+  base::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(5000, 3),
                                ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kRejected) << st.ToString();
   EXPECT_NE(st.message().find(": 403"), std::string::npos) << st.message();
@@ -166,7 +166,7 @@ TEST_F(Faults, MemcachedRestartForcesReauthentication) {
     }
   };
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(restarted);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.http.reauths, 1u);  // once, shared by both upload threads
@@ -178,7 +178,7 @@ TEST_F(Faults, WrongKeyIsAClearErrorAndLeavesNothing) {
   SwiftStore store = V1Store();
   store.auth.key = "not-the-key-XYZ";
   UploadResult r;
-  vhd::Status st = UploadImage(store, o, testutil::RandomBytes(5000, 4),
+  base::Status st = UploadImage(store, o, testutil::RandomBytes(5000, 4),
                                ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kAuthFailed) << st.ToString();
   EXPECT_EQ(st.message().find("not-the-key-XYZ"), std::string::npos);
@@ -195,7 +195,7 @@ TEST_F(Faults, UnreachableStorageRetriesThenFails) {
   store.auth.storage_url = "http://127.0.0.1:9/v1/AUTH_test";  // closed port
   store.retry.max_attempts = 3;
   UploadResult r;
-  vhd::Status st = UploadImage(store, o, "x", ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(store, o, "x", ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kRetriesExhausted) << st.ToString();
   EXPECT_EQ(r.http.requests, 3u);
 }

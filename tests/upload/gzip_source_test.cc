@@ -1,10 +1,10 @@
-#include "plugin/upload/gzip_source.h"
+#include "upload/gzip_source.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "plugin/upload/md5.h"
+#include "upload/md5.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -16,7 +16,7 @@ std::string ReadAll(ByteSource* src, size_t step = 100003) {
   std::string buf(step, '\0');
   for (;;) {
     size_t got = 0;
-    vhd::Status st =
+    base::Status st =
         src->Read(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), &got);
     EXPECT_TRUE(st.ok()) << st.ToString();
     if (!st.ok() || got == 0) break;
@@ -28,7 +28,7 @@ std::string ReadAll(ByteSource* src, size_t step = 100003) {
 std::string Compress(const std::string& data, GzipOptions o,
                      GzipStats* stats = nullptr) {
   std::unique_ptr<GzipSource> gz;
-  vhd::Status st =
+  base::Status st =
       GzipSource::Open(std::make_unique<StringSource>(data), o, &gz);
   EXPECT_TRUE(st.ok()) << st.ToString();
   if (!st.ok()) return "";
@@ -111,12 +111,12 @@ TEST(GzipSource, ZlibCodecToo) {
 
 class FailingSource : public ByteSource {
  public:
-  vhd::Status Read(uint8_t* buf, size_t n, size_t* got) override {
-    if (served_ >= (3 << 20)) return vhd::Status::IOError("disk on fire");
+  base::Status Read(uint8_t* buf, size_t n, size_t* got) override {
+    if (served_ >= (3 << 20)) return base::Status::IOError("disk on fire");
     *got = std::min<size_t>(n, 4096);
     std::memset(buf, 'a', *got);
     served_ += *got;
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
   SourceProgress Progress() const override { return {served_, -1}; }
 
@@ -130,13 +130,13 @@ TEST(GzipSource, SourceErrorsReachTheReader) {
       GzipSource::Open(std::make_unique<FailingSource>(), GzipOptions(), &gz)
           .ok());
   std::string buf(1 << 20, '\0');
-  vhd::Status st;
+  base::Status st;
   for (int i = 0; i < 100 && st.ok(); ++i) {
     size_t got = 0;
     st = gz->Read(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), &got);
     if (st.ok() && got == 0) break;
   }
-  EXPECT_EQ(st.code(), vhd::Code::kIOError);
+  EXPECT_EQ(st.code(), base::Code::kIOError);
   EXPECT_NE(st.message().find("disk on fire"), std::string::npos);
 }
 

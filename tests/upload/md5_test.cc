@@ -1,4 +1,4 @@
-#include "plugin/upload/md5.h"
+#include "upload/md5.h"
 
 #include <gtest/gtest.h>
 

@@ -1,15 +1,15 @@
-#include "plugin/upload/object_names.h"
+#include "upload/object_names.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "plugin/upload/upload_error.h"
+#include "upload/upload_error.h"
 
 namespace upload {
 namespace {
 
-void ExpectBad(const vhd::Status& s, const std::string& why) {
+void ExpectBad(const base::Status& s, const std::string& why) {
   EXPECT_EQ(ErrorOf(s), UploadError::kInvalidArgument) << s.ToString();
   EXPECT_NE(s.message().find(why), std::string::npos) << s.ToString();
 }
@@ -48,7 +48,7 @@ TEST(ObjectNames, ObjectRules) {
 }
 
 TEST(ObjectNames, MessageQuotesTheNameSanitized) {
-  vhd::Status s = CheckObjectName("a\n\xff/..");
+  base::Status s = CheckObjectName("a\n\xff/..");
   EXPECT_EQ(s.message().find('\n'), std::string::npos);
   EXPECT_EQ(s.message().find('\xff'), std::string::npos);
 }

@@ -4,13 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "plugin/upload/auth.h"
-#include "plugin/upload/http_client.h"
-#include "plugin/upload/md5.h"
-#include "plugin/upload/retry_policy.h"
-#include "plugin/upload/segment_names.h"
-#include "plugin/upload/slo_manifest.h"
-#include "plugin/upload/upload_error.h"
+#include "upload/auth.h"
+#include "upload/http_client.h"
+#include "upload/md5.h"
+#include "upload/retry_policy.h"
+#include "upload/segment_names.h"
+#include "upload/slo_manifest.h"
+#include "upload/upload_error.h"
 
 namespace upload {
 namespace {
@@ -96,7 +96,7 @@ TEST(SloManifest, JsonAndEtag) {
 
 TEST(UploadError, MessagesQuotingServersAreSanitized) {
   // A 403 body with 0xFF, a forged log line and a terminal escape.
-  vhd::Status st =
+  base::Status st =
       MakeError(UploadError::kRejected, "PUT x: 403 (\xff\nFAKE LINE\x1b[2J)");
   EXPECT_EQ(st.message(),
             "REJECTED: PUT x: 403 (\xEF\xBF\xBD\\x0AFAKE LINE\\x1B[2J)");
@@ -112,20 +112,20 @@ TEST(UploadError, MessagesQuotingServersAreSanitized) {
 }
 
 TEST(UploadError, NamesCodesAndParsing) {
-  vhd::Status st = MakeError(UploadError::kRetriesExhausted, "PUT x: 503");
-  EXPECT_EQ(st.code(), vhd::Code::kIOError);
+  base::Status st = MakeError(UploadError::kRetriesExhausted, "PUT x: 503");
+  EXPECT_EQ(st.code(), base::Code::kIOError);
   EXPECT_EQ(st.message(), "RETRIES_EXHAUSTED: PUT x: 503");
   EXPECT_EQ(ErrorOf(st), UploadError::kRetriesExhausted);
-  EXPECT_EQ(ErrorOf(vhd::Status::OK()), UploadError::kNone);
-  EXPECT_EQ(ErrorOf(vhd::Status::IOError("read failed")), UploadError::kSource);
+  EXPECT_EQ(ErrorOf(base::Status::OK()), UploadError::kNone);
+  EXPECT_EQ(ErrorOf(base::Status::IOError("read failed")), UploadError::kSource);
   EXPECT_EQ(ErrorOf(MakeError(UploadError::kTooLarge, "x")),
             UploadError::kTooLarge);
   EXPECT_EQ(MakeError(UploadError::kTooLarge, "x").code(),
-            vhd::Code::kTooLarge);
+            base::Code::kTooLarge);
   EXPECT_EQ(static_cast<int>(UploadError::kTransport), 11);
   EXPECT_STREQ(UploadErrorName(UploadError::kCancelled), "CANCELLED");
-  vhd::Status src = SourceError(vhd::Status::Corruption("short"));
-  EXPECT_EQ(src.code(), vhd::Code::kCorruption);
+  base::Status src = SourceError(base::Status::Corruption("short"));
+  EXPECT_EQ(src.code(), base::Code::kCorruption);
   EXPECT_EQ(src.message(), "SOURCE: short");
   EXPECT_EQ(ErrorOf(src), UploadError::kSource);
 }
@@ -170,7 +170,7 @@ TEST(Auth, V2CatalogRegionAndInterface) {
   ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
   EXPECT_EQ(r.storage_url, "https://snet-ord/v1/A");
   o.region = "SYD";
-  vhd::Status st = ParseV2Access(kV2Access, o, &r);
+  base::Status st = ParseV2Access(kV2Access, o, &r);
   EXPECT_EQ(ErrorOf(st), UploadError::kAuthResponse);
   EXPECT_NE(st.message().find("SYD"), std::string::npos);
   EXPECT_EQ(ErrorOf(ParseV2Access("not json", o, &r)),

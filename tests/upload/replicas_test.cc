@@ -11,7 +11,7 @@
 
 #include <filesystem>
 
-#include "plugin/upload/uploader.h"
+#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -83,7 +83,7 @@ TEST_F(Replicas, ObjectServerKilledMidUploadQuorumKeepsTheImage) {
   const size_t before1 = DataFilesOnNode(1), before2 = DataFilesOnNode(2),
                before3 = DataFilesOnNode(3);
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_EQ(killed, 0);
   ASSERT_EQ(restarted, 0);
   ASSERT_TRUE(st.ok()) << st.ToString();
@@ -121,7 +121,7 @@ TEST_F(Replicas, OneObjectServerDownUploadsAndReads) {
   o.object = "raw.bin";
   o.segment_size = 128 << 10;
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kRaw, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.segments_total, 8u);
   EXPECT_EQ(r.http.retries, 0u);

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "plugin/upload/uploader.h"
+#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -48,7 +48,7 @@ TEST_F(Resume, CancelRemovesTheSegments) {
   std::atomic<bool> cancel{false};
   UploadOptions o = CancelAfter("cancel.gz", 3, &cancel);
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   EXPECT_EQ(r.error, UploadError::kCancelled) << st.ToString();
   EXPECT_GE(r.segments_deleted, 3u);
   EXPECT_TRUE(ListObjects(o.container + "_segments", "").empty());
@@ -61,7 +61,7 @@ TEST_F(Resume, KeptSegmentsAreNotSentAgain) {
   UploadOptions o = CancelAfter("resume.gz", 3, &cancel);
   o.keep_segments_on_failure = true;
   UploadResult first;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &first);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &first);
   ASSERT_EQ(first.error, UploadError::kCancelled) << st.ToString();
   EXPECT_EQ(first.segments_deleted, 0u);
   const uint64_t kept = ListObjects(o.container + "_segments", "").size();
@@ -91,7 +91,7 @@ TEST_F(Resume, ChangedSegmentsAreSentAgain) {
   o.run_id = "run1";
   UploadResult r;
   ASSERT_TRUE(UploadImage(V1Store(), o, a, ImageFormat::kRaw, &r).ok());
-  vhd::Status st = UploadImage(V1Store(), o, b, ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(V1Store(), o, b, ImageFormat::kRaw, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.segments_skipped, 2u);
   EXPECT_EQ(r.segments_uploaded, 1u);
@@ -111,7 +111,7 @@ TEST_F(Resume, StaleSegmentsPastTheEndAreRemoved) {
   o.run_id = "same";
   UploadResult first, second;
   ASSERT_TRUE(UploadImage(V1Store(), o, image, ImageFormat::kRaw, &first).ok());
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &second);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &second);
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_LT(second.segments_total, first.segments_total);
   EXPECT_EQ(ListObjects(o.container + "_segments", "").size(),

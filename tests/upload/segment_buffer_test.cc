@@ -1,4 +1,4 @@
-#include "plugin/upload/segment_buffer.h"
+#include "upload/segment_buffer.h"
 
 #include <gtest/gtest.h>
 
@@ -25,7 +25,7 @@ class SegmentBufferTest : public ::testing::TestWithParam<bool> {
  protected:
   std::unique_ptr<SegmentBuffer> Make(uint64_t capacity) {
     std::unique_ptr<SegmentBuffer> b;
-    vhd::Status st =
+    base::Status st =
         SegmentBuffer::New(capacity, GetParam() ? tmp_.path() : "", &b);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return b;

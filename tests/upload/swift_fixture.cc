@@ -317,7 +317,7 @@ std::map<std::string, std::string> ListObjects(const std::string& container,
   std::string path =
       "/" + upload::UrlEncode(container, false) +
       "?format=json&limit=10000&prefix=" + upload::UrlEncode(prefix, false);
-  vhd::Status st = session.Call(&http, "GET", path, {}, {}, &resp,
+  base::Status st = session.Call(&http, "GET", path, {}, {}, &resp,
                                 upload::CallOptions::NotFoundOk());
   EXPECT_TRUE(st.ok()) << st.ToString();
   if (!st.ok() || resp.status == 404) return names;
@@ -367,7 +367,7 @@ std::string Gunzip(const std::string& gz) {
   return out;
 }
 
-vhd::Status UploadImage(const upload::SwiftStore& store,
+base::Status UploadImage(const upload::SwiftStore& store,
                         const upload::UploadOptions& options,
                         const std::string& image, upload::ImageFormat format,
                         upload::UploadResult* result) {
@@ -375,7 +375,7 @@ vhd::Status UploadImage(const upload::SwiftStore& store,
   so.format = format;
   so.tar.mtime = 1700000000;
   std::unique_ptr<upload::ByteSource> stream;
-  vhd::Status st = upload::NewImageStream(
+  base::Status st = upload::NewImageStream(
       std::make_unique<upload::StringSource>(image), so, &stream);
   if (!st.ok()) return st;
   return upload::Upload(store, options, stream.get(), result);

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "plugin/upload/image_stream.h"
-#include "plugin/upload/uploader.h"
+#include "upload/image_stream.h"
+#include "upload/uploader.h"
 #include "tests/util/test_util.h"
 
 namespace uploadtest {
@@ -106,7 +106,7 @@ std::string Gunzip(const std::string& gz);
 std::string SourceRoot();
 
 // Uploads `image` in `format` (gzip level 6, ISA-L) with `options`.
-vhd::Status UploadImage(const upload::SwiftStore& store,
+base::Status UploadImage(const upload::SwiftStore& store,
                         const upload::UploadOptions& options,
                         const std::string& image, upload::ImageFormat format,
                         upload::UploadResult* result);

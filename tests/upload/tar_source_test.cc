@@ -1,10 +1,10 @@
-#include "plugin/upload/tar_source.h"
+#include "upload/tar_source.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "plugin/upload/image_stream.h"
+#include "upload/image_stream.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -15,7 +15,7 @@ std::string ReadAll(ByteSource* src) {
   std::string out, buf(65536, '\0');
   for (;;) {
     size_t got = 0;
-    vhd::Status st =
+    base::Status st =
         src->Read(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), &got);
     EXPECT_TRUE(st.ok()) << st.ToString();
     if (!st.ok() || got == 0) return out;
@@ -66,10 +66,10 @@ TEST(TarSource, TgzStreamUnpacksWithTarXz) {
 // A source that claims a huge size and serves zeros; only its start is read.
 class ZeroSource : public ByteSource {
  public:
-  vhd::Status Read(uint8_t* buf, size_t n, size_t* got) override {
+  base::Status Read(uint8_t* buf, size_t n, size_t* got) override {
     std::memset(buf, 0, n);
     *got = n;
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
   SourceProgress Progress() const override { return {0, -1}; }
 };
@@ -100,13 +100,13 @@ TEST(TarSource, ShortImageIsAnError) {
                               TarOptions(), &tar)
                   .ok());
   std::string buf(4096, '\0');
-  vhd::Status st;
+  base::Status st;
   for (int i = 0; i < 10 && st.ok(); ++i) {
     size_t got = 0;
     st = tar->Read(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), &got);
     if (got == 0) break;
   }
-  EXPECT_EQ(st.code(), vhd::Code::kCorruption);
+  EXPECT_EQ(st.code(), base::Code::kCorruption);
 }
 
 TEST(TarSource, RejectsLongNames) {

@@ -1,10 +1,10 @@
 // End-to-end uploads to the real Swift (scripts/saio.sh), downloaded back
 // with python-swiftclient's `swift download` and checked byte for byte.
-#include "plugin/upload/uploader.h"
+#include "upload/uploader.h"
 
 #include <gtest/gtest.h>
 
-#include "plugin/upload/md5.h"
+#include "upload/md5.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
 
@@ -30,7 +30,7 @@ TEST(Upload, GzipSloRoundTripWithProgress) {
   std::vector<ProgressInfo> seen;
   o.progress = [&](const ProgressInfo& p) { seen.push_back(p); };
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.error, UploadError::kNone);
   EXPECT_GE(r.segments_total, 5u);
@@ -70,7 +70,7 @@ TEST(Upload, TgzUnpacksToZeroVhd) {
   std::string image = uploadtest::DiskLikeImage(12 << 20, 22);
   UploadOptions o = SmallSegments("images/disk.tgz");
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kTgz, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kTgz, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   testutil::TempDir tmp;
   testutil::WriteFile(tmp.Join("img.tgz"),
@@ -86,7 +86,7 @@ TEST(Upload, DloRoundTrip) {
   UploadOptions o = SmallSegments("images/disk.dlo.gz");
   o.manifest = ManifestKind::kDlo;
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_GE(r.segments_total, 3u);
   std::string gz = SwiftDownload(o.container, o.object);
@@ -99,7 +99,7 @@ TEST(Upload, RawStreamOfExactSegmentMultiple) {
   std::string data = testutil::RandomBytes(3 << 20, 24);
   UploadOptions o = SmallSegments("raw.bin");
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.segments_total, 3u);
   EXPECT_EQ(r.object_md5, Md5::Of(data));
@@ -114,7 +114,7 @@ TEST(Upload, MoreThanAThousandSegmentsNestSloManifests) {
   o.segment_size = 4096;
   o.parallel_segments = 4;
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(r.segments_total, 1010u);
   EXPECT_EQ(r.sub_manifests, 2u);
@@ -127,7 +127,7 @@ TEST(Upload, TooManySegmentsFailsBeforeUploading) {
   o.segment_size = 1024;
   o.allow_nested_manifests = false;
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kTooLarge) << st.ToString();
   EXPECT_NE(st.message().find("1001 segments"), std::string::npos)
       << st.message();
@@ -140,7 +140,7 @@ TEST(Upload, SegmentLargerThanClusterLimitFailsEarly) {
   o.segment_size = kMaxSegmentSize;
   UploadResult r;
   // Within 5 GiB: allowed by the options, checked against /info.
-  vhd::Status st = UploadImage(V1Store(), o, "x", ImageFormat::kRaw, &r);
+  base::Status st = UploadImage(V1Store(), o, "x", ImageFormat::kRaw, &r);
   EXPECT_TRUE(st.ok()) << st.ToString();  // max_file_size is 5 GiB + 2
   o.segment_size = kMaxSegmentSize + 1;
   st = UploadImage(V1Store(), o, "x", ImageFormat::kRaw, &r);
@@ -154,7 +154,7 @@ TEST(Upload, SpoolsLargeSegmentsToTempFiles) {
   testutil::TempDir spool;
   o.spool_dir = spool.path();
   UploadResult r;
-  vhd::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
+  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
 }
@@ -181,7 +181,7 @@ TEST(Upload, BadOptionsAreRejectedBeforeAnyRequest) {
     bad.container = "c";
     mutate(&bad);
     StringSource src("data");
-    vhd::Status st = Upload(store, bad, &src, &r);
+    base::Status st = Upload(store, bad, &src, &r);
     EXPECT_EQ(r.error, UploadError::kInvalidArgument) << st.ToString();
   }
 }

@@ -12,7 +12,7 @@
 #include "tests/util/test_util.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "vhd/fault_env.h"
+#include "base/fault_env.h"
 #include "vhd/sparse_image.h"
 
 namespace vhd {
@@ -22,7 +22,7 @@ constexpr uint64_t kMiB = 1 << 20;
 
 class ChainTest : public ::testing::Test {
  protected:
-  Env* env() { return Env::Default(); }
+  base::Env* env() { return base::Env::Default(); }
   std::string P(const std::string& n) { return dir_.Join(n); }
 
   void Create(const std::string& name, uint64_t size) {
@@ -35,19 +35,19 @@ class ChainTest : public ::testing::Test {
         CreateDifferencing(env(), P(child), P(parent), SnapshotParams()).ok());
   }
   std::unique_ptr<Chain> Open(const std::string& name, bool writable = false,
-                              Env* e = nullptr) {
+                              base::Env* e = nullptr) {
     ChainOptions o;
     o.writable = writable;
     o.env = e;
     std::unique_ptr<Chain> c;
-    Status s = Chain::Open(P(name), o, &c);
+    base::Status s = Chain::Open(P(name), o, &c);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return c;
   }
   void Write(const std::string& name, uint64_t off, const std::string& data) {
     auto c = Open(name, true);
     ASSERT_TRUE(c);
-    Status s = c->Write(off, data.size(), data.data());
+    base::Status s = c->Write(off, data.size(), data.data());
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(c->Flush().ok());
   }
@@ -55,7 +55,7 @@ class ChainTest : public ::testing::Test {
     auto c = Open(name);
     if (!c) return "";
     std::string out(c->virtual_size(), '\0');
-    Status s = c->Read(0, out.size(), out.data());
+    base::Status s = c->Read(0, out.size(), out.data());
     EXPECT_TRUE(s.ok()) << s.ToString();
     return out;
   }
@@ -63,7 +63,7 @@ class ChainTest : public ::testing::Test {
     CheckReport r;
     CheckOptions o;
     o.check_data = true;
-    Status s = CheckVhd(env(), P(name), o, &r);
+    base::Status s = CheckVhd(env(), P(name), o, &r);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
   uint64_t Allocated(const std::string& name) {
@@ -110,11 +110,11 @@ TEST_F(ChainTest, ReadAndWriteBeyondEndFail) {
   Create("a.vhd", 4 * kMiB);
   auto c = Open("a.vhd", true);
   char b[2];
-  EXPECT_EQ(c->Read(4 * kMiB - 1, 2, b).code(), Code::kInvalidArgument);
-  EXPECT_EQ(c->Write(4 * kMiB, 1, b).code(), Code::kInvalidArgument);
+  EXPECT_EQ(c->Read(4 * kMiB - 1, 2, b).code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(c->Write(4 * kMiB, 1, b).code(), base::Code::kInvalidArgument);
   EXPECT_TRUE(c->Read(4 * kMiB - 1, 1, b).ok());
   auto ro = Open("a.vhd", false);
-  EXPECT_EQ(ro->Write(0, 1, b).code(), Code::kReadOnly);
+  EXPECT_EQ(ro->Write(0, 1, b).code(), base::Code::kReadOnly);
 }
 
 TEST_F(ChainTest, BlocksAreFourKiBAlignedAndFullBlocksSetBatmap) {
@@ -204,9 +204,9 @@ TEST_F(ChainTest, DepthFourChainReadsFirstLayerThatHoldsEachSector) {
   auto c = Open("l3.vhd");
   EXPECT_EQ(c->depth(), 4u);
   // Export equals the read view and leaves holes sparse.
-  std::unique_ptr<File> out;
+  std::unique_ptr<base::File> out;
   ASSERT_TRUE(
-      env()->Open(P("out.raw"), Env::OpenMode::kCreateTruncate, &out).ok());
+      env()->Open(P("out.raw"), base::Env::OpenMode::kCreateTruncate, &out).ok());
   ASSERT_TRUE(c->ExportRaw(out.get()).ok());
   out.reset();
   EXPECT_EQ(testutil::ReadFile(P("out.raw")), model);
@@ -243,12 +243,12 @@ TEST_F(ChainTest, MissingAndMismatchedParents) {
   std::filesystem::rename(P("base.vhd"), P("gone.vhd"));
   ChainOptions o;
   std::unique_ptr<Chain> c;
-  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), Code::kParentMissing);
+  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), base::Code::kParentMissing);
   Create("base.vhd", 4 * kMiB);  // same name, other uuid
-  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), Code::kParentMismatch);
+  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), base::Code::kParentMismatch);
   o.max_depth = 1;
   std::filesystem::rename(P("gone.vhd"), P("base.vhd"));
-  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), Code::kChainTooLong);
+  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), base::Code::kChainTooLong);
 }
 
 // ---- crash safety ----------------------------------------------------------
@@ -285,14 +285,14 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
   std::string after = before;
   after.replace(cc.write.first, data.size(), data);
 
-  auto attempt = [&](FaultInjectionEnv* fenv) {
+  auto attempt = [&](base::FaultInjectionEnv* fenv) {
     auto c = Open(leaf, true, fenv);
-    if (!c) return Status::IOError("open");
-    Status s = c->Write(cc.write.first, data.size(), data.data());
+    if (!c) return base::Status::IOError("open");
+    base::Status s = c->Write(cc.write.first, data.size(), data.data());
     if (s.ok()) s = c->Flush();
     return s;
   };
-  FaultInjectionEnv counter(env());
+  base::FaultInjectionEnv counter(env());
   ASSERT_TRUE(attempt(&counter).ok());
   ASSERT_EQ(ReadAll(leaf), after);
   int64_t points = counter.mutations();
@@ -313,7 +313,7 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
     for (size_t torn : {size_t{0}, size_t{kSectorSize}}) {
       testutil::WriteFile(P(leaf), pristine);
       {
-        FaultInjectionEnv fenv(env());
+        base::FaultInjectionEnv fenv(env());
         fenv.CrashAt(k, torn);
         EXPECT_FALSE(attempt(&fenv).ok());
       }
@@ -327,7 +327,7 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
           << cc.name << ": crash at I/O " << k << " (torn " << torn
           << ") left a sector that is neither before nor after";
       CheckReport r;
-      Status s = CheckVhd(env(), P(leaf), CheckOptions(), &r);
+      base::Status s = CheckVhd(env(), P(leaf), CheckOptions(), &r);
       // blktap's batmap keeps its checksum in the sector before the map, so
       // no format-preserving order survives a torn two-sector write: the
       // checksum may go stale (readers then ignore the batmap; repair
@@ -374,15 +374,15 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
   std::string file_before = testutil::ReadFile(P("c.vhd"));
   std::string view_before = ReadAll("c.vhd");
 
-  FaultInjectionEnv full(env());
+  base::FaultInjectionEnv full(env());
   full.SetNoSpace(true);
   // Into two unallocated blocks and one allocated one.
   std::string data = testutil::RandomBytes(5 * kMiB, 3);
   {
     auto c = Open("c.vhd", true, &full);
     ASSERT_TRUE(c);
-    Status s = c->Write(3 * kMiB, data.size(), data.data());
-    EXPECT_EQ(s.code(), Code::kNoSpace) << s.ToString();
+    base::Status s = c->Write(3 * kMiB, data.size(), data.data());
+    EXPECT_EQ(s.code(), base::Code::kNoSpace) << s.ToString();
   }
   EXPECT_EQ(testutil::ReadFile(P("c.vhd")), file_before);
   EXPECT_EQ(ReadAll("c.vhd"), view_before);
@@ -392,7 +392,7 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
   {
     auto c = Open("c.vhd", true, &full);
     ASSERT_TRUE(c);
-    Status s = c->Write(4 * kMiB, 512, data.data());
+    base::Status s = c->Write(4 * kMiB, 512, data.data());
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::string zeros(2 * kMiB, '\0');
     s = c->Write(10 * kMiB, zeros.size(), zeros.data());
@@ -423,7 +423,7 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
 // the reservation counts only the blocks that will be stored.
 TEST_F(ChainTest, ReserveCountsOnlyStoredBlocks) {
   Create("d.vhd", 64 * kMiB);
-  FaultInjectionEnv full(env());
+  base::FaultInjectionEnv full(env());
   full.SetNoSpace(true);
   auto c = Open("d.vhd", true, &full);
   ASSERT_TRUE(c);
@@ -431,7 +431,7 @@ TEST_F(ChainTest, ReserveCountsOnlyStoredBlocks) {
   EXPECT_TRUE(c->ReserveForWrite(0, zeros.size(), zeros.data()).ok());
   zeros[9 * kMiB] = 1;
   EXPECT_EQ(c->ReserveForWrite(0, zeros.size(), zeros.data()).code(),
-            Code::kNoSpace);
+            base::Code::kNoSpace);
 }
 
 }  // namespace

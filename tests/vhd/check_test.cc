@@ -19,7 +19,7 @@ class CheckTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t mb) {
     CreateParams p;
     p.size = mb << 20;
-    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
   }
   void Fill(const std::string& n, uint64_t off, size_t len) {
     testutil::WriteFile(P("data"), testutil::RandomBytes(len, off));
@@ -30,12 +30,12 @@ class CheckTest : public ::testing::Test {
   // Runs the checker; returns "" when valid, else the first problem line.
   std::string Problem(const std::string& n, CheckOptions o = CheckOptions()) {
     CheckReport r;
-    Status s = CheckVhd(Env::Default(), P(n), o, &r);
+    base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
     if (s.ok()) {
       EXPECT_FALSE(r.lines.empty());
       return "";
     }
-    EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+    EXPECT_EQ(s.code(), base::Code::kCorruption) << s.ToString();
     return r.lines.empty() ? s.message() : r.lines.front();
   }
   // Edits the file's bytes; `fix` re-seals footers/header checksums.
@@ -166,12 +166,12 @@ TEST_F(CheckTest, DataUnderClearBitsWithDashB) {
 
 TEST_F(CheckTest, ParentUuidAndLocatorNames) {
   Create("p.vhd", 8);
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("c.vhd"), P("p.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
                                  SnapshotParams())
                   .ok());
   EXPECT_EQ(Problem("c.vhd"), "");
   // Replace the parent by another disk of the same name.
-  Env::Default()->Unlink(P("p.vhd"));
+  base::Env::Default()->Unlink(P("p.vhd"));
   Create("p.vhd", 8);
   std::string p = Problem("c.vhd");
   EXPECT_EQ(p, "invalid parent " + P("p.vhd") + ": invalid parent uuid\n");
@@ -196,16 +196,16 @@ TEST_F(CheckTest, ParentUuidAndLocatorNames) {
 
 TEST_F(CheckTest, DashPChecksEveryAncestor) {
   Create("a.vhd", 8);
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("b.vhd"), P("a.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("b.vhd"), P("a.vhd"),
                                  SnapshotParams())
                   .ok());
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("c.vhd"), P("b.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
                                  SnapshotParams())
                   .ok());
   CheckOptions o;
   o.check_parents = true;
   CheckReport r;
-  ASSERT_TRUE(CheckVhd(Env::Default(), P("c.vhd"), o, &r).ok());
+  ASSERT_TRUE(CheckVhd(base::Env::Default(), P("c.vhd"), o, &r).ok());
   ASSERT_EQ(r.files.size(), 3u);
   EXPECT_EQ(r.lines.back(), P("a.vhd") + " is valid\n");
   // Break the grandparent: -p finds it, plain check does not look.
@@ -213,7 +213,7 @@ TEST_F(CheckTest, DashPChecksEveryAncestor) {
   d[d.size() - 1] ^= 0x55;
   testutil::WriteFile(P("a.vhd"), d);
   CheckReport r2;
-  EXPECT_FALSE(CheckVhd(Env::Default(), P("c.vhd"), o, &r2).ok());
+  EXPECT_FALSE(CheckVhd(base::Env::Default(), P("c.vhd"), o, &r2).ok());
   EXPECT_EQ(r2.files.back().first, P("a.vhd"));
   EXPECT_EQ(Problem("c.vhd"), "");
 }

@@ -9,7 +9,7 @@
 #include "vhd/chain.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "vhd/fault_env.h"
+#include "base/fault_env.h"
 #include "vhd/sparse_image.h"
 
 namespace vhd {
@@ -23,12 +23,12 @@ class CoalesceTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
   }
   void Snap(const std::string& c, const std::string& p, uint64_t size = 0) {
     SnapshotParams sp;
     sp.size = size;
-    ASSERT_TRUE(CreateDifferencing(Env::Default(), P(c), P(p), sp).ok());
+    ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P(c), P(p), sp).ok());
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
@@ -40,7 +40,7 @@ class CoalesceTest : public ::testing::Test {
   }
   std::string Read(const std::string& n) {
     std::unique_ptr<Chain> c;
-    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return "";
     std::string out(c->virtual_size(), '\0');
@@ -51,7 +51,7 @@ class CoalesceTest : public ::testing::Test {
     CheckReport r;
     CheckOptions o;
     o.check_data = true;
-    Status s = CheckVhd(Env::Default(), P(n), o, &r);
+    base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
     EXPECT_TRUE(s.ok()) << n << ": " << s.ToString();
     return s.ok();
   }
@@ -72,7 +72,7 @@ TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
   std::string child_bytes = testutil::ReadFile(P("child.vhd"));
   CoalesceResult r;
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
   EXPECT_EQ(r.parent, P("base.vhd"));
   EXPECT_FALSE(r.resumed);
   // 700 bytes at 3 -> sectors 0..1; 2 MiB; 9000 bytes at +512 -> 18 sectors.
@@ -84,7 +84,7 @@ TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
   EXPECT_TRUE(Valid("base.vhd"));
   // Idempotent.
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
   EXPECT_EQ(Read("base.vhd"), child_view);
   EXPECT_TRUE(Valid("base.vhd"));
 }
@@ -97,7 +97,7 @@ TEST_F(CoalesceTest, GrowsASmallerParentFirst) {
   std::string view = Read("child.vhd");
   CoalesceResult r;
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
   std::string base = Read("base.vhd");
   EXPECT_EQ(base.size(), view.size());
   EXPECT_EQ(base, view);
@@ -118,7 +118,7 @@ TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
   CoalesceOptions grow;
   grow.grow_parent_only = true;
   CoalesceResult r;
-  ASSERT_TRUE(Coalesce(Env::Default(), P("child.vhd"), grow, &r).ok());
+  ASSERT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), grow, &r).ok());
   EXPECT_EQ(r.sectors, 0u);
   std::string base = Read("base.vhd");
   ASSERT_EQ(base.size(), 64 * kMiB);
@@ -129,7 +129,7 @@ TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
       testutil::FileExists(CoalesceJournalPath(P("base.vhd")) + ".resize"));
   EXPECT_TRUE(Valid("base.vhd"));
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
   EXPECT_EQ(Read("base.vhd"), view);
 }
 
@@ -140,12 +140,12 @@ TEST_F(CoalesceTest, RefusesRawParent) {
   SnapshotParams sp;
   sp.raw_parent = true;
   ASSERT_TRUE(
-      CreateDifferencing(Env::Default(), P("c.vhd"), P("base.raw"), sp).ok());
+      CreateDifferencing(base::Env::Default(), P("c.vhd"), P("base.raw"), sp).ok());
   Write("c.vhd", 1000, "hello");
   std::string view = Read("c.vhd");
   CoalesceResult r;
-  Status s = Coalesce(Env::Default(), P("c.vhd"), CoalesceOptions(), &r);
-  EXPECT_EQ(s.code(), Code::kNotSupported) << s.ToString();
+  base::Status s = Coalesce(base::Env::Default(), P("c.vhd"), CoalesceOptions(), &r);
+  EXPECT_EQ(s.code(), base::Code::kNotSupported) << s.ToString();
   EXPECT_NE(s.message().find("raw parent"), std::string::npos);
   EXPECT_EQ(testutil::ReadFile(P("base.raw")), raw);
   EXPECT_FALSE(testutil::FileExists(CoalesceJournalPath(P("base.raw"))));
@@ -156,8 +156,8 @@ TEST_F(CoalesceTest, RefusesNonDifferencing) {
   Create("base.vhd", 4 * kMiB);
   CoalesceResult r;
   EXPECT_EQ(
-      Coalesce(Env::Default(), P("base.vhd"), CoalesceOptions(), &r).code(),
-      Code::kInvalidArgument);
+      Coalesce(base::Env::Default(), P("base.vhd"), CoalesceOptions(), &r).code(),
+      base::Code::kInvalidArgument);
 }
 
 TEST_F(CoalesceTest, ResumesFromItsJournal) {
@@ -170,7 +170,7 @@ TEST_F(CoalesceTest, ResumesFromItsJournal) {
   // Stop after a checkpoint: the journal records progress.
   CoalesceOptions o;
   o.checkpoint_bytes = 4 * kMiB;
-  FaultInjectionEnv count(Env::Default());
+  base::FaultInjectionEnv count(base::Env::Default());
   CoalesceResult r;
   {
     // Find a crash point after the 3rd checkpoint by counting mutations.
@@ -178,11 +178,11 @@ TEST_F(CoalesceTest, ResumesFromItsJournal) {
     ASSERT_TRUE(Coalesce(&count, P("child.vhd"), o, &r).ok());
     testutil::WriteFile(P("base.vhd"), base0);
   }
-  FaultInjectionEnv fenv(Env::Default());
+  base::FaultInjectionEnv fenv(base::Env::Default());
   fenv.CrashAt(count.mutations() * 2 / 3);
   EXPECT_FALSE(Coalesce(&fenv, P("child.vhd"), o, &r).ok());
   ASSERT_TRUE(testutil::FileExists(CoalesceJournalPath(P("base.vhd"))));
-  ASSERT_TRUE(Coalesce(Env::Default(), P("child.vhd"), o, &r).ok());
+  ASSERT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), o, &r).ok());
   EXPECT_TRUE(r.resumed);
   EXPECT_GT(r.first_block, 0u);
   EXPECT_LT(r.sectors, 16u * 4096);  // did not start over
@@ -198,7 +198,7 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   std::string journal = CoalesceJournalPath(P("base.vhd"));
   // Crash at the sync of the journal's first temporary copy.
   std::string base0 = testutil::ReadFile(P("base.vhd"));
-  FaultInjectionEnv count(Env::Default());
+  base::FaultInjectionEnv count(base::Env::Default());
   CoalesceResult r;
   ASSERT_TRUE(Coalesce(&count, P("child.vhd"), CoalesceOptions(), &r).ok());
   testutil::WriteFile(P("base.vhd"), base0);
@@ -210,12 +210,12 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
     }
   }
   ASSERT_GE(first_sync, 0);
-  FaultInjectionEnv fenv(Env::Default());
+  base::FaultInjectionEnv fenv(base::Env::Default());
   fenv.CrashAt(first_sync);
   EXPECT_FALSE(Coalesce(&fenv, P("child.vhd"), CoalesceOptions(), &r).ok());
   auto temps = [&] {
     std::vector<std::string> names, out;
-    EXPECT_TRUE(Env::Default()->ListDir(dir_.path(), &names).ok());
+    EXPECT_TRUE(base::Env::Default()->ListDir(dir_.path(), &names).ok());
     for (const std::string& n : names) {
       if (n.find(".coalesce.tmp.") != std::string::npos) out.push_back(n);
     }
@@ -223,7 +223,7 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   };
   ASSERT_EQ(temps().size(), 1u);  // what the killed run left
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
   EXPECT_TRUE(temps().empty());
   EXPECT_FALSE(testutil::FileExists(journal));
   EXPECT_EQ(Read("base.vhd"), view);
@@ -232,7 +232,7 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   Snap("child2.vhd", "base.vhd");
   Write("child2.vhd", 0, "y");
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("child2.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child2.vhd"), CoalesceOptions(), &r).ok());
   EXPECT_TRUE(testutil::FileExists(P("other.vhd.coalesce.tmp.1.0")));
 }
 
@@ -244,7 +244,7 @@ TEST_F(CoalesceTest, ProgressReportsBytesAndBlocks) {
   std::vector<CoalesceProgress> seen;
   o.progress = [&](const CoalesceProgress& p) { seen.push_back(p); };
   CoalesceResult r;
-  ASSERT_TRUE(Coalesce(Env::Default(), P("child.vhd"), o, &r).ok());
+  ASSERT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), o, &r).ok());
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().bytes_done, 3 * kMiB);
   EXPECT_EQ(seen.back().bytes_total, 3 * kMiB);

@@ -11,7 +11,7 @@
 
 #include "tests/util/test_util.h"
 #include "vhd/endian.h"
-#include "vhd/fault_env.h"
+#include "base/fault_env.h"
 #include "vhd/format.h"
 #include "vhd/sparse_image.h"
 
@@ -20,7 +20,7 @@ namespace {
 
 std::unique_ptr<SparseImage> OpenSparse(const std::string& path) {
   std::unique_ptr<Image> img;
-  Status s = OpenImage(Env::Default(), path, OpenOptions(), &img);
+  base::Status s = OpenImage(base::Env::Default(), path, OpenOptions(), &img);
   EXPECT_TRUE(s.ok()) << s.ToString();
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp == nullptr) return nullptr;
@@ -32,7 +32,7 @@ TEST(CreateTest, DynamicLayoutIsBlktaps) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 100ull << 20;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("x.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).ok());
   std::string d = testutil::ReadFile(dir.Join("x.vhd"));
   // blktap: footer copy, header@512, BAT@1536, batmap hdr@2048, map@2560,
   // footer@3072: 3584 bytes.
@@ -68,7 +68,7 @@ TEST(CreateTest, SizeRoundsUpToTwoMiBAsVhdUtil) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 5ull << 20;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("x.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).ok());
   auto img = OpenSparse(dir.Join("x.vhd"));
   EXPECT_EQ(img->virtual_size(), 6ull << 20);
 }
@@ -78,7 +78,7 @@ TEST(CreateTest, PreallocatedMetadataLayout) {
   CreateParams p;
   p.size = 100ull << 20;
   p.max_size = 2097152ull << 20;  // xapi LVHD's -S
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("x.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).ok());
   EXPECT_EQ(testutil::FileSize(dir.Join("x.vhd")), 4327936u);
   auto img = OpenSparse(dir.Join("x.vhd"));
   EXPECT_EQ(img->header().max_table_entries, 1048576u);
@@ -93,8 +93,8 @@ TEST(CreateTest, DifferencingLayoutIsBlktaps) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 100ull << 20;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("parent.vhd"), p).ok());
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("child.vhd"),
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("parent.vhd"), p).ok());
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("child.vhd"),
                                  dir.Join("parent.vhd"), SnapshotParams())
                   .ok());
   std::string d = testutil::ReadFile(dir.Join("child.vhd"));
@@ -126,8 +126,8 @@ TEST(CreateTest, DifferencingLayoutIsBlktaps) {
   EXPECT_EQ(p0, "./parent.vhd");
   // Same-size child keeps the parent's exact size.
   EXPECT_EQ(img->virtual_size(), parent->virtual_size());
-  FileInfo pi;
-  ASSERT_TRUE(Env::Default()->Stat(dir.Join("parent.vhd"), &pi).ok());
+  base::FileInfo pi;
+  ASSERT_TRUE(base::Env::Default()->Stat(dir.Join("parent.vhd"), &pi).ok());
   EXPECT_EQ(h.parent_timestamp, VhdTimeFromUnix(pi.mtime));
 }
 
@@ -137,8 +137,8 @@ TEST(CreateTest, RelativePathToParentInAnotherDirectory) {
   ASSERT_EQ(0, ::mkdir(dir.Join("b").c_str(), 0755));
   CreateParams p;
   p.size = 4 << 20;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("a/p.vhd"), p).ok());
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("b/c.vhd"),
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("a/p.vhd"), p).ok());
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("b/c.vhd"),
                                  dir.Join("a/p.vhd"), SnapshotParams())
                   .ok());
   auto img = OpenSparse(dir.Join("b/c.vhd"));
@@ -155,24 +155,24 @@ TEST(CreateTest, RefusesToOverwriteAndBadSizes) {
   testutil::WriteFile(dir.Join("x.vhd"), "precious");
   CreateParams p;
   p.size = 4 << 20;
-  EXPECT_EQ(CreateVhd(Env::Default(), dir.Join("x.vhd"), p).code(),
-            Code::kExists);
+  EXPECT_EQ(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).code(),
+            base::Code::kExists);
   EXPECT_EQ(testutil::ReadFile(dir.Join("x.vhd")), "precious");
   p.size = 0;
-  EXPECT_EQ(CreateVhd(Env::Default(), dir.Join("y.vhd"), p).code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(CreateVhd(base::Env::Default(), dir.Join("y.vhd"), p).code(),
+            base::Code::kInvalidArgument);
   p.size = (2040ull << 30) + 1;
-  EXPECT_EQ(CreateVhd(Env::Default(), dir.Join("y.vhd"), p).code(),
-            Code::kTooLarge);
+  EXPECT_EQ(CreateVhd(base::Env::Default(), dir.Join("y.vhd"), p).code(),
+            base::Code::kTooLarge);
   p.size = 8 << 20;
   p.max_size = 4 << 20;
-  EXPECT_EQ(CreateVhd(Env::Default(), dir.Join("y.vhd"), p).code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(CreateVhd(base::Env::Default(), dir.Join("y.vhd"), p).code(),
+            base::Code::kInvalidArgument);
   EXPECT_FALSE(testutil::FileExists(dir.Join("y.vhd")));
   // Largest allowed virtual size works and stays small on disk.
   p.size = 2040ull << 30;
   p.max_size = 0;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("big.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("big.vhd"), p).ok());
   EXPECT_LT(testutil::FileSize(dir.Join("big.vhd")), 5u << 20);
 }
 
@@ -180,15 +180,15 @@ TEST(CreateTest, ChildSmallerThanParentIsRefused) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 8 << 20;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("p.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p).ok());
   SnapshotParams s;
   s.size = 4 << 20;
-  EXPECT_EQ(CreateDifferencing(Env::Default(), dir.Join("c.vhd"),
+  EXPECT_EQ(CreateDifferencing(base::Env::Default(), dir.Join("c.vhd"),
                                dir.Join("p.vhd"), s)
                 .code(),
-            Code::kInvalidArgument);
+            base::Code::kInvalidArgument);
   s.size = 16 << 20;
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("c.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("c.vhd"),
                                  dir.Join("p.vhd"), s)
                   .ok());
   EXPECT_EQ(OpenSparse(dir.Join("c.vhd"))->virtual_size(), 16u << 20);
@@ -199,7 +199,7 @@ TEST(CreateTest, FixedDiskIsDataPlusFooter) {
   CreateParams p;
   p.size = 3 << 20;
   p.fixed = true;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("f.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("f.vhd"), p).ok());
   std::string d = testutil::ReadFile(dir.Join("f.vhd"));
   ASSERT_EQ(d.size(), (4u << 20) + 512);
   Footer f =
@@ -217,12 +217,12 @@ TEST(CreateTest, CrashDuringCreateLeavesNoFileOrAWholeOne) {
     CreateParams p;
     p.size = 8 << 20;
     p.durability = d;
-    FaultInjectionEnv count(Env::Default());
+    base::FaultInjectionEnv count(base::Env::Default());
     ASSERT_TRUE(CreateVhd(&count, dir.Join("n.vhd"), p).ok());
     int64_t n = count.mutations();
     for (int64_t k = 0; k < n; ++k) {
-      Env::Default()->Unlink(dir.Join("n.vhd"));
-      FaultInjectionEnv env(Env::Default());
+      base::Env::Default()->Unlink(dir.Join("n.vhd"));
+      base::FaultInjectionEnv env(base::Env::Default());
       env.CrashAt(k);
       // A crash at the last calls (the temporary's unlink) may come after
       // the file is complete; then the call may report success.
@@ -230,7 +230,7 @@ TEST(CreateTest, CrashDuringCreateLeavesNoFileOrAWholeOne) {
       if (ok || testutil::FileExists(dir.Join("n.vhd"))) {
         std::unique_ptr<Image> img;
         EXPECT_TRUE(
-            OpenImage(Env::Default(), dir.Join("n.vhd"), OpenOptions(), &img)
+            OpenImage(base::Env::Default(), dir.Join("n.vhd"), OpenOptions(), &img)
                 .ok())
             << "crash at " << k;
       }
@@ -245,8 +245,8 @@ TEST(CreateTest, DataReachesTheDiskBeforeTheLink) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 8 << 20;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("p.vhd"), p).ok());
-  auto kinds = [](const FaultInjectionEnv& env) {
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p).ok());
+  auto kinds = [](const base::FaultInjectionEnv& env) {
     std::vector<std::string> k;
     for (const std::string& what : env.history()) {
       std::string verb = what.substr(0, what.find(' '));
@@ -255,14 +255,14 @@ TEST(CreateTest, DataReachesTheDiskBeforeTheLink) {
     return k;
   };
   SnapshotParams sp;
-  FaultInjectionEnv durable(Env::Default());
+  base::FaultInjectionEnv durable(base::Env::Default());
   ASSERT_TRUE(
       CreateDifferencing(&durable, dir.Join("d.vhd"), dir.Join("p.vhd"), sp)
           .ok());
   EXPECT_EQ(kinds(durable),
             (std::vector<std::string>{"sync", "link", "unlink", "syncdir"}));
   sp.durability = NewFileDurability::kOrdered;
-  FaultInjectionEnv ordered(Env::Default());
+  base::FaultInjectionEnv ordered(base::Env::Default());
   ASSERT_TRUE(
       CreateDifferencing(&ordered, dir.Join("o.vhd"), dir.Join("p.vhd"), sp)
           .ok());
@@ -277,13 +277,13 @@ TEST(CreateTest, LargestSnapshotHasAnUnusedBatInEitherDurability) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 2040ull << 30;
-  ASSERT_TRUE(CreateVhd(Env::Default(), dir.Join("p.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p).ok());
   SnapshotParams sp;
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("d.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("d.vhd"),
                                  dir.Join("p.vhd"), sp)
                   .ok());
   sp.durability = NewFileDurability::kOrdered;
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), dir.Join("o.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("o.vhd"),
                                  dir.Join("p.vhd"), sp)
                   .ok());
   std::string d = testutil::ReadFile(dir.Join("d.vhd"));

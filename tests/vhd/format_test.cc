@@ -98,9 +98,9 @@ TEST(FormatTest, HeaderRoundTripsWithLocatorsAndParentName) {
 TEST(FormatTest, ParentNameTooLongIsRejected) {
   DynamicHeader h;
   EXPECT_EQ(h.SetParentName(std::string(257, 'x')).code(),
-            Code::kInvalidArgument);
+            base::Code::kInvalidArgument);
   EXPECT_TRUE(h.SetParentName(std::string(256, 'x')).ok());
-  EXPECT_EQ(h.SetParentName("\xff").code(), Code::kInvalidArgument);
+  EXPECT_EQ(h.SetParentName("\xff").code(), base::Code::kInvalidArgument);
 }
 
 TEST(FormatTest, LocatorSpaceInSectorsOrBytes) {

@@ -1,6 +1,6 @@
 // Hostile files: damaged or malicious VHDs (built with the independent spec
 // generator, then patched byte by byte) must fail with the exact, stable
-// vhd::Code, never crash, hang or allocate without bound. Each case is also
+// base::Code, never crash, hang or allocate without bound. Each case is also
 // fed to the CLI: `check -p -n F` must exit non-zero with a reason, and
 // `query -vsafp` / `read -p` must exit normally (never by a signal).
 //
@@ -26,7 +26,7 @@
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/image.h"
 
 namespace {
@@ -40,15 +40,15 @@ constexpr uint32_t MiB = 1024 * 1024;
 
 // ---- an Env that records the largest single read ----------------------------
 
-class TrackingFile : public vhd::FileWrapper {
+class TrackingFile : public base::FileWrapper {
  public:
-  TrackingFile(std::unique_ptr<vhd::File> base, size_t* max_read)
+  TrackingFile(std::unique_ptr<base::File> base, size_t* max_read)
       : FileWrapper(std::move(base)), max_read_(max_read) {}
-  vhd::Status Read(uint64_t o, size_t n, void* b) override {
+  base::Status Read(uint64_t o, size_t n, void* b) override {
     *max_read_ = std::max(*max_read_, n);
     return FileWrapper::Read(o, n, b);
   }
-  vhd::Status ReadSome(uint64_t o, size_t n, void* b, size_t* got) override {
+  base::Status ReadSome(uint64_t o, size_t n, void* b, size_t* got) override {
     *max_read_ = std::max(*max_read_, n);
     return FileWrapper::ReadSome(o, n, b, got);
   }
@@ -57,29 +57,29 @@ class TrackingFile : public vhd::FileWrapper {
   size_t* max_read_;
 };
 
-class TrackingEnv : public vhd::Env {
+class TrackingEnv : public base::Env {
  public:
-  vhd::Status Open(const std::string& path, OpenMode mode,
-                   std::unique_ptr<vhd::File>* file) override {
-    std::unique_ptr<vhd::File> f;
-    VHD_RETURN_IF_ERROR(base_->Open(path, mode, &f));
+  base::Status Open(const std::string& path, OpenMode mode,
+                   std::unique_ptr<base::File>* file) override {
+    std::unique_ptr<base::File> f;
+    RETURN_IF_ERROR(base_->Open(path, mode, &f));
     file->reset(new TrackingFile(std::move(f), &max_read));
-    return vhd::Status::OK();
+    return base::Status::OK();
   }
-  vhd::Status Stat(const std::string& p, vhd::FileInfo* i) override {
+  base::Status Stat(const std::string& p, base::FileInfo* i) override {
     return base_->Stat(p, i);
   }
-  vhd::Status Rename(const std::string& a, const std::string& b) override {
+  base::Status Rename(const std::string& a, const std::string& b) override {
     return base_->Rename(a, b);
   }
-  vhd::Status Link(const std::string& a, const std::string& b) override {
+  base::Status Link(const std::string& a, const std::string& b) override {
     return base_->Link(a, b);
   }
-  vhd::Status Unlink(const std::string& p) override { return base_->Unlink(p); }
-  vhd::Status SyncDir(const std::string& d) override {
+  base::Status Unlink(const std::string& p) override { return base_->Unlink(p); }
+  base::Status SyncDir(const std::string& d) override {
     return base_->SyncDir(d);
   }
-  vhd::Status ListDir(const std::string& d,
+  base::Status ListDir(const std::string& d,
                       std::vector<std::string>* n) override {
     return base_->ListDir(d, n);
   }
@@ -87,30 +87,30 @@ class TrackingEnv : public vhd::Env {
   size_t max_read = 0;
 
  private:
-  vhd::Env* base_ = vhd::Env::Default();
+  base::Env* base_ = base::Env::Default();
 };
 
 // Opens the chain and reads the whole disk (at most its first and last
 // 32 MiB); returns the first failure.
-vhd::Status OpenAndReadAll(const std::string& path, vhd::Env* env = nullptr,
+base::Status OpenAndReadAll(const std::string& path, base::Env* env = nullptr,
                            int max_depth = 256) {
   vhd::ChainOptions o;
   o.env = env;
   o.max_depth = max_depth;
   std::unique_ptr<vhd::Chain> chain;
-  VHD_RETURN_IF_ERROR(vhd::Chain::Open(path, o, &chain));
+  RETURN_IF_ERROR(vhd::Chain::Open(path, o, &chain));
   const uint64_t size = chain->virtual_size();
   std::string buf(MiB, '\0');
-  auto read_span = [&](uint64_t from, uint64_t to) -> vhd::Status {
+  auto read_span = [&](uint64_t from, uint64_t to) -> base::Status {
     for (uint64_t off = from; off < to; off += MiB) {
       size_t n = std::min<uint64_t>(MiB, to - off);
-      VHD_RETURN_IF_ERROR(chain->Read(off, n, buf.data()));
+      RETURN_IF_ERROR(chain->Read(off, n, buf.data()));
     }
-    return vhd::Status::OK();
+    return base::Status::OK();
   };
   const uint64_t span = 32ull * MiB;
   if (size <= 2 * span) return read_span(0, size);
-  VHD_RETURN_IF_ERROR(read_span(0, span));
+  RETURN_IF_ERROR(read_span(0, span));
   return read_span(size - span, size);
 }
 
@@ -188,7 +188,7 @@ constexpr uint64_t kHdParentName = 64, kHdLoc = 576;
 
 struct Case {
   std::string name;
-  vhd::Code expected;  // of OpenAndReadAll
+  base::Code expected;  // of OpenAndReadAll
   // Builds the files in `dir`; returns the path to open.
   std::function<std::string(const testutil::TempDir&)> make;
   int max_depth = 256;
@@ -208,42 +208,42 @@ std::vector<Case> Cases() {
   auto dyn = [](uint64_t seed) { return specvhd::Build(SmallDynamic(seed)); };
 
   // ---- size and truncation
-  c.push_back({"empty_file", vhd::Code::kCorruption,
+  c.push_back({"empty_file", base::Code::kCorruption,
                [](const auto& d) { return Put(d, "e.vhd", ""); }});
   c.push_back(
-      {"tiny_file_100_bytes", vhd::Code::kCorruption,
+      {"tiny_file_100_bytes", base::Code::kCorruption,
        [](const auto& d) { return Put(d, "t.vhd", std::string(100, 'c')); }});
-  c.push_back({"zeros_511_bytes", vhd::Code::kCorruption, [](const auto& d) {
+  c.push_back({"zeros_511_bytes", base::Code::kCorruption, [](const auto& d) {
                  return Put(d, "z.vhd", std::string(511, '\0'));
                }});
-  c.push_back({"footer_copy_only_512_bytes", vhd::Code::kCorruption,
+  c.push_back({"footer_copy_only_512_bytes", base::Code::kCorruption,
                [dyn](const auto& d) {
                  return Put(d, "f.vhd", dyn(1).file.substr(0, 512));
                }});
-  c.push_back({"header_cut_off", vhd::Code::kCorruption, [dyn](const auto& d) {
+  c.push_back({"header_cut_off", base::Code::kCorruption, [dyn](const auto& d) {
                  return Put(d, "h.vhd", dyn(2).file.substr(0, 1000));
                }});
-  c.push_back({"bat_cut_off", vhd::Code::kCorruption, [dyn](const auto& d) {
+  c.push_back({"bat_cut_off", base::Code::kCorruption, [dyn](const auto& d) {
                  specvhd::Image img = dyn(3);
                  return Put(d, "b.vhd",
                             img.file.substr(0, img.layout.table_offset + 100));
                }});
   c.push_back(
-      {"truncated_mid_block", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"truncated_mid_block", base::Code::kCorruption, [dyn](const auto& d) {
          std::string f = dyn(4).file;
          return Put(d, "m.vhd", f.substr(0, f.size() - 512 - 4096));
        }});
 
   // ---- checksums and cookies
   c.push_back(
-      {"fixed_bad_footer_checksum", vhd::Code::kCorruption, [](const auto& d) {
+      {"fixed_bad_footer_checksum", base::Code::kCorruption, [](const auto& d) {
          Disk x = SmallDynamic(5);
          x.type = Type::kFixed;
          std::string f = specvhd::Build(x).file;
          f[f.size() - 512 + 64] ^= 1;
          return Put(d, "fx.vhd", f);
        }});
-  c.push_back({"dynamic_both_footers_bad_checksum", vhd::Code::kCorruption,
+  c.push_back({"dynamic_both_footers_bad_checksum", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(6);
                  img.file[64] ^= 1;
@@ -251,20 +251,20 @@ std::vector<Case> Cases() {
                  return Put(d, "bf.vhd", img.file);
                }});
   c.push_back(
-      {"bad_header_checksum", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bad_header_checksum", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(7);
          img.file[img.layout.header_offset + 36] ^= 0x10;
          return Put(d, "hc.vhd", img.file);
        }});
   c.push_back(
-      {"bad_footer_cookies", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bad_footer_cookies", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(8);
          specvhd::EditFooters(
              &img.file, img.layout,
              [](std::string* f, uint64_t off) { (*f)[off] = 'X'; });
          return Put(d, "fc.vhd", img.file);
        }});
-  c.push_back({"poisoned_footers_v_poison", vhd::Code::kCorruption,
+  c.push_back({"poisoned_footers_v_poison", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(9);
                  specvhd::EditFooters(&img.file, img.layout,
@@ -274,7 +274,7 @@ std::vector<Case> Cases() {
                  return Put(d, "vp.vhd", img.file);
                }});
   c.push_back(
-      {"bad_header_cookie", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bad_header_cookie", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(10);
          img.file.replace(img.layout.header_offset, 8, "cxsparsX");
          specvhd::ResealHeader(&img.file, img.layout.header_offset);
@@ -283,18 +283,18 @@ std::vector<Case> Cases() {
 
   // ---- BAT entries
   c.push_back(
-      {"bat_entry_beyond_eof", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bat_entry_beyond_eof", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(11);
          SetBat(&img, 7, static_cast<uint32_t>(img.file.size() / 512 + 8));
          return Put(d, "be.vhd", img.file);
        }});
   c.push_back(
-      {"bat_entry_0xfffffffe", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bat_entry_0xfffffffe", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(12);
          SetBat(&img, 9, 0xfffffffeu);
          return Put(d, "bx.vhd", img.file);
        }});
-  c.push_back({"bat_block_runs_into_footer", vhd::Code::kCorruption,
+  c.push_back({"bat_block_runs_into_footer", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(13);
                  // The block's last sector would be the EOF footer.
@@ -305,13 +305,13 @@ std::vector<Case> Cases() {
                  return Put(d, "bf2.vhd", img.file);
                }});
   c.push_back(
-      {"bat_entries_identical", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bat_entries_identical", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(14);
          SetBat(&img, 1, specvhd::GetBE32(img.file, img.layout.table_offset));
          return Put(d, "bi.vhd", img.file);
        }});
   c.push_back(
-      {"bat_entries_overlap_by_one_sector", vhd::Code::kCorruption,
+      {"bat_entries_overlap_by_one_sector", base::Code::kCorruption,
        [dyn](const auto& d) {
          specvhd::Image img = dyn(15);
          uint32_t b0 = specvhd::GetBE32(img.file, img.layout.table_offset);
@@ -319,20 +319,20 @@ std::vector<Case> Cases() {
          SetBat(&img, 2, b0 + (img.layout.bitmap_bytes + 64 * KiB) / 512 - 1);
          return Put(d, "bo.vhd", img.file);
        }});
-  c.push_back({"bat_entry_on_footer_copy", vhd::Code::kCorruption,
+  c.push_back({"bat_entry_on_footer_copy", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(16);
                  SetBat(&img, 12, 0);
                  return Put(d, "b0.vhd", img.file);
                }});
   c.push_back(
-      {"bat_entry_on_header", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bat_entry_on_header", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(17);
          SetBat(&img, 12, 1);
          return Put(d, "b1.vhd", img.file);
        }});
   c.push_back(
-      {"bat_entry_on_bat", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"bat_entry_on_bat", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(18);
          SetBat(&img, 12, static_cast<uint32_t>(img.layout.table_offset / 512));
          return Put(d, "b3.vhd", img.file);
@@ -343,7 +343,7 @@ std::vector<Case> Cases() {
   // with its predecessor, so a block nested in a metadata region that also
   // contains an earlier-starting metadata region is accepted (read: OK,
   // writable: the block is written inside the locator's space).
-  c.push_back({"bat_entry_inside_locator_space", vhd::Code::kCorruption,
+  c.push_back({"bat_entry_inside_locator_space", base::Code::kCorruption,
                [](const auto& d) {
                  specvhd::Image p = specvhd::Build(SmallDynamic(19));
                  Put(d, "p.vhd", p.file);
@@ -364,19 +364,19 @@ std::vector<Case> Cases() {
                }});
 
   // ---- absurd sizes
-  c.push_back({"dynamic_virtual_size_2_pow_63", vhd::Code::kTooLarge,
+  c.push_back({"dynamic_virtual_size_2_pow_63", base::Code::kTooLarge,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(21);
                  SetFooters64(&img, kFtCurrSize, 1ull << 63);
                  return Put(d, "s63.vhd", img.file);
                }});
-  c.push_back({"dynamic_virtual_size_max_u64", vhd::Code::kTooLarge,
+  c.push_back({"dynamic_virtual_size_max_u64", base::Code::kTooLarge,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(22);
                  SetFooters64(&img, kFtCurrSize, ~uint64_t{0} - 511);
                  return Put(d, "smax.vhd", img.file);
                }});
-  c.push_back({"differencing_virtual_size_2_pow_63", vhd::Code::kTooLarge,
+  c.push_back({"differencing_virtual_size_2_pow_63", base::Code::kTooLarge,
                [](const auto& d) {
                  specvhd::Image p = specvhd::Build(SmallDynamic(23));
                  Put(d, "p.vhd", p.file);
@@ -385,32 +385,32 @@ std::vector<Case> Cases() {
                  SetFooters64(&img, kFtCurrSize, 1ull << 63);
                  return Put(d, "c.vhd", img.file);
                }});
-  c.push_back({"max_table_entries_0xffffffff", vhd::Code::kTooLarge,
+  c.push_back({"max_table_entries_0xffffffff", base::Code::kTooLarge,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(25);
                  SetHeader32(&img, kHdMaxEntries, 0xffffffffu);
                  return Put(d, "me.vhd", img.file);
                }});
   c.push_back(
-      {"max_table_entries_zero", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"max_table_entries_zero", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(26);
          SetHeader32(&img, kHdMaxEntries, 0);
          return Put(d, "m0.vhd", img.file);
        }});
-  c.push_back({"max_table_entries_beyond_file", vhd::Code::kCorruption,
+  c.push_back({"max_table_entries_beyond_file", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(27);
                  SetHeader32(&img, kHdMaxEntries, 1u << 20);
                  return Put(d, "mb.vhd", img.file);
                }});
   c.push_back(
-      {"table_offset_beyond_eof", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"table_offset_beyond_eof", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(28);
          SetHeader64(&img, kHdTableOffset, img.file.size() + 4096);
          return Put(d, "tb.vhd", img.file);
        }});
   c.push_back(
-      {"table_offset_unaligned", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"table_offset_unaligned", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(29);
          SetHeader64(&img, kHdTableOffset, img.layout.table_offset + 4);
          return Put(d, "tu.vhd", img.file);
@@ -420,7 +420,7 @@ std::vector<Case> Cases() {
   // 2^64 - 512 fail with pread's EINVAL, kInvalidArgument, and check printed
   // no reason.)
   c.push_back(
-      {"table_offset_wraps_u64", vhd::Code::kCorruption, [dyn](const auto& d) {
+      {"table_offset_wraps_u64", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(30);
          SetHeader32(&img, kHdMaxEntries, 256);
          SetHeader64(&img, kHdTableOffset, ~uint64_t{0} - 511);
@@ -429,7 +429,7 @@ std::vector<Case> Cases() {
   // The same with the largest BAT the reader accepts: the wrapped check must
   // not lead to a 64 MiB BAT buffer and read.
   // (Regression: this allocated and read a 64 MiB BAT for a 4 MiB file.)
-  c.push_back({"table_offset_wraps_u64_big_bat", vhd::Code::kCorruption,
+  c.push_back({"table_offset_wraps_u64_big_bat", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(30);
                  SetHeader32(&img, kHdMaxEntries, 1u << 24);
@@ -438,13 +438,13 @@ std::vector<Case> Cases() {
                }});
   for (uint32_t bs : {0u, 3u * MiB, 256u, 1u << 30, 0x80000000u}) {
     std::string name = "block_size_" + std::to_string(bs);
-    c.push_back({name, vhd::Code::kCorruption, [dyn, bs](const auto& d) {
+    c.push_back({name, base::Code::kCorruption, [dyn, bs](const auto& d) {
                    specvhd::Image img = dyn(31);
                    SetHeader32(&img, kHdBlockSize, bs);
                    return Put(d, "bs.vhd", img.file);
                  }});
   }
-  c.push_back({"footer_data_offset_beyond_eof", vhd::Code::kCorruption,
+  c.push_back({"footer_data_offset_beyond_eof", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(32);
                  SetFooters64(&img, kFtDataOffset, img.file.size() - 512);
@@ -452,20 +452,20 @@ std::vector<Case> Cases() {
                }});
   // (Regression, check: data_offset + 1024 wrapped and the header read
   // failed without a reason line; vhd-util prints "error seeking to header".)
-  c.push_back({"footer_data_offset_all_ones_on_dynamic", vhd::Code::kCorruption,
+  c.push_back({"footer_data_offset_all_ones_on_dynamic", base::Code::kCorruption,
                [dyn](const auto& d) {
                  specvhd::Image img = dyn(33);
                  SetFooters64(&img, kFtDataOffset, ~uint64_t{0});
                  return Put(d, "d1.vhd", img.file);
                }});
-  c.push_back({"footer_type_5", vhd::Code::kCorruption, [dyn](const auto& d) {
+  c.push_back({"footer_type_5", base::Code::kCorruption, [dyn](const auto& d) {
                  specvhd::Image img = dyn(34);
                  SetFooters32(&img, kFtType, 5);
                  return Put(d, "ty.vhd", img.file);
                }});
   // (Regression, check: a fixed disk larger than its file passed check
   // silently although OpenImage rejects it.)
-  c.push_back({"fixed_curr_size_exceeds_file", vhd::Code::kCorruption,
+  c.push_back({"fixed_curr_size_exceeds_file", base::Code::kCorruption,
                [](const auto& d) {
                  Disk x = SmallDynamic(35);
                  x.type = Type::kFixed;
@@ -476,7 +476,7 @@ std::vector<Case> Cases() {
                  return Put(d, "fs.vhd", img.file);
                }});
   c.push_back(
-      {"fixed_curr_size_2_pow_63", vhd::Code::kCorruption, [](const auto& d) {
+      {"fixed_curr_size_2_pow_63", base::Code::kCorruption, [](const auto& d) {
          Disk x = SmallDynamic(36);
          x.type = Type::kFixed;
          specvhd::Image img = specvhd::Build(x);
@@ -487,21 +487,21 @@ std::vector<Case> Cases() {
        }});
 
   // ---- parents
-  c.push_back({"parent_missing", vhd::Code::kParentMissing, [](const auto& d) {
+  c.push_back({"parent_missing", base::Code::kParentMissing, [](const auto& d) {
                  specvhd::Image p = specvhd::Build(SmallDynamic(40));
                  return Put(
                      d, "c.vhd",
                      specvhd::Build(DiffOf(p, "gone.vhd", 41), p.raw).file);
                }});
   c.push_back(
-      {"parent_is_a_directory", vhd::Code::kParentMissing, [](const auto& d) {
+      {"parent_is_a_directory", base::Code::kParentMissing, [](const auto& d) {
          specvhd::Image p = specvhd::Build(SmallDynamic(42));
          testutil::Run({"mkdir", d.Join("dir.vhd")});
          return Put(d, "c.vhd",
                     specvhd::Build(DiffOf(p, "dir.vhd", 43), p.raw).file);
        }});
   c.push_back(
-      {"parent_uuid_mismatch", vhd::Code::kParentMismatch, [](const auto& d) {
+      {"parent_uuid_mismatch", base::Code::kParentMismatch, [](const auto& d) {
          specvhd::Image p = specvhd::Build(SmallDynamic(44));
          specvhd::Image other = specvhd::Build(SmallDynamic(45));
          Put(d, "p.vhd", other.file);  // right name, wrong disk
@@ -510,7 +510,7 @@ std::vector<Case> Cases() {
        }});
   // (Regression, check -p: a loop was walked 256 times, "X is valid" each
   // time, and failed without a reason line.)
-  c.push_back({"parent_loop_self", vhd::Code::kChainTooLong, [](const auto& d) {
+  c.push_back({"parent_loop_self", base::Code::kChainTooLong, [](const auto& d) {
                  Disk x = SmallDynamic(47);
                  x.uuid = specvhd::RandomUuid(4747);
                  specvhd::Image fake;
@@ -520,7 +520,7 @@ std::vector<Case> Cases() {
                  return Put(d, "a.vhd", specvhd::Build(c, "").file);
                }});
   c.back().only_check_p = true;
-  c.push_back({"parent_loop_two", vhd::Code::kChainTooLong, [](const auto& d) {
+  c.push_back({"parent_loop_two", base::Code::kChainTooLong, [](const auto& d) {
                  specvhd::Image ua, ub;
                  ua.uuid = specvhd::RandomUuid(4801);
                  ub.uuid = specvhd::RandomUuid(4802);
@@ -533,7 +533,7 @@ std::vector<Case> Cases() {
                }});
   c.back().only_check_p = true;
   // A valid chain of depth 5, opened with max_depth 3.
-  c.push_back({"chain_deeper_than_limit", vhd::Code::kChainTooLong,
+  c.push_back({"chain_deeper_than_limit", base::Code::kChainTooLong,
                [](const auto& d) {
                  specvhd::Image cur = specvhd::Build(SmallDynamic(50));
                  std::string name = "l0.vhd";
@@ -553,7 +553,7 @@ std::vector<Case> Cases() {
   // Every locator is hostile (offset beyond EOF, length 4 GiB - 1); the
   // header's name still finds the parent: opens, reads, bounded reads.
   c.push_back(
-      {"locators_absurd_but_name_ok", vhd::Code::kOk, [](const auto& d) {
+      {"locators_absurd_but_name_ok", base::Code::kOk, [](const auto& d) {
          specvhd::Image p = specvhd::Build(SmallDynamic(60));
          Put(d, "p.vhd", p.file);
          specvhd::Image img = specvhd::Build(DiffOf(p, "p.vhd", 61), p.raw);
@@ -568,7 +568,7 @@ std::vector<Case> Cases() {
        }});
   // The same, without a parent name: the parent cannot be found.
   c.push_back(
-      {"locators_absurd_no_name", vhd::Code::kParentMissing, [](const auto& d) {
+      {"locators_absurd_no_name", base::Code::kParentMissing, [](const auto& d) {
          specvhd::Image p = specvhd::Build(SmallDynamic(62));
          Put(d, "p.vhd", p.file);
          Disk x = DiffOf(p, "p.vhd", 63);
@@ -583,7 +583,7 @@ std::vector<Case> Cases() {
          return Put(d, "c.vhd", img.file);
        }});
   // W2ku payload with an unpaired surrogate and no other way to the parent.
-  c.push_back({"locator_invalid_utf16_only", vhd::Code::kParentMissing,
+  c.push_back({"locator_invalid_utf16_only", base::Code::kParentMissing,
                [](const auto& d) {
                  specvhd::Image p = specvhd::Build(SmallDynamic(64));
                  Put(d, "p.vhd", p.file);
@@ -597,7 +597,7 @@ std::vector<Case> Cases() {
                }});
   // Parent name with an unpaired low surrogate; the MacX locator is fine, so
   // the chain opens (check still rejects the name).
-  c.push_back({"parent_name_invalid_utf16_locator_ok", vhd::Code::kOk,
+  c.push_back({"parent_name_invalid_utf16_locator_ok", base::Code::kOk,
                [](const auto& d) {
                  specvhd::Image p = specvhd::Build(SmallDynamic(66));
                  Put(d, "p.vhd", p.file);
@@ -620,7 +620,7 @@ TEST_P(Hostile, ExactCode) {
   testutil::TempDir dir;
   std::string path = c.make(dir);
   TrackingEnv env;
-  vhd::Status s = OpenAndReadAll(path, &env, c.max_depth);
+  base::Status s = OpenAndReadAll(path, &env, c.max_depth);
   EXPECT_EQ(s.code(), c.expected) << s.ToString();
   if (!s.ok()) {
     EXPECT_FALSE(s.message().empty());
@@ -715,9 +715,9 @@ TEST(HostileCheck, AbsurdLocatorIsReported) {
   specvhd::ResealHeader(&img.file, img.layout.header_offset);
   std::string c = Put(dir, "c.vhd", img.file);
   vhd::CheckReport rep;
-  vhd::Status s =
-      vhd::CheckVhd(vhd::Env::Default(), c, vhd::CheckOptions(), &rep);
-  EXPECT_EQ(s.code(), vhd::Code::kCorruption);
+  base::Status s =
+      vhd::CheckVhd(base::Env::Default(), c, vhd::CheckOptions(), &rep);
+  EXPECT_EQ(s.code(), base::Code::kCorruption);
   ASSERT_FALSE(rep.lines.empty());
   EXPECT_EQ(rep.lines.back(),
             "invalid parent locator 0: invalid data length\n");
@@ -732,9 +732,9 @@ TEST(HostileCheck, InvalidParentNameIsReported) {
   specvhd::ResealHeader(&img.file, img.layout.header_offset);
   std::string c = Put(dir, "c.vhd", img.file);
   vhd::CheckReport rep;
-  vhd::Status s =
-      vhd::CheckVhd(vhd::Env::Default(), c, vhd::CheckOptions(), &rep);
-  EXPECT_EQ(s.code(), vhd::Code::kCorruption);
+  base::Status s =
+      vhd::CheckVhd(base::Env::Default(), c, vhd::CheckOptions(), &rep);
+  EXPECT_EQ(s.code(), base::Code::kCorruption);
   ASSERT_FALSE(rep.lines.empty());
   EXPECT_EQ(rep.lines.back(),
             "differencing header is invalid: invalid parent name\n");
@@ -746,16 +746,16 @@ TEST(HostileCheck, BadFooterChecksumIsReported) {
   img.file[img.layout.footer_offset + 64] ^= 1;
   std::string f = Put(dir, "f.vhd", img.file);
   vhd::CheckReport rep;
-  vhd::Status s =
-      vhd::CheckVhd(vhd::Env::Default(), f, vhd::CheckOptions(), &rep);
-  EXPECT_EQ(s.code(), vhd::Code::kCorruption);
+  base::Status s =
+      vhd::CheckVhd(base::Env::Default(), f, vhd::CheckOptions(), &rep);
+  EXPECT_EQ(s.code(), base::Code::kCorruption);
   ASSERT_FALSE(rep.lines.empty());
   EXPECT_EQ(rep.lines.back(), "primary footer invalid: invalid checksum\n");
   // With -i the copy at 0 is used and the file is otherwise valid.
   vhd::CheckOptions o;
   o.ignore_primary_footer = true;
   vhd::CheckReport rep2;
-  s = vhd::CheckVhd(vhd::Env::Default(), f, o, &rep2);
+  s = vhd::CheckVhd(base::Env::Default(), f, o, &rep2);
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
@@ -770,7 +770,7 @@ TEST(HostileChain, TruncatedMiddleLayer) {
   Disk leaf = DiffOf(mid, "mid.vhd", 82);
   leaf.blocks.assign(leaf.blocks.size(), specvhd::Block());
   std::string l = Put(dir, "leaf.vhd", specvhd::Build(leaf, mid.raw).file);
-  EXPECT_EQ(OpenAndReadAll(l).code(), vhd::Code::kCorruption);
+  EXPECT_EQ(OpenAndReadAll(l).code(), base::Code::kCorruption);
 }
 
 // Writable opens of hostile files fail the same way and leave the file
@@ -778,7 +778,7 @@ TEST(HostileChain, TruncatedMiddleLayer) {
 // note on that case.)
 TEST(HostileChain, WritableOpenLeavesFileAlone) {
   for (const Case& c : Cases()) {
-    if (c.expected == vhd::Code::kOk) continue;
+    if (c.expected == base::Code::kOk) continue;
     testutil::TempDir d;
     std::string path = c.make(d);
     std::string before = testutil::ReadFile(path);
@@ -786,7 +786,7 @@ TEST(HostileChain, WritableOpenLeavesFileAlone) {
     o.writable = true;
     o.max_depth = c.max_depth;
     std::unique_ptr<vhd::Chain> chain;
-    vhd::Status s = vhd::Chain::Open(path, o, &chain);
+    base::Status s = vhd::Chain::Open(path, o, &chain);
     if (s.ok()) {
       char x = 1;
       s = chain->Write(0, 1, &x);

@@ -30,7 +30,7 @@
 #include "vhd/chain.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/inspect.h"
 
 namespace {
@@ -124,7 +124,7 @@ class Libvhdi {
 
 std::string ReadChain(const std::string& leaf) {
   std::unique_ptr<vhd::Chain> chain;
-  vhd::Status s = vhd::Chain::Open(leaf, vhd::ChainOptions(), &chain);
+  base::Status s = vhd::Chain::Open(leaf, vhd::ChainOptions(), &chain);
   EXPECT_TRUE(s.ok()) << s.ToString();
   if (!s.ok()) return "";
   std::string out(chain->virtual_size(), '\0');
@@ -147,16 +147,16 @@ class Writer {
       EXPECT_TRUE(chain_->Flush().ok());
     }
   }
-  const vhd::Status& status() const { return status_; }
+  const base::Status& status() const { return status_; }
   void Write(uint64_t off, const std::string& data) {
-    vhd::Status s = chain_->Write(off, data.size(), data.data());
+    base::Status s = chain_->Write(off, data.size(), data.data());
     ASSERT_TRUE(s.ok()) << s.ToString() << " at " << off;
     model_->replace(off, data.size(), data);
   }
 
  private:
   std::string* model_;
-  vhd::Status status_;
+  base::Status status_;
   std::unique_ptr<vhd::Chain> chain_;
 };
 
@@ -165,7 +165,7 @@ void CheckValid(const std::string& path, bool parents = false) {
   o.check_parents = parents;
   o.check_data = true;  // data under clear bits must be zero
   vhd::CheckReport rep;
-  vhd::Status s = vhd::CheckVhd(vhd::Env::Default(), path, o, &rep);
+  base::Status s = vhd::CheckVhd(base::Env::Default(), path, o, &rep);
   std::string lines;
   for (const auto& l : rep.lines) lines += l;
   EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << lines;
@@ -233,7 +233,7 @@ TEST_F(Interop, OurDynamicAndFixedReadByQemuAndLibvhdi) {
     vhd::CreateParams cp;
     cp.size = 24 * MiB;
     cp.fixed = fixed;
-    ASSERT_TRUE(vhd::CreateVhd(vhd::Env::Default(), path, cp).ok());
+    ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), path, cp).ok());
     std::string model(24 * MiB, '\0');
     {
       Writer w(path, &model);
@@ -299,7 +299,7 @@ TEST_F(Interop, QemuCreatedAndWrittenReadByUs) {
               static_cast<char>(w.pattern));
   }
   vhd::VhdInfo info;
-  ASSERT_TRUE(vhd::InspectVhd(vhd::Env::Default(), q, true, &info).ok());
+  ASSERT_TRUE(vhd::InspectVhd(base::Env::Default(), q, true, &info).ok());
   EXPECT_EQ(info.virtual_size, qsize);
   EXPECT_EQ(info.type, vhd::DiskType::kDynamic);
   EXPECT_EQ(FirstDiff(ReadChain(q), model), -1);
@@ -310,7 +310,7 @@ TEST_F(Interop, QemuCreatedAndWrittenReadByUs) {
                   "force_size=on", fs, "20M"})
                 .exit_code,
             0);
-  ASSERT_TRUE(vhd::InspectVhd(vhd::Env::Default(), fs, false, &info).ok());
+  ASSERT_TRUE(vhd::InspectVhd(base::Env::Default(), fs, false, &info).ok());
   EXPECT_EQ(info.virtual_size, 20 * MiB);
   EXPECT_EQ(QemuVirtualSize(fs), 20 * MiB);
   EXPECT_EQ(FirstDiff(ReadChain(fs), std::string(20 * MiB, '\0')), -1);
@@ -347,7 +347,7 @@ TEST_F(Interop, QemuWritesIntoOurFile) {
   std::string path = dir.Join("ours.vhd");
   vhd::CreateParams cp;
   cp.size = 16 * MiB;
-  ASSERT_TRUE(vhd::CreateVhd(vhd::Env::Default(), path, cp).ok());
+  ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), path, cp).ok());
   std::string model(16 * MiB, '\0');
   {
     Writer w(path, &model);
@@ -385,8 +385,8 @@ TEST_F(Interop, QemuWritesIntoOurFile) {
   // byte copy of the one at 0, so the file stays valid (blocks qemu placed
   // without 4 KiB alignment are legal).
   vhd::CheckReport rep;
-  vhd::Status s =
-      vhd::CheckVhd(vhd::Env::Default(), path, vhd::CheckOptions(), &rep);
+  base::Status s =
+      vhd::CheckVhd(base::Env::Default(), path, vhd::CheckOptions(), &rep);
   EXPECT_TRUE(s.ok()) << s.ToString();
   ASSERT_FALSE(rep.lines.empty());
   EXPECT_EQ(rep.lines.back(), path + " is valid\n");
@@ -413,7 +413,7 @@ TEST_F(Interop, QemuTrustsOurCopyAtZeroAfterGrowth) {
   std::string path = dir.Join("g.vhd");
   vhd::CreateParams cp;
   cp.size = 32 * MiB;
-  ASSERT_TRUE(vhd::CreateVhd(vhd::Env::Default(), path, cp).ok());
+  ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), path, cp).ok());
   std::string model(32 * MiB, '\0');
   {
     Writer w(path, &model);
@@ -440,10 +440,10 @@ void ChainCase(int depth, uint64_t seed) {
     if (i == 0) {
       vhd::CreateParams cp;
       cp.size = size;
-      ASSERT_TRUE(vhd::CreateVhd(vhd::Env::Default(), p, cp).ok());
+      ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), p, cp).ok());
     } else {
-      vhd::Status s = vhd::CreateDifferencing(
-          vhd::Env::Default(), p, paths.back(), vhd::SnapshotParams());
+      base::Status s = vhd::CreateDifferencing(
+          base::Env::Default(), p, paths.back(), vhd::SnapshotParams());
       ASSERT_TRUE(s.ok()) << s.ToString();
     }
     paths.push_back(p);

@@ -25,11 +25,11 @@ class ModifyTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
   }
   void Snap(const std::string& c, const std::string& p) {
     ASSERT_TRUE(
-        CreateDifferencing(Env::Default(), P(c), P(p), SnapshotParams()).ok());
+        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()).ok());
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
@@ -41,15 +41,15 @@ class ModifyTest : public ::testing::Test {
   }
   std::string View(const std::string& n) {
     std::unique_ptr<Chain> c;
-    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
     if (!s.ok()) return "<error> " + s.ToString();
     std::string out(c->virtual_size(), '\0');
     EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
     return out;
   }
-  Status Check(const std::string& n) {
+  base::Status Check(const std::string& n) {
     CheckReport r;
-    return CheckVhd(Env::Default(), P(n), CheckOptions(), &r);
+    return CheckVhd(base::Env::Default(), P(n), CheckOptions(), &r);
   }
   testutil::TempDir dir_;
 };
@@ -83,12 +83,12 @@ TEST_F(ModifyTest, RelinkRefusesHostileLocatorSpace) {
                         Case{512, 1ull << 40}, Case{512, 1024}}) {
     SetLocator(P("c.vhd"), 0, k.space, k.offset);
     const std::string before = testutil::ReadFile(P("c.vhd"));
-    Status s = Relink(Env::Default(), P("c.vhd"), P("b.vhd"), RelinkOptions());
-    EXPECT_EQ(s.code(), Code::kCorruption) << k.space << ": " << s.ToString();
+    base::Status s = Relink(base::Env::Default(), P("c.vhd"), P("b.vhd"), RelinkOptions());
+    EXPECT_EQ(s.code(), base::Code::kCorruption) << k.space << ": " << s.ToString();
     EXPECT_NE(s.message().find("parent locator 0"), std::string::npos);
     EXPECT_EQ(testutil::ReadFile(P("c.vhd")), before);
-    s = KillData(Env::Default(), P("c.vhd"));
-    EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+    s = KillData(base::Env::Default(), P("c.vhd"));
+    EXPECT_EQ(s.code(), base::Code::kCorruption) << s.ToString();
     EXPECT_EQ(testutil::ReadFile(P("c.vhd")), before);
     testutil::RunResult r =
         testutil::Run({testutil::Built("bin/vhdsm-util"), "modify", "-p",
@@ -108,12 +108,12 @@ TEST_F(ModifyTest, RelinkAfterCoalesceKeepsTheView) {
   std::string view = View("c.vhd");
   CoalesceResult cr;
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("b.vhd"), CoalesceOptions(), &cr).ok());
+      Coalesce(base::Env::Default(), P("b.vhd"), CoalesceOptions(), &cr).ok());
   RelinkOptions o;
   o.check_content = true;  // a's content now equals b's view: allowed
-  ASSERT_TRUE(Relink(Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
+  ASSERT_TRUE(Relink(base::Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
   std::string parent;
-  ASSERT_TRUE(ResolveParent(Env::Default(), P("c.vhd"), &parent).ok());
+  ASSERT_TRUE(ResolveParent(base::Env::Default(), P("c.vhd"), &parent).ok());
   EXPECT_EQ(parent, P("a.vhd"));
   EXPECT_EQ(View("c.vhd"), view);
   EXPECT_TRUE(Check("c.vhd").ok());
@@ -129,16 +129,16 @@ TEST_F(ModifyTest, RelinkCheckRefusesDifferentContent) {
   Snap("c.vhd", "a.vhd");
   RelinkOptions o;
   o.check_content = true;
-  EXPECT_EQ(Relink(Env::Default(), P("c.vhd"), P("other.vhd"), o).code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(Relink(base::Env::Default(), P("c.vhd"), P("other.vhd"), o).code(),
+            base::Code::kInvalidArgument);
   EXPECT_EQ(View("c.vhd").substr(0, 4), "AAAA");  // unchanged
   // Where the child covers the difference, the check passes.
   Write("c.vhd", 0, "CCCC");
-  EXPECT_TRUE(Relink(Env::Default(), P("c.vhd"), P("other.vhd"), o).ok());
+  EXPECT_TRUE(Relink(base::Env::Default(), P("c.vhd"), P("other.vhd"), o).ok());
   EXPECT_EQ(View("c.vhd").substr(0, 4), "CCCC");
   // Without the check, any parent is accepted.
   o.check_content = false;
-  EXPECT_TRUE(Relink(Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
+  EXPECT_TRUE(Relink(base::Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
 }
 
 TEST_F(ModifyTest, RelinkPathMustFitTheLocators) {
@@ -151,16 +151,16 @@ TEST_F(ModifyTest, RelinkPathMustFitTheLocators) {
     std::filesystem::create_directory(P(rel));
   }
   Create(rel + "p.vhd", 4 * kMiB);
-  Status s =
-      Relink(Env::Default(), P("c.vhd"), P(rel + "p.vhd"), RelinkOptions());
-  EXPECT_EQ(s.code(), Code::kNameTooLong);
+  base::Status s =
+      Relink(base::Env::Default(), P("c.vhd"), P(rel + "p.vhd"), RelinkOptions());
+  EXPECT_EQ(s.code(), base::Code::kNameTooLong);
   EXPECT_TRUE(Check("c.vhd").ok());  // nothing was changed
 }
 
 TEST_F(ModifyTest, KillDataDropsEveryBlock) {
   Create("a.vhd", 8 * kMiB);
   Write("a.vhd", 0, testutil::RandomBytes(8 * kMiB, 1));
-  ASSERT_TRUE(KillData(Env::Default(), P("a.vhd")).ok());
+  ASSERT_TRUE(KillData(base::Env::Default(), P("a.vhd")).ok());
   EXPECT_EQ(View("a.vhd"), std::string(8 * kMiB, '\0'));
   EXPECT_EQ(testutil::FileSize(P("a.vhd")), 3584u);
   EXPECT_TRUE(Check("a.vhd").ok());
@@ -170,12 +170,12 @@ TEST_F(ModifyTest, PhysicalSizeMovesTheFooterOut) {
   Create("a.vhd", 8 * kMiB);
   Write("a.vhd", 0, "x");
   VhdInfo info;
-  ASSERT_TRUE(InspectVhd(Env::Default(), P("a.vhd"), true, &info).ok());
+  ASSERT_TRUE(InspectVhd(base::Env::Default(), P("a.vhd"), true, &info).ok());
   EXPECT_EQ(
-      SetPhysicalSize(Env::Default(), P("a.vhd"), info.physical_size - 512)
+      SetPhysicalSize(base::Env::Default(), P("a.vhd"), info.physical_size - 512)
           .code(),
-      Code::kInvalidArgument);
-  ASSERT_TRUE(SetPhysicalSize(Env::Default(), P("a.vhd"), 64 * kMiB).ok());
+      base::Code::kInvalidArgument);
+  ASSERT_TRUE(SetPhysicalSize(base::Env::Default(), P("a.vhd"), 64 * kMiB).ok());
   EXPECT_EQ(testutil::FileSize(P("a.vhd")), 64 * kMiB);
   EXPECT_EQ(View("a.vhd").substr(0, 1), "x");
   Write("a.vhd", 4 * kMiB, "y");  // allocates inside the reserved room
@@ -195,13 +195,13 @@ TEST_F(ModifyTest, RepairRebuildsTheEofFooterAndTheBatmap) {
   EXPECT_FALSE(Check("a.vhd").ok());
   bool changed = false;
   ASSERT_TRUE(
-      RepairVhd(Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
   EXPECT_TRUE(changed);
   EXPECT_TRUE(Check("a.vhd").ok()) << Check("a.vhd").ToString();
   EXPECT_EQ(View("a.vhd"), view);
   EXPECT_EQ(testutil::ReadFile(P("a.vhd")), good);
   ASSERT_TRUE(
-      RepairVhd(Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
   EXPECT_FALSE(changed);  // nothing left to repair
 }
 
@@ -217,9 +217,9 @@ TEST_F(ModifyTest, RepairRegeneratesANullUuid) {
   testutil::WriteFile(P("a.vhd"), d);
   bool changed = false;
   ASSERT_TRUE(
-      RepairVhd(Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
   VhdInfo info;
-  ASSERT_TRUE(InspectVhd(Env::Default(), P("a.vhd"), false, &info).ok());
+  ASSERT_TRUE(InspectVhd(base::Env::Default(), P("a.vhd"), false, &info).ok());
   EXPECT_FALSE(info.uuid.IsNull());
   EXPECT_TRUE(Check("a.vhd").ok());
 }

@@ -14,7 +14,7 @@
 #include "vhd/check.h"
 #include "vhd/coalesce.h"
 #include "vhd/create.h"
-#include "vhd/fault_env.h"
+#include "base/fault_env.h"
 #include "vhd/modify.h"
 #include "vhd/repair.h"
 #include "vhd/resize.h"
@@ -30,11 +30,11 @@ class OpsCrashTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
   }
   void Snap(const std::string& c, const std::string& p) {
     ASSERT_TRUE(
-        CreateDifferencing(Env::Default(), P(c), P(p), SnapshotParams()).ok());
+        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()).ok());
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
@@ -47,7 +47,7 @@ class OpsCrashTest : public ::testing::Test {
   // The guest view, or "<error>" if the chain does not open.
   std::string View(const std::string& n) {
     std::unique_ptr<Chain> c;
-    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
     if (!s.ok()) return "<error> " + s.ToString();
     std::string out(c->virtual_size(), '\0');
     s = c->Read(0, out.size(), out.data());
@@ -58,7 +58,7 @@ class OpsCrashTest : public ::testing::Test {
     CheckReport r;
     CheckOptions o;
     o.check_parents = true;
-    Status s = CheckVhd(Env::Default(), P(n), o, &r);
+    base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
     EXPECT_TRUE(s.ok()) << context << ": " << s.ToString();
   }
   // Snapshot of every regular file in the directory.
@@ -78,17 +78,17 @@ class OpsCrashTest : public ::testing::Test {
 
   // Runs `op` with a crash at every mutation; `recover` then runs with the
   // real Env; `verify` checks the result. Returns the number of points.
-  int64_t CrashEverywhere(const std::function<Status(Env*)>& op,
+  int64_t CrashEverywhere(const std::function<base::Status(base::Env*)>& op,
                           const std::function<void()>& recover,
                           const std::function<void(int64_t)>& verify) {
     auto saved = SaveDir();
-    FaultInjectionEnv counter(Env::Default());
+    base::FaultInjectionEnv counter(base::Env::Default());
     EXPECT_TRUE(op(&counter).ok());
     int64_t n = counter.mutations();
     for (int64_t k = 0; k < n; ++k) {
       RestoreDir(saved);
       {
-        FaultInjectionEnv fenv(Env::Default());
+        base::FaultInjectionEnv fenv(base::Env::Default());
         fenv.CrashAt(k);
         // Only the last call (a temporary's cleanup) may be one whose
         // failure the operation rightly ignores.
@@ -115,7 +115,7 @@ TEST_F(OpsCrashTest, Snapshot) {
     SnapshotParams sp;
     sp.durability = d;
     int64_t n = CrashEverywhere(
-        [&](Env* e) {
+        [&](base::Env* e) {
           return CreateDifferencing(e, P("snap.vhd"), P("base.vhd"), sp);
         },
         [] {},
@@ -146,7 +146,7 @@ TEST_F(OpsCrashTest, Coalesce) {
   CoalesceOptions o;
   o.checkpoint_bytes = 2 * kMiB;
   int64_t n = CrashEverywhere(
-      [&](Env* e) {
+      [&](base::Env* e) {
         CoalesceResult r;
         return Coalesce(e, P("child.vhd"), o, &r);
       },
@@ -154,7 +154,7 @@ TEST_F(OpsCrashTest, Coalesce) {
         // The chain reads the same before recovery, too.
         EXPECT_EQ(View("leaf.vhd"), leaf_view);
         CoalesceResult r;
-        EXPECT_TRUE(Coalesce(Env::Default(), P("child.vhd"), o, &r).ok());
+        EXPECT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), o, &r).ok());
       },
       [&](int64_t k) {
         EXPECT_EQ(View("leaf.vhd"), leaf_view) << k;
@@ -175,15 +175,15 @@ TEST_F(OpsCrashTest, Relink) {
   Write("leaf.vhd", 2 * kMiB, testutil::RandomBytes(300, 3));
   CoalesceResult r;
   ASSERT_TRUE(
-      Coalesce(Env::Default(), P("mid.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("mid.vhd"), CoalesceOptions(), &r).ok());
   std::string view = View("leaf.vhd");
   RelinkOptions ro;
   int64_t n = CrashEverywhere(
-      [&](Env* e) { return Relink(e, P("leaf.vhd"), P("base.vhd"), ro); },
+      [&](base::Env* e) { return Relink(e, P("leaf.vhd"), P("base.vhd"), ro); },
       [&] {
         EXPECT_EQ(View("leaf.vhd"), view);
         EXPECT_TRUE(
-            Relink(Env::Default(), P("leaf.vhd"), P("base.vhd"), ro).ok());
+            Relink(base::Env::Default(), P("leaf.vhd"), P("base.vhd"), ro).ok());
       },
       [&](int64_t k) {
         EXPECT_EQ(View("leaf.vhd"), view) << k;
@@ -205,13 +205,13 @@ TEST_F(OpsCrashTest, ResizeJournaled) {
   std::string after = before + std::string(600 * kMiB, '\0');
   std::string journal = P("resize.journal");
   int64_t n = CrashEverywhere(
-      [&](Env* e) {
+      [&](base::Env* e) {
         return ResizeJournaled(e, P("leaf.vhd"), 604 * kMiB, journal);
       },
       [&] {
         if (testutil::FileExists(journal)) {
           EXPECT_TRUE(
-              RevertResize(Env::Default(), P("leaf.vhd"), journal).ok());
+              RevertResize(base::Env::Default(), P("leaf.vhd"), journal).ok());
         }
       },
       [&](int64_t k) {
@@ -224,7 +224,7 @@ TEST_F(OpsCrashTest, ResizeJournaled) {
               static_cast<long long>(n));
   // And the resize itself, done: grown, data in place, writable beyond.
   ASSERT_TRUE(
-      ResizeJournaled(Env::Default(), P("leaf.vhd"), 604 * kMiB, journal).ok());
+      ResizeJournaled(base::Env::Default(), P("leaf.vhd"), 604 * kMiB, journal).ok());
   EXPECT_FALSE(testutil::FileExists(journal));
   EXPECT_EQ(View("leaf.vhd"), after);
   Write("leaf.vhd", 600 * kMiB, "tail");
@@ -242,7 +242,7 @@ TEST_F(OpsCrashTest, Repair) {
   testutil::WriteFile(P("base.vhd"), d);
   RepairOptions ro;
   int64_t n = CrashEverywhere(
-      [&](Env* e) {
+      [&](base::Env* e) {
         bool changed = false;
         return RepairVhd(e, P("base.vhd"), ro, &changed);
       },
@@ -250,7 +250,7 @@ TEST_F(OpsCrashTest, Repair) {
         EXPECT_EQ(View("base.vhd"), view);
         bool changed = false;
         EXPECT_TRUE(
-            RepairVhd(Env::Default(), P("base.vhd"), ro, &changed).ok());
+            RepairVhd(base::Env::Default(), P("base.vhd"), ro, &changed).ok());
       },
       [&](int64_t k) {
         EXPECT_EQ(View("base.vhd"), view) << k;

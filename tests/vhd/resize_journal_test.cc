@@ -14,7 +14,7 @@
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
 #include "vhd/create.h"
-#include "vhd/fault_env.h"
+#include "base/fault_env.h"
 #include "vhd/resize.h"
 
 namespace vhd {
@@ -165,7 +165,7 @@ TEST_F(ResizeJournalTest, RevertsVhdUtilJournalsAtEachFailurePoint) {
       testutil::WriteFile(P("x.vhd"), vhd);
       testutil::WriteFile(P("x.journal"), journal);
       RevertOutcome o;
-      Status s = RevertResize(Env::Default(), P("x.vhd"), P("x.journal"), &o);
+      base::Status s = RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal"), &o);
       ASSERT_TRUE(s.ok()) << s.ToString();
       EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
       EXPECT_FALSE(testutil::FileExists(P("x.journal")));
@@ -183,7 +183,7 @@ TEST_F(ResizeJournalTest, RevertsJournalsWithAnyEntryPadding) {
                                specjournal::Metadata(img.file), {}, 0xc3);
   testutil::WriteFile(P("x.vhd"), vhd);
   testutil::WriteFile(P("x.journal"), journal);
-  ASSERT_TRUE(RevertResize(Env::Default(), P("x.vhd"), P("x.journal")).ok());
+  ASSERT_TRUE(RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal")).ok());
   // Without the data entries the moved block's place stays zeroed: only
   // what the journal holds comes back.
   std::string want = img.file;
@@ -238,7 +238,7 @@ TEST_F(ResizeJournalTest, ForeignOrDamagedJournalsAreRefusedAndKept) {
     testutil::WriteFile(P("x.vhd"), vhd);
     testutil::WriteFile(P("j"), c.bytes);
     RevertOutcome o;
-    Status s = RevertResize(Env::Default(), P("x.vhd"), P("j"), &o);
+    base::Status s = RevertResize(base::Env::Default(), P("x.vhd"), P("j"), &o);
     EXPECT_FALSE(s.ok());
     EXPECT_EQ(o.vhd_errno, c.err) << s.ToString();
     EXPECT_EQ(o.stage, c.stage) << s.ToString();
@@ -249,7 +249,7 @@ TEST_F(ResizeJournalTest, ForeignOrDamagedJournalsAreRefusedAndKept) {
   // The right journal for a missing VHD: -ENOENT, journal kept.
   testutil::WriteFile(P("j"), journal);
   RevertOutcome o;
-  EXPECT_FALSE(RevertResize(Env::Default(), P("none.vhd"), P("j"), &o).ok());
+  EXPECT_FALSE(RevertResize(base::Env::Default(), P("none.vhd"), P("j"), &o).ok());
   EXPECT_EQ(o.vhd_errno, -2);
   EXPECT_TRUE(testutil::ReadFile(P("j")) == journal);
 }
@@ -273,7 +273,7 @@ TEST_F(ResizeJournalTest, DamagedJournalBytesAreRevertedAsWrittenOrRefused) {
     testutil::WriteFile(P("x.vhd"), vhd);
     testutil::WriteFile(P("j"), j);
     RevertOutcome o;
-    Status s = RevertResize(Env::Default(), P("x.vhd"), P("j"), &o);
+    base::Status s = RevertResize(base::Env::Default(), P("x.vhd"), P("j"), &o);
     if (s.ok()) {
       ++reverted;
       std::string ref = vhd;
@@ -300,7 +300,7 @@ TEST_F(ResizeJournalTest, JournalThatCannotBeRemovedIsReported) {
   Interrupt(img, Point::kDataMoved, &vhd, &journal);
   testutil::WriteFile(P("x.vhd"), vhd);
   testutil::WriteFile(P("j"), journal);
-  FaultInjectionEnv counter(Env::Default());
+  base::FaultInjectionEnv counter(base::Env::Default());
   ASSERT_TRUE(RevertResize(&counter, P("x.vhd"), P("j")).ok());
   int64_t unlink_at = -1;
   for (size_t i = 0; i < counter.history().size(); ++i) {
@@ -309,15 +309,15 @@ TEST_F(ResizeJournalTest, JournalThatCannotBeRemovedIsReported) {
   ASSERT_GE(unlink_at, 0);
   testutil::WriteFile(P("x.vhd"), vhd);
   testutil::WriteFile(P("j"), journal);
-  FaultInjectionEnv fenv(Env::Default());
-  fenv.FailAt(unlink_at, Status::IOError("injected"));
+  base::FaultInjectionEnv fenv(base::Env::Default());
+  fenv.FailAt(unlink_at, base::Status::IOError("injected"));
   RevertOutcome o;
   EXPECT_FALSE(RevertResize(&fenv, P("x.vhd"), P("j"), &o).ok());
   EXPECT_EQ(o.stage, RevertOutcome::Stage::kRemove);
   EXPECT_EQ(o.vhd_errno, -5);
   EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
   EXPECT_TRUE(testutil::ReadFile(P("j")) == journal);
-  ASSERT_TRUE(RevertResize(Env::Default(), P("x.vhd"), P("j")).ok());
+  ASSERT_TRUE(RevertResize(base::Env::Default(), P("x.vhd"), P("j")).ok());
   EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
 }
 
@@ -327,11 +327,11 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
   auto refused = [&](const std::string& file, const std::string& what) {
     SCOPED_TRACE(what);
     testutil::WriteFile(P("x.vhd"), file);
-    std::unique_ptr<File> f;
+    std::unique_ptr<base::File> f;
     ASSERT_TRUE(
-        Env::Default()->Open(P("x.vhd"), Env::OpenMode::kReadOnly, &f).ok());
-    Status s = WriteResizeJournal(Env::Default(), f.get(), P("j"), {{0, 4096}});
-    EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+        base::Env::Default()->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &f).ok());
+    base::Status s = WriteResizeJournal(base::Env::Default(), f.get(), P("j"), {{0, 4096}});
+    EXPECT_EQ(s.code(), base::Code::kCorruption) << s.ToString();
     EXPECT_FALSE(testutil::FileExists(P("j")));
   };
   std::string f = img.file;
@@ -350,11 +350,11 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
   refused(f, "header");
   // And a good disk gives a journal the reference revert understands.
   testutil::WriteFile(P("x.vhd"), img.file);
-  std::unique_ptr<File> g;
+  std::unique_ptr<base::File> g;
   ASSERT_TRUE(
-      Env::Default()->Open(P("x.vhd"), Env::OpenMode::kReadOnly, &g).ok());
+      base::Env::Default()->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &g).ok());
   ASSERT_TRUE(
-      WriteResizeJournal(Env::Default(), g.get(), P("j"), {{0, 4096}}).ok());
+      WriteResizeJournal(base::Env::Default(), g.get(), P("j"), {{0, 4096}}).ok());
   std::string damaged = img.file;
   damaged.replace(0, 4096, std::string(4096, '\x11'));
   ASSERT_TRUE(specjournal::Revert(testutil::ReadFile(P("j")), &damaged));
@@ -367,11 +367,11 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
 TEST_F(ResizeJournalTest, OurJournalIsTheFormatAtEveryCrashPoint) {
   CreateParams p;
   p.size = 4 * kMiB;
-  ASSERT_TRUE(CreateVhd(Env::Default(), P("a.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("a.vhd"), p).ok());
   testutil::WriteFile(P("d"), testutil::RandomBytes(3 * kMiB, 4));
   ASSERT_EQ(Util({"write", "-n", P("a.vhd"), "-i", P("d")}).exit_code, 0);
   const std::string orig = testutil::ReadFile(P("a.vhd"));
-  FaultInjectionEnv counter(Env::Default());
+  base::FaultInjectionEnv counter(base::Env::Default());
   ASSERT_TRUE(ResizeJournaled(&counter, P("a.vhd"), 600 * kMiB, P("j")).ok());
   const int64_t n = counter.mutations();
   const std::string done = testutil::ReadFile(P("a.vhd"));
@@ -380,7 +380,7 @@ TEST_F(ResizeJournalTest, OurJournalIsTheFormatAtEveryCrashPoint) {
     SCOPED_TRACE("crash at " + std::to_string(k));
     testutil::WriteFile(P("a.vhd"), orig);
     {
-      FaultInjectionEnv fenv(Env::Default());
+      base::FaultInjectionEnv fenv(base::Env::Default());
       fenv.CrashAt(k);
       EXPECT_FALSE(ResizeJournaled(&fenv, P("a.vhd"), 600 * kMiB, P("j")).ok());
     }
@@ -403,7 +403,7 @@ TEST_F(ResizeJournalTest, OurJournalIsTheFormatAtEveryCrashPoint) {
     std::string ref = testutil::ReadFile(P("a.vhd"));
     ASSERT_TRUE(specjournal::Revert(j, &ref));
     EXPECT_TRUE(ref == orig);
-    ASSERT_TRUE(RevertResize(Env::Default(), P("a.vhd"), P("j")).ok());
+    ASSERT_TRUE(RevertResize(base::Env::Default(), P("a.vhd"), P("j")).ok());
     EXPECT_TRUE(testutil::ReadFile(P("a.vhd")) == orig);
     if (HasFailure()) break;
   }
@@ -416,11 +416,11 @@ TEST_F(ResizeJournalTest, FixedGrowRevertsAtEveryCrashPoint) {
   CreateParams p;
   p.size = 4 * kMiB;
   p.fixed = true;
-  ASSERT_TRUE(CreateVhd(Env::Default(), P("f.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("f.vhd"), p).ok());
   std::string orig = testutil::ReadFile(P("f.vhd"));
   orig.replace(0, 3 * kMiB, testutil::RandomBytes(3 * kMiB, 8));
   testutil::WriteFile(P("f.vhd"), orig);
-  FaultInjectionEnv counter(Env::Default());
+  base::FaultInjectionEnv counter(base::Env::Default());
   ASSERT_TRUE(ResizeJournaled(&counter, P("f.vhd"), 8 * kMiB, P("j")).ok());
   const std::string done = testutil::ReadFile(P("f.vhd"));
   int journals = 0;
@@ -428,13 +428,13 @@ TEST_F(ResizeJournalTest, FixedGrowRevertsAtEveryCrashPoint) {
     SCOPED_TRACE("crash at " + std::to_string(k));
     testutil::WriteFile(P("f.vhd"), orig);
     {
-      FaultInjectionEnv fenv(Env::Default());
+      base::FaultInjectionEnv fenv(base::Env::Default());
       fenv.CrashAt(k);
       ResizeJournaled(&fenv, P("f.vhd"), 8 * kMiB, P("j"));
     }
     if (testutil::FileExists(P("j"))) {
       ++journals;
-      ASSERT_TRUE(RevertResize(Env::Default(), P("f.vhd"), P("j")).ok());
+      ASSERT_TRUE(RevertResize(base::Env::Default(), P("f.vhd"), P("j")).ok());
       EXPECT_TRUE(testutil::ReadFile(P("f.vhd")) == orig);
     } else {
       std::string now = testutil::ReadFile(P("f.vhd"));

@@ -25,7 +25,7 @@ class ResizeTest : public ::testing::Test {
     p.size = size;
     p.max_size = max;
     p.fixed = fixed;
-    ASSERT_TRUE(CreateVhd(Env::Default(), P(n), p).ok());
+    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
@@ -37,7 +37,7 @@ class ResizeTest : public ::testing::Test {
   }
   std::string View(const std::string& n) {
     std::unique_ptr<Chain> c;
-    Status s = Chain::Open(P(n), ChainOptions(), &c);
+    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return "";
     std::string out(c->virtual_size(), '\0');
@@ -48,7 +48,7 @@ class ResizeTest : public ::testing::Test {
     CheckReport r;
     CheckOptions o;
     o.check_data = true;
-    Status s = CheckVhd(Env::Default(), P(n), o, &r);
+    base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
   testutil::TempDir dir_;
@@ -59,31 +59,31 @@ TEST_F(ResizeTest, FastNeedsPreallocatedBat) {
   std::string d = testutil::RandomBytes(10 * kMiB, 1);
   Write("a.vhd", 0, d);
   uint64_t max = 0;
-  ASSERT_TRUE(MaxFastResize(Env::Default(), P("a.vhd"), &max).ok());
+  ASSERT_TRUE(MaxFastResize(base::Env::Default(), P("a.vhd"), &max).ok());
   EXPECT_EQ(max, 100 * kMiB);
-  ASSERT_TRUE(ResizeFast(Env::Default(), P("a.vhd"), 51 * kMiB).ok());
+  ASSERT_TRUE(ResizeFast(base::Env::Default(), P("a.vhd"), 51 * kMiB).ok());
   std::string v = View("a.vhd");
   ASSERT_EQ(v.size(), 52 * kMiB);  // rounded up to 2 MiB
   EXPECT_EQ(v.substr(0, d.size()), d);
   EXPECT_EQ(v.substr(d.size()), std::string(42 * kMiB, '\0'));
   ExpectValid("a.vhd");
-  EXPECT_EQ(ResizeFast(Env::Default(), P("a.vhd"), 102 * kMiB).code(),
-            Code::kInvalidArgument);
-  EXPECT_EQ(ResizeFast(Env::Default(), P("a.vhd"), 20 * kMiB).code(),
-            Code::kInvalidArgument);  // no shrinking
+  EXPECT_EQ(ResizeFast(base::Env::Default(), P("a.vhd"), 102 * kMiB).code(),
+            base::Code::kInvalidArgument);
+  EXPECT_EQ(ResizeFast(base::Env::Default(), P("a.vhd"), 20 * kMiB).code(),
+            base::Code::kInvalidArgument);  // no shrinking
 }
 
 TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   Create("p.vhd", 4 * kMiB);
   Write("p.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("c.vhd"), P("p.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
                                  SnapshotParams())
                   .ok());
   Write("c.vhd", kMiB, testutil::RandomBytes(3 * kMiB, 2));
   std::string before = View("c.vhd");
   // 2 GiB needs 1024 BAT entries: 4 KiB of BAT where 512 bytes were.
   ASSERT_TRUE(
-      ResizeJournaled(Env::Default(), P("c.vhd"), 2048 * kMiB, P("j")).ok());
+      ResizeJournaled(base::Env::Default(), P("c.vhd"), 2048 * kMiB, P("j")).ok());
   EXPECT_FALSE(testutil::FileExists(P("j")));
   std::string after = View("c.vhd");
   ASSERT_EQ(after.size(), 2048 * kMiB);
@@ -91,7 +91,7 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   EXPECT_EQ(after.find_first_not_of('\0', before.size()), std::string::npos);
   ExpectValid("c.vhd");
   std::unique_ptr<Image> img;
-  ASSERT_TRUE(OpenImage(Env::Default(), P("c.vhd"), OpenOptions(), &img).ok());
+  ASSERT_TRUE(OpenImage(base::Env::Default(), P("c.vhd"), OpenOptions(), &img).ok());
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   EXPECT_EQ(sp->header().max_table_entries, 1024u);
   std::string loc;
@@ -112,21 +112,21 @@ TEST_F(ResizeTest, RevertRestoresEveryByte) {
   Write("a.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
   std::string bytes = testutil::ReadFile(P("a.vhd"));
   ASSERT_TRUE(
-      ResizeJournaled(Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).ok());
+      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).ok());
   EXPECT_NE(testutil::ReadFile(P("a.vhd")), bytes);
   // A finished resize has no journal; recreate the situation of a crash just
   // before the journal was removed by resizing a copy with a kept journal.
   testutil::WriteFile(P("b.vhd"), bytes);
-  EXPECT_EQ(RevertResize(Env::Default(), P("b.vhd"), P("missing")).code(),
-            Code::kNotFound);
+  EXPECT_EQ(RevertResize(base::Env::Default(), P("b.vhd"), P("missing")).code(),
+            base::Code::kNotFound);
 }
 
 TEST_F(ResizeTest, AJournalItCannotReadIsRefusedAndKept) {
   Create("a.vhd", 4 * kMiB);
   std::string bytes = testutil::ReadFile(P("a.vhd"));
   testutil::WriteFile(P("j"), "VHDSMRJ1 cut short");
-  EXPECT_EQ(RevertResize(Env::Default(), P("a.vhd"), P("j")).code(),
-            Code::kCorruption);
+  EXPECT_EQ(RevertResize(base::Env::Default(), P("a.vhd"), P("j")).code(),
+            base::Code::kCorruption);
   EXPECT_EQ(testutil::ReadFile(P("a.vhd")), bytes);
   EXPECT_EQ(testutil::ReadFile(P("j")), "VHDSMRJ1 cut short");
 }
@@ -140,7 +140,7 @@ TEST_F(ResizeTest, DamagedBatmapIsRefusedUntouched) {
   {
     std::unique_ptr<Image> img;
     ASSERT_TRUE(
-        OpenImage(Env::Default(), P("a.vhd"), OpenOptions(), &img).ok());
+        OpenImage(base::Env::Default(), P("a.vhd"), OpenOptions(), &img).ok());
     auto* sp = dynamic_cast<SparseImage*>(img.get());
     ASSERT_TRUE(sp != nullptr && sp->LoadBat().ok() && sp->has_batmap());
     map_at = sp->batmap_header().batmap_offset;
@@ -149,8 +149,8 @@ TEST_F(ResizeTest, DamagedBatmapIsRefusedUntouched) {
   d[map_at] ^= 0x40;
   testutil::WriteFile(P("a.vhd"), d);
   EXPECT_EQ(
-      ResizeJournaled(Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).code(),
-      Code::kCorruption);
+      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).code(),
+      base::Code::kCorruption);
   EXPECT_EQ(testutil::ReadFile(P("a.vhd")), d);
   EXPECT_FALSE(testutil::FileExists(P("j")));
 }
@@ -159,8 +159,8 @@ TEST_F(ResizeTest, ExistingJournalIsNotOverwritten) {
   Create("a.vhd", 4 * kMiB);
   testutil::WriteFile(P("j"), "someone else's");
   EXPECT_EQ(
-      ResizeJournaled(Env::Default(), P("a.vhd"), 8 * kMiB, P("j")).code(),
-      Code::kExists);
+      ResizeJournaled(base::Env::Default(), P("a.vhd"), 8 * kMiB, P("j")).code(),
+      base::Code::kExists);
   EXPECT_EQ(testutil::ReadFile(P("j")), "someone else's");
 }
 
@@ -169,7 +169,7 @@ TEST_F(ResizeTest, FixedDiskGrows) {
   std::string d = testutil::RandomBytes(4 * kMiB, 3);
   Write("f.vhd", 0, d);
   ASSERT_TRUE(
-      ResizeJournaled(Env::Default(), P("f.vhd"), 10 * kMiB, P("j")).ok());
+      ResizeJournaled(base::Env::Default(), P("f.vhd"), 10 * kMiB, P("j")).ok());
   std::string v = View("f.vhd");
   ASSERT_EQ(v.size(), 10 * kMiB);
   EXPECT_EQ(v.substr(0, d.size()), d);
@@ -185,8 +185,8 @@ TEST_F(ResizeTest, PoisonedDiskRefusesToOpenWithAClearMessage) {
   std::memcpy(&d[d.size() - 512], "v_poison", 8);
   testutil::WriteFile(P("a.vhd"), d);
   std::unique_ptr<Image> img;
-  Status s = OpenImage(Env::Default(), P("a.vhd"), OpenOptions(), &img);
-  EXPECT_EQ(s.code(), Code::kCorruption);
+  base::Status s = OpenImage(base::Env::Default(), P("a.vhd"), OpenOptions(), &img);
+  EXPECT_EQ(s.code(), base::Code::kCorruption);
   EXPECT_NE(s.message().find("interrupted resize"), std::string::npos);
 }
 

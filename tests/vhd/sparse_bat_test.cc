@@ -7,7 +7,7 @@
 
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/image.h"
 #include "vhd/sparse_image.h"
 
@@ -16,7 +16,7 @@ namespace {
 
 std::unique_ptr<Image> OpenFile(const std::string& path) {
   std::unique_ptr<Image> img;
-  Status s = OpenImage(Env::Default(), path, OpenOptions(), &img);
+  base::Status s = OpenImage(base::Env::Default(), path, OpenOptions(), &img);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return img;
 }
@@ -82,9 +82,9 @@ TEST(SparseBatTest, SummaryRefusesBlocksOutsideTheFile) {
   auto* sa = dynamic_cast<SparseImage*>(a.get());
   ASSERT_NE(sa, nullptr);
   uint64_t used = 0, eod = 0;
-  Status s = sa->SummarizeBat(&used, &eod);
-  EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
-  EXPECT_EQ(sa->LoadBat().code(), Code::kCorruption);
+  base::Status s = sa->SummarizeBat(&used, &eod);
+  EXPECT_EQ(s.code(), base::Code::kCorruption) << s.ToString();
+  EXPECT_EQ(sa->LoadBat().code(), base::Code::kCorruption);
 }
 
 TEST(SparseBatTest, ReadBatEntriesStopsAtTheEndOfTheFile) {
@@ -98,9 +98,9 @@ TEST(SparseBatTest, ReadBatEntriesStopsAtTheEndOfTheFile) {
   }
   bytes.push_back('x');  // a partial entry does not count
   testutil::WriteFile(dir.Join("t"), bytes);
-  std::unique_ptr<File> f;
+  std::unique_ptr<base::File> f;
   ASSERT_TRUE(
-      Env::Default()->Open(dir.Join("t"), Env::OpenMode::kReadOnly, &f).ok());
+      base::Env::Default()->Open(dir.Join("t"), base::Env::OpenMode::kReadOnly, &f).ok());
   std::vector<uint32_t> out;
   uint32_t got = 0;
   ASSERT_TRUE(ReadBatEntries(f.get(), 4, 50000, &out, &got).ok());

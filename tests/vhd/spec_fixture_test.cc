@@ -26,7 +26,7 @@
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "vhd/env.h"
+#include "base/env.h"
 #include "vhd/inspect.h"
 #include "vhd/sparse_image.h"
 
@@ -51,17 +51,17 @@ int64_t FirstDiff(const std::string& a, const std::string& b) {
   return a.size() == b.size() ? -1 : static_cast<int64_t>(n);
 }
 
-std::string ReadAll(vhd::Chain* chain, vhd::Status* st) {
+std::string ReadAll(vhd::Chain* chain, base::Status* st) {
   std::string out(chain->virtual_size(), '\0');
   *st = chain->Read(0, out.size(), out.data());
   return out;
 }
 
 std::string Export(vhd::Chain* chain, const std::string& path,
-                   vhd::Status* st) {
-  std::unique_ptr<vhd::File> f;
+                   base::Status* st) {
+  std::unique_ptr<base::File> f;
   *st =
-      vhd::Env::Default()->Open(path, vhd::Env::OpenMode::kCreateTruncate, &f);
+      base::Env::Default()->Open(path, base::Env::OpenMode::kCreateTruncate, &f);
   if (!st->ok()) return "";
   *st = chain->ExportRaw(f.get());
   f.reset();
@@ -74,7 +74,7 @@ void ExpectChainReads(const std::string& leaf, const std::string& expected,
                       size_t depth, uint64_t seed, int ranges = 60) {
   SCOPED_TRACE("leaf " + leaf);
   std::unique_ptr<vhd::Chain> chain;
-  vhd::Status s = vhd::Chain::Open(leaf, vhd::ChainOptions(), &chain);
+  base::Status s = vhd::Chain::Open(leaf, vhd::ChainOptions(), &chain);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(chain->depth(), depth);
   ASSERT_EQ(chain->virtual_size(), expected.size());
@@ -120,7 +120,7 @@ void ExpectChainReads(const std::string& leaf, const std::string& expected,
   // One past the end is refused.
   {
     char c[2];
-    EXPECT_EQ(chain->Read(size - 1, 2, c).code(), vhd::Code::kInvalidArgument);
+    EXPECT_EQ(chain->Read(size - 1, 2, c).code(), base::Code::kInvalidArgument);
   }
 
   testutil::TempDir tmp;
@@ -370,7 +370,7 @@ void RandomWrites(const std::string& leaf, std::string* model, uint64_t seed,
     o.writable = true;
     o.durable = false;
     std::unique_ptr<vhd::Chain> chain;
-    vhd::Status s = vhd::Chain::Open(leaf, o, &chain);
+    base::Status s = vhd::Chain::Open(leaf, o, &chain);
     ASSERT_TRUE(s.ok()) << s.ToString();
     const uint64_t size = model->size();
     for (int i = 0; i < count; ++i) {
@@ -427,12 +427,12 @@ TEST_P(SpecDynamic, WritesMatchModel) {
     o.writable = true;
     std::unique_ptr<vhd::Chain> chain;
     EXPECT_EQ(vhd::Chain::Open(w.path, o, &chain).code(),
-              vhd::Code::kCorruption);
+              base::Code::kCorruption);
     return;
   }
   vhd::CheckReport before;
   bool valid_before =
-      vhd::CheckVhd(vhd::Env::Default(), w.path, vhd::CheckOptions(), &before)
+      vhd::CheckVhd(base::Env::Default(), w.path, vhd::CheckOptions(), &before)
           .ok();
   std::string model = w.raw;
   RandomWrites(w.path, &model, 77, 40, c.block_size);
@@ -440,8 +440,8 @@ TEST_P(SpecDynamic, WritesMatchModel) {
   ExpectChainReads(w.path, model, 1, 78, 30);
   if (valid_before) {
     vhd::CheckReport after;
-    vhd::Status s =
-        vhd::CheckVhd(vhd::Env::Default(), w.path, vhd::CheckOptions(), &after);
+    base::Status s =
+        vhd::CheckVhd(base::Env::Default(), w.path, vhd::CheckOptions(), &after);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
 }
@@ -459,12 +459,12 @@ TEST(SpecExport, OverExistingFile) {
   specvhd::Image img = specvhd::Build(d);
   Written w = WriteImage(dir, "e.vhd", img);
   std::unique_ptr<vhd::Chain> chain;
-  vhd::Status s = vhd::Chain::Open(w.path, vhd::ChainOptions(), &chain);
+  base::Status s = vhd::Chain::Open(w.path, vhd::ChainOptions(), &chain);
   ASSERT_TRUE(s.ok()) << s.ToString();
   std::string junk_path = dir.Join("junk.raw");
   testutil::WriteFile(junk_path, std::string(w.raw.size() + 4096, '\xee'));
-  std::unique_ptr<vhd::File> out;
-  s = vhd::Env::Default()->Open(junk_path, vhd::Env::OpenMode::kReadWrite,
+  std::unique_ptr<base::File> out;
+  s = base::Env::Default()->Open(junk_path, base::Env::OpenMode::kReadWrite,
                                 &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   s = chain->ExportRaw(out.get());
@@ -487,8 +487,8 @@ TEST(SpecFooter, BadEofFooterUsesCopyAtZero) {
     SCOPED_TRACE(w.path);
 
     std::unique_ptr<vhd::Image> image;
-    vhd::Status s =
-        vhd::OpenImage(vhd::Env::Default(), w.path, vhd::OpenOptions(), &image);
+    base::Status s =
+        vhd::OpenImage(base::Env::Default(), w.path, vhd::OpenOptions(), &image);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto* sparse = dynamic_cast<vhd::SparseImage*>(image.get());
     ASSERT_NE(sparse, nullptr);
@@ -546,10 +546,10 @@ TEST(SpecFooter, SetHiddenOnShortFooterFixedDisk) {
   fx.footer = FooterMode::kShort511;
   specvhd::Image img = specvhd::Build(fx);
   Written w = WriteImage(dir, "f511.vhd", img);
-  vhd::Status s = vhd::SetHidden(vhd::Env::Default(), w.path, true);
+  base::Status s = vhd::SetHidden(base::Env::Default(), w.path, true);
   ASSERT_TRUE(s.ok()) << s.ToString();
   vhd::VhdInfo info;
-  s = vhd::InspectVhd(vhd::Env::Default(), w.path, false, &info);
+  s = vhd::InspectVhd(base::Env::Default(), w.path, false, &info);
   // BUG: SetHidden writes a 512-byte footer at size - 512 for fixed disks,
   // i.e. over the last data byte when the footer is 511 bytes long: the file
   // then has a footer at EOF-512 whose disk no longer fits before it.
@@ -572,9 +572,9 @@ TEST(SpecFooter, EofFooterWinsOverStaleCopy) {
   Written w = WriteImage(dir, "stale.vhd", img);
   ExpectChainReads(w.path, w.raw, 1, 39, 10);
   vhd::CheckReport rep;
-  vhd::Status s =
-      vhd::CheckVhd(vhd::Env::Default(), w.path, vhd::CheckOptions(), &rep);
-  EXPECT_EQ(s.code(), vhd::Code::kCorruption);
+  base::Status s =
+      vhd::CheckVhd(base::Env::Default(), w.path, vhd::CheckOptions(), &rep);
+  EXPECT_EQ(s.code(), base::Code::kCorruption);
   ASSERT_FALSE(rep.lines.empty());
   EXPECT_EQ(rep.lines.back(), "primary and backup footers do not match\n");
 }
@@ -597,12 +597,12 @@ TEST(SpecFooter, LegacyHiddenChecksumOnlyForTap) {
       ExpectChainReads(w.path, w.raw, 1, 41, 10);
       vhd::VhdInfo info;
       ASSERT_TRUE(
-          vhd::InspectVhd(vhd::Env::Default(), w.path, false, &info).ok());
+          vhd::InspectVhd(base::Env::Default(), w.path, false, &info).ok());
       EXPECT_TRUE(info.hidden);
     } else {
       std::unique_ptr<vhd::Chain> chain;
       EXPECT_EQ(vhd::Chain::Open(w.path, vhd::ChainOptions(), &chain).code(),
-                vhd::Code::kCorruption);
+                base::Code::kCorruption);
     }
   }
 }
@@ -644,7 +644,7 @@ TEST(SpecOddSize, FixedAndDynamic) {
       vhd::ChainOptions o;
       o.writable = true;
       std::unique_ptr<vhd::Chain> chain;
-      vhd::Status s = vhd::Chain::Open(w.path, o, &chain);
+      base::Status s = vhd::Chain::Open(w.path, o, &chain);
       ASSERT_TRUE(s.ok()) << s.ToString();
       std::string tail = testutil::RandomBytes(60, 97);
       s = chain->Write(model.size() - 60, tail.size(), tail.data());
@@ -652,7 +652,7 @@ TEST(SpecOddSize, FixedAndDynamic) {
       model.replace(model.size() - 60, 60, tail);
       char c = 'x';
       EXPECT_EQ(chain->Write(model.size(), 1, &c).code(),
-                vhd::Code::kInvalidArgument);
+                base::Code::kInvalidArgument);
     }
     ExpectChainReads(w.path, model, 1, 98, 10);
     if (type == Type::kFixed) {
@@ -847,7 +847,7 @@ TEST(SpecChain, UnicodeParentName) {
     ExpectChainReads(w.path, w.raw, 2, 60, 10);
     vhd::VhdInfo info;
     ASSERT_TRUE(
-        vhd::InspectVhd(vhd::Env::Default(), w.path, false, &info).ok());
+        vhd::InspectVhd(base::Env::Default(), w.path, false, &info).ok());
     EXPECT_EQ(info.parent_name, name);
   }
 }

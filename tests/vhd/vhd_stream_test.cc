@@ -56,9 +56,9 @@ class VhdStreamTest : public ::testing::Test {
 TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
   CreateParams p;
   p.size = 64 * kMiB;
-  ASSERT_TRUE(CreateVhd(Env::Default(), P("b.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("b.vhd"), p).ok());
   Write("b.vhd", 5000, testutil::RandomBytes(3 * kMiB, 1));  // blocks 0, 1
-  ASSERT_TRUE(CreateDifferencing(Env::Default(), P("c.vhd"), P("b.vhd"),
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
                                  SnapshotParams())
                   .ok());
   Write("c.vhd", 40 * kMiB + 7, testutil::RandomBytes(100, 2));  // block 20
@@ -68,12 +68,12 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
     CheckReport r;
     CheckOptions o;
     o.check_data = true;
-    Status s = CheckVhd(Env::Default(), P("img.vhd"), o, &r);
+    base::Status s = CheckVhd(base::Env::Default(), P("img.vhd"), o, &r);
     EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(View("img.vhd"), view);
     std::unique_ptr<Image> img;
     ASSERT_TRUE(
-        OpenImage(Env::Default(), P("img.vhd"), OpenOptions(), &img).ok());
+        OpenImage(base::Env::Default(), P("img.vhd"), OpenOptions(), &img).ok());
     EXPECT_EQ(img->type(), DiskType::kDynamic);
     auto* sp = dynamic_cast<SparseImage*>(img.get());
     ASSERT_TRUE(sp->LoadBat().ok());
@@ -86,7 +86,7 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
 TEST_F(VhdStreamTest, HolesCostNothing) {
   CreateParams p;
   p.size = 2048 * kMiB;
-  ASSERT_TRUE(CreateVhd(Env::Default(), P("e.vhd"), p).ok());
+  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("e.vhd"), p).ok());
   Write("e.vhd", 1000 * kMiB, "x");
   EXPECT_EQ(StreamTo("e.vhd", "img.vhd", 1 << 20), 1u);
   EXPECT_LT(testutil::FileSize(P("img.vhd")), 3 * kMiB);

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "tests/xmlrpc/test_util.h"
-#include "xmlrpc/log.h"
+#include "base/log.h"
 #include "xmlrpc/parser.h"
 
 namespace xmlrpc {
@@ -21,12 +21,12 @@ using xmlrpc_test::Param;
 class ExecTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SetLogSinkForTesting(
+    base::SetLogSinkForTesting(
         [this](int, std::string_view m) { log_.push_back(std::string(m)); });
     d_.Register("echo", [](const Params& p) -> Response { return p.At(0); });
     d_.Register("nil", [](const Params&) -> Response { return Value(); });
   }
-  void TearDown() override { SetLogSinkForTesting(nullptr); }
+  void TearDown() override { base::SetLogSinkForTesting(nullptr); }
 
   Response Parse(const std::string& out) {
     Result<Response> r = ParseMethodResponse(out);

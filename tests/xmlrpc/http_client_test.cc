@@ -9,7 +9,7 @@
 #include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/listen_socket.h"
-#include "xmlrpc/log.h"
+#include "base/log.h"
 #include "xmlrpc/writer.h"
 
 namespace xmlrpc {
@@ -172,7 +172,7 @@ TEST(HttpClientTest, UnwritableParamsNeverLeave) {
 
 TEST(HttpClientTest, PythonStyleRequestsAgainstOurServer) {
   TempDir dir;
-  SetLogSinkForTesting([](int, std::string_view) {});
+  base::SetLogSinkForTesting([](int, std::string_view) {});
   Dispatcher dispatcher;
   dispatcher.Register("echo",
                       [](const Params& p) -> Response { return p.At(0); });
@@ -191,7 +191,7 @@ TEST(HttpClientTest, PythonStyleRequestsAgainstOurServer) {
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(raw.value().status, 415);
   server.Stop();
-  SetLogSinkForTesting(nullptr);
+  base::SetLogSinkForTesting(nullptr);
 }
 
 }  // namespace

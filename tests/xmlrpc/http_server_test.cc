@@ -13,7 +13,7 @@
 #include "tests/xmlrpc/test_util.h"
 #include "tests/xmlrpc/validator1.h"
 #include "xmlrpc/http_client.h"
-#include "xmlrpc/log.h"
+#include "base/log.h"
 #include "xmlrpc/parser.h"
 
 namespace xmlrpc {
@@ -52,7 +52,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    SetLogSinkForTesting([](int, std::string_view) {});
+    base::SetLogSinkForTesting([](int, std::string_view) {});
     HttpServerOptions options;
     options.unix_socket_path = socket_path();
     options.tcp_port = 0;
@@ -64,7 +64,7 @@ class HttpServerTest : public ::testing::Test {
 
   void TearDown() override {
     server_.reset();
-    SetLogSinkForTesting(nullptr);
+    base::SetLogSinkForTesting(nullptr);
   }
 
   std::string socket_path() const { return dir_.File("xmlrpc.sock"); }

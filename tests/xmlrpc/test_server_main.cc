@@ -23,7 +23,7 @@
 #include "xmlrpc/dispatcher.h"
 #include "xmlrpc/exec.h"
 #include "xmlrpc/http_server.h"
-#include "xmlrpc/log.h"
+#include "base/log.h"
 
 namespace {
 
@@ -89,7 +89,7 @@ int ServeHttp(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  xmlrpc::Log(LOG_INFO,
+  base::Log(LOG_INFO,
               std::string("stopping on signal ") + strsignal(signal_number));
   server.Stop();
   return 0;
@@ -98,11 +98,11 @@ int ServeHttp(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  xmlrpc::LogOptions log;
+  base::LogOptions log;
   log.ident = "xmlrpc-test-server";
   log.to_syslog = false;
   log.max_priority = LOG_WARNING;
-  xmlrpc::ConfigureLog(log);
+  base::ConfigureLog(log);
 
   if (argc >= 2 && std::strncmp(argv[1], "--", 2) == 0) {
     return ServeHttp(argc, argv);

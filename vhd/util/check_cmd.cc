@@ -55,7 +55,7 @@ int CmdCheck(int argc, char** argv) {
   }
   {
     vhd::CheckReport report;
-    vhd::Status s = vhd::CheckVhd(env(), name, o, &report);
+    base::Status s = vhd::CheckVhd(env(), name, o, &report);
     for (const std::string& line : report.lines) {
       // -s suppresses the "is valid" lines.
       if (stats && line.size() > 9 &&

@@ -40,7 +40,7 @@ int CmdCoalesce(int argc, char** argv) {
   {
     // vhd-util opens the child first; a failure ends it there.
     std::unique_ptr<vhd::Image> img;
-    vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
+    base::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
     if (!s.ok()) {
       int code = VhdUtilOpenErrno(name, s);
       std::printf("error opening %s: %d\n", name, code);
@@ -65,7 +65,7 @@ int CmdCoalesce(int argc, char** argv) {
     };
   }
   vhd::CoalesceResult r;
-  vhd::Status s = vhd::Coalesce(env(), name, o, &r);
+  base::Status s = vhd::Coalesce(env(), name, o, &r);
   if (progress) std::printf("\n");
   if (!s.ok()) {
     std::fprintf(stderr, "coalesce: %s\n", s.ToString().c_str());

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "vhd/env.h"
-#include "vhd/status.h"
+#include "base/env.h"
+#include "base/status.h"
 
 namespace vhdutil {
 
@@ -47,17 +47,17 @@ std::string VhdTimeToString(uint32_t vhd_time);
 // The errno vhd-util reports when `path` does not open as a VHD (status
 // `s` from us): libvhd's for directories and files too short for a footer,
 // else ours.
-int VhdUtilOpenErrno(const std::string& path, const vhd::Status& s);
+int VhdUtilOpenErrno(const std::string& path, const base::Status& s);
 
 // Resets getopt for a new parse (glibc: optind = 0).
 void ResetGetopt();
 
 // A size argument in MB (vhd-util's unit): digits only, small enough that
-// the shift to bytes cannot wrap (vhd::ParseCount). vhd-util's strtoull took
+// the shift to bytes cannot wrap (base::ParseCount). vhd-util's strtoull took
 // "16x" as 16 and 2^44 MB wrapped to 0; both are refused here.
 bool ParseMb(const char* arg, uint64_t* mb);
 
-inline vhd::Env* env() { return vhd::Env::Default(); }
+inline base::Env* env() { return base::Env::Default(); }
 
 }  // namespace vhdutil
 

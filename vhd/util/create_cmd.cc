@@ -7,7 +7,7 @@
 
 #include "vhd/create.h"
 #include "vhd/inspect.h"
-#include "vhd/size.h"
+#include "base/size.h"
 #include "vhd/util/commands.h"
 
 namespace vhdutil {
@@ -15,7 +15,7 @@ namespace vhdutil {
 void ResetGetopt() { optind = 0; }
 
 bool ParseMb(const char* arg, uint64_t* mb) {
-  return vhd::ParseCount(arg, UINT64_MAX >> 20, mb).ok();
+  return base::ParseCount(arg, UINT64_MAX >> 20, mb).ok();
 }
 
 int CmdCreate(int argc, char** argv) {
@@ -63,7 +63,7 @@ int CmdCreate(int argc, char** argv) {
   p.max_size = msize << 20;
   p.fixed = fixed;
   p.durability = vhd::NewFileDurability::kOrdered;
-  vhd::Status s = vhd::CreateVhd(env(), name, p);
+  base::Status s = vhd::CreateVhd(env(), name, p);
   if (!s.ok()) {
     std::fprintf(stderr, "%s: failed to create: %s\n", name,
                  s.ToString().c_str());
@@ -115,8 +115,8 @@ int CmdSnapshot(int argc, char** argv) {
   {
     std::string backing = pname;
     uint64_t size = 0;
-    vhd::FileInfo fi;
-    vhd::Status s = env()->Stat(pname, &fi);
+    base::FileInfo fi;
+    base::Status s = env()->Stat(pname, &fi);
     if (!s.ok()) return s.ToErrno();
     if (!raw && !no_skip) {
       s = vhd::FindSnapshotTarget(env(), pname, &backing, &raw);

@@ -21,7 +21,7 @@ namespace vhdutil {
 
 namespace {
 
-int Fail(const char* cmd, const vhd::Status& s) {
+int Fail(const char* cmd, const base::Status& s) {
   std::fprintf(stderr, "%s: %s\n", cmd, s.ToString().c_str());
   return s.ToErrno();
 }
@@ -58,8 +58,8 @@ int CmdWrite(int argc, char** argv) {
         "options: <-n name> <-i input file> [-o byte offset] [-h help]\n");
     return -EINVAL;
   }
-  std::unique_ptr<vhd::File> in;
-  vhd::Status s = env()->Open(input, vhd::Env::OpenMode::kReadOnly, &in);
+  std::unique_ptr<base::File> in;
+  base::Status s = env()->Open(input, base::Env::OpenMode::kReadOnly, &in);
   if (!s.ok()) return Fail("write", s);
   uint64_t size = 0;
   s = in->Size(&size);
@@ -70,7 +70,7 @@ int CmdWrite(int argc, char** argv) {
   s = vhd::Chain::Open(name, o, &chain);
   if (!s.ok()) return Fail("write", s);
   if (offset > chain->virtual_size() || size > chain->virtual_size() - offset) {
-    return Fail("write", vhd::Status::InvalidArgument(
+    return Fail("write", base::Status::InvalidArgument(
                              "input does not fit in the virtual disk"));
   }
   constexpr size_t kChunk = 32 << 20;
@@ -116,10 +116,10 @@ int CmdExport(int argc, char** argv) {
   }
   vhd::ChainOptions o;
   std::unique_ptr<vhd::Chain> chain;
-  vhd::Status s = vhd::Chain::Open(name, o, &chain);
+  base::Status s = vhd::Chain::Open(name, o, &chain);
   if (!s.ok()) return Fail("export", s);
-  std::unique_ptr<vhd::File> out;
-  s = env()->Open(output, vhd::Env::OpenMode::kCreateTruncate, &out);
+  std::unique_ptr<base::File> out;
+  s = env()->Open(output, base::Env::OpenMode::kCreateTruncate, &out);
   if (!s.ok()) return Fail("export", s);
   if (format == "vhd") {
     std::unique_ptr<vhd::VhdStream> stream;

@@ -172,7 +172,7 @@ int SetKey(const char* name, vhd::Image* img, const char* keypath,
     return -EINVAL;
   }
   auto* sp = dynamic_cast<vhd::SparseImage*>(img);
-  vhd::Status s = sp ? sp->LoadBat() : vhd::Status::InvalidArgument("raw");
+  base::Status s = sp ? sp->LoadBat() : base::Status::InvalidArgument("raw");
   if (!s.ok()) {
     KEY_ERR(fn, "error reading bat: %d\n", s.ToErrno());
     return s.ToErrno();
@@ -195,7 +195,7 @@ int SetKey(const char* name, vhd::Image* img, const char* keypath,
 int CheckKey(const char* name, const char* keypath) {
   const char* fn = "vhd_util_check_key";
   vhd::Keyhash have;
-  vhd::Status s = vhd::ReadKeyhash(env(), name, &have);
+  base::Status s = vhd::ReadKeyhash(env(), name, &have);
   if (!s.ok()) {
     KEY_ERR(fn, "failed to read keyhash: %d\n", s.ToErrno());
     return s.ToErrno();
@@ -291,7 +291,7 @@ int CmdKey(int argc, char** argv) {
     std::unique_ptr<vhd::Image> img;
     vhd::OpenOptions o;
     o.writable = set;
-    vhd::Status s = vhd::OpenImage(env(), name, o, &img);
+    base::Status s = vhd::OpenImage(env(), name, o, &img);
     if (!s.ok()) {
       int code = VhdUtilOpenErrno(name, s);
       std::fprintf(stderr, "failed to open %s: %d\n", name, code);

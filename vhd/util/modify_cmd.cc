@@ -67,7 +67,7 @@ int CmdModify(int argc, char** argv) {
     std::unique_ptr<vhd::Image> img;
     vhd::OpenOptions o;
     o.writable = true;
-    vhd::Status s = vhd::OpenImage(env(), name, o, &img);
+    base::Status s = vhd::OpenImage(env(), name, o, &img);
     if (!s.ok()) {
       int code = VhdUtilOpenErrno(name, s);
       std::printf("error opening %s: %d\n", name, code);
@@ -76,14 +76,14 @@ int CmdModify(int argc, char** argv) {
   }
   int err = 0;
   if (zero) {
-    vhd::Status s = vhd::KillData(env(), name);
+    base::Status s = vhd::KillData(env(), name);
     if (!s.ok()) {
       err = s.ToErrno();
       std::printf("failed to zero VHD: %d\n", err);
     }
   }
   if (set_size) {
-    vhd::Status s = vhd::SetPhysicalSize(env(), name, size);
+    base::Status s = vhd::SetPhysicalSize(env(), name, size);
     if (!s.ok()) {
       err = s.ToErrno();
       std::printf("failed to set physical size to %" PRIu64 ": %d\n", size,
@@ -91,7 +91,7 @@ int CmdModify(int argc, char** argv) {
     }
   }
   if (parent != nullptr) {
-    vhd::Status s = vhd::Relink(env(), name, parent, ro);
+    base::Status s = vhd::Relink(env(), name, parent, ro);
     if (!s.ok()) {
       err = s.ToErrno();
       std::fprintf(stderr, "modify: %s\n", s.ToString().c_str());
@@ -124,7 +124,7 @@ int CmdRepair(int argc, char** argv) {
     return -EINVAL;
   }
   bool changed = false;
-  vhd::Status s = vhd::RepairVhd(env(), name, o, &changed);
+  base::Status s = vhd::RepairVhd(env(), name, o, &changed);
   if (!s.ok()) {
     std::printf("error opening %s: %d\n", name, s.ToErrno());
     return s.ToErrno();

@@ -17,11 +17,11 @@ namespace vhdutil {
 namespace {
 
 // The first decodable locator, unresolved ("./parent.vhd").
-vhd::Status UnresolvedParent(vhd::SparseImage* img, std::string* out) {
+base::Status UnresolvedParent(vhd::SparseImage* img, std::string* out) {
   for (int i = 0; i < vhd::kParentLocatorCount; ++i) {
-    if (img->LocatorPath(i, out).ok()) return vhd::Status::OK();
+    if (img->LocatorPath(i, out).ok()) return base::Status::OK();
   }
-  return vhd::Status::InvalidArgument("no parent locator");
+  return base::Status::InvalidArgument("no parent locator");
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ int CmdQuery(int argc, char** argv) {
   }
   {
     std::unique_ptr<vhd::Image> img;
-    vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
+    base::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), &img);
     int code = s.ok() ? 0 : VhdUtilOpenErrno(name, s);
     auto* sparse = dynamic_cast<vhd::SparseImage*>(img.get());
     // -s and -a need two figures of the BAT, not the BAT: summarized a

@@ -159,8 +159,8 @@ void PrintBatmap(vhd::SparseImage* img, bool hex) {
 // vhd-util's "appears invalid; dumping headers" path: whatever can be read.
 void DumpRawHeaders(const std::string& name, bool hex) {
   std::printf("\n%s appears invalid; dumping headers\n\n", name.c_str());
-  std::unique_ptr<vhd::File> file;
-  if (!env()->Open(name, vhd::Env::OpenMode::kReadOnly, &file).ok()) return;
+  std::unique_ptr<base::File> file;
+  if (!env()->Open(name, base::Env::OpenMode::kReadOnly, &file).ok()) return;
   vhd::FooterInfo info;
   vhd::Footer f;
   if (vhd::ReadFooter(file.get(), &info).ok()) {
@@ -203,7 +203,7 @@ namespace {
 // Opens `name` as vhd-util read does; prints its failure lines.
 int OpenForRead(const std::string& name, bool hex,
                 std::unique_ptr<vhd::Image>* img, vhd::SparseImage** sparse) {
-  vhd::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), img);
+  base::Status s = vhd::OpenImage(env(), name, vhd::OpenOptions(), img);
   if (!s.ok()) {
     int code = VhdUtilOpenErrno(name, s);
     std::printf("Failed to open %s: %d\n", name.c_str(), code);
@@ -314,7 +314,7 @@ int ForEachSectorBit(vhd::SparseImage* sp, uint64_t first, uint64_t count,
       cached = blk;
       bm.clear();
       if (b[blk] != vhd::kBatUnused) {
-        vhd::Status s = sp->ReadBitmap(blk, &bm);
+        base::Status s = sp->ReadBitmap(blk, &bm);
         if (!s.ok()) return s.ToErrno();
       }
     }
@@ -381,7 +381,7 @@ int PrintBitmaps(vhd::SparseImage* sp, const ReadArgs& a) {
       continue;
     }
     std::vector<uint8_t> bm;
-    vhd::Status s = sp->ReadBitmap(cur, &bm);
+    base::Status s = sp->ReadBitmap(cur, &bm);
     if (!s.ok()) return s.ToErrno();
     if (int err = WriteOut(bm.data(), bm.size())) return err;
   }
@@ -463,7 +463,7 @@ int PrintData(vhd::SparseImage* sp, const ReadArgs& a) {
       continue;
     }
     buf.resize(sp->block_size());
-    vhd::Status s =
+    base::Status s =
         sp->file()->Read(sp->DataOffset(cur, 0), buf.size(), buf.data());
     if (!s.ok()) return s.ToErrno();
     WriteOut(buf.data(), buf.size());  // vhd-util ignores a failed write
@@ -474,7 +474,7 @@ int PrintData(vhd::SparseImage* sp, const ReadArgs& a) {
 // -r / -R: the disk's contents through its chain, a block at a time.
 int ReadThroughChain(const std::string& name, uint64_t offset, uint64_t len) {
   std::unique_ptr<vhd::Chain> chain;
-  vhd::Status s = vhd::Chain::Open(name, vhd::ChainOptions(), &chain);
+  base::Status s = vhd::Chain::Open(name, vhd::ChainOptions(), &chain);
   if (!s.ok()) return s.ToErrno();
   std::vector<uint8_t> buf(std::min<uint64_t>(len, vhd::kDefaultBlockSize));
   while (len > 0) {

@@ -70,7 +70,7 @@ int CmdResize(int argc, char** argv) {
       return -ENOSYS;
     }
   }
-  vhd::Status s = fast ? vhd::ResizeFast(env(), name, size << 20)
+  base::Status s = fast ? vhd::ResizeFast(env(), name, size << 20)
                        : vhd::ResizeJournaled(env(), name, size << 20, jname);
   if (!s.ok()) {
     std::fprintf(stderr, "resize: %s\n", s.ToString().c_str());
@@ -104,7 +104,7 @@ int CmdRevert(int argc, char** argv) {
   }
   // vhd-util's lines and codes, on stdout only: what sm parses.
   vhd::RevertOutcome o;
-  vhd::Status s = vhd::RevertResize(env(), name, jname, &o);
+  base::Status s = vhd::RevertResize(env(), name, jname, &o);
   if (!s.ok()) {
     const char* what = o.stage == vhd::RevertOutcome::Stage::kOpen ? "opening"
                        : o.stage == vhd::RevertOutcome::Stage::kRevert

@@ -30,7 +30,7 @@ struct Flags {
 };
 
 std::string Shown(const Flags& f, const std::string& path) {
-  return f.verbose ? path : vhd::BaseName(path);
+  return f.verbose ? path : base::BaseName(path);
 }
 
 // `code`: the errno to print for a failed record (0: its status's).
@@ -111,10 +111,10 @@ void AddParent(const Flags& f, const std::string& child,
                const vhd::ScanRecord& r, std::set<std::string>* names,
                std::vector<std::string>* targets) {
   std::string p =
-      f.fast ? vhd::JoinPath(vhd::DirName(child), r.parent) : r.parent;
-  if (names->count(vhd::BaseName(p))) return;
-  vhd::FileInfo fi;
-  vhd::Status s = env()->Stat(p, &fi);
+      f.fast ? base::JoinPath(base::DirName(child), r.parent) : r.parent;
+  if (names->count(base::BaseName(p))) return;
+  base::FileInfo fi;
+  base::Status s = env()->Stat(p, &fi);
   if (!s.ok()) {
     vhd::ScanRecord e;
     e.path = r.parent;
@@ -123,13 +123,13 @@ void AddParent(const Flags& f, const std::string& child,
     PrintRecord(f, e, 0, "");
     return;
   }
-  names->insert(vhd::BaseName(p));
+  names->insert(base::BaseName(p));
   targets->push_back(p);
 }
 
 }  // namespace
 
-int VhdUtilOpenErrno(const std::string& path, const vhd::Status& s) {
+int VhdUtilOpenErrno(const std::string& path, const base::Status& s) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return -errno;
   // libvhd reads the footer where the size puts it: a directory fails the
@@ -212,8 +212,8 @@ int CmdScan(int argc, char** argv) {
   // is reported then, and ends the scan unless -c.
   std::vector<std::string> targets;
   for (const std::string& t : named) {
-    vhd::FileInfo fi;
-    vhd::Status s = env()->Stat(t, &fi);
+    base::FileInfo fi;
+    base::Status s = env()->Stat(t, &fi);
     if (s.ok()) {
       targets.push_back(t);
       continue;
@@ -234,7 +234,7 @@ int CmdScan(int argc, char** argv) {
   so.fast = f.fast;
   std::vector<vhd::ScanRecord> gathered;
   std::set<std::string> names;
-  for (const std::string& t : targets) names.insert(vhd::BaseName(t));
+  for (const std::string& t : targets) names.insert(base::BaseName(t));
   int err = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
     vhd::ScanRecord r =
@@ -242,7 +242,7 @@ int CmdScan(int argc, char** argv) {
     if (r.status.ok() && f.fast && r.fixed) {
       // vhd-util's fast open reads the footer copy at 0, which a fixed
       // disk does not have.
-      r.status = vhd::Status::InvalidArgument(r.path + ": fixed disk");
+      r.status = base::Status::InvalidArgument(r.path + ": fixed disk");
       r.error = "opening file";
     }
     int code = r.status.ToErrno();

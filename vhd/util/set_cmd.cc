@@ -48,7 +48,7 @@ int CmdSet(int argc, char** argv) {
     goto usage;
   }
   {
-    vhd::Status s;
+    base::Status s;
     if (std::strcmp(field, "hidden") == 0) {
       s = vhd::SetHidden(env(), name, value != 0);
     } else {

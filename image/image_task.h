@@ -1,0 +1,167 @@
+// Image tasks: turn a VDI into a cloud image in an object store, with
+// progress a person can trust (DESIGN.md section 5).
+//
+//   progress  state      what happens
+//   0         queued     the task is recorded; image_create returns its id
+//   25        creating   the SR's chains are coalesced (GC) and the VDI is
+//                        snapshotted: the snapshot's chain is the image,
+//                        read-only; the VDI stays usable and unchanged
+//   50        uploading  the snapshot's chain, streamed as one standalone
+//                        VHD (vhd::VhdStream), gzip'd on all cores (tgz: as
+//                        0.vhd in a ustar archive) and uploaded in segments
+//                        with a manifest (upload/)
+//   100       done       the manifest verified; the snapshot released
+//   -         failed / cancelled: an error code and message; the snapshot
+//             released, the segments removed; the VDI untouched
+//
+// A task's record (TaskRecord) lives in <sr>/.vhdsm/tasks/<id>.json,
+// written atomically at each change of state and about once a second while
+// uploading; an index in the state directory maps task ids to SRs. A task
+// interrupted by a crash or restart resumes (ResumeAll, or `vhdsm task
+// resume`): the snapshot is reused and only missing segments are sent,
+// because the image stream is byte-identical (fixed uuid and timestamp).
+// Runs are counted in the record before they start: a task whose runs ended
+// their process abnormally twice (a kill, a crash) ends failed with
+// error_code QUARANTINED instead of being resumed a third time. An exception
+// in a run ends the task failed with error_code INTERNAL. Text from servers
+// and files is sanitized (base::SanitizeText) before it enters a record.
+//
+// Secrets never enter a task record: credentials come from a configured
+// store by name, or, given inline, are kept in <state>/secrets/<id> (0600,
+// root only, outside the SR) until the task ends.
+#ifndef VHDSM_IMAGE_IMAGE_TASK_H_
+#define VHDSM_IMAGE_IMAGE_TASK_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host/config.h"
+#include "base/env.h"
+#include "base/status.h"
+
+namespace vhdsm {
+
+struct ImageParams {
+  std::string store;  // a configured store's name, or "" for inline auth
+  std::string auth_url;
+  std::string auth_version = "1";
+  std::string user;
+  std::string tenant;
+  std::string region;
+  bool api_key = false;  // Rackspace RAX-KSKEY API key credentials (v2)
+  std::string container;
+  std::string object;
+  std::string format = "vhd";    // vhd | tgz
+  std::string manifest = "slo";  // slo | dlo
+  uint64_t segment_size = 100ull << 20;
+  int compression_level = 6;
+  int parallel_segments = 2;
+  bool keep_segments = false;  // on failure or cancel
+  // Inline auth only: an http:// auth_url is refused unless this is set
+  // (a configured store says so in its own section).
+  bool allow_insecure = false;
+};
+
+struct TaskRecord {
+  std::string id;
+  std::string sr_path;
+  std::string sr_uuid;
+  std::string vdi_uuid;
+  std::string state =
+      "queued";  // queued creating uploading done failed cancelled
+  int progress = 0;
+  ImageParams image;
+  // Filled as the task goes.
+  std::string snapshot_uuid;  // the read-only snapshot being uploaded
+  std::string image_uuid;     // of the streamed VHD (fixed for resume)
+  uint32_t image_timestamp = 0;
+  std::string run_id;  // the uploader's segment-name stamp
+  uint64_t phase_bytes_done = 0;
+  uint64_t phase_bytes_total = 0;
+  double rate_bytes_per_s = 0;
+  double eta_s = -1;
+  uint64_t segments_done = 0;
+  int64_t segments_total = -1;
+  uint64_t segments_skipped = 0;  // found stored when resuming
+  uint64_t image_bytes = 0;       // uncompressed image size
+  uint64_t object_bytes = 0;
+  std::string object_md5;
+  std::string etag;
+  std::string error_code;
+  std::string error_message;
+  int attempts = 0;    // runs started (saved before each run)
+  int runs_ended = 0;  // runs that returned (attempts - runs_ended died)
+  std::string created;
+  std::string updated;
+
+  bool finished() const {
+    return state == "done" || state == "failed" || state == "cancelled";
+  }
+  std::string ToJson() const;
+  static base::Status FromJson(const std::string& text, TaskRecord* r);
+};
+
+class ImageService {
+ public:
+  // `state_dir` holds the task index and inline secrets (created 0700).
+  // Tasks run in threads of this object (run_in_process) or in detached
+  // processes "<helper> --task <sr> <id>" (exec hosts).
+  ImageService(base::Env* env, const Config* config, std::string state_dir,
+               bool run_in_process, std::string helper);
+  ~ImageService();
+
+  // Records a new task and starts it; returns its id at once.
+  base::Status Create(const std::string& sr_path, const std::string& sr_uuid,
+                     const std::string& vdi_uuid, const ImageParams& params,
+                     const std::string& inline_key, std::string* task_id);
+  base::Status Get(const std::string& task_id, TaskRecord* record);
+  base::Status Cancel(const std::string& task_id);
+  base::Status List(std::vector<std::string>* ids);
+  // Starts (again) every unfinished task of the index.
+  base::Status ResumeAll();
+  // Runs one task to its end in this thread (the --task entry point, and
+  // `vhdsm task resume`).
+  base::Status Run(const std::string& task_id);
+  // Stops running tasks at their next checkpoint (they resume later).
+  void Shutdown();
+
+  // Events: one JSON line per change of a task's state or progress.
+  void SetEventSink(std::function<void(const std::string&)> sink);
+
+ private:
+  base::Status Locate(const std::string& id, std::string* sr_path);
+  base::Status Load(const std::string& sr_path, const std::string& id,
+                   TaskRecord* r);
+  base::Status Save(TaskRecord* r);
+  void Start(const std::string& task_id);
+  // One run of a loaded, unfinished task.
+  base::Status RunAttempt(const std::string& sr_path, TaskRecord* r);
+  // Ends a task as failed with `code` without running it: the snapshot
+  // released, the record saved, the key removed. Never throws.
+  void Abandon(const std::string& sr_path, TaskRecord* r,
+               const std::string& code, const std::string& message) noexcept;
+  void Emit(const TaskRecord& r);
+  std::string TaskPath(const std::string& sr, const std::string& id) const;
+
+  base::Env* env_;
+  const Config* config_;
+  std::string state_dir_;
+  bool in_process_;
+  std::string helper_;
+  std::atomic<bool> shutting_down_{false};
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+  std::map<std::string, bool> running_;
+  std::function<void(const std::string&)> sink_;
+};
+
+}  // namespace vhdsm
+
+#endif  // VHDSM_IMAGE_IMAGE_TASK_H_

@@ -1,0 +1,50 @@
+// Tests of host/config.h: the keys of a [store NAME] section.
+#include "host/config.h"
+
+#include <gtest/gtest.h>
+
+namespace vhdsm {
+namespace {
+
+const char kStore[] =
+    "[store s]\nauth_url = http://127.0.0.1:8080/auth/v1.0\nuser = a:b\n"
+    "key = k\n";
+
+TEST(ConfigTest, StoreDefaultsAreSecureAndPatient) {
+  Config c;
+  ASSERT_TRUE(Config::Parse(kStore, &c).ok());
+  const StoreConfig& s = c.stores.at("s");
+  EXPECT_FALSE(s.allow_insecure);
+  EXPECT_EQ(s.connect_timeout_s, 10u);
+  EXPECT_EQ(s.stall_timeout_s, 60u);
+  EXPECT_EQ(s.retries, 6u);
+}
+
+TEST(ConfigTest, StoreTimeoutsRetriesAndInsecure) {
+  Config c;
+  ASSERT_TRUE(Config::Parse(std::string(kStore) +
+                                "allow_insecure = true\nconnect_timeout = 2\n"
+                                "stall_timeout = 3\nretries = 1\n",
+                            &c)
+                  .ok());
+  const StoreConfig& s = c.stores.at("s");
+  EXPECT_TRUE(s.allow_insecure);
+  EXPECT_EQ(s.connect_timeout_s, 2u);
+  EXPECT_EQ(s.stall_timeout_s, 3u);
+  EXPECT_EQ(s.retries, 1u);
+}
+
+TEST(ConfigTest, BadStoreValuesAreProblemsWithLines) {
+  for (const char* line :
+       {"allow_insecure = yes", "connect_timeout = 0", "stall_timeout = 3601",
+        "retries = 21", "retries = -1", "connect_timeout = 1e3"}) {
+    Config c;
+    base::Status s = Config::Parse(std::string(kStore) + line + "\n", &c);
+    EXPECT_FALSE(s.ok()) << line;
+    ASSERT_FALSE(c.problems.empty()) << line;
+    EXPECT_NE(c.problems[0].find("line 5"), std::string::npos) << c.problems[0];
+  }
+}
+
+}  // namespace
+}  // namespace vhdsm

@@ -1,0 +1,76 @@
+#include "upload/upload_error.h"
+
+#include <string_view>
+
+#include "base/sanitize.h"
+
+namespace upload {
+namespace {
+
+struct Entry {
+  UploadError error;
+  const char* name;
+  base::Code code;
+};
+
+constexpr Entry kTable[] = {
+    {UploadError::kInvalidArgument, "INVALID_ARGUMENT",
+     base::Code::kInvalidArgument},
+    {UploadError::kSource, "SOURCE", base::Code::kIOError},
+    {UploadError::kAuthFailed, "AUTH_FAILED", base::Code::kInvalidArgument},
+    {UploadError::kAuthResponse, "AUTH_RESPONSE", base::Code::kCorruption},
+    {UploadError::kRetriesExhausted, "RETRIES_EXHAUSTED", base::Code::kIOError},
+    {UploadError::kRejected, "REJECTED", base::Code::kIOError},
+    {UploadError::kChecksumMismatch, "CHECKSUM_MISMATCH",
+     base::Code::kCorruption},
+    {UploadError::kTooLarge, "TOO_LARGE", base::Code::kTooLarge},
+    {UploadError::kVerifyFailed, "VERIFY_FAILED", base::Code::kCorruption},
+    {UploadError::kCancelled, "CANCELLED", base::Code::kBusy},
+    {UploadError::kTransport, "TRANSPORT", base::Code::kIOError},
+    {UploadError::kInternal, "INTERNAL", base::Code::kIOError},
+};
+
+}  // namespace
+
+const char* UploadErrorName(UploadError e) {
+  for (const Entry& entry : kTable) {
+    if (entry.error == e) return entry.name;
+  }
+  return "OK";
+}
+
+base::Status MakeError(UploadError e, const std::string& message) {
+  for (const Entry& entry : kTable) {
+    if (entry.error == e) {
+      // Messages quote servers (bodies, headers, URLs they handed out):
+      // sanitized here, once, for every caller.
+      return base::Status(entry.code, std::string(entry.name) + ": " +
+                                         base::SanitizeText(message));
+    }
+  }
+  return base::Status::OK();
+}
+
+base::Status SourceError(const base::Status& source_status) {
+  if (ErrorOf(source_status) != UploadError::kSource) return source_status;
+  if (std::string_view(source_status.message()).starts_with("SOURCE: ")) {
+    return source_status;
+  }
+  return base::Status(source_status.code(),
+                     "SOURCE: " + source_status.message());
+}
+
+UploadError ErrorOf(const base::Status& status) {
+  if (status.ok()) return UploadError::kNone;
+  std::string_view msg = status.message();
+  for (const Entry& entry : kTable) {
+    std::string_view name = entry.name;
+    if (msg.size() > name.size() && msg.starts_with(name) &&
+        msg[name.size()] == ':') {
+      return entry.error;
+    }
+  }
+  return UploadError::kSource;
+}
+
+}  // namespace upload
