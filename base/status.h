@@ -104,9 +104,9 @@ class Status {
 }  // namespace base
 
 // Returns from the calling function if `expr` yields a non-OK Status.
-#define RETURN_IF_ERROR(expr)      \
+#define RETURN_IF_ERROR(expr)          \
   do {                                 \
-    ::base::Status _vhd_st = (expr);    \
+    ::base::Status _vhd_st = (expr);   \
     if (!_vhd_st.ok()) return _vhd_st; \
   } while (0)
 

@@ -233,7 +233,8 @@ base::Status Config::Load(const std::string& path, Config* config) {
   // One descriptor for the mode and the text: what is checked is what is
   // read. O_NONBLOCK: a FIFO put in its place must not hang the open.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return base::Status::NotFound("cannot read configuration " + path);
+  if (fd < 0)
+    return base::Status::NotFound("cannot read configuration " + path);
   struct stat st;
   std::string text;
   bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&

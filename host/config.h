@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include "sm/sr_location.h"
 #include "base/status.h"
+#include "sm/sr_location.h"
 
 namespace vhdsm {
 

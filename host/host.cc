@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/harden.h"
+#include "base/sanitize.h"
 #include "base/spawn.h"
 #include "sm/sr.h"
 #include "sm/xapi_toolstack.h"
-#include "base/harden.h"
-#include "base/sanitize.h"
 
 namespace vhdsm {
 

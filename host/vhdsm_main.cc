@@ -36,10 +36,10 @@
 #include <string>
 #include <vector>
 
-#include "host/config.h"
 #include "base/harden.h"
-#include "base/size.h"
 #include "base/sanitize.h"
+#include "base/size.h"
+#include "host/config.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_client.h"
 #include "xmlrpc/parser.h"

@@ -20,9 +20,9 @@
 #include <mutex>
 #include <string>
 
-#include "host/config.h"
 #include "base/harden.h"
 #include "base/size.h"
+#include "host/config.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/writer.h"

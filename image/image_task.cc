@@ -13,6 +13,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/harden.h"
+#include "base/sanitize.h"
 #include "base/spawn.h"
 #include "sm/sr.h"
 #include "upload/byte_source.h"
@@ -23,8 +25,6 @@
 #include "upload/uploader.h"
 #include "vhd/chain.h"
 #include "vhd/format.h"
-#include "base/harden.h"
-#include "base/sanitize.h"
 #include "vhd/uuid.h"
 #include "vhd/vhd_stream.h"
 
@@ -70,7 +70,7 @@ bool IsInsecureUrl(const std::string& url) {
 // Refuses an http:// auth URL without allow_insecure; `how` says where to
 // allow it. Logs a warning on every allowed use.
 base::Status CheckInsecure(const std::string& url, bool allowed,
-                          const std::string& how) {
+                           const std::string& how) {
   if (!IsInsecureUrl(url)) return base::Status::OK();
   std::string u = base::SanitizeText(url, 256);
   if (!allowed) {
@@ -101,7 +101,7 @@ bool IsUuid(const std::string& s) {
 // The SR side of a task (its record, its cancel marker) is reached through
 // an Env confined to the SR, as every file of an SR is.
 base::Status OpenSrEnv(const std::string& sr_path,
-                      std::unique_ptr<base::ConfinedEnv>* env) {
+                       std::unique_ptr<base::ConfinedEnv>* env) {
   return base::ConfinedEnv::Open(sr_path, env);
 }
 
@@ -313,12 +313,12 @@ base::Status ImageService::Locate(const std::string& id, std::string* sr_path) {
 }
 
 base::Status ImageService::Load(const std::string& sr_path,
-                               const std::string& id, TaskRecord* r) {
+                                const std::string& id, TaskRecord* r) {
   std::string text;
   std::unique_ptr<base::ConfinedEnv> sr_env;
   RETURN_IF_ERROR(OpenSrEnv(sr_path, &sr_env));
   RETURN_IF_ERROR(base::ReadFileToString(sr_env.get(), TaskPath(sr_path, id),
-                                            &text, 1 << 20));
+                                         &text, 1 << 20));
   return TaskRecord::FromJson(text, r);
 }
 
@@ -327,15 +327,15 @@ base::Status ImageService::Save(TaskRecord* r) {
   std::unique_ptr<base::ConfinedEnv> sr_env;
   RETURN_IF_ERROR(OpenSrEnv(r->sr_path, &sr_env));
   return base::WriteFileAtomic(sr_env.get(), TaskPath(r->sr_path, r->id),
-                              r->ToJson());
+                               r->ToJson());
 }
 
 base::Status ImageService::Create(const std::string& sr_path,
-                                 const std::string& sr_uuid,
-                                 const std::string& vdi_uuid,
-                                 const ImageParams& p,
-                                 const std::string& inline_key,
-                                 std::string* task_id) {
+                                  const std::string& sr_uuid,
+                                  const std::string& vdi_uuid,
+                                  const ImageParams& p,
+                                  const std::string& inline_key,
+                                  std::string* task_id) {
   if (!inline_key.empty()) RETURN_IF_ERROR(base::ProtectCredentials());
   if (p.container.empty() || p.object.empty()) {
     return base::Status::InvalidArgument(
@@ -344,7 +344,7 @@ base::Status ImageService::Create(const std::string& sr_path,
   // Swift's name rules, before any task exists: "a/../../AUTH_x/c/o" must
   // never reach a URL.
   for (const base::Status& s : {upload::CheckContainerName(p.container),
-                               upload::CheckObjectName(p.object)}) {
+                                upload::CheckObjectName(p.object)}) {
     if (!s.ok()) return base::Status::InvalidArgument("image: " + s.message());
   }
   if (p.format != "vhd" && p.format != "tgz") {
@@ -366,11 +366,10 @@ base::Status ImageService::Create(const std::string& sr_path,
     }
   } else if (!config_->stores.count(p.store)) {
     return base::Status::InvalidArgument("image: no store '" + p.store +
-                                        "' is configured");
+                                         "' is configured");
   }
   if (p.store.empty()) {
-    RETURN_IF_ERROR(
-        CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p)));
+    RETURN_IF_ERROR(CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p)));
   } else {
     const StoreConfig& sc = config_->stores.at(p.store);
     RETURN_IF_ERROR(
@@ -388,7 +387,7 @@ base::Status ImageService::Create(const std::string& sr_path,
   // Room for the task's snapshot (and its records): a task that could not
   // even record its failure would stay queued.
   RETURN_IF_ERROR(sr->NeedSpace(2 * EmptyVhdBytes(vdi.virtual_size),
-                                    "an image task's snapshot"));
+                                "an image task's snapshot"));
   RETURN_IF_ERROR(MkdirPrivate(state_dir_));
   RETURN_IF_ERROR(MkdirPrivate(state_dir_ + "/tasks"));
   RETURN_IF_ERROR(MkdirPrivate(state_dir_ + "/secrets"));
@@ -412,7 +411,7 @@ base::Status ImageService::Create(const std::string& sr_path,
   }
   RETURN_IF_ERROR(Save(&r));
   RETURN_IF_ERROR(base::WriteFileAtomic(env_, state_dir_ + "/tasks/" + r.id,
-                                           sr_path + "\n"));
+                                        sr_path + "\n"));
   Emit(r);
   *task_id = r.id;
   Start(r.id);
@@ -557,7 +556,7 @@ void ImageService::Abandon(const std::string& sr_path, TaskRecord* r,
 }
 
 base::Status ImageService::RunAttempt(const std::string& sr_path,
-                                     TaskRecord* record) {
+                                      TaskRecord* record) {
   TaskRecord& r = *record;
   const std::string& id = r.id;
   std::string cancel_marker = sr_path + "/.vhdsm/tasks/" + id + ".cancel";
@@ -664,7 +663,7 @@ base::Status ImageService::RunAttempt(const std::string& sr_path,
     auto it = config_->stores.find(p.store);
     if (it == config_->stores.end()) {
       return fail(base::Status::InvalidArgument("store '" + p.store +
-                                               "' is not configured"),
+                                                "' is not configured"),
                   "INVALID_ARGUMENT");
     }
     const StoreConfig& sc = it->second;

@@ -42,9 +42,9 @@
 #include <thread>
 #include <vector>
 
-#include "host/config.h"
 #include "base/env.h"
 #include "base/status.h"
+#include "host/config.h"
 
 namespace vhdsm {
 
@@ -119,8 +119,8 @@ class ImageService {
 
   // Records a new task and starts it; returns its id at once.
   base::Status Create(const std::string& sr_path, const std::string& sr_uuid,
-                     const std::string& vdi_uuid, const ImageParams& params,
-                     const std::string& inline_key, std::string* task_id);
+                      const std::string& vdi_uuid, const ImageParams& params,
+                      const std::string& inline_key, std::string* task_id);
   base::Status Get(const std::string& task_id, TaskRecord* record);
   base::Status Cancel(const std::string& task_id);
   base::Status List(std::vector<std::string>* ids);
@@ -138,7 +138,7 @@ class ImageService {
  private:
   base::Status Locate(const std::string& id, std::string* sr_path);
   base::Status Load(const std::string& sr_path, const std::string& id,
-                   TaskRecord* r);
+                    TaskRecord* r);
   base::Status Save(TaskRecord* r);
   void Start(const std::string& task_id);
   // One run of a loaded, unfinished task.

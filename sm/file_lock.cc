@@ -11,7 +11,7 @@ namespace {
 // Opens the lock file, creating it if missing (without truncating a lock
 // another process holds: the file is empty anyway, but stays the same inode).
 base::Status OpenLockFile(base::Env* env, const std::string& path,
-                         std::unique_ptr<base::File>* file) {
+                          std::unique_ptr<base::File>* file) {
   for (int tries = 0;; ++tries) {
     base::Status s = env->Open(path, base::Env::OpenMode::kReadWrite, file);
     if (s.code() != base::Code::kNotFound || tries == 3) return s;
@@ -21,7 +21,7 @@ base::Status OpenLockFile(base::Env* env, const std::string& path,
 }
 
 base::Status Lock(base::Env* env, const std::string& path, bool wait,
-                 std::unique_ptr<base::File>* out) {
+                  std::unique_ptr<base::File>* out) {
   std::unique_ptr<base::File> file;
   base::Status s = OpenLockFile(env, path, &file);
   if (!s.ok()) return s.Annotate("open lock");
@@ -43,7 +43,7 @@ base::Status Lock(base::Env* env, const std::string& path, bool wait,
 FileLock::~FileLock() = default;  // closing the file releases the lock
 
 base::Status FileLock::Acquire(base::Env* env, const std::string& path,
-                              std::unique_ptr<FileLock>* lock) {
+                               std::unique_ptr<FileLock>* lock) {
   std::unique_ptr<base::File> file;
   RETURN_IF_ERROR(Lock(env, path, true, &file));
   lock->reset(new FileLock(std::move(file)));
@@ -51,7 +51,7 @@ base::Status FileLock::Acquire(base::Env* env, const std::string& path,
 }
 
 base::Status FileLock::TryAcquire(base::Env* env, const std::string& path,
-                                 std::unique_ptr<FileLock>* lock) {
+                                  std::unique_ptr<FileLock>* lock) {
   std::unique_ptr<base::File> file;
   RETURN_IF_ERROR(Lock(env, path, false, &file));
   lock->reset(new FileLock(std::move(file)));

@@ -24,13 +24,14 @@ class FileLock {
   // Blocks until the exclusive lock on `path` (created if missing, through
   // `env`: an SR's lock never leaves the SR) is held.
   static base::Status Acquire(base::Env* env, const std::string& path,
-                             std::unique_ptr<FileLock>* lock);
+                              std::unique_ptr<FileLock>* lock);
   // As Acquire, but fails with kBusy at once if someone else holds it.
   static base::Status TryAcquire(base::Env* env, const std::string& path,
-                                std::unique_ptr<FileLock>* lock);
+                                 std::unique_ptr<FileLock>* lock);
 
  private:
-  explicit FileLock(std::unique_ptr<base::File> file) : file_(std::move(file)) {}
+  explicit FileLock(std::unique_ptr<base::File> file)
+      : file_(std::move(file)) {}
   std::unique_ptr<base::File> file_;
 };
 

@@ -4,11 +4,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "sm/fault_codes.h"
+#include "base/size.h"
 #include "image/image_task.h"
+#include "sm/fault_codes.h"
 #include "sm/sr.h"
 #include "vhd/format.h"
-#include "base/size.h"
 #include "vhd/uuid.h"
 #include "xmlrpc/params.h"
 #include "xmlrpc/writer.h"
@@ -193,7 +193,7 @@ Value SrCreate(const Call& c) {
   std::string uuid = c.Str("sr_uuid");
   nlohmann::json j = {{"sr_uuid", uuid}, {"created", NowIso()}};
   Check(base::WriteFileAtomic(sr->env(), path + "/.vhdsm/sr.json",
-                             j.dump() + "\n"),
+                              j.dump() + "\n"),
         fault::kGeneral);
   return Value();
 }

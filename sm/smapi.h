@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/env.h"
 #include "sm/sr_location.h"
 #include "sm/toolstack.h"
-#include "base/env.h"
 #include "xmlrpc/dispatcher.h"
 
 namespace vhdsm {

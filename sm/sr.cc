@@ -368,8 +368,8 @@ Status Sr::SnapshotVdi(const std::string& uuid, SnapshotKind kind,
   RETURN_IF_ERROR(env_->SyncDir(dir_));
   // 3. The second leaf.
   if (dbl) {
-    RETURN_IF_ERROR(vhd::CreateDifferencing(
-        env_, VdiPath(snap), VdiPath(base), vhd::SnapshotParams()));
+    RETURN_IF_ERROR(vhd::CreateDifferencing(env_, VdiPath(snap), VdiPath(base),
+                                            vhd::SnapshotParams()));
   }
   // 4. Hide the base copy; record who is who.
   RETURN_IF_ERROR(vhd::SetHidden(env_, VdiPath(base), true));
@@ -408,10 +408,10 @@ Status Sr::ResizeVdi(const std::string& uuid, uint64_t size, Vdi* vdi) {
     return Status::InvalidArgument("shrinking VDI " + uuid + " is not allowed");
   }
   if (size > cur.virtual_size) {
-    RETURN_IF_ERROR(NeedSpace(
-        EmptyVhdBytes(size) + 2 * vhd::kDefaultBlockSize, "resizing a VDI"));
+    RETURN_IF_ERROR(NeedSpace(EmptyVhdBytes(size) + 2 * vhd::kDefaultBlockSize,
+                              "resizing a VDI"));
     RETURN_IF_ERROR(vhd::ResizeJournaled(env_, VdiPath(uuid), size,
-                                             JournalPath("resize", uuid)));
+                                         JournalPath("resize", uuid)));
   }
   lock.reset();
   return GetVdi(uuid, vdi);

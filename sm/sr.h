@@ -37,11 +37,11 @@
 #include <string>
 #include <vector>
 
-#include "sm/file_lock.h"
-#include "sm/vdi_meta.h"
 #include "base/confined_env.h"
 #include "base/env.h"
 #include "base/status.h"
+#include "sm/file_lock.h"
+#include "sm/vdi_meta.h"
 
 namespace vhdsm {
 

@@ -157,7 +157,7 @@ Status Sr::RelinkChildren(const std::string& node, const std::string& parent) {
   if (it == vdis.end()) return Status::OK();
   for (const std::string& child : it->second.children) {
     RETURN_IF_ERROR(vhd::Relink(env_, VdiPath(child), VdiPath(parent),
-                                    vhd::RelinkOptions()));
+                                vhd::RelinkOptions()));
   }
   return Status::OK();
 }
@@ -203,9 +203,9 @@ Status Sr::RecoverLeaf(const std::string& leaf, const std::string& journal) {
 Status Sr::Gc(const GcOptions& options, GcReport* report) {
   *report = GcReport();
   std::unique_ptr<FileLock> gc_lock;
-  RETURN_IF_ERROR(
-      options.wait ? FileLock::Acquire(env_, Meta("gc.lock"), &gc_lock)
-                   : FileLock::TryAcquire(env_, Meta("gc.lock"), &gc_lock));
+  RETURN_IF_ERROR(options.wait
+                      ? FileLock::Acquire(env_, Meta("gc.lock"), &gc_lock)
+                      : FileLock::TryAcquire(env_, Meta("gc.lock"), &gc_lock));
   auto stop = [&] { return options.should_stop && options.should_stop(); };
   // Merges skipped for want of space (NeedSpace), by the child's uuid.
   std::set<std::string> no_room;

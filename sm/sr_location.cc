@@ -35,7 +35,7 @@ std::string Join(const std::vector<std::string>& roots) {
 }  // namespace
 
 base::Status CheckSrLocation(const std::string& location, bool confined,
-                            const std::vector<std::string>& roots) {
+                             const std::vector<std::string>& roots) {
   struct stat st;
   if (::lstat(location.c_str(), &st) != 0) {
     int e = errno;
@@ -43,7 +43,7 @@ base::Status CheckSrLocation(const std::string& location, bool confined,
       return base::Status::NotFound("location " + location + " does not exist");
     }
     return base::Status::InvalidArgument("location " + location + ": " +
-                                        std::strerror(e));
+                                         std::strerror(e));
   }
   if (S_ISLNK(st.st_mode)) {
     return base::Status::InvalidArgument(
@@ -52,7 +52,7 @@ base::Status CheckSrLocation(const std::string& location, bool confined,
   }
   if (!S_ISDIR(st.st_mode)) {
     return base::Status::InvalidArgument("location " + location +
-                                        " is not a directory");
+                                         " is not a directory");
   }
   if (!confined) return base::Status::OK();
   std::string real = Resolve(location);

@@ -28,7 +28,7 @@ inline const std::vector<std::string> kDefaultSrRoots = {"/var/run/sr-mount",
 // does not exist), kInvalidArgument (a symlink, not a directory, or, when
 // `confined`, outside every root of `roots`). Touches nothing.
 base::Status CheckSrLocation(const std::string& location, bool confined,
-                            const std::vector<std::string>& roots);
+                             const std::vector<std::string>& roots);
 
 }  // namespace vhdsm
 

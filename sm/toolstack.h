@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "sm/sr.h"
 #include "base/status.h"
+#include "sm/sr.h"
 #include "xmlrpc/peer.h"
 #include "xmlrpc/value.h"
 
@@ -50,16 +50,16 @@ class Toolstack {
   }
   // A VDI is gone from disk.
   virtual base::Status Forgotten(const CallContext& ctx,
-                                const std::string& uuid) {
+                                 const std::string& uuid) {
     (void)ctx, (void)uuid;
     return base::Status::OK();
   }
   // sr_scan: the toolstack's records are reconciled with `vdis` (every VDI
   // on disk), and the SR's sizes set.
   virtual base::Status Scanned(const CallContext& ctx,
-                              const std::map<std::string, Vdi>& vdis,
-                              uint64_t physical_size,
-                              uint64_t physical_utilisation) {
+                               const std::map<std::string, Vdi>& vdis,
+                               uint64_t physical_size,
+                               uint64_t physical_utilisation) {
     (void)ctx, (void)vdis, (void)physical_size, (void)physical_utilisation;
     return base::Status::OK();
   }

@@ -27,7 +27,8 @@ struct VdiMeta {
 
 class MetaStore {
  public:
-  MetaStore(base::Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  MetaStore(base::Env* env, std::string dir)
+      : env_(env), dir_(std::move(dir)) {}
   // Missing records read as the defaults (a VDI found on disk by a scan).
   base::Status Get(const std::string& uuid, VdiMeta* meta);
   base::Status Put(const std::string& uuid, const VdiMeta& meta);

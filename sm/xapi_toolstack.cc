@@ -115,9 +115,9 @@ XapiToolstack::XapiToolstack(const XapiToolstackOptions& options,
       socket_path_(options.socket_path) {}
 
 base::Status ParseXenApiResponse(const std::string& method,
-                                const xmlrpc::Response& response,
-                                const std::string& secret, Value* value,
-                                std::string* failure_code) {
+                                 const xmlrpc::Response& response,
+                                 const std::string& secret, Value* value,
+                                 std::string* failure_code) {
   if (failure_code != nullptr) failure_code->clear();
   if (!response.ok()) {
     const xmlrpc::Fault& f = response.fault();
@@ -168,8 +168,8 @@ base::Status ParseXenApiResponse(const std::string& method,
 }
 
 base::Status XapiToolstack::Call(const std::string& method,
-                                std::vector<Value> args, Value* value,
-                                std::string* failure_code) {
+                                 std::vector<Value> args, Value* value,
+                                 std::string* failure_code) {
   std::vector<Value> params;
   params.reserve(args.size() + 1);
   params.emplace_back(session_ref_);
@@ -180,7 +180,7 @@ base::Status XapiToolstack::Call(const std::string& method,
   if (!s.ok() && !r.ok() &&
       r.fault().code == xmlrpc::interop::kTransportError) {
     return base::Status(s.code(),
-                       s.message() + " (socket " + socket_path_ + ")");
+                        s.message() + " (socket " + socket_path_ + ")");
   }
   return s;
 }
@@ -253,7 +253,7 @@ base::Status XapiToolstack::Introduced(const CallContext& ctx, const Vdi& vdi) {
 }
 
 base::Status XapiToolstack::SetVhdParent(const std::string& ref,
-                                        const std::string& parent) {
+                                         const std::string& parent) {
   // add_to_sm_config fails with MAP_DUPLICATE_KEY on an existing key;
   // removing a missing key is not an error.
   RETURN_IF_ERROR(
@@ -269,17 +269,16 @@ base::Status XapiToolstack::Updated(const CallContext& ctx, const Vdi& vdi) {
   // A change to a VDI xapi does not know yet: its record is due anyway.
   if (ref.empty()) return Introduced(ctx, vdi);
   RETURN_IF_ERROR(Call("VDI.set_virtual_size",
-                           {Value(ref), Value(Decimal(vdi.virtual_size))}));
-  RETURN_IF_ERROR(
-      Call("VDI.set_physical_utilisation",
-           {Value(ref), Value(Decimal(vdi.physical_utilisation))}));
+                       {Value(ref), Value(Decimal(vdi.virtual_size))}));
+  RETURN_IF_ERROR(Call("VDI.set_physical_utilisation",
+                       {Value(ref), Value(Decimal(vdi.physical_utilisation))}));
   RETURN_IF_ERROR(
       Call("VDI.set_read_only", {Value(ref), Value(RecordedReadOnly(vdi))}));
   return SetVhdParent(ref, vdi.parent);
 }
 
 base::Status XapiToolstack::Forgotten(const CallContext& ctx,
-                                     const std::string& uuid) {
+                                      const std::string& uuid) {
   (void)ctx;
   std::string ref;
   RETURN_IF_ERROR(FindVdi(uuid, &ref));
@@ -288,9 +287,9 @@ base::Status XapiToolstack::Forgotten(const CallContext& ctx,
 }
 
 base::Status XapiToolstack::Scanned(const CallContext& ctx,
-                                   const std::map<std::string, Vdi>& vdis,
-                                   uint64_t physical_size,
-                                   uint64_t physical_utilisation) {
+                                    const std::map<std::string, Vdi>& vdis,
+                                    uint64_t physical_size,
+                                    uint64_t physical_utilisation) {
   const char kQuery[] = "VDI.get_all_records_where";
   if (!IsPlainRef(ctx.sr_ref)) {
     return Error(kQuery, "the call carries no usable sr_ref");
@@ -321,7 +320,7 @@ base::Status XapiToolstack::Scanned(const CallContext& ctx,
     const Value& rec = *it->second.second;
     if (StringMember(rec, "virtual_size") != Decimal(vdi.virtual_size)) {
       RETURN_IF_ERROR(Call("VDI.set_virtual_size",
-                               {Value(ref), Value(Decimal(vdi.virtual_size))}));
+                           {Value(ref), Value(Decimal(vdi.virtual_size))}));
     }
     if (StringMember(rec, "physical_utilisation") !=
         Decimal(vdi.physical_utilisation)) {
@@ -347,7 +346,7 @@ base::Status XapiToolstack::Scanned(const CallContext& ctx,
     }
   }
   RETURN_IF_ERROR(Call("SR.set_physical_size",
-                           {Value(ctx.sr_ref), Value(Decimal(physical_size))}));
+                       {Value(ctx.sr_ref), Value(Decimal(physical_size))}));
   RETURN_IF_ERROR(
       Call("SR.set_physical_utilisation",
            {Value(ctx.sr_ref), Value(Decimal(physical_utilisation))}));

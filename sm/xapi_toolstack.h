@@ -52,8 +52,8 @@
 #include <string>
 #include <vector>
 
-#include "sm/toolstack.h"
 #include "base/status.h"
+#include "sm/toolstack.h"
 #include "xmlrpc/http_client.h"
 #include "xmlrpc/value.h"
 
@@ -87,18 +87,18 @@ class XapiToolstack : public Toolstack {
   base::Status Introduced(const CallContext& ctx, const Vdi& vdi) override;
   base::Status Updated(const CallContext& ctx, const Vdi& vdi) override;
   base::Status Forgotten(const CallContext& ctx,
-                        const std::string& uuid) override;
+                         const std::string& uuid) override;
   base::Status Scanned(const CallContext& ctx,
-                      const std::map<std::string, Vdi>& vdis,
-                      uint64_t physical_size,
-                      uint64_t physical_utilisation) override;
+                       const std::map<std::string, Vdi>& vdis,
+                       uint64_t physical_size,
+                       uint64_t physical_utilisation) override;
 
   // One XenAPI call `method`(session, args...): *value is the envelope's
   // Value on success; on a Failure, *failure_code is its first element
   // (e.g. "UUID_INVALID").
   base::Status Call(const std::string& method, std::vector<xmlrpc::Value> args,
-                   xmlrpc::Value* value = nullptr,
-                   std::string* failure_code = nullptr);
+                    xmlrpc::Value* value = nullptr,
+                    std::string* failure_code = nullptr);
 
  private:
   // The VDI's ref, or "" (and OK) when xapi has no record of it.
@@ -128,9 +128,10 @@ std::vector<xmlrpc::Value> DbIntroduceArgs(const std::string& sr_ref,
 // element, "" otherwise). Occurrences of `secret` (the session) in xapi's
 // text are masked.
 base::Status ParseXenApiResponse(const std::string& method,
-                                const xmlrpc::Response& response,
-                                const std::string& secret, xmlrpc::Value* value,
-                                std::string* failure_code = nullptr);
+                                 const xmlrpc::Response& response,
+                                 const std::string& secret,
+                                 xmlrpc::Value* value,
+                                 std::string* failure_code = nullptr);
 
 }  // namespace vhdsm
 

@@ -34,7 +34,7 @@ base::Status NoEndpoint(const AuthOptions& o) {
 }
 
 base::Status Finish(const AuthOptions& o, std::string token,
-                   std::string storage_url, AuthResult* result) {
+                    std::string storage_url, AuthResult* result) {
   if (!o.storage_url.empty()) storage_url = o.storage_url;
   if (token.empty() || storage_url.empty()) {
     return MakeError(UploadError::kAuthResponse,
@@ -48,7 +48,7 @@ base::Status Finish(const AuthOptions& o, std::string token,
 
 // Status for an identity answer that is not a success.
 base::Status HttpFailure(const std::string& what, const HttpResponse& r,
-                        bool* retryable) {
+                         bool* retryable) {
   *retryable = IsTransientStatus(r.status);
   std::string msg = what + " answered " + std::to_string(r.status);
   if (r.status == 401 || r.status == 403) {
@@ -105,7 +105,7 @@ std::string V3RequestBody(const AuthOptions& o) {
 }
 
 base::Status ParseV2Access(const std::string& body, const AuthOptions& o,
-                          AuthResult* result) {
+                           AuthResult* result) {
   try {
     json j = json::parse(body);
     const json& access = j.at("access");
@@ -130,7 +130,7 @@ base::Status ParseV2Access(const std::string& body, const AuthOptions& o,
 }
 
 base::Status ParseV3Catalog(const std::string& body, const AuthOptions& o,
-                           AuthResult* result) {
+                            AuthResult* result) {
   try {
     json j = json::parse(body);
     std::string url;
@@ -157,7 +157,7 @@ base::Status ParseV3Catalog(const std::string& body, const AuthOptions& o,
 }
 
 base::Status Authenticate(HttpClient* http, const AuthOptions& o,
-                         AuthResult* result, bool* retryable) {
+                          AuthResult* result, bool* retryable) {
   *retryable = false;
   if (o.url.empty()) {
     return MakeError(UploadError::kInvalidArgument, "no auth URL given");

@@ -25,8 +25,8 @@
 
 #include <string>
 
-#include "upload/http_client.h"
 #include "base/status.h"
+#include "upload/http_client.h"
 
 namespace upload {
 
@@ -56,13 +56,13 @@ struct AuthResult {
 };
 
 base::Status Authenticate(HttpClient* http, const AuthOptions& options,
-                         AuthResult* result, bool* retryable);
+                          AuthResult* result, bool* retryable);
 
 // The JSON halves, separately testable. `body` is the identity response.
 base::Status ParseV2Access(const std::string& body, const AuthOptions& options,
-                          AuthResult* result);
-base::Status ParseV3Catalog(const std::string& body, const AuthOptions& options,
                            AuthResult* result);
+base::Status ParseV3Catalog(const std::string& body, const AuthOptions& options,
+                            AuthResult* result);
 
 // The request bodies (they contain the secret: never log them).
 std::string V2RequestBody(const AuthOptions& options);

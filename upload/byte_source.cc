@@ -11,7 +11,7 @@
 namespace upload {
 
 base::Status FileSource::Open(const std::string& path,
-                             std::unique_ptr<FileSource>* out) {
+                              std::unique_ptr<FileSource>* out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return base::Status::FromErrno(errno, "open " + path);
   struct stat st;

@@ -42,7 +42,7 @@ class ByteSource {
 class FileSource : public ByteSource {
  public:
   static base::Status Open(const std::string& path,
-                          std::unique_ptr<FileSource>* out);
+                           std::unique_ptr<FileSource>* out);
   ~FileSource() override;
   base::Status Read(uint8_t* buf, size_t n, size_t* got) override;
   int64_t Size() const override { return static_cast<int64_t>(size_); }

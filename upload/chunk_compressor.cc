@@ -19,7 +19,7 @@ class ZlibChunkCompressor : public ChunkCompressor {
   }
 
   base::Status Compress(const uint8_t* in, size_t n, bool last, uint8_t* out,
-                       size_t out_cap, size_t* out_len) override {
+                        size_t out_cap, size_t* out_len) override {
     if (!initialized_) {
       std::memset(&z_, 0, sizeof(z_));
       // Raw deflate (negative window bits): the gzip framing is ours.
@@ -40,7 +40,7 @@ class ZlibChunkCompressor : public ChunkCompressor {
                      : (rc == Z_OK && z_.avail_in == 0 && z_.avail_out > 0);
     if (!done) {
       return base::Status::IOError("zlib: deflate did not finish a chunk (rc " +
-                                  std::to_string(rc) + ")");
+                                   std::to_string(rc) + ")");
     }
     *out_len = out_cap - z_.avail_out;
     return base::Status::OK();
@@ -60,7 +60,7 @@ class IsalChunkCompressor : public ChunkCompressor {
   }
 
   base::Status Compress(const uint8_t* in, size_t n, bool last, uint8_t* out,
-                       size_t out_cap, size_t* out_len) override {
+                        size_t out_cap, size_t* out_len) override {
     isal_zstream* s = stream_.get();
     isal_deflate_init(s);
     s->level = static_cast<uint32_t>(level_);
@@ -78,7 +78,7 @@ class IsalChunkCompressor : public ChunkCompressor {
       int rc = isal_deflate(s);
       if (rc != COMP_OK) {
         return base::Status::IOError("isa-l: isal_deflate failed (rc " +
-                                    std::to_string(rc) + ")");
+                                     std::to_string(rc) + ")");
       }
       bool finished = s->avail_in == 0 &&
                       (last ? s->internal_state.state == ZSTATE_END
@@ -135,7 +135,7 @@ int IsalLevelFor(int gzip_level) {
 }
 
 base::Status NewChunkCompressor(Codec codec, int level,
-                               std::unique_ptr<ChunkCompressor>* out) {
+                                std::unique_ptr<ChunkCompressor>* out) {
   if (level < 1 || level > 9) {
     return base::Status::InvalidArgument(
         "compression level " + std::to_string(level) + " is not in 1..9");
@@ -149,7 +149,7 @@ base::Status NewChunkCompressor(Codec codec, int level,
 }
 
 base::Status NewIsalChunkCompressor(int isal_level,
-                                   std::unique_ptr<ChunkCompressor>* out) {
+                                    std::unique_ptr<ChunkCompressor>* out) {
   if (isal_level < ISAL_DEF_MIN_LEVEL || isal_level > ISAL_DEF_MAX_LEVEL) {
     return base::Status::InvalidArgument("ISA-L level must be 0..3");
   }

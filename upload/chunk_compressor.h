@@ -35,13 +35,13 @@ class ChunkCompressor {
  public:
   virtual ~ChunkCompressor() = default;
   virtual base::Status Compress(const uint8_t* in, size_t n, bool last,
-                               uint8_t* out, size_t out_cap,
-                               size_t* out_len) = 0;
+                                uint8_t* out, size_t out_cap,
+                                size_t* out_len) = 0;
 };
 
 // Fails with kInvalidArgument for a level outside 1..9.
 base::Status NewChunkCompressor(Codec codec, int level,
-                               std::unique_ptr<ChunkCompressor>* out);
+                                std::unique_ptr<ChunkCompressor>* out);
 
 // The most Compress() writes for n input bytes.
 size_t ChunkCompressBound(size_t n);
@@ -53,7 +53,7 @@ int IsalLevelFor(int gzip_level);
 
 // An ISA-L compressor at its own level 0..3 (benchmarks).
 base::Status NewIsalChunkCompressor(int isal_level,
-                                   std::unique_ptr<ChunkCompressor>* out);
+                                    std::unique_ptr<ChunkCompressor>* out);
 
 // CRC-32 (gzip's) of buf, continuing from crc (0 to start).
 uint32_t Crc32(uint32_t crc, const uint8_t* buf, size_t n);

@@ -35,8 +35,8 @@ void PutLe32(uint8_t* p, uint32_t v) {
 }  // namespace
 
 base::Status GzipSource::Open(std::unique_ptr<ByteSource> input,
-                             const GzipOptions& options,
-                             std::unique_ptr<GzipSource>* out) {
+                              const GzipOptions& options,
+                              std::unique_ptr<GzipSource>* out) {
   if (options.chunk_size < 4096 || options.chunk_size > (64u << 20)) {
     return base::Status::InvalidArgument(
         "gzip chunk size must be 4 KiB .. 64 MiB");

@@ -48,8 +48,8 @@ class GzipSource : public ByteSource {
   // Starts the workers. Fails for a bad level, chunk size (4 KiB .. 64 MiB)
   // or thread count (> 64).
   static base::Status Open(std::unique_ptr<ByteSource> input,
-                          const GzipOptions& options,
-                          std::unique_ptr<GzipSource>* out);
+                           const GzipOptions& options,
+                           std::unique_ptr<GzipSource>* out);
   ~GzipSource() override;  // stops and joins the workers
 
   base::Status Read(uint8_t* buf, size_t n, size_t* got) override;

@@ -153,7 +153,7 @@ HttpClient::HttpClient(const HttpOptions& options) : options_(options) {
 HttpClient::~HttpClient() { curl_easy_cleanup(curl_); }
 
 base::Status HttpClient::Perform(const HttpRequest& request,
-                                HttpResponse* response) {
+                                 HttpResponse* response) {
   *response = HttpResponse();
   if (options_.cancelled && options_.cancelled()) {
     response->transport = Transport::kCancelled;

@@ -28,8 +28,8 @@ bool ParseImageFormat(const std::string& name, ImageFormat* format) {
 }
 
 base::Status NewImageStream(std::unique_ptr<ByteSource> image,
-                           const ImageStreamOptions& options,
-                           std::unique_ptr<ByteSource>* out) {
+                            const ImageStreamOptions& options,
+                            std::unique_ptr<ByteSource>* out) {
   if (options.format == ImageFormat::kRaw) {
     *out = std::move(image);
     return base::Status::OK();
@@ -42,8 +42,7 @@ base::Status NewImageStream(std::unique_ptr<ByteSource> image,
     }
     std::unique_ptr<TarSource> tar;
     uint64_t size = static_cast<uint64_t>(plain->Size());
-    RETURN_IF_ERROR(
-        TarSource::Open(std::move(plain), size, options.tar, &tar));
+    RETURN_IF_ERROR(TarSource::Open(std::move(plain), size, options.tar, &tar));
     plain = std::move(tar);
   }
   std::unique_ptr<GzipSource> gz;

@@ -33,8 +33,8 @@ struct ImageStreamOptions {
 };
 
 base::Status NewImageStream(std::unique_ptr<ByteSource> image,
-                           const ImageStreamOptions& options,
-                           std::unique_ptr<ByteSource>* out);
+                            const ImageStreamOptions& options,
+                            std::unique_ptr<ByteSource>* out);
 
 }  // namespace upload
 

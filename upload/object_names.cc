@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "upload/upload_error.h"
 #include "base/sanitize.h"
+#include "upload/upload_error.h"
 
 namespace upload {
 namespace {
@@ -16,7 +16,7 @@ bool IsPrintableUtf8(std::string_view name) {
 }
 
 base::Status Bad(const char* what, std::string_view name,
-                const std::string& rule) {
+                 const std::string& rule) {
   return MakeError(UploadError::kInvalidArgument,
                    std::string(what) + " name '" +
                        base::SanitizeText(name, 128) + "' " + rule);

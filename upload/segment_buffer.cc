@@ -18,7 +18,7 @@ constexpr size_t kStep = 1 << 20;
 }  // namespace
 
 base::Status SegmentBuffer::New(uint64_t capacity, const std::string& spool_dir,
-                               std::unique_ptr<SegmentBuffer>* out) {
+                                std::unique_ptr<SegmentBuffer>* out) {
   if (spool_dir.empty()) {
     void* p =
         ::mmap(nullptr, std::max<uint64_t>(capacity, 1), PROT_READ | PROT_WRITE,
@@ -63,7 +63,7 @@ void SegmentBuffer::Reset() {
 }
 
 base::Status SegmentBuffer::Store(const uint8_t* data, size_t n,
-                                 uint64_t offset) {
+                                  uint64_t offset) {
   size_t done = 0;
   while (done < n) {
     ssize_t w =

@@ -32,7 +32,7 @@ class SegmentBuffer : public BodyStream {
  public:
   // spool_dir empty: memory; otherwise a temporary file in that directory.
   static base::Status New(uint64_t capacity, const std::string& spool_dir,
-                         std::unique_ptr<SegmentBuffer>* out);
+                          std::unique_ptr<SegmentBuffer>* out);
   ~SegmentBuffer() override;
   SegmentBuffer(const SegmentBuffer&) = delete;
   SegmentBuffer& operator=(const SegmentBuffer&) = delete;

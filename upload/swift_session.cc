@@ -5,8 +5,8 @@
 #include <random>
 #include <thread>
 
-#include "upload/upload_error.h"
 #include "base/sanitize.h"
+#include "upload/upload_error.h"
 
 namespace upload {
 namespace {
@@ -69,7 +69,7 @@ base::Status SwiftSession::AuthenticateLocked(HttpClient* http) {
   }
   if (ErrorOf(st) == UploadError::kRetriesExhausted) {
     return base::Status(st.code(), st.message() + " (after " +
-                                      std::to_string(attempts) + " attempts)");
+                                       std::to_string(attempts) + " attempts)");
   }
   return st;
 }
@@ -81,7 +81,7 @@ base::Status SwiftSession::Connect(HttpClient* http) {
 }
 
 base::Status SwiftSession::Reauthenticate(HttpClient* http,
-                                         const std::string& stale) {
+                                          const std::string& stale) {
   std::lock_guard<std::mutex> l(mu_);
   if (auth_.token != stale) return base::Status::OK();  // someone else did
   reauths_.fetch_add(1);
@@ -109,10 +109,10 @@ SessionStats SwiftSession::stats() const {
 }
 
 base::Status SwiftSession::Call(HttpClient* http, const std::string& method,
-                               const std::string& path,
-                               const std::vector<std::string>& headers,
-                               const HttpBody& body, HttpResponse* response,
-                               const CallOptions& options) {
+                                const std::string& path,
+                                const std::vector<std::string>& headers,
+                                const HttpBody& body, HttpResponse* response,
+                                const CallOptions& options) {
   RETURN_IF_ERROR(Connect(http));
   const int attempts = std::max(1, retry_.max_attempts);
   int transient = 0;  // transient failures so far

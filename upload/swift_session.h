@@ -71,10 +71,10 @@ class SwiftSession {
 
   // `path` is relative to the storage URL and URL-encoded ("/c/o?x=y").
   base::Status Call(HttpClient* http, const std::string& method,
-                   const std::string& path,
-                   const std::vector<std::string>& headers,
-                   const HttpBody& body, HttpResponse* response,
-                   const CallOptions& options = {});
+                    const std::string& path,
+                    const std::vector<std::string>& headers,
+                    const HttpBody& body, HttpResponse* response,
+                    const CallOptions& options = {});
 
   std::string storage_url() const;
   // The token and storage URL in use, and a way to start another session

@@ -58,10 +58,11 @@ std::string PaxRecord(const std::string& key, const std::string& value) {
 }  // namespace
 
 base::Status TarSource::Open(std::unique_ptr<ByteSource> input, uint64_t size,
-                            const TarOptions& options,
-                            std::unique_ptr<TarSource>* out) {
+                             const TarOptions& options,
+                             std::unique_ptr<TarSource>* out) {
   if (options.member_name.empty() || options.member_name.size() > 100) {
-    return base::Status::InvalidArgument("tar member name must be 1..100 bytes");
+    return base::Status::InvalidArgument(
+        "tar member name must be 1..100 bytes");
   }
   std::string header;
   if (size > kUstarMaxSize) {

@@ -33,8 +33,8 @@ class TarSource : public ByteSource {
  public:
   // `size` is the number of bytes of `input` that form the member.
   static base::Status Open(std::unique_ptr<ByteSource> input, uint64_t size,
-                          const TarOptions& options,
-                          std::unique_ptr<TarSource>* out);
+                           const TarOptions& options,
+                           std::unique_ptr<TarSource>* out);
 
   base::Status Read(uint8_t* buf, size_t n, size_t* got) override;
   int64_t Size() const override;

@@ -45,7 +45,7 @@ base::Status MakeError(UploadError e, const std::string& message) {
       // Messages quote servers (bodies, headers, URLs they handed out):
       // sanitized here, once, for every caller.
       return base::Status(entry.code, std::string(entry.name) + ": " +
-                                         base::SanitizeText(message));
+                                          base::SanitizeText(message));
     }
   }
   return base::Status::OK();
@@ -57,7 +57,7 @@ base::Status SourceError(const base::Status& source_status) {
     return source_status;
   }
   return base::Status(source_status.code(),
-                     "SOURCE: " + source_status.message());
+                      "SOURCE: " + source_status.message());
 }
 
 UploadError ErrorOf(const base::Status& status) {

@@ -12,12 +12,12 @@
 #include <thread>
 #include <vector>
 
+#include "base/sanitize.h"
 #include "upload/md5.h"
 #include "upload/object_names.h"
 #include "upload/segment_buffer.h"
 #include "upload/segment_names.h"
 #include "upload/slo_manifest.h"
-#include "base/sanitize.h"
 
 namespace upload {
 namespace {
@@ -54,8 +54,8 @@ struct StoredSegment {
 
 // Lists the objects under `prefix` in `container` (all pages).
 base::Status ListPrefix(SwiftSession* session, HttpClient* http,
-                       const std::string& container, const std::string& prefix,
-                       std::vector<json>* objects) {
+                        const std::string& container, const std::string& prefix,
+                        std::vector<json>* objects) {
   std::string marker;
   for (;;) {
     std::string path =
@@ -64,8 +64,8 @@ base::Status ListPrefix(SwiftSession* session, HttpClient* http,
     if (!marker.empty()) path += "&marker=" + UrlEncode(marker, false);
     HttpResponse resp;
     RETURN_IF_ERROR(session->Call(http, "GET", path,
-                                      {"Accept: application/json"}, {}, &resp,
-                                      CallOptions::NotFoundOk()));
+                                  {"Accept: application/json"}, {}, &resp,
+                                  CallOptions::NotFoundOk()));
     if (resp.status == 404 || resp.status == 204) return base::Status::OK();
     json page = json::parse(resp.body, nullptr, false);
     if (!page.is_array()) {
@@ -117,7 +117,8 @@ class UploadRun {
   base::Status Pump();
   void Worker();
   base::Status PutSlo(const std::string& container, const std::string& name,
-                     const std::vector<ManifestEntry>& entries, bool top_level);
+                      const std::vector<ManifestEntry>& entries,
+                      bool top_level);
   // Deletes stored segments of this run beyond the end of the stream (left
   // by an earlier attempt with other data): a DLO would include them.
   base::Status RemoveStaleSegments();
@@ -306,8 +307,8 @@ base::Status UploadRun::CheckCapacity() {
 base::Status UploadRun::CreateContainers() {
   for (const std::string& c : {options_.container, segment_container_}) {
     HttpResponse resp;
-    RETURN_IF_ERROR(session_.Call(
-        http_.get(), "PUT", "/" + UrlEncode(c, false), {}, {}, &resp));
+    RETURN_IF_ERROR(session_.Call(http_.get(), "PUT", "/" + UrlEncode(c, false),
+                                  {}, {}, &resp));
   }
   return base::Status::OK();
 }
@@ -315,7 +316,7 @@ base::Status UploadRun::CreateContainers() {
 base::Status UploadRun::ListStored() {
   std::vector<json> objects;
   RETURN_IF_ERROR(ListPrefix(&session_, http_.get(), segment_container_,
-                                 names_->prefix(), &objects));
+                             names_->prefix(), &objects));
   for (const json& o : objects) {
     uint64_t index;
     if (!names_->ParseSegment(o["name"].get<std::string>(), &index)) continue;
@@ -574,9 +575,9 @@ base::Status UploadRun::Pump() {
 }
 
 base::Status UploadRun::PutSlo(const std::string& container,
-                              const std::string& name,
-                              const std::vector<ManifestEntry>& entries,
-                              bool top_level) {
+                               const std::string& name,
+                               const std::vector<ManifestEntry>& entries,
+                               bool top_level) {
   const std::string etag = LargeObjectEtag(entries);
   const std::string body = SloManifestJson(entries);
   std::vector<std::string> headers = {
@@ -633,8 +634,8 @@ base::Status UploadRun::RemoveStaleSegments() {
     if (index < segments_.size()) continue;
     HttpResponse resp;
     RETURN_IF_ERROR(session_.Call(http_.get(), "DELETE",
-                                      SegmentPath(names_->Segment(index)), {},
-                                      {}, &resp, CallOptions::NotFoundOk()));
+                                  SegmentPath(names_->Segment(index)), {}, {},
+                                  &resp, CallOptions::NotFoundOk()));
   }
   return base::Status::OK();
 }
@@ -776,7 +777,7 @@ base::Status UploadRun::Run() {
 }  // namespace
 
 base::Status Upload(const SwiftStore& store, const UploadOptions& options,
-                   ByteSource* stream, UploadResult* result) {
+                    ByteSource* stream, UploadResult* result) {
   *result = UploadResult();
   UploadRun run(store, options, stream, result);
   base::Status st = run.Run();
@@ -785,8 +786,8 @@ base::Status Upload(const SwiftStore& store, const UploadOptions& options,
 }
 
 base::Status DeleteLargeObject(const SwiftStore& store,
-                              const std::string& container,
-                              const std::string& object) {
+                               const std::string& container,
+                               const std::string& object) {
   RETURN_IF_ERROR(CheckContainerName(container));
   RETURN_IF_ERROR(CheckObjectName(object));
   SwiftSession session(store.auth, store.retry, nullptr, nullptr);
@@ -795,7 +796,7 @@ base::Status DeleteLargeObject(const SwiftStore& store,
       "/" + UrlEncode(container, false) + "/" + UrlEncode(object, true);
   HttpResponse head;
   RETURN_IF_ERROR(session.Call(&http, "HEAD", path, {}, {}, &head,
-                                   CallOptions::NotFoundOk()));
+                               CallOptions::NotFoundOk()));
   if (head.status == 404) return base::Status::OK();
   HttpResponse resp;
   if (head.Header("x-static-large-object") == "True") {
@@ -805,7 +806,7 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   }
   std::string manifest = head.Header("x-object-manifest");
   RETURN_IF_ERROR(session.Call(&http, "DELETE", path, {}, {}, &resp,
-                                   CallOptions::NotFoundOk()));
+                               CallOptions::NotFoundOk()));
   if (manifest.empty()) return base::Status::OK();
   // X-Object-Manifest: <container>/<prefix>, URL-encoded.
   size_t slash = manifest.find('/');
@@ -830,8 +831,7 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   RETURN_IF_ERROR(CheckContainerName(seg_container));
   RETURN_IF_ERROR(CheckObjectName(prefix.empty() ? "x" : prefix));
   std::vector<json> objects;
-  RETURN_IF_ERROR(
-      ListPrefix(&session, &http, seg_container, prefix, &objects));
+  RETURN_IF_ERROR(ListPrefix(&session, &http, seg_container, prefix, &objects));
   for (const json& o : objects) {
     RETURN_IF_ERROR(
         session.Call(&http, "DELETE",

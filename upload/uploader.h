@@ -132,14 +132,14 @@ struct UploadResult {
 // `stream` is read by the calling thread only. result is filled on failure
 // too (error, counts so far).
 base::Status Upload(const SwiftStore& store, const UploadOptions& options,
-                   ByteSource* stream, UploadResult* result);
+                    ByteSource* stream, UploadResult* result);
 
 // Deletes an uploaded large object: an SLO with its segments
 // (?multipart-manifest=delete), or a DLO manifest and every segment under
 // its prefix. NOT_FOUND-like answers count as done.
 base::Status DeleteLargeObject(const SwiftStore& store,
-                              const std::string& container,
-                              const std::string& object);
+                               const std::string& container,
+                               const std::string& object);
 
 }  // namespace upload
 

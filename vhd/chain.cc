@@ -41,7 +41,7 @@ void Push(std::vector<Extent>* out, const Extent& e) {
 // Confined resolution: the header's parent name, a plain name next to the
 // child, holding a VHD whose uuid is the recorded one. Locators are not read.
 base::Status FindParentByName(base::Env* env, SparseImage* child,
-                        std::string* parent_path) {
+                              std::string* parent_path) {
   const Uuid& want = child->header().parent_uuid;
   if (want.IsNull()) {
     return base::Status::Corruption(
@@ -65,27 +65,27 @@ base::Status FindParentByName(base::Env* env, SparseImage* child,
   }
   if (!plain) {
     return base::Status::Corruption(child->path() + "'s parent name '" + shown +
-                              "' is not a file name next to it");
+                                    "' is not a file name next to it");
   }
   std::string path = base::JoinPath(base::DirName(child->path()), name);
   base::FileInfo fi;
   base::Status s = env->Stat(path, &fi);
   if (!s.ok()) {
     if (s.code() != base::Code::kNotFound) return s;
-    return base::Status::ParentMissing("parent " + name + " of " + child->path() +
-                                 " not found");
+    return base::Status::ParentMissing("parent " + name + " of " +
+                                       child->path() + " not found");
   }
   if (!fi.is_regular) {
     return base::Status::UnsafePath("parent " + path + " of " + child->path() +
-                              " is not a regular file" +
-                              (fi.is_symlink ? " (a symlink)" : ""));
+                                    " is not a regular file" +
+                                    (fi.is_symlink ? " (a symlink)" : ""));
   }
   std::unique_ptr<Image> img;
   RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   if (img->footer()->uuid != want) {
-    return base::Status::ParentMismatch(child->path() + " expects parent " +
-                                  want.ToString() + " but " + path + " is " +
-                                  img->footer()->uuid.ToString());
+    return base::Status::ParentMismatch(
+        child->path() + " expects parent " + want.ToString() + " but " + path +
+        " is " + img->footer()->uuid.ToString());
   }
   *parent_path = path;
   return base::Status::OK();
@@ -93,11 +93,12 @@ base::Status FindParentByName(base::Env* env, SparseImage* child,
 
 }  // namespace
 
-base::Status FindParent(base::Env* env, Image* child, std::string* parent_path, bool* raw) {
+base::Status FindParent(base::Env* env, Image* child, std::string* parent_path,
+                        bool* raw) {
   auto* sparse = dynamic_cast<SparseImage*>(child);
   if (sparse == nullptr || child->type() != DiskType::kDifferencing) {
     return base::Status::InvalidArgument(child->path() +
-                                   " is not a differencing disk");
+                                         " is not a differencing disk");
   }
   *raw = sparse->header().parent_uuid.IsNull();
   if (!env->follows_locators())
@@ -123,20 +124,23 @@ base::Status FindParent(base::Env* env, Image* child, std::string* parent_path, 
     if (mismatch.empty()) mismatch = c;
   }
   if (!mismatch.empty()) {
-    return base::Status::ParentMismatch(child->path() + " expects parent " +
-                                  sparse->header().parent_uuid.ToString() +
-                                  " but " + mismatch + " is another disk");
+    return base::Status::ParentMismatch(
+        child->path() + " expects parent " +
+        sparse->header().parent_uuid.ToString() + " but " + mismatch +
+        " is another disk");
   }
   std::string tried;
   for (const std::string& c : candidates)
     tried += (tried.empty() ? "" : ", ") + c;
-  return base::Status::ParentMissing("parent of " + child->path() + " not found" +
-                               (tried.empty() ? std::string(" (no locators)")
-                                              : " (tried " + tried + ")"));
+  return base::Status::ParentMissing(
+      "parent of " + child->path() + " not found" +
+      (tried.empty() ? std::string(" (no locators)")
+                     : " (tried " + tried + ")"));
 }
 
-base::Status Chain::Open(const std::string& leaf_path, const ChainOptions& options,
-                   std::unique_ptr<Chain>* chain) {
+base::Status Chain::Open(const std::string& leaf_path,
+                         const ChainOptions& options,
+                         std::unique_ptr<Chain>* chain) {
   base::Env* env = options.env != nullptr ? options.env : base::Env::Default();
   std::vector<std::unique_ptr<Image>> layers;
   std::set<std::pair<uint64_t, uint64_t>> seen;
@@ -145,7 +149,7 @@ base::Status Chain::Open(const std::string& leaf_path, const ChainOptions& optio
   for (;;) {
     if (static_cast<int>(layers.size()) >= options.max_depth) {
       return base::Status::ChainTooLong(leaf_path + ": chain deeper than " +
-                                  std::to_string(options.max_depth));
+                                        std::to_string(options.max_depth));
     }
     base::FileInfo fi;
     RETURN_IF_ERROR(env->Stat(path, &fi));
@@ -157,7 +161,7 @@ base::Status Chain::Open(const std::string& leaf_path, const ChainOptions& optio
     o.durable = options.durable;
     std::unique_ptr<Image> image;
     base::Status s = raw ? OpenRawImage(env, path, o, &image)
-                   : OpenImage(env, path, o, &image);
+                         : OpenImage(env, path, o, &image);
     if (!s.ok()) {
       if (!layers.empty() && s.code() == base::Code::kNotFound) {
         return base::Status::ParentMissing(s.message());
@@ -167,10 +171,10 @@ base::Status Chain::Open(const std::string& leaf_path, const ChainOptions& optio
     if (!layers.empty() && !raw) {
       const auto* child = static_cast<SparseImage*>(layers.back().get());
       if (image->footer()->uuid != child->header().parent_uuid) {
-        return base::Status::ParentMismatch(child->path() + " expects parent " +
-                                      child->header().parent_uuid.ToString() +
-                                      " but " + path + " is " +
-                                      image->footer()->uuid.ToString());
+        return base::Status::ParentMismatch(
+            child->path() + " expects parent " +
+            child->header().parent_uuid.ToString() + " but " + path + " is " +
+            image->footer()->uuid.ToString());
       }
     }
     layers.push_back(std::move(image));
@@ -183,7 +187,7 @@ base::Status Chain::Open(const std::string& leaf_path, const ChainOptions& optio
 }
 
 base::Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
-                       std::vector<Extent>* out) {
+                             std::vector<Extent>* out) {
   if (count == 0) return base::Status::OK();
   if (i == layers_.size()) {
     Push(out, Extent{sector, count, nullptr, 0});
@@ -233,7 +237,7 @@ base::Status Chain::MapLayer(size_t i, uint64_t sector, uint64_t count,
 }
 
 base::Status Chain::Map(uint64_t sector, uint64_t count,
-                  std::vector<Extent>* extents) {
+                        std::vector<Extent>* extents) {
   extents->clear();
   return MapLayer(0, sector, count, extents);
 }
@@ -264,8 +268,8 @@ base::Status Chain::ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf) {
 base::Status Chain::Read(uint64_t offset, size_t len, void* buf) {
   if (offset > virtual_size() || len > virtual_size() - offset) {
     return base::Status::InvalidArgument("read of " + std::to_string(len) +
-                                   " bytes at " + std::to_string(offset) +
-                                   " is beyond the end of the disk");
+                                         " bytes at " + std::to_string(offset) +
+                                         " is beyond the end of the disk");
   }
   auto* out = static_cast<uint8_t*>(buf);
   uint8_t sec[kSectorSize];
@@ -291,7 +295,7 @@ base::Status Chain::Read(uint64_t offset, size_t len, void* buf) {
 }
 
 base::Status Chain::WriteSectors(uint64_t sector, uint64_t count,
-                           const uint8_t* buf) {
+                                 const uint8_t* buf) {
   Image* leaf = layers_[0].get();
   uint32_t spb = leaf->sectors_per_block();
   while (count > 0) {
@@ -312,7 +316,8 @@ base::Status Chain::WriteSectors(uint64_t sector, uint64_t count,
   return base::Status::OK();
 }
 
-base::Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf) {
+base::Status Chain::ReserveForWrite(uint64_t offset, size_t len,
+                                    const void* buf) {
   Image* leaf = layers_[0].get();
   if (leaf->type() == DiskType::kFixed || len == 0) return base::Status::OK();
   // The blocks that WriteSectors will store into (zeros over a hole are
@@ -338,8 +343,8 @@ base::Status Chain::ReserveForWrite(uint64_t offset, size_t len, const void* buf
 base::Status Chain::Write(uint64_t offset, size_t len, const void* buf) {
   if (offset > virtual_size() || len > virtual_size() - offset) {
     return base::Status::InvalidArgument("write of " + std::to_string(len) +
-                                   " bytes at " + std::to_string(offset) +
-                                   " is beyond the end of the disk");
+                                         " bytes at " + std::to_string(offset) +
+                                         " is beyond the end of the disk");
   }
   if (!leaf()->writable()) {
     return base::Status::ReadOnly(leaf()->path() + " is open read-only");
@@ -394,8 +399,7 @@ base::Status Chain::ExportRaw(
       if (e.image == nullptr) continue;  // a hole in the output
       uint64_t dst = e.sector << kSectorShift;
       uint64_t len = std::min<uint64_t>(e.count << kSectorShift, size - dst);
-      RETURN_IF_ERROR(
-          e.image->file()->CopyTo(out, e.file_offset, dst, len));
+      RETURN_IF_ERROR(e.image->file()->CopyTo(out, e.file_offset, dst, len));
     }
     // Overlap the disk's writeback with copying the next chunk.
     out->StartWriteback(sector << kSectorShift, n << kSectorShift);

@@ -33,8 +33,8 @@
 namespace vhd {
 
 struct ChainOptions {
-  base::Env* env = nullptr;     // nullptr: Env::Default()
-  bool writable = false;  // the leaf; ancestors are always read-only
+  base::Env* env = nullptr;  // nullptr: Env::Default()
+  bool writable = false;     // the leaf; ancestors are always read-only
   bool durable = true;
   int max_depth = 256;
 };
@@ -49,8 +49,9 @@ struct Extent {
 
 class Chain {
  public:
-  static base::Status Open(const std::string& leaf_path, const ChainOptions& options,
-                     std::unique_ptr<Chain>* chain);
+  static base::Status Open(const std::string& leaf_path,
+                           const ChainOptions& options,
+                           std::unique_ptr<Chain>* chain);
 
   uint64_t virtual_size() const { return layers_[0]->virtual_size(); }
   size_t depth() const { return layers_.size(); }
@@ -64,7 +65,8 @@ class Chain {
   base::Status Flush();
 
   // Where sectors [sector, sector + count) come from, in order.
-  base::Status Map(uint64_t sector, uint64_t count, std::vector<Extent>* extents);
+  base::Status Map(uint64_t sector, uint64_t count,
+                   std::vector<Extent>* extents);
   // True if no image of the chain holds any sector of the range.
   base::Status IsHole(uint64_t sector, uint64_t count, bool* hole);
   // Holds the space that Write(offset, len, buf) will need (Image::
@@ -74,15 +76,17 @@ class Chain {
   // Writes the whole virtual disk to `out` as a sparse raw file (holes where
   // no image holds data). `progress(done, total)` is called per chunk.
   base::Status ExportRaw(
-      base::File* out, const std::function<void(uint64_t, uint64_t)>& progress = {});
+      base::File* out,
+      const std::function<void(uint64_t, uint64_t)>& progress = {});
 
  private:
   explicit Chain(std::vector<std::unique_ptr<Image>> layers)
       : layers_(std::move(layers)) {}
   base::Status MapLayer(size_t layer, uint64_t sector, uint64_t count,
-                  std::vector<Extent>* out);
+                        std::vector<Extent>* out);
   base::Status ReadSectors(uint64_t sector, uint64_t count, uint8_t* buf);
-  base::Status WriteSectors(uint64_t sector, uint64_t count, const uint8_t* buf);
+  base::Status WriteSectors(uint64_t sector, uint64_t count,
+                            const uint8_t* buf);
 
   std::vector<std::unique_ptr<Image>> layers_;
 };
@@ -90,7 +94,8 @@ class Chain {
 // Resolves the parent of a differencing image (see above); the one place
 // where parents are looked up. *raw is set when the child records a raw
 // parent (null parent uuid; never with a confined Env).
-base::Status FindParent(base::Env* env, Image* child, std::string* parent_path, bool* raw);
+base::Status FindParent(base::Env* env, Image* child, std::string* parent_path,
+                        bool* raw);
 
 }  // namespace vhd
 

@@ -82,7 +82,7 @@ class Checker {
   }
   base::Status CheckBat(const std::string& path);
   base::Status CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
-                       uint64_t spb, uint64_t limit);
+                             uint64_t spb, uint64_t limit);
   base::Status CheckBatmap();
   base::Status CheckLocators(const std::string& path, std::string* parent);
   base::Status CheckData();
@@ -283,8 +283,7 @@ base::Status Checker::CheckBatmap() {
   }
   if (p) return Fail(Format("batmap is invalid: %s\n", p));
   batmap_.resize(uint64_t{h.batmap_size} * kSectorSize);
-  RETURN_IF_ERROR(
-      file_->Read(h.batmap_offset, batmap_.size(), batmap_.data()));
+  RETURN_IF_ERROR(file_->Read(h.batmap_offset, batmap_.size(), batmap_.data()));
   uint64_t sum_bytes = std::min<uint64_t>(
       RoundUp(std::max<uint64_t>(1, footer_.curr_size >> 24), kSectorSize),
       batmap_.size());
@@ -298,7 +297,7 @@ base::Status Checker::CheckBatmap() {
 }
 
 base::Status Checker::CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
-                              uint64_t spb, uint64_t limit) {
+                                    uint64_t spb, uint64_t limit) {
   if (off == kBatUnused) {
     if (has_batmap_ && batmap_full_unallocated_ < 0 &&
         BitmapTest(batmap_.data(), static_cast<uint32_t>(i))) {
@@ -351,8 +350,7 @@ base::Status Checker::CheckBat(const std::string& path) {
   uint8_t buf[64 << 10];
   for (uint64_t done = 0; done < entries;) {
     size_t want = std::min<uint64_t>(sizeof(buf), (entries - done) * 4);
-    RETURN_IF_ERROR(
-        file_->Read(header_.table_offset + done * 4, want, buf));
+    RETURN_IF_ERROR(file_->Read(header_.table_offset + done * 4, want, buf));
     for (size_t k = 0; k < want; k += 4, ++done) {
       RETURN_IF_ERROR(
           CheckBatEntry(done, LoadBE32(buf + k), eoh_secs, spb, limit));
@@ -376,7 +374,8 @@ base::Status Checker::CheckBat(const std::string& path) {
   return base::Status::OK();
 }
 
-base::Status Checker::CheckLocators(const std::string& path, std::string* parent) {
+base::Status Checker::CheckLocators(const std::string& path,
+                                    std::string* parent) {
   std::string hname;
   header_.DecodeParentName(&hname);
   std::string dir = base::DirName(path);
@@ -506,8 +505,8 @@ base::Status Checker::CheckData() {
 
 }  // namespace
 
-base::Status CheckVhd(base::Env* env, const std::string& path, const CheckOptions& options,
-                CheckReport* report) {
+base::Status CheckVhd(base::Env* env, const std::string& path,
+                      const CheckOptions& options, CheckReport* report) {
   std::string current = path;
   std::set<std::pair<uint64_t, uint64_t>> seen;
   for (int depth = 0; depth < 256; ++depth) {

@@ -35,8 +35,8 @@ struct CheckReport {
 // Checks `path` (and with check_parents its ancestors). Returns OK if every
 // file checked is valid; else the first problem (kCorruption for invalid
 // metadata, or the I/O error met).
-base::Status CheckVhd(base::Env* env, const std::string& path, const CheckOptions& options,
-                CheckReport* report);
+base::Status CheckVhd(base::Env* env, const std::string& path,
+                      const CheckOptions& options, CheckReport* report);
 
 }  // namespace vhd
 

@@ -58,7 +58,8 @@ double Now() {
 // WriteFileAtomic's temporary copies of `journal` (<journal>.tmp.<pid>.<n>)
 // that a coalesce killed mid-write left behind. Only one coalesce of a parent
 // runs at a time (the caller holds it), so none of them is live.
-static base::Status RemoveJournalTemps(base::Env* env, const std::string& journal) {
+static base::Status RemoveJournalTemps(base::Env* env,
+                                       const std::string& journal) {
   std::vector<std::string> names;
   RETURN_IF_ERROR(env->ListDir(base::DirName(journal), &names));
   const std::string prefix = base::BaseName(journal) + ".tmp.";
@@ -71,11 +72,12 @@ static base::Status RemoveJournalTemps(base::Env* env, const std::string& journa
 }
 
 std::string CoalesceJournalPath(const std::string& parent) {
-  return base::JoinPath(base::DirName(parent), "." + base::BaseName(parent) + ".coalesce");
+  return base::JoinPath(base::DirName(parent),
+                        "." + base::BaseName(parent) + ".coalesce");
 }
 
 base::Status Coalesce(base::Env* env, const std::string& child_path,
-                const CoalesceOptions& options, CoalesceResult* result) {
+                      const CoalesceOptions& options, CoalesceResult* result) {
   *result = CoalesceResult();
   std::unique_ptr<Image> child_img;
   RETURN_IF_ERROR(OpenImage(env, child_path, OpenOptions(), &child_img));
@@ -92,9 +94,9 @@ base::Status Coalesce(base::Env* env, const std::string& child_path,
     // A locator may name any file (a device, a file of someone else's):
     // writes go only into a parent that is a VHD with the recorded uuid.
     return base::Status::NotSupported(child_path + " has a raw parent (" +
-                                parent_path +
-                                "): coalescing into a file that is not a "
-                                "VHD is refused");
+                                      parent_path +
+                                      "): coalescing into a file that is not a "
+                                      "VHD is refused");
   }
   {
     std::error_code ec;
@@ -117,13 +119,13 @@ base::Status Coalesce(base::Env* env, const std::string& child_path,
   RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
   if (parent->footer()->uuid != child->header().parent_uuid) {
     return base::Status::ParentMismatch(child_path + " expects parent " +
-                                  child->header().parent_uuid.ToString() +
-                                  ", found " + parent_path);
+                                        child->header().parent_uuid.ToString() +
+                                        ", found " + parent_path);
   }
   if (parent->virtual_size() < child->virtual_size()) {
     parent.reset();
     RETURN_IF_ERROR(ResizeJournaled(env, parent_path, child->virtual_size(),
-                                        resize_journal));
+                                    resize_journal));
     RETURN_IF_ERROR(OpenImage(env, parent_path, po, &parent));
   }
   if (options.grow_parent_only) return base::Status::OK();

@@ -54,7 +54,7 @@ struct CoalesceResult {
 };
 
 base::Status Coalesce(base::Env* env, const std::string& child,
-                const CoalesceOptions& options, CoalesceResult* result);
+                      const CoalesceOptions& options, CoalesceResult* result);
 
 // Path of the coalesce journal for `parent`.
 std::string CoalesceJournalPath(const std::string& parent);

@@ -109,7 +109,8 @@ namespace {
 
 // Writes n bytes of `byte` at `offset` from a small buffer, starting the
 // write-back of each piece so that the disk works while the next is copied.
-base::Status WriteFill(base::File* f, uint64_t offset, uint64_t n, uint8_t byte) {
+base::Status WriteFill(base::File* f, uint64_t offset, uint64_t n,
+                       uint8_t byte) {
   std::vector<uint8_t> chunk(std::min<uint64_t>(n, 256 << 10), byte);
   while (n > 0) {
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, chunk.size()));
@@ -125,11 +126,12 @@ base::Status WriteFill(base::File* f, uint64_t offset, uint64_t n, uint8_t byte)
 // new file under a temporary name, gets it to the disk as `durability` says,
 // then links it to `path`.
 base::Status WriteNewFile(base::Env* env, const std::string& path,
-                    const SparseMetadata* meta, uint64_t footer_at,
-                    const Footer& footer, NewFileDurability durability) {
+                          const SparseMetadata* meta, uint64_t footer_at,
+                          const Footer& footer, NewFileDurability durability) {
   std::random_device rd;
-  std::string tmp = base::JoinPath(
-      base::DirName(path), "." + base::BaseName(path) + ".tmp-" + std::to_string(rd()));
+  std::string tmp =
+      base::JoinPath(base::DirName(path), "." + base::BaseName(path) + ".tmp-" +
+                                              std::to_string(rd()));
   std::unique_ptr<base::File> f;
   RETURN_IF_ERROR(env->Open(tmp, base::Env::OpenMode::kCreateExclusive, &f));
   const bool durable = durability == NewFileDurability::kDurable;
@@ -151,10 +153,11 @@ base::Status WriteNewFile(base::Env* env, const std::string& path,
 }
 
 base::Status CheckSizes(uint64_t size, uint64_t max_size) {
-  if (size == 0) return base::Status::InvalidArgument("size must be greater than 0");
+  if (size == 0)
+    return base::Status::InvalidArgument("size must be greater than 0");
   if (size > kMaxVirtualSize) {
     return base::Status::TooLarge("virtual size " + std::to_string(size) +
-                            " exceeds the VHD limit of 2040 GiB");
+                                  " exceeds the VHD limit of 2040 GiB");
   }
   if (max_size != 0 && max_size < size) {
     return base::Status::InvalidArgument(
@@ -169,7 +172,7 @@ base::Status CheckSizes(uint64_t size, uint64_t max_size) {
 }  // namespace
 
 base::Status RelativePath(const std::string& from_dir, const std::string& to,
-                    std::string* rel) {
+                          std::string* rel) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path target = fs::canonical(to, ec);
@@ -177,7 +180,8 @@ base::Status RelativePath(const std::string& from_dir, const std::string& to,
   fs::path base = fs::canonical(from_dir.empty() ? "." : from_dir, ec);
   if (ec) return base::Status::FromErrno(ec.value(), "resolve " + from_dir);
   fs::path r = target.lexically_relative(base);
-  if (r.empty()) return base::Status::InvalidArgument("no relative path to " + to);
+  if (r.empty())
+    return base::Status::InvalidArgument("no relative path to " + to);
   std::string s = r.string();
   if (s.rfind("../", 0) != 0) s = "./" + s;
   *rel = s;
@@ -185,7 +189,7 @@ base::Status RelativePath(const std::string& from_dir, const std::string& to,
 }
 
 base::Status ParentLocators(const std::string& child, const std::string& parent,
-                      std::vector<LocatorPayload>* locators) {
+                            std::vector<LocatorPayload>* locators) {
   std::string rel;
   RETURN_IF_ERROR(RelativePath(base::DirName(child), parent, &rel));
   std::string macx = "file://" + rel;
@@ -206,7 +210,7 @@ base::Status ParentLocators(const std::string& child, const std::string& parent,
 }
 
 base::Status CreateVhd(base::Env* env, const std::string& path,
-                 const CreateParams& params) {
+                       const CreateParams& params) {
   RETURN_IF_ERROR(CheckSizes(params.size, params.max_size));
   uint64_t size = RoundUp(params.size, kBlock);
   if (params.fixed) {
@@ -221,8 +225,8 @@ base::Status CreateVhd(base::Env* env, const std::string& path,
 }
 
 base::Status CreateDifferencing(base::Env* env, const std::string& child,
-                          const std::string& parent,
-                          const SnapshotParams& params) {
+                                const std::string& parent,
+                                const SnapshotParams& params) {
   base::FileInfo pinfo;
   RETURN_IF_ERROR(env->Stat(parent, &pinfo));
   if (!pinfo.is_regular) {
@@ -244,7 +248,8 @@ base::Status CreateDifferencing(base::Env* env, const std::string& child,
   uint64_t size = params.size == 0 ? parent_size : RoundUp(params.size, kBlock);
   RETURN_IF_ERROR(CheckSizes(size, params.max_size));
   if (size < parent_size) {
-    return base::Status::InvalidArgument("a child cannot be smaller than its parent");
+    return base::Status::InvalidArgument(
+        "a child cannot be smaller than its parent");
   }
 
   std::vector<LocatorPayload> locs;
@@ -269,7 +274,7 @@ base::Status CreateDifferencing(base::Env* env, const std::string& child,
 }
 
 base::Status FindSnapshotTarget(base::Env* env, const std::string& parent,
-                          std::string* target, bool* raw) {
+                                std::string* target, bool* raw) {
   std::string path = parent;
   *raw = false;
   for (int depth = 0; depth < 256; ++depth) {

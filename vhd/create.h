@@ -45,7 +45,8 @@ struct CreateParams {
 };
 
 // Creates a dynamic (or fixed) VHD at `path`.
-base::Status CreateVhd(base::Env* env, const std::string& path, const CreateParams& params);
+base::Status CreateVhd(base::Env* env, const std::string& path,
+                       const CreateParams& params);
 
 struct SnapshotParams {
   uint64_t size = 0;  // 0: the parent's exact size; else rounded up to 2 MiB
@@ -57,14 +58,14 @@ struct SnapshotParams {
 
 // Creates `child`, a differencing VHD whose parent is `parent`.
 base::Status CreateDifferencing(base::Env* env, const std::string& child,
-                          const std::string& parent,
-                          const SnapshotParams& params);
+                                const std::string& parent,
+                                const SnapshotParams& params);
 
 // The parent a new snapshot should link to: starting at `parent`, skip
 // differencing disks that hold no blocks (vhd-util snapshot without -e).
 // *raw is set when the chain reaches a raw parent.
 base::Status FindSnapshotTarget(base::Env* env, const std::string& parent,
-                          std::string* target, bool* raw);
+                                std::string* target, bool* raw);
 
 // The parent locators blktap writes for `child` -> `parent`: MacX
 // ("file://./p.vhd", UTF-8), W2ku and W2ru (".\p.vhd", UTF-16LE), all with
@@ -74,7 +75,7 @@ struct LocatorPayload {
   std::vector<uint8_t> bytes;
 };
 base::Status ParentLocators(const std::string& child, const std::string& parent,
-                      std::vector<LocatorPayload>* locators);
+                            std::vector<LocatorPayload>* locators);
 
 // The pieces CreateVhd assembles, for writers of whole VHD streams
 // (vhd_stream.h): a fresh footer (creator tap 1.3, a new uuid unless given)
@@ -104,7 +105,7 @@ SparseMetadata LayOutSparseMetadata(
 // Relative path from directory `from_dir` to file `to`, "./x" style, after
 // resolving symlinks (as blktap's relative_path_to).
 base::Status RelativePath(const std::string& from_dir, const std::string& to,
-                    std::string* rel);
+                          std::string* rel);
 
 }  // namespace vhd
 

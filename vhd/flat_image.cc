@@ -42,7 +42,7 @@ class FlatImage : public Image {
   }
   using Image::WriteSectors;
   base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                      const SectorSource& src) override {
+                            const SectorSource& src) override {
     if (!options_.writable) {
       return base::Status::ReadOnly(path() + " is not writable");
     }
@@ -68,18 +68,20 @@ class FlatImage : public Image {
   std::vector<uint8_t> full_;
 };
 
-base::Status OpenFile(base::Env* env, const std::string& path, const OpenOptions& options,
-                std::unique_ptr<base::File>* file) {
-  return env->Open(
-      path,
-      options.writable ? base::Env::OpenMode::kReadWrite : base::Env::OpenMode::kReadOnly,
-      file);
+base::Status OpenFile(base::Env* env, const std::string& path,
+                      const OpenOptions& options,
+                      std::unique_ptr<base::File>* file) {
+  return env->Open(path,
+                   options.writable ? base::Env::OpenMode::kReadWrite
+                                    : base::Env::OpenMode::kReadOnly,
+                   file);
 }
 
 }  // namespace
 
 base::Status OpenRawImage(base::Env* env, const std::string& path,
-                    const OpenOptions& options, std::unique_ptr<Image>* image) {
+                          const OpenOptions& options,
+                          std::unique_ptr<Image>* image) {
   std::unique_ptr<base::File> file;
   RETURN_IF_ERROR(OpenFile(env, path, options, &file));
   uint64_t size = 0;
@@ -89,8 +91,9 @@ base::Status OpenRawImage(base::Env* env, const std::string& path,
   return base::Status::OK();
 }
 
-base::Status OpenImage(base::Env* env, const std::string& path, const OpenOptions& options,
-                 std::unique_ptr<Image>* image) {
+base::Status OpenImage(base::Env* env, const std::string& path,
+                       const OpenOptions& options,
+                       std::unique_ptr<Image>* image) {
   std::unique_ptr<base::File> file;
   RETURN_IF_ERROR(OpenFile(env, path, options, &file));
   FooterInfo info;
@@ -99,10 +102,10 @@ base::Status OpenImage(base::Env* env, const std::string& path, const OpenOption
   switch (f.disk_type()) {
     case DiskType::kFixed: {
       if (f.curr_size > info.offset) {
-        return base::Status::Corruption(path + ": fixed disk of " +
-                                  std::to_string(f.curr_size) +
-                                  " bytes does not fit before its footer at " +
-                                  std::to_string(info.offset));
+        return base::Status::Corruption(
+            path + ": fixed disk of " + std::to_string(f.curr_size) +
+            " bytes does not fit before its footer at " +
+            std::to_string(info.offset));
       }
       image->reset(new FlatImage(std::move(file), DiskType::kFixed, f.curr_size,
                                  options, &info));
@@ -118,7 +121,7 @@ base::Status OpenImage(base::Env* env, const std::string& path, const OpenOption
     }
     default:
       return base::Status::Corruption(path + ": unsupported disk type " +
-                                std::to_string(f.type));
+                                      std::to_string(f.type));
   }
 }
 

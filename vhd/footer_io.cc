@@ -38,8 +38,8 @@ base::Status ReadFooter(base::File* file, FooterInfo* info) {
   info->file_size = size;
   if (size < kFooterSize - 1) {
     return base::Status::Corruption(file->path() + ": file of " +
-                              std::to_string(size) +
-                              " bytes is too small to be a VHD");
+                                    std::to_string(size) +
+                                    " bytes is too small to be a VHD");
   }
 
   uint8_t buf[kFooterSize];
@@ -61,8 +61,7 @@ base::Status ReadFooter(base::File* file, FooterInfo* info) {
   if (!have_eof) {
     // A short footer: the last 511 bytes, zero-padded.
     std::memset(buf, 0, sizeof(buf));
-    RETURN_IF_ERROR(
-        file->Read(size - (kFooterSize - 1), kFooterSize - 1, buf));
+    RETURN_IF_ERROR(file->Read(size - (kFooterSize - 1), kFooterSize - 1, buf));
     Footer f = Footer::Decode(buf);
     if (FooterChecksumAcceptable(f, &legacy)) {
       have_eof = true;
@@ -108,12 +107,13 @@ base::Status ReadFooter(base::File* file, FooterInfo* info) {
           ": disabled by an interrupted resize; revert it with its journal");
     }
     return base::Status::Corruption(file->path() + ": no valid VHD footer (" +
-                              problems + ")");
+                                    problems + ")");
   }
   return base::Status::OK();
 }
 
-base::Status WriteFooterAt(base::File* file, const Footer& footer, uint64_t offset) {
+base::Status WriteFooterAt(base::File* file, const Footer& footer,
+                           uint64_t offset) {
   uint8_t buf[kFooterSize];
   footer.Encode(buf);
   return file->Write(offset, buf, kFooterSize);

@@ -38,7 +38,8 @@ bool FooterChecksumAcceptable(const Footer& f, bool* legacy);
 base::Status ReadFooter(base::File* file, FooterInfo* info);
 
 // Writes `footer` (sealed by the caller) at `offset`.
-base::Status WriteFooterAt(base::File* file, const Footer& footer, uint64_t offset);
+base::Status WriteFooterAt(base::File* file, const Footer& footer,
+                           uint64_t offset);
 
 }  // namespace vhd
 

@@ -175,7 +175,8 @@ base::Status DynamicHeader::SetParentName(const std::string& name) {
     return base::Status::InvalidArgument("parent name is not valid UTF-8");
   }
   if (u16.size() > parent_name.size()) {
-    return base::Status::InvalidArgument("parent name longer than 256 UTF-16 units");
+    return base::Status::InvalidArgument(
+        "parent name longer than 256 UTF-16 units");
   }
   parent_name.fill(0);
   std::memcpy(parent_name.data(), u16.data(), u16.size());

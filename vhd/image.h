@@ -19,8 +19,8 @@
 #include <string>
 
 #include "base/env.h"
-#include "vhd/format.h"
 #include "base/status.h"
+#include "vhd/format.h"
 
 namespace vhd {
 
@@ -92,9 +92,9 @@ class Image {
   virtual uint64_t DataOffset(uint64_t block, uint32_t sector) const = 0;
   // Stores `n` sectors at sector `sector` of `block` and marks them present.
   virtual base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                              const SectorSource& src) = 0;
+                                    const SectorSource& src) = 0;
   base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                      const uint8_t* data) {
+                            const uint8_t* data) {
     return WriteSectors(block, sector, n, SectorSource::Memory(data));
   }
   // Makes sure that WriteSectors calls storing data into `blocks` cannot
@@ -113,10 +113,12 @@ class Image {
 };
 
 // Opens a VHD of any type, or (raw = true) a plain file, as an Image.
-base::Status OpenImage(base::Env* env, const std::string& path, const OpenOptions& options,
-                 std::unique_ptr<Image>* image);
+base::Status OpenImage(base::Env* env, const std::string& path,
+                       const OpenOptions& options,
+                       std::unique_ptr<Image>* image);
 base::Status OpenRawImage(base::Env* env, const std::string& path,
-                    const OpenOptions& options, std::unique_ptr<Image>* image);
+                          const OpenOptions& options,
+                          std::unique_ptr<Image>* image);
 
 // Bit helpers for sector bitmaps (MSB first).
 inline bool BitmapTest(const uint8_t* map, uint32_t bit) {

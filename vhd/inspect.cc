@@ -11,7 +11,7 @@
 namespace vhd {
 
 base::Status InspectVhd(base::Env* env, const std::string& path, bool with_bat,
-                  VhdInfo* info) {
+                        VhdInfo* info) {
   *info = VhdInfo();
   std::unique_ptr<Image> img;
   RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
@@ -54,7 +54,8 @@ base::Status ChainDepth(base::Env* env, const std::string& path, int* depth) {
   return base::Status::OK();
 }
 
-base::Status ResolveParent(base::Env* env, const std::string& path, std::string* parent) {
+base::Status ResolveParent(base::Env* env, const std::string& path,
+                           std::string* parent) {
   std::unique_ptr<Image> img;
   RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   bool raw = false;

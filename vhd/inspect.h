@@ -33,13 +33,14 @@ struct VhdInfo {
 // Reads footer and header; with `with_bat`, also the BAT (physical size and
 // allocated blocks need it).
 base::Status InspectVhd(base::Env* env, const std::string& path, bool with_bat,
-                  VhdInfo* info);
+                        VhdInfo* info);
 
 // Number of files in the chain, the file itself included (vhd-util query -d).
 base::Status ChainDepth(base::Env* env, const std::string& path, int* depth);
 
 // The parent's canonical path, found through the locators.
-base::Status ResolveParent(base::Env* env, const std::string& path, std::string* parent);
+base::Status ResolveParent(base::Env* env, const std::string& path,
+                           std::string* parent);
 
 // Sets the hidden flag (footer byte 85) in both footers.
 base::Status SetHidden(base::Env* env, const std::string& path, bool hidden);

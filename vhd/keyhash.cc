@@ -39,8 +39,8 @@ std::array<uint8_t, 32> ComputeKeyhash(const std::array<uint8_t, 32>& nonce,
 namespace {
 
 // The image, and whether its keyhash is in a batmap header (else the xattr).
-base::Status Locate(base::Env* env, const std::string& path, std::unique_ptr<Image>* img,
-              SparseImage** sparse) {
+base::Status Locate(base::Env* env, const std::string& path,
+                    std::unique_ptr<Image>* img, SparseImage** sparse) {
   RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), img));
   *sparse = dynamic_cast<SparseImage*>(img->get());
   if (*sparse == nullptr || !(*sparse)->expects_batmap()) {
@@ -56,8 +56,8 @@ base::Status Locate(base::Env* env, const std::string& path, std::unique_ptr<Ima
 }
 
 // Rewrites the batmap header sector (the map's checksum does not cover it).
-base::Status WriteBatmapHeader(base::Env* env, const std::string& path, uint64_t off,
-                         const BatmapHeader& h) {
+base::Status WriteBatmapHeader(base::Env* env, const std::string& path,
+                               uint64_t off, const BatmapHeader& h) {
   uint8_t buf[kSectorSize];
   h.Encode(buf);
   std::unique_ptr<base::File> f;
@@ -68,7 +68,8 @@ base::Status WriteBatmapHeader(base::Env* env, const std::string& path, uint64_t
 
 }  // namespace
 
-base::Status ReadKeyhash(base::Env* env, const std::string& path, Keyhash* out) {
+base::Status ReadKeyhash(base::Env* env, const std::string& path,
+                         Keyhash* out) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
   RETURN_IF_ERROR(Locate(env, path, &img, &sp));
@@ -85,7 +86,8 @@ base::Status ReadKeyhash(base::Env* env, const std::string& path, Keyhash* out) 
   return base::Status::OK();
 }
 
-base::Status ReadMarker(base::Env* env, const std::string& path, uint8_t* marker) {
+base::Status ReadMarker(base::Env* env, const std::string& path,
+                        uint8_t* marker) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
   RETURN_IF_ERROR(Locate(env, path, &img, &sp));
@@ -101,7 +103,8 @@ base::Status ReadMarker(base::Env* env, const std::string& path, uint8_t* marker
   return base::Status::OK();
 }
 
-base::Status WriteMarker(base::Env* env, const std::string& path, uint8_t marker) {
+base::Status WriteMarker(base::Env* env, const std::string& path,
+                         uint8_t marker) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
   RETURN_IF_ERROR(Locate(env, path, &img, &sp));
@@ -119,7 +122,8 @@ base::Status WriteMarker(base::Env* env, const std::string& path, uint8_t marker
   return WriteBatmapHeader(env, path, off, h);
 }
 
-base::Status WriteKeyhash(base::Env* env, const std::string& path, const Keyhash& kh) {
+base::Status WriteKeyhash(base::Env* env, const std::string& path,
+                          const Keyhash& kh) {
   std::unique_ptr<Image> img;
   SparseImage* sp = nullptr;
   RETURN_IF_ERROR(Locate(env, path, &img, &sp));

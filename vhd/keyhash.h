@@ -39,15 +39,18 @@ base::Status ReadKeyhash(base::Env* env, const std::string& path, Keyhash* out);
 
 // Stores `kh` in `path`'s batmap header (synced), or its xattr. The caller
 // decides whether the disk may take one (blktap: not fixed, no data).
-base::Status WriteKeyhash(base::Env* env, const std::string& path, const Keyhash& kh);
+base::Status WriteKeyhash(base::Env* env, const std::string& path,
+                          const Keyhash& kh);
 
 inline constexpr char kMarkerXattr[] =
     "user.com.citrix.xenclient.backend.marker";
 
 // The marker of `path` (0 when none is set).
-base::Status ReadMarker(base::Env* env, const std::string& path, uint8_t* marker);
+base::Status ReadMarker(base::Env* env, const std::string& path,
+                        uint8_t* marker);
 // Stores `marker` in `path`'s batmap header (synced), or its xattr.
-base::Status WriteMarker(base::Env* env, const std::string& path, uint8_t marker);
+base::Status WriteMarker(base::Env* env, const std::string& path,
+                         uint8_t marker);
 
 }  // namespace vhd
 

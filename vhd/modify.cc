@@ -17,7 +17,7 @@ namespace vhd {
 namespace {
 
 base::Status OpenSparseWritable(base::Env* env, const std::string& path,
-                          std::unique_ptr<SparseImage>* out) {
+                                std::unique_ptr<SparseImage>* out) {
   OpenOptions o;
   o.writable = true;
   std::unique_ptr<Image> img;
@@ -25,7 +25,7 @@ base::Status OpenSparseWritable(base::Env* env, const std::string& path,
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp == nullptr) {
     return base::Status::NotSupported(path +
-                                " is not a dynamic or differencing disk");
+                                      " is not a dynamic or differencing disk");
   }
   img.release();
   out->reset(sp);
@@ -35,7 +35,7 @@ base::Status OpenSparseWritable(base::Env* env, const std::string& path,
 // Compares, over every sector `child` does not hold, the view through
 // `old_chain` (the child's current parent) with the view through `new_parent`.
 base::Status SameContentUnderChild(base::Env* env, const std::string& child,
-                             const std::string& new_parent, bool raw) {
+                                   const std::string& new_parent, bool raw) {
   ChainOptions co;
   co.env = env;
   std::unique_ptr<Chain> with_child;
@@ -107,10 +107,10 @@ base::Status CheckLocatorSlots(SparseImage* img) {
       why = "overlaps the BAT";
     }
     if (why != nullptr) {
-      return base::Status::Corruption(img->path() + ": parent locator " +
-                                std::to_string(i) + " (space " +
-                                std::to_string(e.data_space) + " at offset " +
-                                std::to_string(e.data_offset) + ") " + why);
+      return base::Status::Corruption(
+          img->path() + ": parent locator " + std::to_string(i) + " (space " +
+          std::to_string(e.data_space) + " at offset " +
+          std::to_string(e.data_offset) + ") " + why);
     }
   }
   return base::Status::OK();
@@ -118,8 +118,8 @@ base::Status CheckLocatorSlots(SparseImage* img) {
 
 }  // namespace
 
-base::Status Relink(base::Env* env, const std::string& child, const std::string& parent,
-              const RelinkOptions& options) {
+base::Status Relink(base::Env* env, const std::string& child,
+                    const std::string& parent, const RelinkOptions& options) {
   std::error_code ec;
   std::string canon = std::filesystem::canonical(parent, ec).string();
   if (ec) return base::Status::FromErrno(ec.value(), "resolve " + parent);
@@ -156,7 +156,8 @@ base::Status Relink(base::Env* env, const std::string& child, const std::string&
       if (e.code == static_cast<uint32_t>(p.code) &&
           RoundUp(p.bytes.size(), kSectorSize) > e.SpaceBytes()) {
         return base::Status::NameTooLong("the path to " + parent +
-                                   " does not fit in the locator of " + child);
+                                         " does not fit in the locator of " +
+                                         child);
       }
     }
   }
@@ -206,7 +207,7 @@ base::Status KillData(base::Env* env, const std::string& path) {
       RETURN_IF_ERROR(f->Write(hoff, buf.data(), buf.size()));
     } else {
       RETURN_IF_ERROR(f->Write(bh.batmap_offset, buf.data() + kSectorSize,
-                                   buf.size() - kSectorSize));
+                               buf.size() - kSectorSize));
       RETURN_IF_ERROR(f->Write(hoff, buf.data(), kSectorSize));
     }
     eoh = std::max(
@@ -221,7 +222,8 @@ base::Status KillData(base::Env* env, const std::string& path) {
   return f->Sync();
 }
 
-base::Status SetPhysicalSize(base::Env* env, const std::string& path, uint64_t size) {
+base::Status SetPhysicalSize(base::Env* env, const std::string& path,
+                             uint64_t size) {
   OpenOptions o;
   o.writable = true;
   std::unique_ptr<Image> img;

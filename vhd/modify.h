@@ -25,8 +25,8 @@ struct RelinkOptions {
   bool check_content = false;
 };
 
-base::Status Relink(base::Env* env, const std::string& child, const std::string& parent,
-              const RelinkOptions& options);
+base::Status Relink(base::Env* env, const std::string& child,
+                    const std::string& parent, const RelinkOptions& options);
 
 // Marks every block unallocated (vhd-util modify -z).
 base::Status KillData(base::Env* env, const std::string& path);
@@ -34,7 +34,8 @@ base::Status KillData(base::Env* env, const std::string& path);
 // Writes the footer at `size` - 512 (vhd-util modify -s): preallocates room
 // for growth; `size` must not be below the current physical size (for a
 // fixed disk: its data plus the footer).
-base::Status SetPhysicalSize(base::Env* env, const std::string& path, uint64_t size);
+base::Status SetPhysicalSize(base::Env* env, const std::string& path,
+                             uint64_t size);
 
 }  // namespace vhd
 

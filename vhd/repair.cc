@@ -61,7 +61,7 @@ base::Status RebuildBatmap(SparseImage* img, base::File* f, bool* changed) {
 }  // namespace
 
 base::Status RepairVhd(base::Env* env, const std::string& path,
-                 const RepairOptions& options, bool* changed) {
+                       const RepairOptions& options, bool* changed) {
   *changed = false;
   std::unique_ptr<base::File> f;
   RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
@@ -69,7 +69,8 @@ base::Status RepairVhd(base::Env* env, const std::string& path,
   RETURN_IF_ERROR(ReadFooter(f.get(), &info));
   if (options.use_backup_footer) {
     if (!info.backup_valid) {
-      return base::Status::Corruption(path + ": the footer copy at 0 is not valid");
+      return base::Status::Corruption(path +
+                                      ": the footer copy at 0 is not valid");
     }
     info.footer = info.backup;
     info.from_backup = true;

@@ -20,7 +20,7 @@ struct RepairOptions {
 
 // `*changed` is set when anything was rewritten.
 base::Status RepairVhd(base::Env* env, const std::string& path,
-                 const RepairOptions& options, bool* changed);
+                       const RepairOptions& options, bool* changed);
 
 }  // namespace vhd
 

@@ -22,7 +22,8 @@ namespace vhd {
 namespace {
 
 constexpr uint64_t kRound = kDefaultBlockSize;  // vhd-util rounds to 2 MiB
-base::Status Poison(base::File* f, Footer footer, uint64_t footer_off, bool sparse) {
+base::Status Poison(base::File* f, Footer footer, uint64_t footer_off,
+                    bool sparse) {
   std::memcpy(footer.cookie.data(), "v_poison", 8);
   footer.Seal();
   RETURN_IF_ERROR(WriteFooterAt(f, footer, footer_off));
@@ -38,13 +39,13 @@ base::Status CheckNewSize(const Image& img, uint64_t size) {
   }
   if (size > kMaxVirtualSize) {
     return base::Status::TooLarge(img.path() + ": " + std::to_string(size) +
-                            " exceeds the VHD limit of 2040 GiB");
+                                  " exceeds the VHD limit of 2040 GiB");
   }
   return base::Status::OK();
 }
 
-base::Status GrowFixed(base::Env* env, const std::string& path, Image* img, uint64_t size,
-                 const std::string& journal) {
+base::Status GrowFixed(base::Env* env, const std::string& path, Image* img,
+                       uint64_t size, const std::string& journal) {
   std::unique_ptr<base::File> f;
   RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
   uint64_t footer_off;
@@ -70,7 +71,8 @@ base::Status GrowFixed(base::Env* env, const std::string& path, Image* img, uint
 
 }  // namespace
 
-base::Status MaxFastResize(base::Env* env, const std::string& path, uint64_t* bytes) {
+base::Status MaxFastResize(base::Env* env, const std::string& path,
+                           uint64_t* bytes) {
   std::unique_ptr<Image> img;
   RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
   auto* sp = dynamic_cast<SparseImage*>(img.get());
@@ -80,7 +82,8 @@ base::Status MaxFastResize(base::Env* env, const std::string& path, uint64_t* by
   return base::Status::OK();
 }
 
-base::Status ResizeFast(base::Env* env, const std::string& path, uint64_t new_size) {
+base::Status ResizeFast(base::Env* env, const std::string& path,
+                        uint64_t new_size) {
   OpenOptions o;
   o.writable = true;
   std::unique_ptr<Image> img;
@@ -90,7 +93,8 @@ base::Status ResizeFast(base::Env* env, const std::string& path, uint64_t new_si
   if (size == img->virtual_size()) return base::Status::OK();
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp == nullptr) {
-    return base::Status::InvalidArgument(path + ": fast resize needs a dynamic disk");
+    return base::Status::InvalidArgument(path +
+                                         ": fast resize needs a dynamic disk");
   }
   if (size > uint64_t{sp->header().max_table_entries} * sp->block_size()) {
     return base::Status::InvalidArgument(
@@ -104,8 +108,8 @@ base::Status ResizeFast(base::Env* env, const std::string& path, uint64_t new_si
   return sp->Flush();
 }
 
-base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t new_size,
-                       const std::string& journal) {
+base::Status ResizeJournaled(base::Env* env, const std::string& path,
+                             uint64_t new_size, const std::string& journal) {
   if (env->Exists(journal)) {
     return base::Status::Exists(journal + " exists: revert or remove it first");
   }
@@ -148,12 +152,12 @@ base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t n
     uint64_t space = RoundUp(e.SpaceBytes(), kSectorSize);
     if (!RangeWithin(e.data_offset, space, sp->footer_info().file_size) ||
         space > kMaxLocatorBytes) {
-      return base::Status::Corruption(path + ": parent locator " + std::to_string(i) +
-                                " is out of range; run check");
+      return base::Status::Corruption(path + ": parent locator " +
+                                      std::to_string(i) +
+                                      " is out of range; run check");
     }
     payloads[i].resize(space);
-    RETURN_IF_ERROR(
-        sp->file()->Read(e.data_offset, space, payloads[i].data()));
+    RETURN_IF_ERROR(sp->file()->Read(e.data_offset, space, payloads[i].data()));
     nh.loc[i].data_offset = meta;
     meta += space;
   }
@@ -168,7 +172,8 @@ base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t n
     // resize): a damaged one is refused, and `repair` rebuilds it.
     if (!sp->has_batmap()) {
       return base::Status::Corruption(path + ": damaged batmap (" +
-                                sp->batmap_problem() + "); run repair first");
+                                      sp->batmap_problem() +
+                                      "); run repair first");
     }
     const std::vector<uint8_t>& old = sp->batmap();
     std::copy(old.begin(), old.begin() + std::min(old.size(), map.size()),
@@ -219,8 +224,7 @@ base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t n
   RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
   RETURN_IF_ERROR(Poison(f.get(), footer, footer_off, true));
   for (const Move& m : moves) {
-    RETURN_IF_ERROR(
-        f->CopyTo(f.get(), m.from, m.to, uint64_t{bm_bytes} + bs));
+    RETURN_IF_ERROR(f->CopyTo(f.get(), m.from, m.to, uint64_t{bm_bytes} + bs));
     bat[m.block] = static_cast<uint32_t>(m.to >> kSectorShift);
   }
   if (!moves.empty()) RETURN_IF_ERROR(f->Sync());
@@ -266,7 +270,7 @@ base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t n
 }
 
 base::Status RevertResize(base::Env* env, const std::string& path,
-                    const std::string& journal, RevertOutcome* outcome) {
+                          const std::string& journal, RevertOutcome* outcome) {
   return RevertResizeJournal(env, path, journal, outcome);
 }
 

@@ -25,23 +25,25 @@ namespace vhd {
 
 // Grows `path` to `new_size` bytes (rounded up to 2 MiB) without a journal;
 // InvalidArgument when the BAT has no room (or the size shrinks).
-base::Status ResizeFast(base::Env* env, const std::string& path, uint64_t new_size);
+base::Status ResizeFast(base::Env* env, const std::string& path,
+                        uint64_t new_size);
 
 // Grows `path` to `new_size` bytes (rounded up to 2 MiB), journaled in
 // `journal` (which must not exist).
-base::Status ResizeJournaled(base::Env* env, const std::string& path, uint64_t new_size,
-                       const std::string& journal);
+base::Status ResizeJournaled(base::Env* env, const std::string& path,
+                             uint64_t new_size, const std::string& journal);
 
 // Undoes an interrupted (or finished but not yet cleaned up) journaled
 // resize, ours or vhd-util's, and removes the journal. A file that is not a
 // complete journal of `path` is refused (see vhd/resize_journal.h): nothing
 // is changed or removed. `outcome` gets vhd-util's stage and code.
 base::Status RevertResize(base::Env* env, const std::string& path,
-                    const std::string& journal,
-                    RevertOutcome* outcome = nullptr);
+                          const std::string& journal,
+                          RevertOutcome* outcome = nullptr);
 
 // The largest size (bytes) a fast resize can reach: BAT entries x block size.
-base::Status MaxFastResize(base::Env* env, const std::string& path, uint64_t* bytes);
+base::Status MaxFastResize(base::Env* env, const std::string& path,
+                           uint64_t* bytes);
 
 }  // namespace vhd
 

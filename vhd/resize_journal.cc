@@ -141,8 +141,8 @@ class Reader {
     if (!RangeWithin(off, n, size_)) {
       *err = -EPIPE;
       return base::Status::Corruption(j_->path() + ": journal ends at " +
-                                std::to_string(size_) +
-                                " bytes, inside an entry");
+                                      std::to_string(size_) +
+                                      " bytes, inside an entry");
     }
     base::Status s = j_->Read(off, n, buf);
     if (!s.ok()) *err = s.ToErrno();
@@ -166,7 +166,7 @@ class Reader {
         e->size % kSectorSize != 0) {
       *err = -EINVAL;
       return base::Status::Corruption(j_->path() + ": no journal entry at " +
-                                std::to_string(*pos));
+                                      std::to_string(*pos));
     }
     *pos += kEntryHeaderSize;
     return base::Status::OK();
@@ -182,7 +182,7 @@ class Reader {
   // Reads a metadata entry of `type` (and `size` if non-zero) with its
   // payload, checksum checked; advances *pos past it.
   base::Status ReadMeta(uint64_t* pos, uint32_t type, uint64_t size, Entry* e,
-                  std::vector<uint8_t>* payload, int* err) {
+                        std::vector<uint8_t>* payload, int* err) {
     RETURN_IF_ERROR(ReadEntry(pos, e, err));
     if (e->type != type || (size != 0 && e->size != size)) {
       *err = -EINVAL;
@@ -205,8 +205,9 @@ class Reader {
     if (~ByteSum(payload->data(), payload->size(), HeaderSum(*e)) !=
         e->checksum) {
       *err = -EINVAL;
-      return base::Status::Corruption(j_->path() + ": bad checksum of entry at " +
-                                std::to_string(*pos - kEntryHeaderSize));
+      return base::Status::Corruption(j_->path() +
+                                      ": bad checksum of entry at " +
+                                      std::to_string(*pos - kEntryHeaderSize));
     }
     *pos += e->size;
     return base::Status::OK();
@@ -219,7 +220,7 @@ class Reader {
     if (e.type != kData || !RangeWithin(e.offset, e.size, ~uint64_t{0})) {
       *err = -EINVAL;
       return base::Status::Corruption(j_->path() + ": bad data entry at " +
-                                std::to_string(*pos - kEntryHeaderSize));
+                                      std::to_string(*pos - kEntryHeaderSize));
     }
     uint32_t sum = HeaderSum(e);
     std::vector<uint8_t> buf(std::min<uint64_t>(e.size, kDataChunk));
@@ -230,8 +231,9 @@ class Reader {
     }
     if (~sum != e.checksum) {
       *err = -EINVAL;
-      return base::Status::Corruption(j_->path() + ": bad checksum of entry at " +
-                                std::to_string(*pos - kEntryHeaderSize));
+      return base::Status::Corruption(j_->path() +
+                                      ": bad checksum of entry at " +
+                                      std::to_string(*pos - kEntryHeaderSize));
     }
     d->at = *pos;
     d->offset = e.offset;
@@ -247,7 +249,8 @@ class Reader {
 
 // Parses and checks the journal's header and metadata (vhd-util's "open").
 base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
-                     uint64_t* data_pos, uint32_t* data_entries, int* err) {
+                           uint64_t* data_pos, uint32_t* data_entries,
+                           int* err) {
   uint8_t h[kJournalHeaderSize];
   RETURN_IF_ERROR(r->ReadAt(0, sizeof(h), h, err));
   auto invalid = [&](const std::string& why) {
@@ -284,8 +287,7 @@ base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
   }
   p->dynamic = p->footer.IsDynamicOrDiff();
   if (p->dynamic) {
-    RETURN_IF_ERROR(
-        r->ReadMeta(&pos, kFooterC, kFooterSize, &e, &buf, err));
+    RETURN_IF_ERROR(r->ReadMeta(&pos, kFooterC, kFooterSize, &e, &buf, err));
     ++count;
     p->copy = Footer::Decode(buf.data());
     if (!FooterOk(p->copy) || e.offset != 0) {
@@ -350,8 +352,7 @@ base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
           BatmapSumBytes(f) > map_bytes) {
         return invalid("the saved batmap header is not valid");
       }
-      RETURN_IF_ERROR(
-          r->ReadMeta(&pos, kBatmapM, map_bytes, &e, &p->map, err));
+      RETURN_IF_ERROR(r->ReadMeta(&pos, kBatmapM, map_bytes, &e, &p->map, err));
       ++count;
       if (e.offset != bh.batmap_offset ||
           BatmapHeader::MapChecksum(p->map.data(), BatmapSumBytes(f),
@@ -370,8 +371,8 @@ base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
 // The VHD must be the journal's: any footer it still carries names the
 // journal's uuid. A dynamic disk always keeps its copy at 0 through a resize;
 // a fixed one may have none left mid-grow.
-base::Status CheckTarget(base::File* f, const std::string& path, const Parsed& p,
-                   int* err) {
+base::Status CheckTarget(base::File* f, const std::string& path,
+                         const Parsed& p, int* err) {
   uint64_t size;
   RETURN_IF_ERROR(f->Size(&size));
   // Offset 0 of a fixed disk is the guest's data, not a footer copy.
@@ -389,17 +390,18 @@ base::Status CheckTarget(base::File* f, const std::string& path, const Parsed& p
     if (!AnyFooterCookie(ft) || !ft.ChecksumOk()) continue;
     if (ft.uuid != p.uuid) {
       *err = -EINVAL;
-      return base::Status::InvalidArgument(path + " is not the VHD of this journal" +
-                                     " (uuid " + ft.uuid.ToString() + ", the " +
-                                     "journal's is " + p.uuid.ToString() + ")");
+      return base::Status::InvalidArgument(
+          path + " is not the VHD of this journal" + " (uuid " +
+          ft.uuid.ToString() + ", the " + "journal's is " + p.uuid.ToString() +
+          ")");
     }
     matched = true;
   }
   if (!matched && p.dynamic) {
     *err = -EINVAL;
     return base::Status::InvalidArgument(path +
-                                   " has no VHD footer: not the VHD of "
-                                   "this journal");
+                                         " has no VHD footer: not the VHD of "
+                                         "this journal");
   }
   return base::Status::OK();
 }
@@ -502,10 +504,11 @@ class Builder {
 };
 
 base::Status ReadBytes(base::File* f, uint64_t off, uint64_t n, uint64_t limit,
-                 std::vector<uint8_t>* b) {
+                       std::vector<uint8_t>* b) {
   if (!RangeWithin(off, n, limit)) {
     return base::Status::Corruption(f->path() + ": metadata at " +
-                              std::to_string(off) + " lies past the footer");
+                                    std::to_string(off) +
+                                    " lies past the footer");
   }
   b->resize(n);
   return f->Read(off, n, b->data());
@@ -517,9 +520,10 @@ base::Status WriteResizeJournal(
     base::Env* env, base::File* f, const std::string& journal,
     const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
   auto refuse = [&](const std::string& why) {
-    return base::Status::Corruption(f->path() + ": " + why +
-                              ": a resize could not be reverted (run check, "
-                              "repair)");
+    return base::Status::Corruption(
+        f->path() + ": " + why +
+        ": a resize could not be reverted (run check, "
+        "repair)");
   };
   uint64_t size;
   RETURN_IF_ERROR(f->Size(&size));
@@ -538,8 +542,7 @@ base::Status WriteResizeJournal(
       return refuse("bad footer copy");
     }
     b.Add(kFooterC, 0, buf.data(), buf.size());
-    RETURN_IF_ERROR(
-        ReadBytes(f, footer.data_offset, kHeaderSize, foff, &buf));
+    RETURN_IF_ERROR(ReadBytes(f, footer.data_offset, kHeaderSize, foff, &buf));
     DynamicHeader h = DynamicHeader::Decode(buf.data());
     if (!HeaderOk(h)) return refuse("bad dynamic header");
     b.Add(kHeader, footer.data_offset, buf.data(), buf.size());
@@ -575,8 +578,7 @@ base::Status WriteResizeJournal(
           BatmapSumBytes(footer) > map_bytes) {
         return refuse("batmap of a wrong size");
       }
-      RETURN_IF_ERROR(
-          ReadBytes(f, bh.batmap_offset, map_bytes, foff, &buf));
+      RETURN_IF_ERROR(ReadBytes(f, bh.batmap_offset, map_bytes, foff, &buf));
       if (BatmapHeader::MapChecksum(buf.data(), BatmapSumBytes(footer),
                                     bh.batmap_version) != bh.checksum) {
         return refuse("batmap checksum mismatch");
@@ -599,7 +601,8 @@ base::Status WriteResizeJournal(
 }
 
 base::Status RevertResizeJournal(base::Env* env, const std::string& path,
-                           const std::string& journal, RevertOutcome* outcome) {
+                                 const std::string& journal,
+                                 RevertOutcome* outcome) {
   RevertOutcome local;
   RevertOutcome* o = outcome ? outcome : &local;
   o->stage = RevertOutcome::Stage::kOpen;

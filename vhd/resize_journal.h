@@ -89,8 +89,8 @@ base::Status WriteResizeJournal(
 
 // Reverts `path` from `journal` (see above) and removes the journal.
 base::Status RevertResizeJournal(base::Env* env, const std::string& path,
-                           const std::string& journal,
-                           RevertOutcome* outcome = nullptr);
+                                 const std::string& journal,
+                                 RevertOutcome* outcome = nullptr);
 
 }  // namespace vhd
 

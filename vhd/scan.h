@@ -15,7 +15,7 @@ namespace vhd {
 
 struct ScanRecord {
   std::string path;       // as scanned
-  base::Status status;          // not OK: the file could not be read
+  base::Status status;    // not OK: the file could not be read
   std::string error;      // vhd-util's short description of the failure
   uint64_t capacity = 0;  // virtual size
   uint64_t size = 0;      // file size (st_size)

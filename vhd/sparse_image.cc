@@ -71,8 +71,8 @@ uint32_t BitmapRun(const uint8_t* map, uint32_t first, uint32_t limit) {
 
 // ---- open -----------------------------------------------------------------
 
-SparseImage::SparseImage(std::unique_ptr<base::File> file, const FooterInfo& info,
-                         const DynamicHeader& header,
+SparseImage::SparseImage(std::unique_ptr<base::File> file,
+                         const FooterInfo& info, const DynamicHeader& header,
                          const OpenOptions& options)
     : file_(std::move(file)),
       info_(info),
@@ -89,21 +89,23 @@ SparseImage::~SparseImage() {
   if (options_.writable) CommitMetadata();
 }
 
-base::Status SparseImage::Open(std::unique_ptr<base::File> file, const FooterInfo& info,
-                         const OpenOptions& options,
-                         std::unique_ptr<SparseImage>* image) {
+base::Status SparseImage::Open(std::unique_ptr<base::File> file,
+                               const FooterInfo& info,
+                               const OpenOptions& options,
+                               std::unique_ptr<SparseImage>* image) {
   const Footer& f = info.footer;
   const std::string& path = file->path();
   if (!RangeWithin(f.data_offset, kHeaderSize, info.file_size)) {
     return base::Status::Corruption(path + ": dynamic header offset " +
-                              std::to_string(f.data_offset) +
-                              " is beyond the end of the file");
+                                    std::to_string(f.data_offset) +
+                                    " is beyond the end of the file");
   }
   uint8_t buf[kHeaderSize];
   RETURN_IF_ERROR(file->Read(f.data_offset, kHeaderSize, buf));
   DynamicHeader h = DynamicHeader::Decode(buf);
   if (!h.CookieOk()) {
-    return base::Status::Corruption(path + ": no 'cxsparse' cookie in the header");
+    return base::Status::Corruption(path +
+                                    ": no 'cxsparse' cookie in the header");
   }
   if (!h.ChecksumOk()) {
     return base::Status::Corruption(path + ": bad dynamic header checksum");
@@ -111,17 +113,17 @@ base::Status SparseImage::Open(std::unique_ptr<base::File> file, const FooterInf
   if (!IsPowerOfTwo(h.block_size) || h.block_size < kSectorSize ||
       h.block_size > kMaxBlockSize) {
     return base::Status::Corruption(path + ": unsupported block size " +
-                              std::to_string(h.block_size));
+                                    std::to_string(h.block_size));
   }
   if (f.curr_size > kMaxReadableVirtualSize) {
     return base::Status::TooLarge(path + ": virtual size " +
-                            std::to_string(f.curr_size) +
-                            " exceeds the 2 TiB a VHD can address");
+                                  std::to_string(f.curr_size) +
+                                  " exceeds the 2 TiB a VHD can address");
   }
   if (h.max_table_entries > kMaxBatEntries) {
     return base::Status::TooLarge(path + ": BAT of " +
-                            std::to_string(h.max_table_entries) +
-                            " entries is beyond the supported maximum");
+                                  std::to_string(h.max_table_entries) +
+                                  " entries is beyond the supported maximum");
   }
   uint64_t needed = (f.curr_size + h.block_size - 1) / h.block_size;
   if (h.max_table_entries < needed) {
@@ -133,8 +135,8 @@ base::Status SparseImage::Open(std::unique_ptr<base::File> file, const FooterInf
       !RangeWithin(h.table_offset, uint64_t{h.max_table_entries} * 4,
                    info.file_size)) {
     return base::Status::Corruption(path + ": BAT at " +
-                              std::to_string(h.table_offset) +
-                              " lies outside the file");
+                                    std::to_string(h.table_offset) +
+                                    " lies outside the file");
   }
   if (options.writable && (info.from_backup || info.length != kFooterSize)) {
     return base::Status::Corruption(
@@ -161,7 +163,7 @@ uint64_t SparseImage::batmap_header_offset() const {
 }
 
 base::Status ReadBatEntries(base::File* f, uint64_t offset, uint32_t n,
-                      std::vector<uint32_t>* out, uint32_t* got) {
+                            std::vector<uint32_t>* out, uint32_t* got) {
   // A chunk at a time straight into the vector, then byte-swapped in place:
   // the memory is touched once, in cache-sized pieces.
   constexpr uint32_t kChunk = 16 << 10;  // entries
@@ -188,7 +190,8 @@ base::Status ReadBatEntries(base::File* f, uint64_t offset, uint32_t n,
   return base::Status::OK();
 }
 
-base::Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_data) {
+base::Status SparseImage::SummarizeBat(uint64_t* allocated,
+                                       uint64_t* end_of_data) {
   if (bat_loaded_) {
     *allocated = 0;
     for (uint64_t i = 0; i < block_count() && i < bat_.size(); ++i) {
@@ -233,10 +236,11 @@ base::Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_dat
   for (uint32_t done = 0; done < n;) {
     size_t want = std::min<uint64_t>(sizeof(buf), uint64_t{n - done} * 4);
     size_t read = 0;
-    RETURN_IF_ERROR(file_->ReadSome(
-        header_.table_offset + uint64_t{done} * 4, want, buf, &read));
+    RETURN_IF_ERROR(file_->ReadSome(header_.table_offset + uint64_t{done} * 4,
+                                    want, buf, &read));
     if (read < want) {
-      return base::Status::Corruption(p + ": BAT extends beyond the end of the file");
+      return base::Status::Corruption(
+          p + ": BAT extends beyond the end of the file");
     }
     for (size_t k = 0; k < read; k += 4, ++done) {
       uint32_t e = LoadBE32(buf + k);
@@ -244,8 +248,8 @@ base::Status SparseImage::SummarizeBat(uint64_t* allocated, uint64_t* end_of_dat
       uint64_t off = uint64_t{e} << kSectorShift;
       if (off + span > footer_off_) {
         return base::Status::Corruption(p + ": block " + std::to_string(done) +
-                                  " at offset " + std::to_string(off) +
-                                  " extends beyond the end of data");
+                                        " at offset " + std::to_string(off) +
+                                        " extends beyond the end of data");
       }
       eod = std::max(eod, off + span);
       used += done < blocks;
@@ -266,15 +270,16 @@ base::Status SparseImage::LoadBat() {
   RETURN_IF_ERROR(
       ReadBatEntries(file_.get(), header_.table_offset, n, &bat, &got));
   if (got < n) {
-    return base::Status::Corruption(p + ": BAT extends beyond the end of the file");
+    return base::Status::Corruption(p +
+                                    ": BAT extends beyond the end of the file");
   }
   {
     // The rest of the BAT's last sector (kept to rewrite it as found).
     bat_pad_.assign(padded - uint64_t{n} * 4, 0);
     size_t pad_got = 0;
     RETURN_IF_ERROR(file_->ReadSome(header_.table_offset + uint64_t{n} * 4,
-                                        bat_pad_.size(), bat_pad_.data(),
-                                        &pad_got));
+                                    bat_pad_.size(), bat_pad_.data(),
+                                    &pad_got));
   }
 
   std::vector<Region> regions;
@@ -349,8 +354,8 @@ base::Status SparseImage::LoadBat() {
     uint64_t off = uint64_t{bat[i]} << kSectorShift;
     if (off + block_span > footer_off_) {
       return base::Status::Corruption(p + ": block " + std::to_string(i) +
-                                " at offset " + std::to_string(off) +
-                                " extends beyond the end of data");
+                                      " at offset " + std::to_string(off) +
+                                      " extends beyond the end of data");
     }
     regions.push_back({off, off + block_span, i, "block"});
   }
@@ -370,7 +375,8 @@ base::Status SparseImage::LoadBat() {
         return r.block >= 0 ? "block " + std::to_string(r.block)
                             : std::string(r.what);
       };
-      return base::Status::Corruption(p + ": " + name(b) + " overlaps " + name(a));
+      return base::Status::Corruption(p + ": " + name(b) + " overlaps " +
+                                      name(a));
     }
     if (regions[i].end > eod) {
       eod = regions[i].end;
@@ -397,18 +403,20 @@ uint64_t SparseImage::DataOffset(uint64_t block, uint32_t sector) const {
          (uint64_t{sector} << kSectorShift);
 }
 
-base::Status SparseImage::ReadBitmap(uint64_t block, std::vector<uint8_t>* bitmap) {
+base::Status SparseImage::ReadBitmap(uint64_t block,
+                                     std::vector<uint8_t>* bitmap) {
   RETURN_IF_ERROR(LoadBat());
   if (block >= bat_.size() || bat_[block] == kBatUnused) {
     return base::Status::InvalidArgument("block " + std::to_string(block) +
-                                   " is not allocated");
+                                         " is not allocated");
   }
   bitmap->resize(bitmap_bytes_);
   return file_->Read(uint64_t{bat_[block]} << kSectorShift, bitmap_bytes_,
                      bitmap->data());
 }
 
-base::Status SparseImage::CachedBitmap(uint64_t block, std::vector<uint8_t>** out) {
+base::Status SparseImage::CachedBitmap(uint64_t block,
+                                       std::vector<uint8_t>** out) {
   auto it = bitmaps_.find(block);
   if (it == bitmaps_.end()) {
     if (bitmaps_.size() >= kBitmapCacheLimit) {
@@ -449,12 +457,13 @@ base::Status SparseImage::GetBlockState(uint64_t block, BlockState* state) {
 
 base::Status SparseImage::ReadLocator(int index, std::string* payload) {
   const ParentLocatorEntry& e = header_.loc[index];
-  if (e.code == 0) return base::Status::NotFound("locator " + std::to_string(index));
+  if (e.code == 0)
+    return base::Status::NotFound("locator " + std::to_string(index));
   if (e.data_length == 0 || e.data_length > kMaxLocatorBytes ||
       e.data_length > e.SpaceBytes() ||
       !RangeWithin(e.data_offset, e.data_length, info_.file_size)) {
     return base::Status::Corruption(path() + ": parent locator " +
-                              std::to_string(index) + " is out of range");
+                                    std::to_string(index) + " is out of range");
   }
   std::vector<uint8_t> raw(e.data_length);
   RETURN_IF_ERROR(file_->Read(e.data_offset, raw.size(), raw.data()));
@@ -472,15 +481,16 @@ base::Status SparseImage::ReadLocator(int index, std::string* payload) {
     case PlatformCode::kW2ru:
       if (!Utf16ToUtf8(raw.data(), raw.size(), Utf16Order::kLittle, payload)) {
         return base::Status::Corruption(path() + ": parent locator " +
-                                  std::to_string(index) +
-                                  " is not valid UTF-16");
+                                        std::to_string(index) +
+                                        " is not valid UTF-16");
       }
       return base::Status::OK();
     case PlatformCode::kNone:
       break;
   }
   return base::Status::Corruption(path() + ": parent locator " +
-                            std::to_string(index) + " has an unknown code");
+                                  std::to_string(index) +
+                                  " has an unknown code");
 }
 
 base::Status SparseImage::LocatorPath(int index, std::string* path) {
@@ -488,14 +498,15 @@ base::Status SparseImage::LocatorPath(int index, std::string* path) {
   if (code != PlatformCode::kMacX && code != PlatformCode::kW2ku &&
       code != PlatformCode::kW2ru) {
     return base::Status::InvalidArgument("locator " + std::to_string(index) +
-                                   " does not hold a path");
+                                         " does not hold a path");
   }
   std::string p;
   RETURN_IF_ERROR(ReadLocator(index, &p));
   if (code == PlatformCode::kMacX) {
     if (p.rfind("file://", 0) != 0) {
       return base::Status::Corruption(this->path() + ": MacX locator " +
-                                std::to_string(index) + " is not a file URL");
+                                      std::to_string(index) +
+                                      " is not a file URL");
     }
     p = p.substr(7);
   } else {
@@ -506,7 +517,7 @@ base::Status SparseImage::LocatorPath(int index, std::string* path) {
   }
   if (p.empty()) {
     return base::Status::Corruption(this->path() + ": locator " +
-                              std::to_string(index) + " is empty");
+                                    std::to_string(index) + " is empty");
   }
   *path = p;
   return base::Status::OK();
@@ -536,8 +547,8 @@ base::Status SparseImage::CheckWritable() const {
   return base::Status::OK();
 }
 
-base::Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                                 const SectorSource& src) {
+base::Status SparseImage::WriteSectors(uint64_t block, uint32_t sector,
+                                       uint32_t n, const SectorSource& src) {
   RETURN_IF_ERROR(CheckWritable());
   RETURN_IF_ERROR(LoadBat());
   if (block >= block_count() || sector + uint64_t{n} > sectors_per_block() ||
@@ -555,7 +566,7 @@ base::Status SparseImage::WriteSectors(uint64_t block, uint32_t sector, uint32_t
     // Bits first: the sectors already hold zeros, so a crash exposes zeros.
     BitmapSetRange(bm->data(), sector, n);
     RETURN_IF_ERROR(file_->Write(uint64_t{bat_[block]} << kSectorShift,
-                                     bm->data(), bitmap_bytes_));
+                                 bm->data(), bitmap_bytes_));
     if (options_.durable) RETURN_IF_ERROR(file_->Sync());
     RETURN_IF_ERROR(src.WriteTo(file_.get(), off, len));
     data_written_ = true;
@@ -589,15 +600,15 @@ base::Status SparseImage::ReserveBlocks(const std::vector<uint64_t>& blocks) {
   return base::Status::OK();
 }
 
-base::Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
-                                  const SectorSource& src) {
+base::Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector,
+                                        uint32_t n, const SectorSource& src) {
   uint64_t bm_off = RoundUp(eod_ + bitmap_bytes_, kPageSize) - bitmap_bytes_;
   uint64_t data_off = bm_off + bitmap_bytes_;
   uint64_t new_end = data_off + header_.block_size;
   if ((bm_off >> kSectorShift) >= kBatUnused) {
     return base::Status::TooLarge(path() +
-                            ": the file would exceed the 2 TiB that "
-                            "a BAT entry can address");
+                                  ": the file would exceed the 2 TiB that "
+                                  "a BAT entry can address");
   }
   uint64_t old_size = info_.file_size;
   // 1. Move the footer past the new block (the old one may be overwritten).
@@ -626,8 +637,7 @@ base::Status SparseImage::AllocateBlock(uint64_t block, uint32_t sector, uint32_
       return base::Status::OK();
     };
     RETURN_IF_ERROR(zero(data_off, data_off + (uint64_t{sector} << 9)));
-    RETURN_IF_ERROR(
-        zero(data_off + (uint64_t{sector} << 9) + len, new_end));
+    RETURN_IF_ERROR(zero(data_off + (uint64_t{sector} << 9) + len, new_end));
   }
   RETURN_IF_ERROR(src.WriteTo(
       file_.get(), data_off + (uint64_t{sector} << kSectorShift), len));
@@ -724,7 +734,7 @@ base::Status SparseImage::CommitMetadata() {
   for (auto& [b, bm] : bitmaps_) {
     if (!bm.dirty) continue;
     RETURN_IF_ERROR(file_->Write(uint64_t{bat_[b]} << kSectorShift,
-                                     bm.bits.data(), bitmap_bytes_));
+                                 bm.bits.data(), bitmap_bytes_));
     bm.dirty = false;
   }
   RETURN_IF_ERROR(WriteBatSectors());

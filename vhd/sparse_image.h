@@ -46,13 +46,13 @@ inline constexpr uint32_t kMaxLocatorBytes = 64 << 10;
 // first: a 2 TiB disk's BAT is 4 MiB, and page faults, not copies, are what
 // reading it costs.
 base::Status ReadBatEntries(base::File* f, uint64_t offset, uint32_t n,
-                      std::vector<uint32_t>* out, uint32_t* got);
+                            std::vector<uint32_t>* out, uint32_t* got);
 
 class SparseImage : public Image {
  public:
-  static base::Status Open(std::unique_ptr<base::File> file, const FooterInfo& info,
-                     const OpenOptions& options,
-                     std::unique_ptr<SparseImage>* image);
+  static base::Status Open(std::unique_ptr<base::File> file,
+                           const FooterInfo& info, const OpenOptions& options,
+                           std::unique_ptr<SparseImage>* image);
 
   // Image
   const std::string& path() const override { return file_->path(); }
@@ -66,7 +66,7 @@ class SparseImage : public Image {
   uint64_t DataOffset(uint64_t block, uint32_t sector) const override;
   using Image::WriteSectors;
   base::Status WriteSectors(uint64_t block, uint32_t sector, uint32_t n,
-                      const SectorSource& src) override;
+                            const SectorSource& src) override;
   base::Status ReserveBlocks(const std::vector<uint64_t>& blocks) override;
   base::Status CommitMetadata() override;
   base::Status Flush() override;
@@ -127,7 +127,7 @@ class SparseImage : public Image {
   base::Status CheckWritable() const;
   base::Status CachedBitmap(uint64_t block, std::vector<uint8_t>** bitmap);
   base::Status AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
-                       const SectorSource& src);
+                             const SectorSource& src);
   void MarkBatmapIfFull(uint64_t block, const std::vector<uint8_t>& bitmap,
                         bool bitmap_durable);
   base::Status WriteBatSectors();

@@ -15,7 +15,7 @@ constexpr uint64_t kBitmapBytes = kSectorSize;  // for 2 MiB blocks
 }  // namespace
 
 base::Status VhdStream::Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
-                       std::unique_ptr<VhdStream>* out) {
+                             std::unique_ptr<VhdStream>* out) {
   std::unique_ptr<VhdStream> s(new VhdStream());
   s->chain_ = chain;
   s->virtual_size_ = chain->virtual_size();

@@ -15,8 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "vhd/chain.h"
 #include "base/status.h"
+#include "vhd/chain.h"
 #include "vhd/uuid.h"
 
 namespace vhd {
@@ -27,7 +27,7 @@ class VhdStream {
   // `timestamp`: its footer's (VHD epoch; 0: now). The same chain, uuid and
   // timestamp give the same bytes, so an interrupted upload can resume.
   static base::Status Open(Chain* chain, const Uuid& uuid, uint32_t timestamp,
-                     std::unique_ptr<VhdStream>* stream);
+                           std::unique_ptr<VhdStream>* stream);
 
   // Fills up to n bytes; *got == 0 only at the end.
   base::Status Read(uint8_t* buf, size_t n, size_t* got);

@@ -80,8 +80,9 @@ std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
                     .count();
   std::string method = outcome.method.empty() ? "(unparsed)" : outcome.method;
   if (outcome.fault) {
-    base::Log(LOG_WARNING, method + ": fault " + std::to_string(outcome.fault->code) +
-                         ": " + outcome.fault->message);
+    base::Log(LOG_WARNING, method + ": fault " +
+                               std::to_string(outcome.fault->code) + ": " +
+                               outcome.fault->message);
   } else {
     base::Log(LOG_DEBUG, method + ": ok in " + std::to_string(micros) + " us");
   }

@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "xmlrpc/listen_socket.h"
 #include "base/log.h"
+#include "xmlrpc/listen_socket.h"
 #include "xmlrpc/worker_pool.h"
 
 namespace xmlrpc {
@@ -225,11 +225,11 @@ void HttpServer::Impl::Listener::Reap() {
     for (ConnectionState* c : connections) {
       if (!c->armed || c->expired || now < c->deadline) continue;
       c->expired = true;
-      base::Log(LOG_WARNING, std::string("HTTP: closing a ") +
-                           (is_unix ? "Unix" : "TCP") +
-                           " connection that did not complete its request "
-                           "in " +
-                           std::to_string(timeout) + " s");
+      base::Log(LOG_WARNING,
+                std::string("HTTP: closing a ") + (is_unix ? "Unix" : "TCP") +
+                    " connection that did not complete its request "
+                    "in " +
+                    std::to_string(timeout) + " s");
       ::shutdown(c->fd, SHUT_RDWR);
     }
   }
@@ -323,8 +323,8 @@ MHD_Result HttpServer::Impl::OnBody(Listener* listener, RequestState* state,
   size_t need = state->body.size() + size;
   if (need > max_body_bytes) {
     base::Log(LOG_WARNING, "HTTP: request body exceeds the limit of " +
-                         std::to_string(max_body_bytes) +
-                         " bytes; closing the connection");
+                               std::to_string(max_body_bytes) +
+                               " bytes; closing the connection");
     return MHD_NO;
   }
   if (need > state->charged) {
@@ -332,9 +332,9 @@ MHD_Result HttpServer::Impl::OnBody(Listener* listener, RequestState* state,
     size_t want = std::min(max_body_bytes, std::max(need, 2 * state->charged));
     if (!listener->budget.Take(want - state->charged)) {
       base::Log(LOG_WARNING,
-          "HTTP: the body budget is spent; closing a connection whose "
-          "chunked body grows past " +
-              std::to_string(state->charged) + " bytes");
+                "HTTP: the body budget is spent; closing a connection whose "
+                "chunked body grows past " +
+                    std::to_string(state->charged) + " bytes");
       return MHD_NO;
     }
     state->charged = want;
@@ -353,8 +353,8 @@ bool HttpServer::Impl::PeerAllowed(const Peer& peer) const {
     if (peer.uid == static_cast<int64_t>(uid)) return true;
   }
   base::Log(LOG_WARNING, "HTTP: refused a Unix-socket peer with uid " +
-                       std::to_string(peer.uid) + " (pid " +
-                       std::to_string(peer.pid) + ")");
+                             std::to_string(peer.uid) + " (pid " +
+                             std::to_string(peer.pid) + ")");
   return false;
 }
 
@@ -437,9 +437,10 @@ MHD_Result HttpServer::Impl::Dispatch(Listener* listener,
     state->charged = 0;
     if (outcome.fault) {
       base::Log(LOG_WARNING, (outcome.method.empty() ? std::string("(unparsed)")
-                                               : outcome.method) +
-                           ": fault " + std::to_string(outcome.fault->code) +
-                           ": " + outcome.fault->message);
+                                                     : outcome.method) +
+                                 ": fault " +
+                                 std::to_string(outcome.fault->code) + ": " +
+                                 outcome.fault->message);
     }
     state->ready = true;
     MHD_resume_connection(connection);

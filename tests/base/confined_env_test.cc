@@ -99,24 +99,29 @@ TEST_P(ConfinedEnvTest, EveryCallRefusesDotDot) {
   std::unique_ptr<base::File> f;
   base::FileInfo fi;
   std::vector<std::string> names;
-  for (auto mode : {base::Env::OpenMode::kReadOnly, base::Env::OpenMode::kReadWrite,
-                    base::Env::OpenMode::kCreateTruncate}) {
+  for (auto mode :
+       {base::Env::OpenMode::kReadOnly, base::Env::OpenMode::kReadWrite,
+        base::Env::OpenMode::kCreateTruncate}) {
     EXPECT_EQ(env_->Open(up, mode, &f).code(), base::Code::kUnsafePath);
   }
   EXPECT_EQ(
-      env_->Open(In("../out/new"), base::Env::OpenMode::kCreateExclusive, &f).code(),
+      env_->Open(In("../out/new"), base::Env::OpenMode::kCreateExclusive, &f)
+          .code(),
       base::Code::kUnsafePath);
   EXPECT_EQ(env_->Stat(up, &fi).code(), base::Code::kUnsafePath);
-  EXPECT_EQ(env_->Rename(In("f"), In("../out/f")).code(), base::Code::kUnsafePath);
+  EXPECT_EQ(env_->Rename(In("f"), In("../out/f")).code(),
+            base::Code::kUnsafePath);
   EXPECT_EQ(env_->Rename(up, In("g")).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->Link(up, In("g")).code(), base::Code::kUnsafePath);
-  EXPECT_EQ(env_->Link(In("f"), In("../out/g")).code(), base::Code::kUnsafePath);
+  EXPECT_EQ(env_->Link(In("f"), In("../out/g")).code(),
+            base::Code::kUnsafePath);
   EXPECT_EQ(env_->Unlink(up).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->Mkdir(In("../out/d"), 0700).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->SyncDir(up_dir).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->ListDir(up_dir, &names).code(), base::Code::kUnsafePath);
-  EXPECT_EQ(env_->Open("../out/secret", base::Env::OpenMode::kReadOnly, &f).code(),
-            base::Code::kUnsafePath);
+  EXPECT_EQ(
+      env_->Open("../out/secret", base::Env::OpenMode::kReadOnly, &f).code(),
+      base::Code::kUnsafePath);
   ExpectOutsideIntact();
   EXPECT_EQ(testutil::ReadFile(In("f")), "inside");
 }
@@ -128,8 +133,9 @@ TEST_P(ConfinedEnvTest, EveryCallRefusesAbsolutePathsElsewhere) {
   std::vector<std::string> names;
   EXPECT_EQ(env_->Open(abs, base::Env::OpenMode::kReadWrite, &f).code(),
             base::Code::kUnsafePath);
-  EXPECT_EQ(env_->Open(out_ + "/n", base::Env::OpenMode::kCreateExclusive, &f).code(),
-            base::Code::kUnsafePath);
+  EXPECT_EQ(
+      env_->Open(out_ + "/n", base::Env::OpenMode::kCreateExclusive, &f).code(),
+      base::Code::kUnsafePath);
   EXPECT_EQ(env_->Stat(abs, &fi).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->Rename(In("f"), abs).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->Link(abs, In("g")).code(), base::Code::kUnsafePath);
@@ -153,8 +159,9 @@ TEST_P(ConfinedEnvTest, EveryCallRefusesSymlinkedComponents) {
             base::Code::kUnsafePath);
   EXPECT_EQ(env_->Open(via, base::Env::OpenMode::kCreateTruncate, &f).code(),
             base::Code::kUnsafePath);
-  EXPECT_EQ(env_->Open(In("ld/n"), base::Env::OpenMode::kCreateExclusive, &f).code(),
-            base::Code::kUnsafePath);
+  EXPECT_EQ(
+      env_->Open(In("ld/n"), base::Env::OpenMode::kCreateExclusive, &f).code(),
+      base::Code::kUnsafePath);
   EXPECT_EQ(env_->Stat(via, &fi).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->Rename(In("f"), In("ld/f")).code(), base::Code::kUnsafePath);
   EXPECT_EQ(env_->Rename(via, In("g")).code(), base::Code::kUnsafePath);
@@ -174,9 +181,11 @@ TEST_P(ConfinedEnvTest, SymlinkedFinalComponentIsNeverFollowed) {
   for (const char* name : {"lf", "rel"}) {
     for (auto mode :
          {base::Env::OpenMode::kReadOnly, base::Env::OpenMode::kReadWrite,
-          base::Env::OpenMode::kCreateTruncate, base::Env::OpenMode::kCreateExclusive}) {
+          base::Env::OpenMode::kCreateTruncate,
+          base::Env::OpenMode::kCreateExclusive}) {
       base::Status s = env_->Open(In(name), mode, &f);
-      EXPECT_TRUE(s.code() == base::Code::kUnsafePath || s.code() == base::Code::kExists)
+      EXPECT_TRUE(s.code() == base::Code::kUnsafePath ||
+                  s.code() == base::Code::kExists)
           << name << ": " << s.ToString();
     }
     // Stat reports the link itself; not a regular file.
@@ -222,10 +231,12 @@ TEST(ConfinedEnvOpenTest, RootMustBeADirectoryNotASymlink) {
   ASSERT_EQ(::symlink(top.Join("d").c_str(), top.Join("l").c_str()), 0);
   testutil::WriteFile(top.Join("file"), "x");
   std::unique_ptr<base::ConfinedEnv> env;
-  EXPECT_EQ(base::ConfinedEnv::Open(top.Join("l"), &env).code(), base::Code::kUnsafePath);
+  EXPECT_EQ(base::ConfinedEnv::Open(top.Join("l"), &env).code(),
+            base::Code::kUnsafePath);
   EXPECT_EQ(base::ConfinedEnv::Open(top.Join("file"), &env).code(),
             base::Code::kInvalidArgument);
-  EXPECT_EQ(base::ConfinedEnv::Open(top.Join("none"), &env).code(), base::Code::kNotFound);
+  EXPECT_EQ(base::ConfinedEnv::Open(top.Join("none"), &env).code(),
+            base::Code::kNotFound);
   ASSERT_TRUE(base::ConfinedEnv::Open(top.Join("d") + "/", &env).ok());
   EXPECT_EQ(env->root(), top.Join("d"));
 }
@@ -304,7 +315,8 @@ TEST_F(ConfinedParentTest, RefusesNamesThatAreNotPlainFileNames) {
     testutil::WriteFile(root_ + "/c.vhd", d);
     std::string parent;
     base::Status s = Find("c.vhd", &parent);
-    EXPECT_EQ(s.code(), base::Code::kCorruption) << name << ": " << s.ToString();
+    EXPECT_EQ(s.code(), base::Code::kCorruption)
+        << name << ": " << s.ToString();
     EXPECT_EQ(s.message().find('\x1b'), std::string::npos);  // escaped
   }
 }
@@ -313,9 +325,9 @@ TEST_F(ConfinedParentTest, RefusesRawParentAndWrongUuid) {
   testutil::WriteFile(root_ + "/raw", std::string(4 << 20, 'r'));
   SnapshotParams sp;
   sp.raw_parent = true;
-  ASSERT_TRUE(
-      CreateDifferencing(base::Env::Default(), root_ + "/c.vhd", root_ + "/raw", sp)
-          .ok());
+  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
+                                 root_ + "/raw", sp)
+                  .ok());
   std::string parent;
   base::Status s = Find("c.vhd", &parent);
   EXPECT_EQ(s.code(), base::Code::kCorruption);

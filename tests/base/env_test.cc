@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "tests/util/test_util.h"
 #include "base/fault_env.h"
+#include "tests/util/test_util.h"
 
 namespace vhd {
 namespace {
@@ -14,8 +14,9 @@ TEST(EnvTest, ReadIsExactOrCorruption) {
   testutil::TempDir dir;
   testutil::WriteFile(dir.Join("f"), "0123456789");
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      base::Env::Default()->Open(dir.Join("f"), base::Env::OpenMode::kReadOnly, &f).ok());
+  ASSERT_TRUE(base::Env::Default()
+                  ->Open(dir.Join("f"), base::Env::OpenMode::kReadOnly, &f)
+                  .ok());
   char buf[16];
   ASSERT_TRUE(f->Read(2, 5, buf).ok());
   EXPECT_EQ(std::string(buf, 5), "23456");
@@ -23,15 +24,17 @@ TEST(EnvTest, ReadIsExactOrCorruption) {
   size_t got = 0;
   ASSERT_TRUE(f->ReadSome(8, 5, buf, &got).ok());
   EXPECT_EQ(got, 2u);
-  EXPECT_EQ(f->Write(0, "x", 1).code(), base::Code::kIOError);  // opened read-only
+  EXPECT_EQ(f->Write(0, "x", 1).code(),
+            base::Code::kIOError);  // opened read-only
 }
 
 TEST(EnvTest, WriteBackAndItsFallbackToSync) {
   testutil::TempDir dir;
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(base::Env::Default()
-                  ->Open(dir.Join("f"), base::Env::OpenMode::kCreateExclusive, &f)
-                  .ok());
+  ASSERT_TRUE(
+      base::Env::Default()
+          ->Open(dir.Join("f"), base::Env::OpenMode::kCreateExclusive, &f)
+          .ok());
   ASSERT_TRUE(f->Write(0, "abc", 3).ok());
   base::Status s = f->WriteBack(0, 0);
   EXPECT_TRUE(s.ok()) << s.ToString();
@@ -40,8 +43,9 @@ TEST(EnvTest, WriteBackAndItsFallbackToSync) {
   // fdatasync, which a FIFO refuses too (EINVAL), and says so.
   ASSERT_EQ(0, ::mkfifo(dir.Join("p").c_str(), 0600));
   std::unique_ptr<base::File> p;
-  ASSERT_TRUE(
-      base::Env::Default()->Open(dir.Join("p"), base::Env::OpenMode::kReadWrite, &p).ok());
+  ASSERT_TRUE(base::Env::Default()
+                  ->Open(dir.Join("p"), base::Env::OpenMode::kReadWrite, &p)
+                  .ok());
   s = p->WriteBack(0, 0);
   EXPECT_EQ(s.code(), base::Code::kInvalidArgument) << s.ToString();
   EXPECT_NE(s.ToString().find("sync " + dir.Join("p")), std::string::npos)
@@ -52,13 +56,14 @@ TEST(EnvTest, OpenModes) {
   testutil::TempDir dir;
   base::Env* env = base::Env::Default();
   std::unique_ptr<base::File> f;
-  EXPECT_EQ(env->Open(dir.Join("nope"), base::Env::OpenMode::kReadOnly, &f).code(),
-            base::Code::kNotFound);
+  EXPECT_EQ(
+      env->Open(dir.Join("nope"), base::Env::OpenMode::kReadOnly, &f).code(),
+      base::Code::kNotFound);
   ASSERT_TRUE(
       env->Open(dir.Join("a"), base::Env::OpenMode::kCreateExclusive, &f).ok());
-  EXPECT_EQ(
-      env->Open(dir.Join("a"), base::Env::OpenMode::kCreateExclusive, &f).code(),
-      base::Code::kExists);
+  EXPECT_EQ(env->Open(dir.Join("a"), base::Env::OpenMode::kCreateExclusive, &f)
+                .code(),
+            base::Code::kExists);
   EXPECT_EQ(env->Open(dir.path(), base::Env::OpenMode::kReadOnly, &f).code(),
             base::Code::kInvalidArgument);
 }
@@ -69,9 +74,11 @@ TEST(EnvTest, CopyToCopiesInKernelOrNot) {
   testutil::WriteFile(dir.Join("src"), data);
   base::Env* env = base::Env::Default();
   std::unique_ptr<base::File> src, dst;
-  ASSERT_TRUE(env->Open(dir.Join("src"), base::Env::OpenMode::kReadOnly, &src).ok());
   ASSERT_TRUE(
-      env->Open(dir.Join("dst"), base::Env::OpenMode::kCreateTruncate, &dst).ok());
+      env->Open(dir.Join("src"), base::Env::OpenMode::kReadOnly, &src).ok());
+  ASSERT_TRUE(
+      env->Open(dir.Join("dst"), base::Env::OpenMode::kCreateTruncate, &dst)
+          .ok());
   ASSERT_TRUE(src->CopyTo(dst.get(), 4096, 100, 2 << 20).ok());
   dst.reset();
   std::string out = testutil::ReadFile(dir.Join("dst"));
@@ -79,7 +86,8 @@ TEST(EnvTest, CopyToCopiesInKernelOrNot) {
   EXPECT_EQ(out.substr(100), data.substr(4096, 2 << 20));
   EXPECT_EQ(out.substr(0, 100), std::string(100, '\0'));
   // Past the end of the source: an error, not a short copy.
-  ASSERT_TRUE(env->Open(dir.Join("dst"), base::Env::OpenMode::kReadWrite, &dst).ok());
+  ASSERT_TRUE(
+      env->Open(dir.Join("dst"), base::Env::OpenMode::kReadWrite, &dst).ok());
   EXPECT_FALSE(src->CopyTo(dst.get(), (3 << 20) - 10, 0, 100).ok());
 }
 
@@ -108,18 +116,21 @@ TEST(EnvTest, WriteFileAtomicReplacesWholeFile) {
 
 TEST(EnvTest, WriteFileAtomicCrashLeavesOldOrNew) {
   testutil::TempDir dir;
-  ASSERT_TRUE(base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old").ok());
+  ASSERT_TRUE(
+      base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old").ok());
   base::FaultInjectionEnv count(base::Env::Default());
   ASSERT_TRUE(base::WriteFileAtomic(&count, dir.Join("m"), "new").ok());
   int64_t n = count.mutations();
   ASSERT_GE(n, 4);
   for (int64_t k = 0; k < n; ++k) {
-    ASSERT_TRUE(base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old").ok());
+    ASSERT_TRUE(
+        base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old").ok());
     base::FaultInjectionEnv env(base::Env::Default());
     env.CrashAt(k);
     EXPECT_FALSE(base::WriteFileAtomic(&env, dir.Join("m"), "new").ok());
     std::string s;
-    ASSERT_TRUE(base::ReadFileToString(base::Env::Default(), dir.Join("m"), &s).ok());
+    ASSERT_TRUE(
+        base::ReadFileToString(base::Env::Default(), dir.Join("m"), &s).ok());
     EXPECT_TRUE(s == "old" || s == "new") << "crash at " << k << ": " << s;
   }
 }
@@ -129,7 +140,8 @@ TEST(FaultEnvTest, CrashStopsAllLaterIo) {
   base::FaultInjectionEnv env(base::Env::Default());
   env.CrashAt(1);
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
+  ASSERT_TRUE(
+      env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
   EXPECT_EQ(env.mutations(), 1);
   EXPECT_EQ(f->Write(0, "abc", 3).code(), base::Code::kIOError);
   EXPECT_TRUE(env.crashed());
@@ -144,7 +156,8 @@ TEST(FaultEnvTest, TornWriteAppliesPrefix) {
   base::FaultInjectionEnv env(base::Env::Default());
   env.CrashAt(1, 2);
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
+  ASSERT_TRUE(
+      env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
   EXPECT_FALSE(f->Write(0, "abcdef", 6).ok());
   EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "ab");
 }
@@ -154,7 +167,8 @@ TEST(FaultEnvTest, FailAtFailsOnceWithGivenStatus) {
   base::FaultInjectionEnv env(base::Env::Default());
   env.FailAt(1, base::Status::NoSpace("disk full"));
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
+  ASSERT_TRUE(
+      env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
   EXPECT_EQ(f->Write(0, "a", 1).code(), base::Code::kNoSpace);
   EXPECT_TRUE(f->Write(0, "b", 1).ok());
   EXPECT_FALSE(env.crashed());

@@ -37,8 +37,8 @@ TEST_F(LogTest, DeliversAtOrAboveThePriority) {
 
 TEST_F(LogTest, OneCallIsOneLine) {
   base::Log(LOG_WARNING,
-      "two\nlines\r\tand\x01"
-      "control");
+            "two\nlines\r\tand\x01"
+            "control");
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0].second, "two lines  and control");
 }

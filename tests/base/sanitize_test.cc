@@ -36,12 +36,14 @@ TEST(SanitizeTest, ReplacesOverlongSurrogateAndOutOfRange) {
   EXPECT_EQ(base::SanitizeText("\xc0\xaf"), kFffd + kFffd);  // overlong '/'
   EXPECT_EQ(base::SanitizeText("\xe0\x80\xaf"), kFffd + kFffd + kFffd);
   EXPECT_EQ(base::SanitizeText("\xed\xa0\x80"), kFffd + kFffd + kFffd);  // D800
-  EXPECT_EQ(base::SanitizeText("\xf4\x90\x80\x80"), kFffd + kFffd + kFffd + kFffd);
+  EXPECT_EQ(base::SanitizeText("\xf4\x90\x80\x80"),
+            kFffd + kFffd + kFffd + kFffd);
   ExpectDumps(base::SanitizeText("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80"));
 }
 
 TEST(SanitizeTest, EscapesControlCharacters) {
-  EXPECT_EQ(base::SanitizeText("a\nb\r\x1b[31m\x7f"), "a\\x0Ab\\x0D\\x1B[31m\\x7F");
+  EXPECT_EQ(base::SanitizeText("a\nb\r\x1b[31m\x7f"),
+            "a\\x0Ab\\x0D\\x1B[31m\\x7F");
   EXPECT_EQ(base::SanitizeText(std::string("n\0l", 3)), "n\\x00l");
   EXPECT_EQ(base::SanitizeText("c1\xc2\x9b"), "c1\\x9B");  // C1 CSI
   EXPECT_EQ(base::SanitizeText("bidi\xe2\x80\xae"), "bidi\\u{202E}");

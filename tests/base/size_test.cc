@@ -105,7 +105,8 @@ TEST(ParseCountTest, Bounds) {
   EXPECT_EQ(base::ParseCount("17592186044416", UINT64_MAX >> 20, &v).code(),
             base::Code::kTooLarge);
   for (const char* bad : {"", "1K", "-1", "+1", " 1", "1 ", "0x1", "1.0"}) {
-    EXPECT_EQ(base::ParseCount(bad, UINT64_MAX, &v).code(), base::Code::kInvalidArgument)
+    EXPECT_EQ(base::ParseCount(bad, UINT64_MAX, &v).code(),
+              base::Code::kInvalidArgument)
         << bad;
   }
   EXPECT_EQ(v, UINT64_MAX >> 20) << "output written on failure";

@@ -64,7 +64,8 @@ TEST(SpawnDetachedTest, ConfigReachesTheChildAsVhdsmConfig) {
 }
 
 TEST(SpawnDetachedTest, MissingExecutableIsReported) {
-  EXPECT_FALSE(base::SpawnDetached("/nonexistent/vhdsm-helper", {"--gc", "/x"}));
+  EXPECT_FALSE(
+      base::SpawnDetached("/nonexistent/vhdsm-helper", {"--gc", "/x"}));
 }
 
 }  // namespace

@@ -35,9 +35,9 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "base/env.h"
 #include "vhd/uuid.h"
 #include "vhdsm/plugin.h"
 #include "xmlrpc/parser.h"
@@ -393,7 +393,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   unsetenv("NO_PROXY");
   std::string conf = t + "/state/vhdsm.conf";
   base::WriteFileAtomic(base::Env::Default(), conf,
-                       "[gc]\nmode = off\nhelper = /bin/true\n");
+                        "[gc]\nmode = off\nhelper = /bin/true\n");
   char* err = nullptr;
   w->plugin = vhdsm_open(conf.c_str(), &err);
   if (w->plugin == nullptr) Bug(std::string("vhdsm_open: ") + (err ? err : ""));

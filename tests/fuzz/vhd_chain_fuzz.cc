@@ -35,11 +35,11 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
 #include "vhd/coalesce.h"
 #include "vhd/create.h"
-#include "base/env.h"
 #include "vhd/resize.h"
 
 namespace {
@@ -166,8 +166,8 @@ struct Program {
   void Snapshot() {
     if (files.size() >= kMaxDepth) return;
     std::string name = "d" + std::to_string(files.size()) + ".vhd";
-    base::Status s = vhd::CreateDifferencing(env, WorkDir() + "/" + name, Leaf(),
-                                            vhd::SnapshotParams());
+    base::Status s = vhd::CreateDifferencing(env, WorkDir() + "/" + name,
+                                             Leaf(), vhd::SnapshotParams());
     if (!s.ok()) Bug("snapshot", s);
     files.push_back(name);
   }

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "base/env.h"
 #include "vhd/format.h"
 #include "vhd/image.h"
 #include "vhd/inspect.h"
@@ -47,7 +47,7 @@ class MemFile : public base::File {
     return base::Status::OK();
   }
   base::Status ReadSome(uint64_t offset, size_t n, void* buf,
-                       size_t* got) override {
+                        size_t* got) override {
     const uint64_t size = data_->size();
     *got = 0;
     if (offset >= size) return base::Status::OK();
@@ -81,7 +81,7 @@ class MemEnv : public base::Env {
   }
 
   base::Status Open(const std::string& path, OpenMode mode,
-                   std::unique_ptr<base::File>* file) override {
+                    std::unique_ptr<base::File>* file) override {
     if (mode != OpenMode::kReadOnly && mode != OpenMode::kReadWrite) {
       return base::Status::ReadOnly("in-memory env is read-only");
     }
@@ -116,9 +116,11 @@ class MemEnv : public base::Env {
   base::Status Unlink(const std::string&) override {
     return base::Status::ReadOnly("in-memory env is read-only");
   }
-  base::Status SyncDir(const std::string&) override { return base::Status::OK(); }
+  base::Status SyncDir(const std::string&) override {
+    return base::Status::OK();
+  }
   base::Status ListDir(const std::string&,
-                      std::vector<std::string>* names) override {
+                       std::vector<std::string>* names) override {
     names->clear();
     for (const auto& [p, d] : files_) names->push_back(base::BaseName(p));
     return base::Status::OK();

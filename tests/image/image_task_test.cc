@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/env.h"
 #include "sm/sr.h"
 #include "tests/util/test_util.h"
-#include "base/env.h"
 
 namespace vhdsm {
 namespace {

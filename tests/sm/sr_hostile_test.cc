@@ -67,7 +67,8 @@ void EditHeader(const std::string& path, F edit) {
 vhd::Uuid FooterUuid(const std::string& path) {
   std::unique_ptr<vhd::Image> img;
   EXPECT_TRUE(
-      vhd::OpenImage(base::Env::Default(), path, vhd::OpenOptions(), &img).ok());
+      vhd::OpenImage(base::Env::Default(), path, vhd::OpenOptions(), &img)
+          .ok());
   return img ? img->footer()->uuid : vhd::Uuid();
 }
 
@@ -172,7 +173,8 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
         std::string s = vhd::Uuid::Generate().ToString();
         ASSERT_EQ(::symlink(victim_vhd.c_str(), P(s).c_str()), 0);
         ASSERT_TRUE(
-            vhd::CreateDifferencing(base::Env::Default(), P(h_), P(s), sp).ok());
+            vhd::CreateDifferencing(base::Env::Default(), P(h_), P(s), sp)
+                .ok());
         EditHeader(P(h_), [&](vhd::DynamicHeader* h, std::string*) {
           ASSERT_TRUE(h->SetParentName(s + ".vhd").ok());
         });

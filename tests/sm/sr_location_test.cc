@@ -31,7 +31,7 @@ class SrLocationTest : public ::testing::Test {
     std::ofstream(root_ + "/file") << "x";
   }
   base::Status Confined(const std::string& p,
-                       std::vector<std::string> roots = {}) {
+                        std::vector<std::string> roots = {}) {
     if (roots.empty()) roots = {root_};
     return CheckSrLocation(p, true, roots);
   }

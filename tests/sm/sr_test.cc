@@ -8,10 +8,10 @@
 
 #include <filesystem>
 
+#include "base/fault_env.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "base/fault_env.h"
 #include "vhd/inspect.h"
 #include "vhd/resize.h"
 

@@ -175,8 +175,8 @@ TEST(XapiToolstackWireTest, ParsesTheEnvelope) {
   EXPECT_EQ(code, "");
 
   base::Status s = ParseXenApiResponse("VDI.db_introduce",
-                                      Failure({"SESSION_INVALID", kSession}),
-                                      kSession, &v, &code);
+                                       Failure({"SESSION_INVALID", kSession}),
+                                       kSession, &v, &code);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(code, "SESSION_INVALID");
   EXPECT_NE(s.message().find("VDI.db_introduce"), std::string::npos);

@@ -4,10 +4,10 @@
 // Swift. Each is proven by an upload and a download through it.
 #include <gtest/gtest.h>
 
-#include "upload/auth.h"
-#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
+#include "upload/auth.h"
+#include "upload/uploader.h"
 
 namespace upload {
 namespace {

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <thread>
 
-#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
+#include "upload/uploader.h"
 
 namespace upload {
 namespace {
@@ -88,7 +88,7 @@ TEST_F(Faults, RetryAfterIsHonoured) {
   UploadResult r;
   auto t0 = std::chrono::steady_clock::now();
   base::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(1000, 1),
-                               ImageFormat::kRaw, &r);
+                                ImageFormat::kRaw, &r);
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
@@ -133,7 +133,7 @@ TEST_F(Faults, CorruptedTwiceFails) {
                "path_contains": "_segments/"})");
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(5000, 2),
-                               ImageFormat::kRaw, &r);
+                                ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kChecksumMismatch) << st.ToString();
   EXPECT_EQ(FaultHits(), 2);
   SetFault("clear");
@@ -146,7 +146,7 @@ TEST_F(Faults, OtherClientErrorsAreNotRetried) {
                "path_contains": "_segments/"})");
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, testutil::RandomBytes(5000, 3),
-                               ImageFormat::kRaw, &r);
+                                ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kRejected) << st.ToString();
   EXPECT_NE(st.message().find(": 403"), std::string::npos) << st.message();
   EXPECT_EQ(FaultHits(), 1);
@@ -179,7 +179,7 @@ TEST_F(Faults, WrongKeyIsAClearErrorAndLeavesNothing) {
   store.auth.key = "not-the-key-XYZ";
   UploadResult r;
   base::Status st = UploadImage(store, o, testutil::RandomBytes(5000, 4),
-                               ImageFormat::kRaw, &r);
+                                ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kAuthFailed) << st.ToString();
   EXPECT_EQ(st.message().find("not-the-key-XYZ"), std::string::npos);
   EXPECT_NE(st.message().find("401"), std::string::npos) << st.message();

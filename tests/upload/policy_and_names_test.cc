@@ -117,7 +117,8 @@ TEST(UploadError, NamesCodesAndParsing) {
   EXPECT_EQ(st.message(), "RETRIES_EXHAUSTED: PUT x: 503");
   EXPECT_EQ(ErrorOf(st), UploadError::kRetriesExhausted);
   EXPECT_EQ(ErrorOf(base::Status::OK()), UploadError::kNone);
-  EXPECT_EQ(ErrorOf(base::Status::IOError("read failed")), UploadError::kSource);
+  EXPECT_EQ(ErrorOf(base::Status::IOError("read failed")),
+            UploadError::kSource);
   EXPECT_EQ(ErrorOf(MakeError(UploadError::kTooLarge, "x")),
             UploadError::kTooLarge);
   EXPECT_EQ(MakeError(UploadError::kTooLarge, "x").code(),

@@ -11,9 +11,9 @@
 
 #include <filesystem>
 
-#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
+#include "upload/uploader.h"
 
 namespace upload {
 namespace {

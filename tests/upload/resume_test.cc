@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "upload/uploader.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
+#include "upload/uploader.h"
 
 namespace upload {
 namespace {
@@ -111,7 +111,8 @@ TEST_F(Resume, StaleSegmentsPastTheEndAreRemoved) {
   o.run_id = "same";
   UploadResult first, second;
   ASSERT_TRUE(UploadImage(V1Store(), o, image, ImageFormat::kRaw, &first).ok());
-  base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &second);
+  base::Status st =
+      UploadImage(V1Store(), o, image, ImageFormat::kVhd, &second);
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_LT(second.segments_total, first.segments_total);
   EXPECT_EQ(ListObjects(o.container + "_segments", "").size(),

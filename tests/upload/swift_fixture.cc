@@ -318,7 +318,7 @@ std::map<std::string, std::string> ListObjects(const std::string& container,
       "/" + upload::UrlEncode(container, false) +
       "?format=json&limit=10000&prefix=" + upload::UrlEncode(prefix, false);
   base::Status st = session.Call(&http, "GET", path, {}, {}, &resp,
-                                upload::CallOptions::NotFoundOk());
+                                 upload::CallOptions::NotFoundOk());
   EXPECT_TRUE(st.ok()) << st.ToString();
   if (!st.ok() || resp.status == 404) return names;
   nlohmann::json list = nlohmann::json::parse(resp.body, nullptr, false);
@@ -368,9 +368,9 @@ std::string Gunzip(const std::string& gz) {
 }
 
 base::Status UploadImage(const upload::SwiftStore& store,
-                        const upload::UploadOptions& options,
-                        const std::string& image, upload::ImageFormat format,
-                        upload::UploadResult* result) {
+                         const upload::UploadOptions& options,
+                         const std::string& image, upload::ImageFormat format,
+                         upload::UploadResult* result) {
   upload::ImageStreamOptions so;
   so.format = format;
   so.tar.mtime = 1700000000;

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/util/test_util.h"
 #include "upload/image_stream.h"
 #include "upload/uploader.h"
-#include "tests/util/test_util.h"
 
 namespace uploadtest {
 
@@ -107,9 +107,9 @@ std::string SourceRoot();
 
 // Uploads `image` in `format` (gzip level 6, ISA-L) with `options`.
 base::Status UploadImage(const upload::SwiftStore& store,
-                        const upload::UploadOptions& options,
-                        const std::string& image, upload::ImageFormat format,
-                        upload::UploadResult* result);
+                         const upload::UploadOptions& options,
+                         const std::string& image, upload::ImageFormat format,
+                         upload::UploadResult* result);
 
 // A container name unique to the running test ("t-<suite>-<name>").
 std::string TestContainer();

@@ -4,9 +4,9 @@
 
 #include <cstring>
 
-#include "upload/image_stream.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
+#include "upload/image_stream.h"
 
 namespace upload {
 namespace {

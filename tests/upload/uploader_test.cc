@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "upload/md5.h"
 #include "tests/upload/swift_fixture.h"
 #include "tests/util/test_util.h"
+#include "upload/md5.h"
 
 namespace upload {
 namespace {

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <random>
 
+#include "base/fault_env.h"
 #include "tests/util/test_util.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "base/fault_env.h"
 #include "vhd/sparse_image.h"
 
 namespace vhd {
@@ -206,7 +206,9 @@ TEST_F(ChainTest, DepthFourChainReadsFirstLayerThatHoldsEachSector) {
   // Export equals the read view and leaves holes sparse.
   std::unique_ptr<base::File> out;
   ASSERT_TRUE(
-      env()->Open(P("out.raw"), base::Env::OpenMode::kCreateTruncate, &out).ok());
+      env()
+          ->Open(P("out.raw"), base::Env::OpenMode::kCreateTruncate, &out)
+          .ok());
   ASSERT_TRUE(c->ExportRaw(out.get()).ok());
   out.reset();
   EXPECT_EQ(testutil::ReadFile(P("out.raw")), model);
@@ -243,12 +245,15 @@ TEST_F(ChainTest, MissingAndMismatchedParents) {
   std::filesystem::rename(P("base.vhd"), P("gone.vhd"));
   ChainOptions o;
   std::unique_ptr<Chain> c;
-  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), base::Code::kParentMissing);
+  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(),
+            base::Code::kParentMissing);
   Create("base.vhd", 4 * kMiB);  // same name, other uuid
-  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), base::Code::kParentMismatch);
+  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(),
+            base::Code::kParentMismatch);
   o.max_depth = 1;
   std::filesystem::rename(P("gone.vhd"), P("base.vhd"));
-  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(), base::Code::kChainTooLong);
+  EXPECT_EQ(Chain::Open(P("child.vhd"), o, &c).code(),
+            base::Code::kChainTooLong);
 }
 
 // ---- crash safety ----------------------------------------------------------

@@ -5,11 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "base/fault_env.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "base/fault_env.h"
 #include "vhd/sparse_image.h"
 
 namespace vhd {
@@ -72,7 +72,8 @@ TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
   std::string child_bytes = testutil::ReadFile(P("child.vhd"));
   CoalesceResult r;
   ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
+          .ok());
   EXPECT_EQ(r.parent, P("base.vhd"));
   EXPECT_FALSE(r.resumed);
   // 700 bytes at 3 -> sectors 0..1; 2 MiB; 9000 bytes at +512 -> 18 sectors.
@@ -84,7 +85,8 @@ TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
   EXPECT_TRUE(Valid("base.vhd"));
   // Idempotent.
   ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
+          .ok());
   EXPECT_EQ(Read("base.vhd"), child_view);
   EXPECT_TRUE(Valid("base.vhd"));
 }
@@ -97,7 +99,8 @@ TEST_F(CoalesceTest, GrowsASmallerParentFirst) {
   std::string view = Read("child.vhd");
   CoalesceResult r;
   ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
+          .ok());
   std::string base = Read("base.vhd");
   EXPECT_EQ(base.size(), view.size());
   EXPECT_EQ(base, view);
@@ -129,7 +132,8 @@ TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
       testutil::FileExists(CoalesceJournalPath(P("base.vhd")) + ".resize"));
   EXPECT_TRUE(Valid("base.vhd"));
   ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
+          .ok());
   EXPECT_EQ(Read("base.vhd"), view);
 }
 
@@ -140,11 +144,13 @@ TEST_F(CoalesceTest, RefusesRawParent) {
   SnapshotParams sp;
   sp.raw_parent = true;
   ASSERT_TRUE(
-      CreateDifferencing(base::Env::Default(), P("c.vhd"), P("base.raw"), sp).ok());
+      CreateDifferencing(base::Env::Default(), P("c.vhd"), P("base.raw"), sp)
+          .ok());
   Write("c.vhd", 1000, "hello");
   std::string view = Read("c.vhd");
   CoalesceResult r;
-  base::Status s = Coalesce(base::Env::Default(), P("c.vhd"), CoalesceOptions(), &r);
+  base::Status s =
+      Coalesce(base::Env::Default(), P("c.vhd"), CoalesceOptions(), &r);
   EXPECT_EQ(s.code(), base::Code::kNotSupported) << s.ToString();
   EXPECT_NE(s.message().find("raw parent"), std::string::npos);
   EXPECT_EQ(testutil::ReadFile(P("base.raw")), raw);
@@ -155,9 +161,9 @@ TEST_F(CoalesceTest, RefusesRawParent) {
 TEST_F(CoalesceTest, RefusesNonDifferencing) {
   Create("base.vhd", 4 * kMiB);
   CoalesceResult r;
-  EXPECT_EQ(
-      Coalesce(base::Env::Default(), P("base.vhd"), CoalesceOptions(), &r).code(),
-      base::Code::kInvalidArgument);
+  EXPECT_EQ(Coalesce(base::Env::Default(), P("base.vhd"), CoalesceOptions(), &r)
+                .code(),
+            base::Code::kInvalidArgument);
 }
 
 TEST_F(CoalesceTest, ResumesFromItsJournal) {
@@ -223,7 +229,8 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   };
   ASSERT_EQ(temps().size(), 1u);  // what the killed run left
   ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
+          .ok());
   EXPECT_TRUE(temps().empty());
   EXPECT_FALSE(testutil::FileExists(journal));
   EXPECT_EQ(Read("base.vhd"), view);
@@ -232,7 +239,8 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   Snap("child2.vhd", "base.vhd");
   Write("child2.vhd", 0, "y");
   ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child2.vhd"), CoalesceOptions(), &r).ok());
+      Coalesce(base::Env::Default(), P("child2.vhd"), CoalesceOptions(), &r)
+          .ok());
   EXPECT_TRUE(testutil::FileExists(P("other.vhd.coalesce.tmp.1.0")));
 }
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "base/fault_env.h"
 #include "tests/util/test_util.h"
 #include "vhd/endian.h"
-#include "base/fault_env.h"
 #include "vhd/format.h"
 #include "vhd/sparse_image.h"
 
@@ -229,9 +229,9 @@ TEST(CreateTest, CrashDuringCreateLeavesNoFileOrAWholeOne) {
       bool ok = CreateVhd(&env, dir.Join("n.vhd"), p).ok();
       if (ok || testutil::FileExists(dir.Join("n.vhd"))) {
         std::unique_ptr<Image> img;
-        EXPECT_TRUE(
-            OpenImage(base::Env::Default(), dir.Join("n.vhd"), OpenOptions(), &img)
-                .ok())
+        EXPECT_TRUE(OpenImage(base::Env::Default(), dir.Join("n.vhd"),
+                              OpenOptions(), &img)
+                        .ok())
             << "crash at " << k;
       }
       EXPECT_FALSE(ok && k < n - 1) << "crash at " << k;

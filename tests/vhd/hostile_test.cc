@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "base/env.h"
 #include "vhd/image.h"
 
 namespace {
@@ -60,7 +60,7 @@ class TrackingFile : public base::FileWrapper {
 class TrackingEnv : public base::Env {
  public:
   base::Status Open(const std::string& path, OpenMode mode,
-                   std::unique_ptr<base::File>* file) override {
+                    std::unique_ptr<base::File>* file) override {
     std::unique_ptr<base::File> f;
     RETURN_IF_ERROR(base_->Open(path, mode, &f));
     file->reset(new TrackingFile(std::move(f), &max_read));
@@ -75,12 +75,14 @@ class TrackingEnv : public base::Env {
   base::Status Link(const std::string& a, const std::string& b) override {
     return base_->Link(a, b);
   }
-  base::Status Unlink(const std::string& p) override { return base_->Unlink(p); }
+  base::Status Unlink(const std::string& p) override {
+    return base_->Unlink(p);
+  }
   base::Status SyncDir(const std::string& d) override {
     return base_->SyncDir(d);
   }
   base::Status ListDir(const std::string& d,
-                      std::vector<std::string>* n) override {
+                       std::vector<std::string>* n) override {
     return base_->ListDir(d, n);
   }
 
@@ -93,7 +95,7 @@ class TrackingEnv : public base::Env {
 // Opens the chain and reads the whole disk (at most its first and last
 // 32 MiB); returns the first failure.
 base::Status OpenAndReadAll(const std::string& path, base::Env* env = nullptr,
-                           int max_depth = 256) {
+                            int max_depth = 256) {
   vhd::ChainOptions o;
   o.env = env;
   o.max_depth = max_depth;
@@ -403,12 +405,12 @@ std::vector<Case> Cases() {
                  SetHeader32(&img, kHdMaxEntries, 1u << 20);
                  return Put(d, "mb.vhd", img.file);
                }});
-  c.push_back(
-      {"table_offset_beyond_eof", base::Code::kCorruption, [dyn](const auto& d) {
-         specvhd::Image img = dyn(28);
-         SetHeader64(&img, kHdTableOffset, img.file.size() + 4096);
-         return Put(d, "tb.vhd", img.file);
-       }});
+  c.push_back({"table_offset_beyond_eof", base::Code::kCorruption,
+               [dyn](const auto& d) {
+                 specvhd::Image img = dyn(28);
+                 SetHeader64(&img, kHdTableOffset, img.file.size() + 4096);
+                 return Put(d, "tb.vhd", img.file);
+               }});
   c.push_back(
       {"table_offset_unaligned", base::Code::kCorruption, [dyn](const auto& d) {
          specvhd::Image img = dyn(29);
@@ -452,8 +454,8 @@ std::vector<Case> Cases() {
                }});
   // (Regression, check: data_offset + 1024 wrapped and the header read
   // failed without a reason line; vhd-util prints "error seeking to header".)
-  c.push_back({"footer_data_offset_all_ones_on_dynamic", base::Code::kCorruption,
-               [dyn](const auto& d) {
+  c.push_back({"footer_data_offset_all_ones_on_dynamic",
+               base::Code::kCorruption, [dyn](const auto& d) {
                  specvhd::Image img = dyn(33);
                  SetFooters64(&img, kFtDataOffset, ~uint64_t{0});
                  return Put(d, "d1.vhd", img.file);
@@ -510,15 +512,16 @@ std::vector<Case> Cases() {
        }});
   // (Regression, check -p: a loop was walked 256 times, "X is valid" each
   // time, and failed without a reason line.)
-  c.push_back({"parent_loop_self", base::Code::kChainTooLong, [](const auto& d) {
-                 Disk x = SmallDynamic(47);
-                 x.uuid = specvhd::RandomUuid(4747);
-                 specvhd::Image fake;
-                 fake.uuid = x.uuid;
-                 Disk c = DiffOf(fake, "a.vhd", 47);
-                 c.uuid = x.uuid;
-                 return Put(d, "a.vhd", specvhd::Build(c, "").file);
-               }});
+  c.push_back(
+      {"parent_loop_self", base::Code::kChainTooLong, [](const auto& d) {
+         Disk x = SmallDynamic(47);
+         x.uuid = specvhd::RandomUuid(4747);
+         specvhd::Image fake;
+         fake.uuid = x.uuid;
+         Disk c = DiffOf(fake, "a.vhd", 47);
+         c.uuid = x.uuid;
+         return Put(d, "a.vhd", specvhd::Build(c, "").file);
+       }});
   c.back().only_check_p = true;
   c.push_back({"parent_loop_two", base::Code::kChainTooLong, [](const auto& d) {
                  specvhd::Image ua, ub;
@@ -567,21 +570,21 @@ std::vector<Case> Cases() {
          return Put(d, "c.vhd", img.file);
        }});
   // The same, without a parent name: the parent cannot be found.
-  c.push_back(
-      {"locators_absurd_no_name", base::Code::kParentMissing, [](const auto& d) {
-         specvhd::Image p = specvhd::Build(SmallDynamic(62));
-         Put(d, "p.vhd", p.file);
-         Disk x = DiffOf(p, "p.vhd", 63);
-         x.parent_name.clear();
-         specvhd::Image img = specvhd::Build(x, p.raw);
-         for (int i = 0; i < 3; ++i) {
-           uint64_t e = img.layout.header_offset + kHdLoc + 24 * i;
-           specvhd::PutBE32(&img.file, e + 8, 0x7fffffffu);
-           specvhd::PutBE64(&img.file, e + 16, ~uint64_t{0} - 4095);
-         }
-         specvhd::ResealHeader(&img.file, img.layout.header_offset);
-         return Put(d, "c.vhd", img.file);
-       }});
+  c.push_back({"locators_absurd_no_name", base::Code::kParentMissing,
+               [](const auto& d) {
+                 specvhd::Image p = specvhd::Build(SmallDynamic(62));
+                 Put(d, "p.vhd", p.file);
+                 Disk x = DiffOf(p, "p.vhd", 63);
+                 x.parent_name.clear();
+                 specvhd::Image img = specvhd::Build(x, p.raw);
+                 for (int i = 0; i < 3; ++i) {
+                   uint64_t e = img.layout.header_offset + kHdLoc + 24 * i;
+                   specvhd::PutBE32(&img.file, e + 8, 0x7fffffffu);
+                   specvhd::PutBE64(&img.file, e + 16, ~uint64_t{0} - 4095);
+                 }
+                 specvhd::ResealHeader(&img.file, img.layout.header_offset);
+                 return Put(d, "c.vhd", img.file);
+               }});
   // W2ku payload with an unpaired surrogate and no other way to the parent.
   c.push_back({"locator_invalid_utf16_only", base::Code::kParentMissing,
                [](const auto& d) {

@@ -25,12 +25,12 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
-#include "base/env.h"
 #include "vhd/inspect.h"
 
 namespace {

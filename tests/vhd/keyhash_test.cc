@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/util/test_util.h"
 #include "base/env.h"
+#include "tests/util/test_util.h"
 
 namespace {
 

@@ -29,7 +29,8 @@ class ModifyTest : public ::testing::Test {
   }
   void Snap(const std::string& c, const std::string& p) {
     ASSERT_TRUE(
-        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()).ok());
+        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams())
+            .ok());
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
@@ -83,8 +84,10 @@ TEST_F(ModifyTest, RelinkRefusesHostileLocatorSpace) {
                         Case{512, 1ull << 40}, Case{512, 1024}}) {
     SetLocator(P("c.vhd"), 0, k.space, k.offset);
     const std::string before = testutil::ReadFile(P("c.vhd"));
-    base::Status s = Relink(base::Env::Default(), P("c.vhd"), P("b.vhd"), RelinkOptions());
-    EXPECT_EQ(s.code(), base::Code::kCorruption) << k.space << ": " << s.ToString();
+    base::Status s =
+        Relink(base::Env::Default(), P("c.vhd"), P("b.vhd"), RelinkOptions());
+    EXPECT_EQ(s.code(), base::Code::kCorruption)
+        << k.space << ": " << s.ToString();
     EXPECT_NE(s.message().find("parent locator 0"), std::string::npos);
     EXPECT_EQ(testutil::ReadFile(P("c.vhd")), before);
     s = KillData(base::Env::Default(), P("c.vhd"));
@@ -151,8 +154,8 @@ TEST_F(ModifyTest, RelinkPathMustFitTheLocators) {
     std::filesystem::create_directory(P(rel));
   }
   Create(rel + "p.vhd", 4 * kMiB);
-  base::Status s =
-      Relink(base::Env::Default(), P("c.vhd"), P(rel + "p.vhd"), RelinkOptions());
+  base::Status s = Relink(base::Env::Default(), P("c.vhd"), P(rel + "p.vhd"),
+                          RelinkOptions());
   EXPECT_EQ(s.code(), base::Code::kNameTooLong);
   EXPECT_TRUE(Check("c.vhd").ok());  // nothing was changed
 }
@@ -171,11 +174,12 @@ TEST_F(ModifyTest, PhysicalSizeMovesTheFooterOut) {
   Write("a.vhd", 0, "x");
   VhdInfo info;
   ASSERT_TRUE(InspectVhd(base::Env::Default(), P("a.vhd"), true, &info).ok());
-  EXPECT_EQ(
-      SetPhysicalSize(base::Env::Default(), P("a.vhd"), info.physical_size - 512)
-          .code(),
-      base::Code::kInvalidArgument);
-  ASSERT_TRUE(SetPhysicalSize(base::Env::Default(), P("a.vhd"), 64 * kMiB).ok());
+  EXPECT_EQ(SetPhysicalSize(base::Env::Default(), P("a.vhd"),
+                            info.physical_size - 512)
+                .code(),
+            base::Code::kInvalidArgument);
+  ASSERT_TRUE(
+      SetPhysicalSize(base::Env::Default(), P("a.vhd"), 64 * kMiB).ok());
   EXPECT_EQ(testutil::FileSize(P("a.vhd")), 64 * kMiB);
   EXPECT_EQ(View("a.vhd").substr(0, 1), "x");
   Write("a.vhd", 4 * kMiB, "y");  // allocates inside the reserved room
@@ -195,13 +199,15 @@ TEST_F(ModifyTest, RepairRebuildsTheEofFooterAndTheBatmap) {
   EXPECT_FALSE(Check("a.vhd").ok());
   bool changed = false;
   ASSERT_TRUE(
-      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed)
+          .ok());
   EXPECT_TRUE(changed);
   EXPECT_TRUE(Check("a.vhd").ok()) << Check("a.vhd").ToString();
   EXPECT_EQ(View("a.vhd"), view);
   EXPECT_EQ(testutil::ReadFile(P("a.vhd")), good);
   ASSERT_TRUE(
-      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed)
+          .ok());
   EXPECT_FALSE(changed);  // nothing left to repair
 }
 
@@ -217,7 +223,8 @@ TEST_F(ModifyTest, RepairRegeneratesANullUuid) {
   testutil::WriteFile(P("a.vhd"), d);
   bool changed = false;
   ASSERT_TRUE(
-      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed).ok());
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed)
+          .ok());
   VhdInfo info;
   ASSERT_TRUE(InspectVhd(base::Env::Default(), P("a.vhd"), false, &info).ok());
   EXPECT_FALSE(info.uuid.IsNull());

@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <functional>
 
+#include "base/fault_env.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
 #include "vhd/coalesce.h"
 #include "vhd/create.h"
-#include "base/fault_env.h"
 #include "vhd/modify.h"
 #include "vhd/repair.h"
 #include "vhd/resize.h"
@@ -34,7 +34,8 @@ class OpsCrashTest : public ::testing::Test {
   }
   void Snap(const std::string& c, const std::string& p) {
     ASSERT_TRUE(
-        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()).ok());
+        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams())
+            .ok());
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
@@ -183,7 +184,8 @@ TEST_F(OpsCrashTest, Relink) {
       [&] {
         EXPECT_EQ(View("leaf.vhd"), view);
         EXPECT_TRUE(
-            Relink(base::Env::Default(), P("leaf.vhd"), P("base.vhd"), ro).ok());
+            Relink(base::Env::Default(), P("leaf.vhd"), P("base.vhd"), ro)
+                .ok());
       },
       [&](int64_t k) {
         EXPECT_EQ(View("leaf.vhd"), view) << k;
@@ -224,7 +226,8 @@ TEST_F(OpsCrashTest, ResizeJournaled) {
               static_cast<long long>(n));
   // And the resize itself, done: grown, data in place, writable beyond.
   ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("leaf.vhd"), 604 * kMiB, journal).ok());
+      ResizeJournaled(base::Env::Default(), P("leaf.vhd"), 604 * kMiB, journal)
+          .ok());
   EXPECT_FALSE(testutil::FileExists(journal));
   EXPECT_EQ(View("leaf.vhd"), after);
   Write("leaf.vhd", 600 * kMiB, "tail");

@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <random>
 
+#include "base/fault_env.h"
 #include "tests/util/spec_journal.h"
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
 #include "vhd/create.h"
-#include "base/fault_env.h"
 #include "vhd/resize.h"
 
 namespace vhd {
@@ -165,7 +165,8 @@ TEST_F(ResizeJournalTest, RevertsVhdUtilJournalsAtEachFailurePoint) {
       testutil::WriteFile(P("x.vhd"), vhd);
       testutil::WriteFile(P("x.journal"), journal);
       RevertOutcome o;
-      base::Status s = RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal"), &o);
+      base::Status s =
+          RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal"), &o);
       ASSERT_TRUE(s.ok()) << s.ToString();
       EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
       EXPECT_FALSE(testutil::FileExists(P("x.journal")));
@@ -183,7 +184,8 @@ TEST_F(ResizeJournalTest, RevertsJournalsWithAnyEntryPadding) {
                                specjournal::Metadata(img.file), {}, 0xc3);
   testutil::WriteFile(P("x.vhd"), vhd);
   testutil::WriteFile(P("x.journal"), journal);
-  ASSERT_TRUE(RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal")).ok());
+  ASSERT_TRUE(
+      RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal")).ok());
   // Without the data entries the moved block's place stays zeroed: only
   // what the journal holds comes back.
   std::string want = img.file;
@@ -249,7 +251,8 @@ TEST_F(ResizeJournalTest, ForeignOrDamagedJournalsAreRefusedAndKept) {
   // The right journal for a missing VHD: -ENOENT, journal kept.
   testutil::WriteFile(P("j"), journal);
   RevertOutcome o;
-  EXPECT_FALSE(RevertResize(base::Env::Default(), P("none.vhd"), P("j"), &o).ok());
+  EXPECT_FALSE(
+      RevertResize(base::Env::Default(), P("none.vhd"), P("j"), &o).ok());
   EXPECT_EQ(o.vhd_errno, -2);
   EXPECT_TRUE(testutil::ReadFile(P("j")) == journal);
 }
@@ -328,9 +331,11 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
     SCOPED_TRACE(what);
     testutil::WriteFile(P("x.vhd"), file);
     std::unique_ptr<base::File> f;
-    ASSERT_TRUE(
-        base::Env::Default()->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &f).ok());
-    base::Status s = WriteResizeJournal(base::Env::Default(), f.get(), P("j"), {{0, 4096}});
+    ASSERT_TRUE(base::Env::Default()
+                    ->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &f)
+                    .ok());
+    base::Status s =
+        WriteResizeJournal(base::Env::Default(), f.get(), P("j"), {{0, 4096}});
     EXPECT_EQ(s.code(), base::Code::kCorruption) << s.ToString();
     EXPECT_FALSE(testutil::FileExists(P("j")));
   };
@@ -351,10 +356,12 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
   // And a good disk gives a journal the reference revert understands.
   testutil::WriteFile(P("x.vhd"), img.file);
   std::unique_ptr<base::File> g;
+  ASSERT_TRUE(base::Env::Default()
+                  ->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &g)
+                  .ok());
   ASSERT_TRUE(
-      base::Env::Default()->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &g).ok());
-  ASSERT_TRUE(
-      WriteResizeJournal(base::Env::Default(), g.get(), P("j"), {{0, 4096}}).ok());
+      WriteResizeJournal(base::Env::Default(), g.get(), P("j"), {{0, 4096}})
+          .ok());
   std::string damaged = img.file;
   damaged.replace(0, 4096, std::string(4096, '\x11'));
   ASSERT_TRUE(specjournal::Revert(testutil::ReadFile(P("j")), &damaged));

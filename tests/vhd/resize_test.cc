@@ -83,7 +83,8 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   std::string before = View("c.vhd");
   // 2 GiB needs 1024 BAT entries: 4 KiB of BAT where 512 bytes were.
   ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("c.vhd"), 2048 * kMiB, P("j")).ok());
+      ResizeJournaled(base::Env::Default(), P("c.vhd"), 2048 * kMiB, P("j"))
+          .ok());
   EXPECT_FALSE(testutil::FileExists(P("j")));
   std::string after = View("c.vhd");
   ASSERT_EQ(after.size(), 2048 * kMiB);
@@ -91,7 +92,8 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   EXPECT_EQ(after.find_first_not_of('\0', before.size()), std::string::npos);
   ExpectValid("c.vhd");
   std::unique_ptr<Image> img;
-  ASSERT_TRUE(OpenImage(base::Env::Default(), P("c.vhd"), OpenOptions(), &img).ok());
+  ASSERT_TRUE(
+      OpenImage(base::Env::Default(), P("c.vhd"), OpenOptions(), &img).ok());
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   EXPECT_EQ(sp->header().max_table_entries, 1024u);
   std::string loc;
@@ -112,7 +114,8 @@ TEST_F(ResizeTest, RevertRestoresEveryByte) {
   Write("a.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
   std::string bytes = testutil::ReadFile(P("a.vhd"));
   ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).ok());
+      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j"))
+          .ok());
   EXPECT_NE(testutil::ReadFile(P("a.vhd")), bytes);
   // A finished resize has no journal; recreate the situation of a crash just
   // before the journal was removed by resizing a copy with a kept journal.
@@ -149,7 +152,8 @@ TEST_F(ResizeTest, DamagedBatmapIsRefusedUntouched) {
   d[map_at] ^= 0x40;
   testutil::WriteFile(P("a.vhd"), d);
   EXPECT_EQ(
-      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")).code(),
+      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j"))
+          .code(),
       base::Code::kCorruption);
   EXPECT_EQ(testutil::ReadFile(P("a.vhd")), d);
   EXPECT_FALSE(testutil::FileExists(P("j")));
@@ -158,9 +162,9 @@ TEST_F(ResizeTest, DamagedBatmapIsRefusedUntouched) {
 TEST_F(ResizeTest, ExistingJournalIsNotOverwritten) {
   Create("a.vhd", 4 * kMiB);
   testutil::WriteFile(P("j"), "someone else's");
-  EXPECT_EQ(
-      ResizeJournaled(base::Env::Default(), P("a.vhd"), 8 * kMiB, P("j")).code(),
-      base::Code::kExists);
+  EXPECT_EQ(ResizeJournaled(base::Env::Default(), P("a.vhd"), 8 * kMiB, P("j"))
+                .code(),
+            base::Code::kExists);
   EXPECT_EQ(testutil::ReadFile(P("j")), "someone else's");
 }
 
@@ -169,7 +173,8 @@ TEST_F(ResizeTest, FixedDiskGrows) {
   std::string d = testutil::RandomBytes(4 * kMiB, 3);
   Write("f.vhd", 0, d);
   ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("f.vhd"), 10 * kMiB, P("j")).ok());
+      ResizeJournaled(base::Env::Default(), P("f.vhd"), 10 * kMiB, P("j"))
+          .ok());
   std::string v = View("f.vhd");
   ASSERT_EQ(v.size(), 10 * kMiB);
   EXPECT_EQ(v.substr(0, d.size()), d);
@@ -185,7 +190,8 @@ TEST_F(ResizeTest, PoisonedDiskRefusesToOpenWithAClearMessage) {
   std::memcpy(&d[d.size() - 512], "v_poison", 8);
   testutil::WriteFile(P("a.vhd"), d);
   std::unique_ptr<Image> img;
-  base::Status s = OpenImage(base::Env::Default(), P("a.vhd"), OpenOptions(), &img);
+  base::Status s =
+      OpenImage(base::Env::Default(), P("a.vhd"), OpenOptions(), &img);
   EXPECT_EQ(s.code(), base::Code::kCorruption);
   EXPECT_NE(s.message().find("interrupted resize"), std::string::npos);
 }

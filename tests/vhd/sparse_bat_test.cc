@@ -5,9 +5,9 @@
 #include <memory>
 #include <random>
 
+#include "base/env.h"
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
-#include "base/env.h"
 #include "vhd/image.h"
 #include "vhd/sparse_image.h"
 
@@ -99,8 +99,9 @@ TEST(SparseBatTest, ReadBatEntriesStopsAtTheEndOfTheFile) {
   bytes.push_back('x');  // a partial entry does not count
   testutil::WriteFile(dir.Join("t"), bytes);
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      base::Env::Default()->Open(dir.Join("t"), base::Env::OpenMode::kReadOnly, &f).ok());
+  ASSERT_TRUE(base::Env::Default()
+                  ->Open(dir.Join("t"), base::Env::OpenMode::kReadOnly, &f)
+                  .ok());
   std::vector<uint32_t> out;
   uint32_t got = 0;
   ASSERT_TRUE(ReadBatEntries(f.get(), 4, 50000, &out, &got).ok());

@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
-#include "base/env.h"
 #include "vhd/inspect.h"
 #include "vhd/sparse_image.h"
 
@@ -60,8 +60,8 @@ std::string ReadAll(vhd::Chain* chain, base::Status* st) {
 std::string Export(vhd::Chain* chain, const std::string& path,
                    base::Status* st) {
   std::unique_ptr<base::File> f;
-  *st =
-      base::Env::Default()->Open(path, base::Env::OpenMode::kCreateTruncate, &f);
+  *st = base::Env::Default()->Open(path, base::Env::OpenMode::kCreateTruncate,
+                                   &f);
   if (!st->ok()) return "";
   *st = chain->ExportRaw(f.get());
   f.reset();
@@ -440,8 +440,8 @@ TEST_P(SpecDynamic, WritesMatchModel) {
   ExpectChainReads(w.path, model, 1, 78, 30);
   if (valid_before) {
     vhd::CheckReport after;
-    base::Status s =
-        vhd::CheckVhd(base::Env::Default(), w.path, vhd::CheckOptions(), &after);
+    base::Status s = vhd::CheckVhd(base::Env::Default(), w.path,
+                                   vhd::CheckOptions(), &after);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
 }
@@ -465,7 +465,7 @@ TEST(SpecExport, OverExistingFile) {
   testutil::WriteFile(junk_path, std::string(w.raw.size() + 4096, '\xee'));
   std::unique_ptr<base::File> out;
   s = base::Env::Default()->Open(junk_path, base::Env::OpenMode::kReadWrite,
-                                &out);
+                                 &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   s = chain->ExportRaw(out.get());
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -487,8 +487,8 @@ TEST(SpecFooter, BadEofFooterUsesCopyAtZero) {
     SCOPED_TRACE(w.path);
 
     std::unique_ptr<vhd::Image> image;
-    base::Status s =
-        vhd::OpenImage(base::Env::Default(), w.path, vhd::OpenOptions(), &image);
+    base::Status s = vhd::OpenImage(base::Env::Default(), w.path,
+                                    vhd::OpenOptions(), &image);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto* sparse = dynamic_cast<vhd::SparseImage*>(image.get());
     ASSERT_NE(sparse, nullptr);

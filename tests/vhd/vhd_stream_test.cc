@@ -73,7 +73,8 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
     EXPECT_EQ(View("img.vhd"), view);
     std::unique_ptr<Image> img;
     ASSERT_TRUE(
-        OpenImage(base::Env::Default(), P("img.vhd"), OpenOptions(), &img).ok());
+        OpenImage(base::Env::Default(), P("img.vhd"), OpenOptions(), &img)
+            .ok());
     EXPECT_EQ(img->type(), DiskType::kDynamic);
     auto* sp = dynamic_cast<SparseImage*>(img.get());
     ASSERT_TRUE(sp->LoadBat().ok());

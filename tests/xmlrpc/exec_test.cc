@@ -8,8 +8,8 @@
 #include <atomic>
 #include <thread>
 
-#include "tests/xmlrpc/test_util.h"
 #include "base/log.h"
+#include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/parser.h"
 
 namespace xmlrpc {

@@ -6,10 +6,10 @@
 
 #include <thread>
 
+#include "base/log.h"
 #include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/listen_socket.h"
-#include "base/log.h"
 #include "xmlrpc/writer.h"
 
 namespace xmlrpc {

@@ -10,10 +10,10 @@
 #include <chrono>
 #include <thread>
 
+#include "base/log.h"
 #include "tests/xmlrpc/test_util.h"
 #include "tests/xmlrpc/validator1.h"
 #include "xmlrpc/http_client.h"
-#include "base/log.h"
 #include "xmlrpc/parser.h"
 
 namespace xmlrpc {

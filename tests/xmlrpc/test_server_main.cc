@@ -19,11 +19,11 @@
 #include <cstring>
 #include <string>
 
+#include "base/log.h"
 #include "tests/xmlrpc/validator1.h"
 #include "xmlrpc/dispatcher.h"
 #include "xmlrpc/exec.h"
 #include "xmlrpc/http_server.h"
-#include "base/log.h"
 
 namespace {
 
@@ -90,7 +90,7 @@ int ServeHttp(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   base::Log(LOG_INFO,
-              std::string("stopping on signal ") + strsignal(signal_number));
+            std::string("stopping on signal ") + strsignal(signal_number));
   server.Stop();
   return 0;
 }

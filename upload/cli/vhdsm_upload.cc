@@ -9,8 +9,8 @@
 // stdout; --progress prints one line per stored segment on stderr. The key
 // is never printed; prefer --key-file or $VHDSM_SWIFT_KEY to --key, which
 // other users can see in the process list.
-#include <climits>
 #include <cctype>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,11 +20,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/harden.h"
+#include "base/size.h"
 #include "upload/byte_source.h"
 #include "upload/image_stream.h"
 #include "upload/uploader.h"
-#include "base/harden.h"
-#include "base/size.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <memory>
 
+#include "base/size.h"
 #include "vhd/create.h"
 #include "vhd/inspect.h"
-#include "base/size.h"
 #include "vhd/util/commands.h"
 
 namespace vhdutil {

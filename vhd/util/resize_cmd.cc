@@ -71,7 +71,7 @@ int CmdResize(int argc, char** argv) {
     }
   }
   base::Status s = fast ? vhd::ResizeFast(env(), name, size << 20)
-                       : vhd::ResizeJournaled(env(), name, size << 20, jname);
+                        : vhd::ResizeJournaled(env(), name, size << 20, jname);
   if (!s.ok()) {
     std::fprintf(stderr, "resize: %s\n", s.ToString().c_str());
     std::printf("resize failed: %d\n", s.ToErrno());

@@ -38,7 +38,7 @@ int vhdsm_abi_version(void);
  * it was opened with in $VHDSM_CONFIG. On failure returns NULL and, if
  * `error` is not NULL, sets *error to a message the caller releases with
  * vhdsm_free. */
-vhdsm_plugin *vhdsm_open(const char *config, char **error);
+vhdsm_plugin* vhdsm_open(const char* config, char** error);
 
 /* Handles one request of `request_len` bytes. On success returns 0 and sets
  * *response (NUL-terminated, released with vhdsm_free) and *response_len;
