@@ -124,7 +124,7 @@ Status Status::Annotate(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += msg_;
-  return Status(code_, std::move(m));
+  return Status(code_, std::move(m)).WithDetail(detail_);
 }
 
 }  // namespace base

@@ -1,8 +1,11 @@
-// Status: the result of every vhd/ operation that can fail.
+// Status: the one error type inside vhdsm's libraries.
 //
 // A Status is OK or carries a stable Code and a human-readable message. The
 // numeric values of Code are part of vhdsm's contract (CLI exit codes, logs,
-// plugin faults map from them) and must never be renumbered.
+// plugin faults map from them) and must never be renumbered. A component may
+// refine a Code with its own stable number in `detail()` (upload/'s
+// UploadError, for example); 0 means none. Faults, exceptions and C strings
+// exist only at the boundaries that need them (xmlrpc, the C ABI).
 #ifndef VHDSM_BASE_STATUS_H_
 #define VHDSM_BASE_STATUS_H_
 
@@ -85,6 +88,14 @@ class Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }
+  // The component's own code refining code() (0: none; always 0 when OK).
+  int detail() const { return detail_; }
+  // This Status with `detail` set (an OK Status stays OK with detail 0).
+  Status WithDetail(int detail) const {
+    Status s = *this;
+    if (!s.ok()) s.detail_ = detail;
+    return s;
+  }
 
   // "CORRUPTION: bad footer checksum" (or "OK").
   std::string ToString() const;
@@ -93,11 +104,12 @@ class Status {
   // A negative errno equivalent, as vhd-util's commands return.
   int ToErrno() const;
 
-  // Prefixes the message with context, keeping the code.
+  // Prefixes the message with context, keeping the code and detail.
   Status Annotate(std::string_view context) const;
 
  private:
   Code code_ = Code::kOk;
+  int detail_ = 0;
   std::string msg_;
 };
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/create.h"
@@ -35,14 +36,14 @@ class ConfinedEnvTest : public ::testing::TestWithParam<bool> {
     ASSERT_EQ(::symlink("../out/secret", (root_ + "/rel").c_str()), 0);
     base::ConfinedEnv::Options o;
     o.force_walk = GetParam();
-    ASSERT_TRUE(base::ConfinedEnv::Open(root_, o, &env_).ok());
+    ASSERT_OK(base::ConfinedEnv::Open(root_, o, &env_));
   }
   std::string In(const std::string& rel) { return root_ + "/" + rel; }
   // Nothing outside changed.
   void ExpectOutsideIntact() {
     EXPECT_EQ(testutil::ReadFile(out_ + "/secret"), "outside");
     std::vector<std::string> names;
-    ASSERT_TRUE(base::Env::Default()->ListDir(out_, &names).ok());
+    ASSERT_OK(base::Env::Default()->ListDir(out_, &names));
     EXPECT_EQ(names, std::vector<std::string>{"secret"});
   }
 
@@ -54,41 +55,40 @@ class ConfinedEnvTest : public ::testing::TestWithParam<bool> {
 TEST_P(ConfinedEnvTest, WorksForNormalNames) {
   EXPECT_EQ(env_->uses_openat2(), !GetParam());  // this kernel has openat2
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      env_->Open(In("sub/a"), base::Env::OpenMode::kCreateExclusive, &f).ok());
-  ASSERT_TRUE(f->Write(0, "abc", 3).ok());
+  ASSERT_OK(env_->Open(In("sub/a"), base::Env::OpenMode::kCreateExclusive, &f));
+  ASSERT_OK(f->Write(0, "abc", 3));
   f.reset();
   EXPECT_EQ(testutil::ReadFile(In("sub/a")), "abc");
-  ASSERT_TRUE(env_->Open("sub/a", base::Env::OpenMode::kReadOnly, &f).ok());
+  ASSERT_OK(env_->Open("sub/a", base::Env::OpenMode::kReadOnly, &f));
   char buf[3];
-  ASSERT_TRUE(f->Read(0, 3, buf).ok());
+  ASSERT_OK(f->Read(0, 3, buf));
   EXPECT_EQ(std::string(buf, 3), "abc");
   base::FileInfo fi;
-  ASSERT_TRUE(env_->Stat(In("sub/a"), &fi).ok());
+  ASSERT_OK(env_->Stat(In("sub/a"), &fi));
   EXPECT_TRUE(fi.is_regular);
   EXPECT_EQ(fi.size, 3u);
-  ASSERT_TRUE(env_->Stat(root_, &fi).ok());
+  ASSERT_OK(env_->Stat(root_, &fi));
   EXPECT_TRUE(fi.is_dir);
-  ASSERT_TRUE(env_->Link(In("sub/a"), In("b")).ok());
-  ASSERT_TRUE(env_->Rename(In("b"), In("sub/c")).ok());
-  ASSERT_TRUE(env_->Unlink(In("sub/a")).ok());
+  ASSERT_OK(env_->Link(In("sub/a"), In("b")));
+  ASSERT_OK(env_->Rename(In("b"), In("sub/c")));
+  ASSERT_OK(env_->Unlink(In("sub/a")));
   EXPECT_EQ(testutil::ReadFile(In("sub/c")), "abc");
-  ASSERT_TRUE(env_->Mkdir(In("d"), 0700).ok());
+  ASSERT_OK(env_->Mkdir(In("d"), 0700));
   EXPECT_EQ(env_->Mkdir(In("d"), 0700).code(), base::Code::kExists);
-  ASSERT_TRUE(env_->SyncDir(In("d")).ok());
-  ASSERT_TRUE(env_->SyncDir(root_).ok());
+  ASSERT_OK(env_->SyncDir(In("d")));
+  ASSERT_OK(env_->SyncDir(root_));
   std::vector<std::string> names;
-  ASSERT_TRUE(env_->ListDir(In("sub"), &names).ok());
+  ASSERT_OK(env_->ListDir(In("sub"), &names));
   EXPECT_EQ(names, std::vector<std::string>{"c"});
-  ASSERT_TRUE(base::WriteFileAtomic(env_.get(), In("d/j"), "journal").ok());
+  ASSERT_OK(base::WriteFileAtomic(env_.get(), In("d/j"), "journal"));
   std::string text;
-  ASSERT_TRUE(base::ReadFileToString(env_.get(), In("d/j"), &text).ok());
+  ASSERT_OK(base::ReadFileToString(env_.get(), In("d/j"), &text));
   EXPECT_EQ(text, "journal");
   // "//" and "." components are harmless.
-  ASSERT_TRUE(env_->Stat(root_ + "//./sub/./c", &fi).ok());
+  ASSERT_OK(env_->Stat(root_ + "//./sub/./c", &fi));
   EXPECT_EQ(env_->Stat(In("missing"), &fi).code(), base::Code::kNotFound);
   uint64_t total = 0, avail = 0;
-  ASSERT_TRUE(env_->Space(&total, &avail).ok());
+  ASSERT_OK(env_->Space(&total, &avail));
   EXPECT_GT(total, 0u);
   EXPECT_FALSE(env_->follows_locators());
 }
@@ -190,18 +190,18 @@ TEST_P(ConfinedEnvTest, SymlinkedFinalComponentIsNeverFollowed) {
     }
     // Stat reports the link itself; not a regular file.
     base::FileInfo fi;
-    ASSERT_TRUE(env_->Stat(In(name), &fi).ok());
+    ASSERT_OK(env_->Stat(In(name), &fi));
     EXPECT_TRUE(fi.is_symlink);
     EXPECT_FALSE(fi.is_regular);
   }
   // A rename over a symlink replaces the link, not its target; an unlink
   // removes the link.
-  ASSERT_TRUE(env_->Rename(In("f"), In("lf")).ok());
-  ASSERT_TRUE(env_->Unlink(In("rel")).ok());
+  ASSERT_OK(env_->Rename(In("f"), In("lf")));
+  ASSERT_OK(env_->Unlink(In("rel")));
   // A link of a symlink links the symlink (never the outside file).
-  ASSERT_TRUE(env_->Link(In("ld"), In("ld2")).ok());
+  ASSERT_OK(env_->Link(In("ld"), In("ld2")));
   base::FileInfo fi;
-  ASSERT_TRUE(env_->Stat(In("ld2"), &fi).ok());
+  ASSERT_OK(env_->Stat(In("ld2"), &fi));
   EXPECT_TRUE(fi.is_symlink);
   ExpectOutsideIntact();
 }
@@ -215,7 +215,7 @@ TEST_P(ConfinedEnvTest, OpensRegularFilesOnly) {
   EXPECT_EQ(env_->Open(In("sub"), base::Env::OpenMode::kReadOnly, &f).code(),
             base::Code::kInvalidArgument);
   // The descriptor of a file it does open blocks as usual (O_NONBLOCK off).
-  ASSERT_TRUE(env_->Open(In("f"), base::Env::OpenMode::kReadOnly, &f).ok());
+  ASSERT_OK(env_->Open(In("f"), base::Env::OpenMode::kReadOnly, &f));
   EXPECT_EQ(::fcntl(f->fd(), F_GETFL) & O_NONBLOCK, 0);
 }
 
@@ -237,7 +237,7 @@ TEST(ConfinedEnvOpenTest, RootMustBeADirectoryNotASymlink) {
             base::Code::kInvalidArgument);
   EXPECT_EQ(base::ConfinedEnv::Open(top.Join("none"), &env).code(),
             base::Code::kNotFound);
-  ASSERT_TRUE(base::ConfinedEnv::Open(top.Join("d") + "/", &env).ok());
+  ASSERT_OK(base::ConfinedEnv::Open(top.Join("d") + "/", &env));
   EXPECT_EQ(env->root(), top.Join("d"));
 }
 
@@ -248,7 +248,7 @@ class ConfinedParentTest : public ::testing::Test {
   void SetUp() override {
     root_ = top_.Join("sr");
     ASSERT_EQ(::mkdir(root_.c_str(), 0755), 0);
-    ASSERT_TRUE(base::ConfinedEnv::Open(root_, &env_).ok());
+    ASSERT_OK(base::ConfinedEnv::Open(root_, &env_));
   }
   base::Status Find(const std::string& child, std::string* parent) {
     std::unique_ptr<Image> img;
@@ -265,17 +265,16 @@ class ConfinedParentTest : public ::testing::Test {
 TEST_F(ConfinedParentTest, ResolvesByHeaderNameOnly) {
   CreateParams cp;
   cp.size = 4 << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp).ok());
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
-                                 root_ + "/p.vhd", SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp));
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
+                               root_ + "/p.vhd", SnapshotParams()));
   std::string parent;
-  ASSERT_TRUE(Find("c.vhd", &parent).ok());
+  ASSERT_OK(Find("c.vhd", &parent));
   EXPECT_EQ(parent, root_ + "/p.vhd");
   std::unique_ptr<Chain> chain;
   ChainOptions co;
   co.env = env_.get();
-  ASSERT_TRUE(Chain::Open(root_ + "/c.vhd", co, &chain).ok());
+  ASSERT_OK(Chain::Open(root_ + "/c.vhd", co, &chain));
   EXPECT_EQ(chain->depth(), 2u);
 
   // The parent replaced by a symlink to a copy outside: refused, although
@@ -295,10 +294,9 @@ TEST_F(ConfinedParentTest, ResolvesByHeaderNameOnly) {
 TEST_F(ConfinedParentTest, RefusesNamesThatAreNotPlainFileNames) {
   CreateParams cp;
   cp.size = 4 << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp).ok());
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
-                                 root_ + "/p.vhd", SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp));
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
+                               root_ + "/p.vhd", SnapshotParams()));
   ASSERT_EQ(::mkdir((root_ + "/sub").c_str(), 0755), 0);
   ASSERT_EQ(::link((root_ + "/p.vhd").c_str(), (root_ + "/sub/p.vhd").c_str()),
             0);
@@ -309,7 +307,7 @@ TEST_F(ConfinedParentTest, RefusesNamesThatAreNotPlainFileNames) {
     std::string d = testutil::ReadFile(root_ + "/c.vhd");
     auto* u = reinterpret_cast<uint8_t*>(d.data());
     DynamicHeader h = DynamicHeader::Decode(u + 512);
-    ASSERT_TRUE(h.SetParentName(name).ok()) << name;
+    ASSERT_OK(h.SetParentName(name)) << name;
     h.Seal();
     h.Encode(u + 512);
     testutil::WriteFile(root_ + "/c.vhd", d);
@@ -325,9 +323,8 @@ TEST_F(ConfinedParentTest, RefusesRawParentAndWrongUuid) {
   testutil::WriteFile(root_ + "/raw", std::string(4 << 20, 'r'));
   SnapshotParams sp;
   sp.raw_parent = true;
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
-                                 root_ + "/raw", sp)
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), root_ + "/c.vhd",
+                               root_ + "/raw", sp));
   std::string parent;
   base::Status s = Find("c.vhd", &parent);
   EXPECT_EQ(s.code(), base::Code::kCorruption);
@@ -335,13 +332,12 @@ TEST_F(ConfinedParentTest, RefusesRawParentAndWrongUuid) {
 
   CreateParams cp;
   cp.size = 4 << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp).ok());
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), root_ + "/d.vhd",
-                                 root_ + "/p.vhd", SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp));
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), root_ + "/d.vhd",
+                               root_ + "/p.vhd", SnapshotParams()));
   // Another disk under the parent's name.
   ASSERT_EQ(::unlink((root_ + "/p.vhd").c_str()), 0);
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), root_ + "/p.vhd", cp));
   EXPECT_EQ(Find("d.vhd", &parent).code(), base::Code::kParentMismatch);
 }
 

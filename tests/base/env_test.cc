@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "base/fault_env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 namespace vhd {
@@ -14,15 +15,14 @@ TEST(EnvTest, ReadIsExactOrCorruption) {
   testutil::TempDir dir;
   testutil::WriteFile(dir.Join("f"), "0123456789");
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(base::Env::Default()
-                  ->Open(dir.Join("f"), base::Env::OpenMode::kReadOnly, &f)
-                  .ok());
+  ASSERT_OK(base::Env::Default()->Open(dir.Join("f"),
+                                       base::Env::OpenMode::kReadOnly, &f));
   char buf[16];
-  ASSERT_TRUE(f->Read(2, 5, buf).ok());
+  ASSERT_OK(f->Read(2, 5, buf));
   EXPECT_EQ(std::string(buf, 5), "23456");
   EXPECT_EQ(f->Read(8, 5, buf).code(), base::Code::kCorruption);
   size_t got = 0;
-  ASSERT_TRUE(f->ReadSome(8, 5, buf, &got).ok());
+  ASSERT_OK(f->ReadSome(8, 5, buf, &got));
   EXPECT_EQ(got, 2u);
   EXPECT_EQ(f->Write(0, "x", 1).code(),
             base::Code::kIOError);  // opened read-only
@@ -31,21 +31,18 @@ TEST(EnvTest, ReadIsExactOrCorruption) {
 TEST(EnvTest, WriteBackAndItsFallbackToSync) {
   testutil::TempDir dir;
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      base::Env::Default()
-          ->Open(dir.Join("f"), base::Env::OpenMode::kCreateExclusive, &f)
-          .ok());
-  ASSERT_TRUE(f->Write(0, "abc", 3).ok());
+  ASSERT_OK(base::Env::Default()->Open(
+      dir.Join("f"), base::Env::OpenMode::kCreateExclusive, &f));
+  ASSERT_OK(f->Write(0, "abc", 3));
   base::Status s = f->WriteBack(0, 0);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "abc");
   // A FIFO refuses sync_file_range (ESPIPE): WriteBack falls back to
   // fdatasync, which a FIFO refuses too (EINVAL), and says so.
   ASSERT_EQ(0, ::mkfifo(dir.Join("p").c_str(), 0600));
   std::unique_ptr<base::File> p;
-  ASSERT_TRUE(base::Env::Default()
-                  ->Open(dir.Join("p"), base::Env::OpenMode::kReadWrite, &p)
-                  .ok());
+  ASSERT_OK(base::Env::Default()->Open(dir.Join("p"),
+                                       base::Env::OpenMode::kReadWrite, &p));
   s = p->WriteBack(0, 0);
   EXPECT_EQ(s.code(), base::Code::kInvalidArgument) << s.ToString();
   EXPECT_NE(s.ToString().find("sync " + dir.Join("p")), std::string::npos)
@@ -59,8 +56,8 @@ TEST(EnvTest, OpenModes) {
   EXPECT_EQ(
       env->Open(dir.Join("nope"), base::Env::OpenMode::kReadOnly, &f).code(),
       base::Code::kNotFound);
-  ASSERT_TRUE(
-      env->Open(dir.Join("a"), base::Env::OpenMode::kCreateExclusive, &f).ok());
+  ASSERT_OK(
+      env->Open(dir.Join("a"), base::Env::OpenMode::kCreateExclusive, &f));
   EXPECT_EQ(env->Open(dir.Join("a"), base::Env::OpenMode::kCreateExclusive, &f)
                 .code(),
             base::Code::kExists);
@@ -74,20 +71,17 @@ TEST(EnvTest, CopyToCopiesInKernelOrNot) {
   testutil::WriteFile(dir.Join("src"), data);
   base::Env* env = base::Env::Default();
   std::unique_ptr<base::File> src, dst;
-  ASSERT_TRUE(
-      env->Open(dir.Join("src"), base::Env::OpenMode::kReadOnly, &src).ok());
-  ASSERT_TRUE(
-      env->Open(dir.Join("dst"), base::Env::OpenMode::kCreateTruncate, &dst)
-          .ok());
-  ASSERT_TRUE(src->CopyTo(dst.get(), 4096, 100, 2 << 20).ok());
+  ASSERT_OK(env->Open(dir.Join("src"), base::Env::OpenMode::kReadOnly, &src));
+  ASSERT_OK(
+      env->Open(dir.Join("dst"), base::Env::OpenMode::kCreateTruncate, &dst));
+  ASSERT_OK(src->CopyTo(dst.get(), 4096, 100, 2 << 20));
   dst.reset();
   std::string out = testutil::ReadFile(dir.Join("dst"));
   ASSERT_EQ(out.size(), 100u + (2 << 20));
   EXPECT_EQ(out.substr(100), data.substr(4096, 2 << 20));
   EXPECT_EQ(out.substr(0, 100), std::string(100, '\0'));
   // Past the end of the source: an error, not a short copy.
-  ASSERT_TRUE(
-      env->Open(dir.Join("dst"), base::Env::OpenMode::kReadWrite, &dst).ok());
+  ASSERT_OK(env->Open(dir.Join("dst"), base::Env::OpenMode::kReadWrite, &dst));
   EXPECT_FALSE(src->CopyTo(dst.get(), (3 << 20) - 10, 0, 100).ok());
 }
 
@@ -104,33 +98,31 @@ TEST(EnvTest, PathHelpers) {
 TEST(EnvTest, WriteFileAtomicReplacesWholeFile) {
   testutil::TempDir dir;
   base::Env* env = base::Env::Default();
-  ASSERT_TRUE(base::WriteFileAtomic(env, dir.Join("m"), "first version").ok());
-  ASSERT_TRUE(base::WriteFileAtomic(env, dir.Join("m"), "v2").ok());
+  ASSERT_OK(base::WriteFileAtomic(env, dir.Join("m"), "first version"));
+  ASSERT_OK(base::WriteFileAtomic(env, dir.Join("m"), "v2"));
   std::string s;
-  ASSERT_TRUE(base::ReadFileToString(env, dir.Join("m"), &s).ok());
+  ASSERT_OK(base::ReadFileToString(env, dir.Join("m"), &s));
   EXPECT_EQ(s, "v2");
   std::vector<std::string> names;
-  ASSERT_TRUE(base::Env::Default()->ListDir(dir.path(), &names).ok());
+  ASSERT_OK(base::Env::Default()->ListDir(dir.path(), &names));
   EXPECT_EQ(names, std::vector<std::string>{"m"});  // no temp file left
 }
 
 TEST(EnvTest, WriteFileAtomicCrashLeavesOldOrNew) {
   testutil::TempDir dir;
-  ASSERT_TRUE(
-      base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old").ok());
+  ASSERT_OK(base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old"));
   base::FaultInjectionEnv count(base::Env::Default());
-  ASSERT_TRUE(base::WriteFileAtomic(&count, dir.Join("m"), "new").ok());
+  ASSERT_OK(base::WriteFileAtomic(&count, dir.Join("m"), "new"));
   int64_t n = count.mutations();
   ASSERT_GE(n, 4);
   for (int64_t k = 0; k < n; ++k) {
-    ASSERT_TRUE(
-        base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old").ok());
+    ASSERT_OK(
+        base::WriteFileAtomic(base::Env::Default(), dir.Join("m"), "old"));
     base::FaultInjectionEnv env(base::Env::Default());
     env.CrashAt(k);
     EXPECT_FALSE(base::WriteFileAtomic(&env, dir.Join("m"), "new").ok());
     std::string s;
-    ASSERT_TRUE(
-        base::ReadFileToString(base::Env::Default(), dir.Join("m"), &s).ok());
+    ASSERT_OK(base::ReadFileToString(base::Env::Default(), dir.Join("m"), &s));
     EXPECT_TRUE(s == "old" || s == "new") << "crash at " << k << ": " << s;
   }
 }
@@ -140,8 +132,7 @@ TEST(FaultEnvTest, CrashStopsAllLaterIo) {
   base::FaultInjectionEnv env(base::Env::Default());
   env.CrashAt(1);
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
+  ASSERT_OK(env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f));
   EXPECT_EQ(env.mutations(), 1);
   EXPECT_EQ(f->Write(0, "abc", 3).code(), base::Code::kIOError);
   EXPECT_TRUE(env.crashed());
@@ -156,8 +147,7 @@ TEST(FaultEnvTest, TornWriteAppliesPrefix) {
   base::FaultInjectionEnv env(base::Env::Default());
   env.CrashAt(1, 2);
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
+  ASSERT_OK(env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f));
   EXPECT_FALSE(f->Write(0, "abcdef", 6).ok());
   EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "ab");
 }
@@ -167,10 +157,9 @@ TEST(FaultEnvTest, FailAtFailsOnceWithGivenStatus) {
   base::FaultInjectionEnv env(base::Env::Default());
   env.FailAt(1, base::Status::NoSpace("disk full"));
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(
-      env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f).ok());
+  ASSERT_OK(env.Open(dir.Join("f"), base::Env::OpenMode::kCreateTruncate, &f));
   EXPECT_EQ(f->Write(0, "a", 1).code(), base::Code::kNoSpace);
-  EXPECT_TRUE(f->Write(0, "b", 1).ok());
+  EXPECT_OK(f->Write(0, "b", 1));
   EXPECT_FALSE(env.crashed());
 }
 

@@ -5,13 +5,15 @@
 
 #include <string>
 
+#include "tests/util/status_matchers.h"
+
 namespace vhd {
 namespace {
 
 uint64_t Ok(std::string_view text) {
   uint64_t v = 12345;
   base::Status s = base::ParseSize(text, &v);
-  EXPECT_TRUE(s.ok()) << text << ": " << s.ToString();
+  EXPECT_OK(s) << text << ": " << s.ToString();
   return v;
 }
 
@@ -91,16 +93,16 @@ TEST(ParseSizeTest, MessageIsBoundedAndEscaped) {
 
 TEST(ParseCountTest, Bounds) {
   uint64_t v = 7;
-  EXPECT_TRUE(base::ParseCount("0", 9, &v).ok());
+  EXPECT_OK(base::ParseCount("0", 9, &v));
   EXPECT_EQ(v, 0u);
-  EXPECT_TRUE(base::ParseCount("9", 9, &v).ok());
+  EXPECT_OK(base::ParseCount("9", 9, &v));
   EXPECT_EQ(v, 9u);
   EXPECT_EQ(base::ParseCount("10", 9, &v).code(), base::Code::kTooLarge);
-  EXPECT_TRUE(base::ParseCount("18446744073709551615", UINT64_MAX, &v).ok());
+  EXPECT_OK(base::ParseCount("18446744073709551615", UINT64_MAX, &v));
   EXPECT_EQ(v, UINT64_MAX);
   EXPECT_EQ(base::ParseCount("18446744073709551616", UINT64_MAX, &v).code(),
             base::Code::kTooLarge);
-  EXPECT_TRUE(base::ParseCount("17592186044415", UINT64_MAX >> 20, &v).ok());
+  EXPECT_OK(base::ParseCount("17592186044415", UINT64_MAX >> 20, &v));
   EXPECT_EQ(v, UINT64_MAX >> 20);
   EXPECT_EQ(base::ParseCount("17592186044416", UINT64_MAX >> 20, &v).code(),
             base::Code::kTooLarge);

@@ -1,9 +1,12 @@
 // Tests of base/status.h: codes are stable and errno mapping is right.
 #include "base/status.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
+
+#include "tests/util/status_matchers.h"
 
 namespace vhd {
 namespace {
@@ -39,8 +42,27 @@ TEST(StatusTest, ToStringAndAnnotate) {
   EXPECT_EQ(s.code(), base::Code::kCorruption);
   EXPECT_EQ(s.ToString(), "CORRUPTION: a.vhd: bad footer");
   EXPECT_EQ(base::Status::OK().ToString(), "OK");
-  EXPECT_TRUE(base::Status::OK().Annotate("x").ok());
+  EXPECT_OK(base::Status::OK().Annotate("x"));
 }
 
 }  // namespace
 }  // namespace vhd
+
+// The assertions of tests/util/status_matchers.h name the expression and
+// print the Status, and stay silent on success.
+TEST(StatusMatchers, FailureNamesExpressionAndStatus) {
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(base::Status::IOError("disk gone")),
+                          "base::Status::IOError(\"disk gone\") failed: "
+                          "IO_ERROR: disk gone");
+  EXPECT_FATAL_FAILURE(ASSERT_OK(base::Status::Busy("locked")) << "ctx 7",
+                       "BUSY: locked ctx 7");
+  EXPECT_OK(base::Status::OK());
+  ASSERT_OK(base::Status::OK()) << "never printed";
+}
+
+TEST(StatusMatchers, DetailSurvivesAnnotate) {
+  base::Status s = base::Status::IOError("x").WithDetail(5).Annotate("PUT");
+  EXPECT_EQ(s.detail(), 5);
+  EXPECT_EQ(s.message(), "PUT: x");
+  EXPECT_EQ(base::Status::OK().WithDetail(5).detail(), 0);
+}

@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "host/config.h"
+#include "tests/util/status_matchers.h"
 
 namespace vhdsm {
 namespace {
 
 TEST(ConfigDaemonLimitsTest, Defaults) {
   Config c;
-  ASSERT_TRUE(Config::Parse("[daemon]\nthreads = 4\n", &c).ok());
+  ASSERT_OK(Config::Parse("[daemon]\nthreads = 4\n", &c));
   EXPECT_EQ(c.sr_roots,
             (std::vector<std::string>{"/var/run/sr-mount", "/srv"}));
   EXPECT_EQ(c.max_connections, 256u);
@@ -19,11 +20,11 @@ TEST(ConfigDaemonLimitsTest, Defaults) {
 
 TEST(ConfigDaemonLimitsTest, ParsesTheKeys) {
   Config c;
-  ASSERT_TRUE(Config::Parse("[daemon]\nsr_roots = /data/sr , /mnt\n"
-                            "max_connections = 32\nrequest_timeout = 0\n"
-                            "body_memory = 1G\n",
-                            &c)
-                  .ok());
+  ASSERT_OK(
+      Config::Parse("[daemon]\nsr_roots = /data/sr , /mnt\n"
+                    "max_connections = 32\nrequest_timeout = 0\n"
+                    "body_memory = 1G\n",
+                    &c));
   EXPECT_EQ(c.sr_roots, (std::vector<std::string>{"/data/sr", "/mnt"}));
   EXPECT_EQ(c.max_connections, 32u);
   EXPECT_EQ(c.request_timeout_seconds, 0u);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "host/config.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 namespace vhdsm {
@@ -19,11 +20,11 @@ std::string SegmentProblem(const std::string& v) {
 
 TEST(ConfigSizeTest, SegmentSizeUsesTheOneParser) {
   Config c;
-  ASSERT_TRUE(Config::Parse("[image]\nsegment_size = 100M\n", &c).ok());
+  ASSERT_OK(Config::Parse("[image]\nsegment_size = 100M\n", &c));
   EXPECT_EQ(c.segment_size, 100ull << 20);
-  ASSERT_TRUE(Config::Parse("[image]\nsegment_size = 5g\n", &c).ok());
+  ASSERT_OK(Config::Parse("[image]\nsegment_size = 5g\n", &c));
   EXPECT_EQ(c.segment_size, 5ull << 30);
-  ASSERT_TRUE(Config::Parse("[image]\nsegment_size = 1048576\n", &c).ok());
+  ASSERT_OK(Config::Parse("[image]\nsegment_size = 1048576\n", &c));
   EXPECT_EQ(c.segment_size, 1ull << 20);
   for (const char* bad :
        {"1048575", "5121M", "0", "16777217T", "18446744073709551616", "-1M",
@@ -73,14 +74,14 @@ TEST_F(ConfigModeTest, KeysInAFileOthersCanReadAreRefused) {
 
 TEST_F(ConfigModeTest, OwnerOnlyOrKeylessLoads) {
   Config a, b, c, d;
-  EXPECT_TRUE(Config::Load(Write(kWithKey, 0600), &a).ok());
+  EXPECT_OK(Config::Load(Write(kWithKey, 0600), &a));
   EXPECT_EQ(a.stores["s"].key, "sekrit");
-  EXPECT_TRUE(Config::Load(Write(kWithKey, 0400), &b).ok());
-  EXPECT_TRUE(Config::Load(Write(kWithoutKey, 0644), &c).ok());
+  EXPECT_OK(Config::Load(Write(kWithKey, 0400), &b));
+  EXPECT_OK(Config::Load(Write(kWithoutKey, 0644), &c));
   EXPECT_EQ(c.threads, 2u);
   // An empty `key =` holds no secret.
-  EXPECT_TRUE(
-      Config::Load(Write(std::string(kWithoutKey) + "key =\n", 0644), &d).ok());
+  EXPECT_OK(
+      Config::Load(Write(std::string(kWithoutKey) + "key =\n", 0644), &d));
 }
 
 TEST_F(ConfigModeTest, OnlyARegularFileOfBoundedSize) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
+
 namespace vhdsm {
 namespace {
 
@@ -12,7 +14,7 @@ const char kStore[] =
 
 TEST(ConfigTest, StoreDefaultsAreSecureAndPatient) {
   Config c;
-  ASSERT_TRUE(Config::Parse(kStore, &c).ok());
+  ASSERT_OK(Config::Parse(kStore, &c));
   const StoreConfig& s = c.stores.at("s");
   EXPECT_FALSE(s.allow_insecure);
   EXPECT_EQ(s.connect_timeout_s, 10u);
@@ -22,11 +24,10 @@ TEST(ConfigTest, StoreDefaultsAreSecureAndPatient) {
 
 TEST(ConfigTest, StoreTimeoutsRetriesAndInsecure) {
   Config c;
-  ASSERT_TRUE(Config::Parse(std::string(kStore) +
-                                "allow_insecure = true\nconnect_timeout = 2\n"
-                                "stall_timeout = 3\nretries = 1\n",
-                            &c)
-                  .ok());
+  ASSERT_OK(Config::Parse(std::string(kStore) +
+                              "allow_insecure = true\nconnect_timeout = 2\n"
+                              "stall_timeout = 3\nretries = 1\n",
+                          &c));
   const StoreConfig& s = c.stores.at("s");
   EXPECT_TRUE(s.allow_insecure);
   EXPECT_EQ(s.connect_timeout_s, 2u);

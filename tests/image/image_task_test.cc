@@ -10,6 +10,7 @@
 
 #include "base/env.h"
 #include "sm/sr.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 namespace vhdsm {
@@ -30,7 +31,7 @@ TEST(TaskRecordTest, HostileTextNeverBreaksTheRecord) {
   std::string text;
   ASSERT_NO_THROW(text = r.ToJson());
   TaskRecord back;
-  ASSERT_TRUE(TaskRecord::FromJson(text, &back).ok());
+  ASSERT_OK(TaskRecord::FromJson(text, &back));
   EXPECT_EQ(back.error_message, "REJECTED: 403 (\xEF\xBF\xBD\xEF\xBF\xBD)");
   EXPECT_EQ(back.state, "failed");
 }
@@ -55,7 +56,7 @@ TEST(TaskRecordTest, WrongTypesAreCorruptionNotExceptions) {
 class QuarantineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(Sr::Open(sr_.path(), &sr_handle_).ok());
+    ASSERT_OK(Sr::Open(sr_.path(), &sr_handle_));
     service_ = std::make_unique<ImageService>(base::Env::Default(), &config_,
                                               state_.path(), true, "");
     ::mkdir(state_.Join("tasks").c_str(), 0700);
@@ -81,7 +82,7 @@ class QuarantineTest : public ::testing::Test {
   }
   TaskRecord Record() {
     TaskRecord r;
-    EXPECT_TRUE(service_->Get(kTaskId, &r).ok());
+    EXPECT_OK(service_->Get(kTaskId, &r));
     return r;
   }
 
@@ -93,7 +94,7 @@ class QuarantineTest : public ::testing::Test {
 
 TEST_F(QuarantineTest, TwoAbnormalEndsQuarantine) {
   WriteRecord(2, 0, true);
-  ASSERT_TRUE(service_->Run(kTaskId).ok());
+  ASSERT_OK(service_->Run(kTaskId));
   TaskRecord r = Record();
   EXPECT_EQ(r.state, "failed");
   EXPECT_EQ(r.error_code, "QUARANTINED");
@@ -102,7 +103,7 @@ TEST_F(QuarantineTest, TwoAbnormalEndsQuarantine) {
   EXPECT_FALSE(
       testutil::FileExists(state_.Join(std::string("secrets/") + kTaskId)));
   // Finished: a resume leaves it alone.
-  ASSERT_TRUE(service_->Run(kTaskId).ok());
+  ASSERT_OK(service_->Run(kTaskId));
   EXPECT_EQ(Record().error_code, "QUARANTINED");
 }
 

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "xmlrpc/parser.h"
@@ -60,7 +61,7 @@ class SmapiTest : public ::testing::Test {
     std::string out = plugin_.Handle(xml);
     raw_ = out;
     auto r = xmlrpc::ParseMethodResponse(out);
-    EXPECT_TRUE(r.ok()) << out;
+    EXPECT_OK(r) << out;
     return r.ok() ? r.value() : xmlrpc::Response(xmlrpc::Fault{-1, "unparsed"});
   }
   xmlrpc::Response Sr(const std::string& cmd,
@@ -80,7 +81,7 @@ class SmapiTest : public ::testing::Test {
     xmlrpc::Response r =
         Sr("vdi_create", {std::to_string(size), "disk", "", "", "false",
                           "19700101T00:00:00Z", "", "false"});
-    EXPECT_TRUE(r.ok()) << raw_;
+    EXPECT_OK(r) << raw_;
     if (!r.ok()) return "";
     return r.value().as_struct().Find("uuid")->as_string();
   }
@@ -90,16 +91,16 @@ class SmapiTest : public ::testing::Test {
         vhd::Chain::Open(dir_.Join(uuid + ".vhd"), vhd::ChainOptions(), &c);
     if (!s.ok()) return "<error>";
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
   void Write(const std::string& uuid, uint64_t off, const std::string& d) {
     vhd::ChainOptions o;
     o.writable = true;
     std::unique_ptr<vhd::Chain> c;
-    ASSERT_TRUE(vhd::Chain::Open(dir_.Join(uuid + ".vhd"), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(vhd::Chain::Open(dir_.Join(uuid + ".vhd"), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   int FaultCode(const xmlrpc::Response& r) {
     return r.ok() ? 0 : r.fault().code;
@@ -121,7 +122,7 @@ TEST_F(SmapiTest, DriverInfoFromSrTestSample) {
       "</member><member><name>device_config</name><value><struct/></value>"
       "</member></struct></value></param></params></methodCall>";
   xmlrpc::Response r = Send(sample);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   const xmlrpc::Struct& s = r.value().as_struct();
   for (const char* k : {"name", "description", "vendor", "copyright",
                         "driver_version", "required_api_version"}) {
@@ -139,15 +140,15 @@ TEST_F(SmapiTest, DriverInfoFromSrTestSample) {
 
 TEST_F(SmapiTest, UnitResultsAreNilAndVdiInfoIsStrings) {
   xmlrpc::Response r = Sr("sr_create", {"0"});
-  ASSERT_TRUE(r.ok()) << raw_;
+  ASSERT_OK(r) << raw_;
   EXPECT_TRUE(r.value().is_nil());
   EXPECT_NE(raw_.find("<value><nil/></value>"), std::string::npos);
-  EXPECT_TRUE(Sr("sr_attach").ok());
-  EXPECT_TRUE(Sr("sr_scan").ok());
+  EXPECT_OK(Sr("sr_attach"));
+  EXPECT_OK(Sr("sr_scan"));
   std::string u = CreateVdi(10 << 20);
   ASSERT_FALSE(u.empty());
   xmlrpc::Response info = Vdi("vdi_snapshot", u);
-  ASSERT_TRUE(info.ok()) << raw_;
+  ASSERT_OK(info) << raw_;
   const xmlrpc::Struct& s = info.value().as_struct();
   ASSERT_TRUE(s.Find("uuid") && s.Find("location"));
   for (const auto& m : s)
@@ -160,15 +161,15 @@ TEST_F(SmapiTest, UnitResultsAreNilAndVdiInfoIsStrings) {
 TEST_F(SmapiTest, AttachResultHasXapisMembers) {
   std::string u = CreateVdi(4 << 20);
   xmlrpc::Response r = Vdi("vdi_attach", u, {"true"});
-  ASSERT_TRUE(r.ok()) << raw_;
+  ASSERT_OK(r) << raw_;
   const xmlrpc::Struct& s = r.value().as_struct();
   EXPECT_EQ(s.Find("params")->as_string(), dir_.Join(u + ".vhd"));
   EXPECT_EQ(s.Find("params_nbd")->type(), xmlrpc::Value::Type::kString);
   EXPECT_EQ(s.Find("o_direct")->type(), xmlrpc::Value::Type::kBoolean);
   EXPECT_EQ(s.Find("xenstore_data")->type(), xmlrpc::Value::Type::kStruct);
-  EXPECT_TRUE(Vdi("vdi_activate", u, {"true"}).ok());
-  EXPECT_TRUE(Vdi("vdi_deactivate", u).ok());
-  EXPECT_TRUE(Vdi("vdi_detach", u).ok());
+  EXPECT_OK(Vdi("vdi_activate", u, {"true"}));
+  EXPECT_OK(Vdi("vdi_deactivate", u));
+  EXPECT_OK(Vdi("vdi_detach", u));
 }
 
 TEST_F(SmapiTest, LifecycleKeepsEveryGuestViewExact) {
@@ -176,23 +177,23 @@ TEST_F(SmapiTest, LifecycleKeepsEveryGuestViewExact) {
   std::string d1 = testutil::RandomBytes(3 << 20, 1);
   Write(a, 0, d1);
   xmlrpc::Response snap = Vdi("vdi_snapshot", a);
-  ASSERT_TRUE(snap.ok());
+  ASSERT_OK(snap);
   std::string s = snap.value().as_struct().Find("uuid")->as_string();
   std::string view_s = View(a);
   Write(a, 5 << 20, testutil::RandomBytes(1 << 20, 2));
   xmlrpc::Response clone = Vdi("vdi_clone", a);
-  ASSERT_TRUE(clone.ok());
+  ASSERT_OK(clone);
   std::string c = clone.value().as_struct().Find("uuid")->as_string();
   std::string view_a = View(a);
   EXPECT_EQ(View(c), view_a);
   EXPECT_EQ(View(s), view_s);
   Write(c, 0, "clone-only");
   EXPECT_EQ(View(a), view_a);
-  ASSERT_TRUE(Vdi("vdi_delete", s).ok());
-  ASSERT_TRUE(Sr("sr_gc").ok());
+  ASSERT_OK(Vdi("vdi_delete", s));
+  ASSERT_OK(Sr("sr_gc"));
   EXPECT_EQ(View(a), view_a);
   EXPECT_EQ(View(c).substr(0, 10), "clone-only");
-  ASSERT_TRUE(Vdi("vdi_resize", a, {std::to_string(32 << 20)}).ok()) << raw_;
+  ASSERT_OK(Vdi("vdi_resize", a, {std::to_string(32 << 20)})) << raw_;
   std::string grown = View(a);
   EXPECT_EQ(grown.size(), 32u << 20);
   EXPECT_EQ(grown.substr(0, view_a.size()), view_a);
@@ -215,12 +216,11 @@ TEST_F(SmapiTest, FaultCodes) {
   EXPECT_EQ(FaultCode(Vdi("vdi_resize", u, {std::to_string(2 << 20)})), 143);
   // Chain too long: 30 is the limit (xapi's MAX_CHAIN_SIZE).
   for (int i = 0; i < 29; ++i) {
-    ASSERT_TRUE(Vdi("vdi_snapshot", u, {},
-                    "<member><name>driver_params</name>"
-                    "<value><struct><member><name>type"
-                    "</name><value>single</value></member>"
-                    "</struct></value></member>")
-                    .ok())
+    ASSERT_OK(Vdi("vdi_snapshot", u, {},
+                  "<member><name>driver_params</name>"
+                  "<value><struct><member><name>type"
+                  "</name><value>single</value></member>"
+                  "</struct></value></member>"))
         << i;
   }
   xmlrpc::Response r = Vdi("vdi_snapshot", u);
@@ -249,11 +249,11 @@ TEST_F(SmapiTest, SizesUseTheOneParser) {
   EXPECT_EQ(files, 0u);
   // The CLI's suffixes are accepted on the wire too.
   xmlrpc::Response r = Sr("vdi_create", {"4M"});
-  ASSERT_TRUE(r.ok()) << raw_;
+  ASSERT_OK(r) << raw_;
   std::string u = r.value().as_struct().Find("uuid")->as_string();
   EXPECT_EQ(View(u).size(), 4u << 20);
   r = Vdi("vdi_resize", u, {"6m"});
-  ASSERT_TRUE(r.ok()) << raw_;
+  ASSERT_OK(r) << raw_;
   EXPECT_EQ(View(u).size(), 6u << 20);
   EXPECT_EQ(FaultCode(Vdi("vdi_resize", u, {"17179869184G"})), 79);
   EXPECT_EQ(View(u).size(), 6u << 20);
@@ -289,9 +289,9 @@ TEST_F(SmapiTest, SrUuidMustBeAUuid) {
                                     dir_.path()))),
             143);
   // A valid one round-trips through sr_probe.
-  ASSERT_TRUE(Sr("sr_create").ok()) << raw_;
+  ASSERT_OK(Sr("sr_create")) << raw_;
   r = Send(XapiCall("sr_probe", {}, {}, dir_.path()));
-  ASSERT_TRUE(r.ok()) << raw_;
+  ASSERT_OK(r) << raw_;
   EXPECT_NE(r.value().as_string().find(
                 "<UUID>a4c1e8f2-0000-4000-8000-000000000001</UUID>"),
             std::string::npos)
@@ -301,7 +301,7 @@ TEST_F(SmapiTest, SrUuidMustBeAUuid) {
   testutil::WriteFile(dir_.Join(".vhdsm/sr.json"),
                       "{\"sr_uuid\": \"" + evil + "\"}\n");
   r = Send(XapiCall("sr_probe", {}, {}, dir_.path()));
-  ASSERT_TRUE(r.ok()) << raw_;
+  ASSERT_OK(r) << raw_;
   EXPECT_EQ(r.value().as_string(),
             "<?xml version=\"1.0\" ?>\n<SRlist>\n</SRlist>\n");
 }
@@ -321,20 +321,20 @@ TEST_F(SmapiTest, OnlyTheSrMasterChangesMetadata) {
     EXPECT_EQ(FaultCode(r), 202) << cmd;
     EXPECT_NE(r.fault().message.find("not the SR master"), std::string::npos);
   }
-  EXPECT_TRUE(slave("vdi_attach", {"true"}).ok()) << raw_;
-  EXPECT_TRUE(slave("vdi_detach").ok()) << raw_;
+  EXPECT_OK(slave("vdi_attach", {"true"})) << raw_;
+  EXPECT_OK(slave("vdi_detach")) << raw_;
   EXPECT_TRUE(testutil::FileExists(dir_.Join(u + ".vhd")));
 }
 
 TEST_F(SmapiTest, GenerateConfigIsAnAttachFromConfigCall) {
   std::string u = CreateVdi(4 << 20);
   xmlrpc::Response r = Vdi("vdi_generate_config", u);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   auto call = xmlrpc::ParseMethodCall(r.value().as_string());
-  ASSERT_TRUE(call.ok());
+  ASSERT_OK(call);
   EXPECT_EQ(call.value().method, "vdi_attach_from_config");
   xmlrpc::Response a = Send(r.value().as_string());
-  ASSERT_TRUE(a.ok()) << raw_;
+  ASSERT_OK(a) << raw_;
   EXPECT_EQ(a.value().as_struct().Find("params")->as_string(),
             dir_.Join(u + ".vhd"));
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sm/sr.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/create.h"
@@ -66,9 +67,8 @@ void EditHeader(const std::string& path, F edit) {
 
 vhd::Uuid FooterUuid(const std::string& path) {
   std::unique_ptr<vhd::Image> img;
-  EXPECT_TRUE(
-      vhd::OpenImage(base::Env::Default(), path, vhd::OpenOptions(), &img)
-          .ok());
+  EXPECT_OK(
+      vhd::OpenImage(base::Env::Default(), path, vhd::OpenOptions(), &img));
   return img ? img->footer()->uuid : vhd::Uuid();
 }
 
@@ -79,24 +79,22 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
     out_ = top_.Join("out");
     ASSERT_EQ(::mkdir(sr_dir_.c_str(), 0755), 0);
     ASSERT_EQ(::mkdir(out_.c_str(), 0755), 0);
-    ASSERT_TRUE(Sr::Open(sr_dir_, &sr_).ok());
+    ASSERT_OK(Sr::Open(sr_dir_, &sr_));
     // Outside: a 320-byte file and a small VHD.
     testutil::WriteFile(out_ + "/victim", testutil::RandomBytes(320, 7));
     vhd::CreateParams cp;
     cp.size = 4 * kMiB;
-    ASSERT_TRUE(
-        vhd::CreateVhd(base::Env::Default(), out_ + "/victim.vhd", cp).ok());
+    ASSERT_OK(vhd::CreateVhd(base::Env::Default(), out_ + "/victim.vhd", cp));
 
     // A readable VDI with a snapshot (a hidden base the GC folds away).
     good_ = NewVdi();
     Write(good_, 0, testutil::RandomBytes(3 * kMiB, 1));
     Vdi snap;
-    ASSERT_TRUE(
-        sr_->SnapshotVdi(good_, SnapshotKind::kSingle, VdiMeta(), &snap).ok());
+    ASSERT_OK(sr_->SnapshotVdi(good_, SnapshotKind::kSingle, VdiMeta(), &snap));
     Write(good_, kMiB, "after the snapshot");
     // X: a hidden VDI of the SR that the hostile layer names as its parent.
     x_ = NewVdi();
-    ASSERT_TRUE(vhd::SetHidden(sr_->env(), P(x_), true).ok());
+    ASSERT_OK(vhd::SetHidden(sr_->env(), P(x_), true));
     Build(GetParam());
     // H holds data: a merge through its locators would write it outside.
     {
@@ -112,16 +110,15 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
     }
     // C: a leaf above the hostile layer H, with data, as a VM would have.
     c_ = vhd::Uuid::Generate().ToString();
-    ASSERT_TRUE(vhd::CreateDifferencing(base::Env::Default(), P(c_), P(h_),
-                                        vhd::SnapshotParams())
-                    .ok());
+    ASSERT_OK(vhd::CreateDifferencing(base::Env::Default(), P(c_), P(h_),
+                                      vhd::SnapshotParams()));
     RecordState();
   }
 
   std::string P(const std::string& uuid) { return sr_->VdiPath(uuid); }
   std::string NewVdi() {
     Vdi v;
-    EXPECT_TRUE(sr_->CreateVdi(4 * kMiB, VdiMeta(), "", &v).ok());
+    EXPECT_OK(sr_->CreateVdi(4 * kMiB, VdiMeta(), "", &v));
     return v.uuid;
   }
   void Write(const std::string& uuid, uint64_t off, const std::string& d) {
@@ -129,9 +126,9 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
     o.writable = true;
     o.env = sr_->env();
     std::unique_ptr<vhd::Chain> c;
-    ASSERT_TRUE(vhd::Chain::Open(P(uuid), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(vhd::Chain::Open(P(uuid), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string View(const std::string& uuid) {
     vhd::ChainOptions o;
@@ -140,7 +137,7 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
     base::Status s = vhd::Chain::Open(P(uuid), o, &c);
     if (!s.ok()) return "<error> " + s.ToString();
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
 
@@ -154,11 +151,10 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
       case Attack::kDotDot:
         // Locators "../out/victim.vhd", the uuid of that file; the header
         // names X. kAbsolute: MacX holds the absolute path, alone.
-        ASSERT_TRUE(
-            vhd::CreateDifferencing(base::Env::Default(), P(h_), victim_vhd, sp)
-                .ok());
+        ASSERT_OK(vhd::CreateDifferencing(base::Env::Default(), P(h_),
+                                          victim_vhd, sp));
         EditHeader(P(h_), [&](vhd::DynamicHeader* h, std::string* d) {
-          ASSERT_TRUE(h->SetParentName(x_ + ".vhd").ok());
+          ASSERT_OK(h->SetParentName(x_ + ".vhd"));
           if (a != Attack::kAbsolute) return;
           std::string url = "file://" + victim_vhd;
           ASSERT_LE(url.size(), h->loc[0].SpaceBytes());
@@ -172,29 +168,26 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
         // <s>.vhd in the SR is a symlink to the outside VHD.
         std::string s = vhd::Uuid::Generate().ToString();
         ASSERT_EQ(::symlink(victim_vhd.c_str(), P(s).c_str()), 0);
-        ASSERT_TRUE(
-            vhd::CreateDifferencing(base::Env::Default(), P(h_), P(s), sp)
-                .ok());
+        ASSERT_OK(
+            vhd::CreateDifferencing(base::Env::Default(), P(h_), P(s), sp));
         EditHeader(P(h_), [&](vhd::DynamicHeader* h, std::string*) {
-          ASSERT_TRUE(h->SetParentName(s + ".vhd").ok());
+          ASSERT_OK(h->SetParentName(s + ".vhd"));
         });
         break;
       }
       case Attack::kNullUuid:
         // A "raw parent": the 320-byte file, through "../out/victim".
         sp.raw_parent = true;
-        ASSERT_TRUE(vhd::CreateDifferencing(base::Env::Default(), P(h_),
-                                            out_ + "/victim", sp)
-                        .ok());
+        ASSERT_OK(vhd::CreateDifferencing(base::Env::Default(), P(h_),
+                                          out_ + "/victim", sp));
         EditHeader(P(h_), [&](vhd::DynamicHeader* h, std::string*) {
-          ASSERT_TRUE(h->SetParentName(x_ + ".vhd").ok());
+          ASSERT_OK(h->SetParentName(x_ + ".vhd"));
         });
         break;
       case Attack::kWrongUuid:
         // Header and locators name X; the recorded uuid is not X's.
-        ASSERT_TRUE(
-            vhd::CreateDifferencing(base::Env::Default(), P(h_), P(x_), sp)
-                .ok());
+        ASSERT_OK(
+            vhd::CreateDifferencing(base::Env::Default(), P(h_), P(x_), sp));
         EditHeader(P(h_), [&](vhd::DynamicHeader* h, std::string*) {
           h->parent_uuid = FooterUuid(victim_vhd);
         });
@@ -203,11 +196,10 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
         // H names itself, with its own uuid (= the outside VHD's, where its
         // locators lead).
         sp.uuid = FooterUuid(victim_vhd);
-        ASSERT_TRUE(
-            vhd::CreateDifferencing(base::Env::Default(), P(h_), victim_vhd, sp)
-                .ok());
+        ASSERT_OK(vhd::CreateDifferencing(base::Env::Default(), P(h_),
+                                          victim_vhd, sp));
         EditHeader(P(h_), [&](vhd::DynamicHeader* h, std::string*) {
-          ASSERT_TRUE(h->SetParentName(h_ + ".vhd").ok());
+          ASSERT_OK(h->SetParentName(h_ + ".vhd"));
         });
         break;
     }
@@ -241,7 +233,7 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
       EXPECT_EQ(testutil::ReadFile(path), bytes) << path << " changed";
     }
     std::vector<std::string> names;
-    ASSERT_TRUE(base::Env::Default()->ListDir(out_, &names).ok());
+    ASSERT_OK(base::Env::Default()->ListDir(out_, &names));
     EXPECT_EQ(names.size(), 2u);
     for (const auto& [uuid, bytes] : frozen_) {
       EXPECT_EQ(testutil::ReadFile(P(uuid)), bytes) << uuid << " changed";
@@ -251,7 +243,7 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
 
   void ExpectReportedBroken() {
     std::map<std::string, Vdi> vdis;
-    ASSERT_TRUE(sr_->Scan(&vdis).ok());
+    ASSERT_OK(sr_->Scan(&vdis));
     ASSERT_TRUE(vdis.count(h_));
     ASSERT_TRUE(vdis.count(c_));
     const Vdi& h = vdis[h_];
@@ -262,7 +254,7 @@ class SrHostileTest : public ::testing::TestWithParam<Attack> {
     EXPECT_NE(vdis[c_].broken.message().find("above a broken layer"),
               std::string::npos)
         << vdis[c_].broken.ToString();
-    EXPECT_TRUE(vdis[good_].broken.ok()) << vdis[good_].broken.ToString();
+    EXPECT_OK(vdis[good_].broken);
     const char* why = "";
     switch (GetParam()) {
       case Attack::kAbsolute:
@@ -300,7 +292,7 @@ TEST_P(SrHostileTest, ScanReportsTheLayerBroken) {
 TEST_P(SrHostileTest, GcLeavesItAlone) {
   GcReport r;
   base::Status s = sr_->Gc(GcOptions(), &r);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   EXPECT_EQ(r.leaf_coalesced, 1);  // the good chain was still folded
   ExpectNothingLost();
   ExpectReportedBroken();
@@ -328,7 +320,7 @@ TEST_P(SrHostileTest, ComposeCoalesceAndSnapshotRefuse) {
   s = sr_->CheckChain(c_);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(h_), std::string::npos) << s.ToString();
-  EXPECT_TRUE(sr_->CheckChain(good_).ok());
+  EXPECT_OK(sr_->CheckChain(good_));
   // image_create's snapshot step.
   Vdi snap;
   s = sr_->SnapshotVdi(c_, SnapshotKind::kDouble, VdiMeta(), &snap);

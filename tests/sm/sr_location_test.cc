@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "sm/smapi.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "xmlrpc/parser.h"
 
@@ -43,7 +44,7 @@ class SrLocationTest : public ::testing::Test {
 TEST_F(SrLocationTest, EveryCallerNeedsAnExistingDirectoryNotASymlink) {
   for (bool confined : {false, true}) {
     std::vector<std::string> roots = {root_};
-    EXPECT_TRUE(CheckSrLocation(root_ + "/sr", confined, roots).ok());
+    EXPECT_OK(CheckSrLocation(root_ + "/sr", confined, roots));
     EXPECT_EQ(CheckSrLocation(root_ + "/none", confined, roots).code(),
               base::Code::kNotFound);
     EXPECT_EQ(CheckSrLocation(root_ + "/file/x", confined, roots).code(),
@@ -56,7 +57,7 @@ TEST_F(SrLocationTest, EveryCallerNeedsAnExistingDirectoryNotASymlink) {
     EXPECT_NE(s.message().find("symbolic link"), std::string::npos);
   }
   // Unconfined, any other directory will do.
-  EXPECT_TRUE(CheckSrLocation(outside_ + "/sr", false, {root_}).ok());
+  EXPECT_OK(CheckSrLocation(outside_ + "/sr", false, {root_}));
 }
 
 TEST_F(SrLocationTest, ConfinedCallersStayInsideTheRoots) {
@@ -75,12 +76,12 @@ TEST_F(SrLocationTest, ConfinedCallersStayInsideTheRoots) {
   // A ".." that stays inside is fine; so is a root reached via a symlink,
   // named either way.
   fs::create_directories(root_ + "/a");
-  EXPECT_TRUE(Confined(root_ + "/a/../sr").ok());
-  EXPECT_TRUE(Confined(dir_.Join("root-link") + "/sr").ok());
-  EXPECT_TRUE(Confined(root_ + "/sr", {dir_.Join("root-link")}).ok());
+  EXPECT_OK(Confined(root_ + "/a/../sr"));
+  EXPECT_OK(Confined(dir_.Join("root-link") + "/sr"));
+  EXPECT_OK(Confined(root_ + "/sr", {dir_.Join("root-link")}));
   // Roots that do not exist match nothing; several roots are all tried.
   EXPECT_FALSE(Confined(root_ + "/sr", {"/nonexistent-root"}).ok());
-  EXPECT_TRUE(Confined(outside_ + "/sr", {"/nonexistent-root", outside_}).ok());
+  EXPECT_OK(Confined(outside_ + "/sr", {"/nonexistent-root", outside_}));
 }
 
 // Through the plugin: fault 47 and nothing created, by peer.
@@ -108,7 +109,7 @@ class PluginLocationTest : public SrLocationTest {
   int Code(const std::string& location, const xmlrpc::Peer& peer) {
     std::string out = plugin_.Handle(SrCreate(location), nullptr, peer);
     auto r = xmlrpc::ParseMethodResponse(out);
-    EXPECT_TRUE(r.ok()) << out;
+    EXPECT_OK(r) << out;
     if (!r.ok()) return -1;
     if (!r.value().ok()) last_message_ = r.value().fault().message;
     return r.value().ok() ? 0 : r.value().fault().code;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "base/fault_env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -22,14 +23,14 @@ constexpr uint64_t kMiB = 1 << 20;
 
 class SrTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(Sr::Open(dir_.path(), &sr_).ok()); }
+  void SetUp() override { ASSERT_OK(Sr::Open(dir_.path(), &sr_)); }
   void Write(const std::string& uuid, uint64_t off, const std::string& d) {
     vhd::ChainOptions o;
     o.writable = true;
     std::unique_ptr<vhd::Chain> c;
-    ASSERT_TRUE(vhd::Chain::Open(sr_->VdiPath(uuid), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(vhd::Chain::Open(sr_->VdiPath(uuid), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string View(const std::string& uuid) {
     std::unique_ptr<vhd::Chain> c;
@@ -37,24 +38,24 @@ class SrTest : public ::testing::Test {
         vhd::Chain::Open(sr_->VdiPath(uuid), vhd::ChainOptions(), &c);
     if (!s.ok()) return "<error> " + s.ToString();
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
   std::string NewVdi(uint64_t size) {
     Vdi v;
     VdiMeta m;
     m.name_label = "disk";
-    EXPECT_TRUE(sr_->CreateVdi(size, m, "", &v).ok());
+    EXPECT_OK(sr_->CreateVdi(size, m, "", &v));
     return v.uuid;
   }
   void ExpectAllValid() {
     std::map<std::string, Vdi> vdis;
-    ASSERT_TRUE(sr_->Scan(&vdis).ok());
+    ASSERT_OK(sr_->Scan(&vdis));
     for (auto& [uuid, v] : vdis) {
       vhd::CheckReport r;
       base::Status s =
           vhd::CheckVhd(base::Env::Default(), v.path, vhd::CheckOptions(), &r);
-      EXPECT_TRUE(s.ok()) << uuid << ": " << s.ToString();
+      EXPECT_OK(s) << uuid << ": " << s.ToString();
     }
   }
   testutil::TempDir dir_;
@@ -64,17 +65,17 @@ class SrTest : public ::testing::Test {
 TEST_F(SrTest, CreateRoundsSizeAndRefusesBadInput) {
   Vdi v;
   VdiMeta m;
-  ASSERT_TRUE(sr_->CreateVdi(5 * kMiB + 1, m, "", &v).ok());
+  ASSERT_OK(sr_->CreateVdi(5 * kMiB + 1, m, "", &v));
   EXPECT_EQ(v.virtual_size, 6 * kMiB);
   EXPECT_EQ(v.path, dir_.Join(v.uuid + ".vhd"));
-  ASSERT_TRUE(sr_->CreateVdi(1, m, "", &v).ok());
+  ASSERT_OK(sr_->CreateVdi(1, m, "", &v));
   EXPECT_EQ(v.virtual_size, 2 * kMiB);
   EXPECT_EQ(sr_->CreateVdi(2041ull << 30, m, "", &v).code(),
             base::Code::kTooLarge);
   EXPECT_EQ(sr_->CreateVdi(kMiB, m, "../../etc/passwd", &v).code(),
             base::Code::kInvalidArgument);
   std::string u = "0b6f7a5c-1b2a-4c3d-8e9f-0123456789ab";
-  ASSERT_TRUE(sr_->CreateVdi(kMiB, m, u, &v).ok());
+  ASSERT_OK(sr_->CreateVdi(kMiB, m, u, &v));
   EXPECT_EQ(sr_->CreateVdi(kMiB, m, u, &v).code(), base::Code::kExists);
   EXPECT_EQ(sr_->GetVdi("not-a-uuid", &v).code(), base::Code::kInvalidArgument);
   EXPECT_EQ(sr_->GetVdi("0b6f7a5c-1b2a-4c3d-8e9f-000000000000", &v).code(),
@@ -102,9 +103,9 @@ TEST_F(SrTest, DoubleSnapshotMakesBaseCopyAndTwoLeaves) {
   m.name_label = "snap";
   m.is_a_snapshot = true;
   m.snapshot_of = a;
-  ASSERT_TRUE(sr_->SnapshotVdi(a, SnapshotKind::kDouble, m, &snap).ok());
+  ASSERT_OK(sr_->SnapshotVdi(a, SnapshotKind::kDouble, m, &snap));
   std::map<std::string, Vdi> vdis;
-  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_OK(sr_->Scan(&vdis));
   ASSERT_EQ(vdis.size(), 3u);
   const Vdi& leaf = vdis[a];
   ASSERT_FALSE(leaf.parent.empty());
@@ -128,12 +129,11 @@ TEST_F(SrTest, SingleSnapshotReturnsTheReadOnlyBase) {
   std::string a = NewVdi(8 * kMiB);
   Write(a, 0, "abc");
   Vdi snap;
-  ASSERT_TRUE(
-      sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap).ok());
+  ASSERT_OK(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap));
   EXPECT_TRUE(snap.hidden);
   EXPECT_TRUE(snap.meta.read_only);
   Vdi leaf;
-  ASSERT_TRUE(sr_->GetVdi(a, &leaf).ok());
+  ASSERT_OK(sr_->GetVdi(a, &leaf));
   EXPECT_EQ(leaf.parent, snap.uuid);
 }
 
@@ -142,8 +142,7 @@ TEST_F(SrTest, DoubleSnapshotTakesTheGivenUuid) {
   std::string a = NewVdi(8 * kMiB);
   const std::string want = "0b7d5c1e-5a3c-4b8e-9f00-3b1b2c3d4e5f";
   Vdi snap;
-  ASSERT_TRUE(
-      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, want).ok());
+  ASSERT_OK(sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap, want));
   EXPECT_EQ(snap.uuid, want);
   EXPECT_TRUE(testutil::FileExists(sr_->VdiPath(want)));
   // Not twice, not a path, not for a single snapshot.
@@ -164,8 +163,7 @@ TEST_F(SrTest, ChainDepthLimitIs30) {
   std::string a = NewVdi(4 * kMiB);
   Vdi snap;
   for (int i = 0; i < 29; ++i) {
-    ASSERT_TRUE(
-        sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap).ok())
+    ASSERT_OK(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap))
         << i;
   }
   EXPECT_EQ(sr_->SnapshotVdi(a, SnapshotKind::kSingle, VdiMeta(), &snap).code(),
@@ -176,20 +174,19 @@ TEST_F(SrTest, DeleteLeafLeavesHiddenParentsToTheGc) {
   std::string a = NewVdi(8 * kMiB);
   Write(a, 0, testutil::RandomBytes(kMiB, 1));
   Vdi snap;
-  ASSERT_TRUE(
-      sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap).ok());
+  ASSERT_OK(sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &snap));
   Write(a, kMiB, testutil::RandomBytes(kMiB, 2));
   std::string view = View(a);
-  ASSERT_TRUE(sr_->DeleteVdi(snap.uuid).ok());
-  ASSERT_TRUE(sr_->DeleteVdi(snap.uuid).ok());  // idempotent
+  ASSERT_OK(sr_->DeleteVdi(snap.uuid));
+  ASSERT_OK(sr_->DeleteVdi(snap.uuid));  // idempotent
   std::map<std::string, Vdi> vdis;
-  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_OK(sr_->Scan(&vdis));
   EXPECT_EQ(vdis.size(), 2u);  // a and the hidden base
   // The GC leaf-coalesces a into the base: one file, same uuid, same view.
   GcReport rep;
-  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  ASSERT_OK(sr_->Gc(GcOptions(), &rep));
   EXPECT_EQ(rep.leaf_coalesced, 1);
-  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_OK(sr_->Scan(&vdis));
   ASSERT_EQ(vdis.size(), 1u);
   EXPECT_TRUE(vdis.count(a));
   EXPECT_FALSE(vdis[a].hidden);
@@ -203,35 +200,35 @@ TEST_F(SrTest, GcCoalescesHiddenChainsAndPrunes) {
   for (int i = 0; i < 4; ++i) {
     Write(a, i * kMiB, testutil::RandomBytes(kMiB, i));
     Vdi s;
-    ASSERT_TRUE(sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &s).ok());
+    ASSERT_OK(sr_->SnapshotVdi(a, SnapshotKind::kDouble, VdiMeta(), &s));
     snaps.push_back(s.uuid);
   }
   std::vector<std::string> views;
   for (auto& s : snaps) views.push_back(View(s));
   std::string view = View(a);
   // Delete snapshots 0 and 2: their base copies now have one child each.
-  ASSERT_TRUE(sr_->DeleteVdi(snaps[0]).ok());
-  ASSERT_TRUE(sr_->DeleteVdi(snaps[2]).ok());
+  ASSERT_OK(sr_->DeleteVdi(snaps[0]));
+  ASSERT_OK(sr_->DeleteVdi(snaps[2]));
   Vdi attached;
-  ASSERT_TRUE(sr_->AttachVdi(a, "OpaqueRef:host1", &attached).ok());
+  ASSERT_OK(sr_->AttachVdi(a, "OpaqueRef:host1", &attached));
   EXPECT_TRUE(sr_->IsAttached(a));  // no leaf coalesce of a
   GcReport rep;
-  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  ASSERT_OK(sr_->Gc(GcOptions(), &rep));
   EXPECT_EQ(rep.coalesced, 2);
   EXPECT_EQ(View(a), view);
   EXPECT_EQ(View(snaps[1]), views[1]);
   EXPECT_EQ(View(snaps[3]), views[3]);
   std::map<std::string, Vdi> vdis;
-  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_OK(sr_->Scan(&vdis));
   EXPECT_EQ(vdis.size(), 5u);  // a, 2 snapshots, 2 base copies
   ExpectAllValid();
   // Deleting everything but a leaves one file after the GC.
-  ASSERT_TRUE(sr_->DeleteVdi(snaps[1]).ok());
-  ASSERT_TRUE(sr_->DeleteVdi(snaps[3]).ok());
-  ASSERT_TRUE(sr_->DetachVdi(a, "OpaqueRef:host1").ok());
+  ASSERT_OK(sr_->DeleteVdi(snaps[1]));
+  ASSERT_OK(sr_->DeleteVdi(snaps[3]));
+  ASSERT_OK(sr_->DetachVdi(a, "OpaqueRef:host1"));
   EXPECT_FALSE(sr_->IsAttached(a));
-  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
-  ASSERT_TRUE(sr_->Scan(&vdis).ok());
+  ASSERT_OK(sr_->Gc(GcOptions(), &rep));
+  ASSERT_OK(sr_->Scan(&vdis));
   EXPECT_EQ(vdis.size(), 1u);
   EXPECT_EQ(View(a), view);
   ExpectAllValid();
@@ -248,7 +245,7 @@ TEST_F(SrTest, InterruptedSnapshotIsUndoneOrFinished) {
                       "{\"op\":\"snapshot\",\"vdi\":\"" + a + "\",\"base\":\"" +
                           base + "\",\"snap\":\"\"}");
   std::unique_ptr<Sr> sr2;
-  ASSERT_TRUE(Sr::Open(dir_.path(), &sr2).ok());
+  ASSERT_OK(Sr::Open(dir_.path(), &sr2));
   EXPECT_FALSE(testutil::FileExists(sr_->VdiPath(base)));
   EXPECT_EQ(View(a), view);
   EXPECT_FALSE(testutil::FileExists(dir_.Join(".vhdsm/journal/snapshot." + a)));
@@ -276,7 +273,7 @@ TEST_F(SrTest, InterruptedResizeIsRevertedAndAForeignJournalKept) {
     }
   }
   std::unique_ptr<Sr> sr2;
-  ASSERT_TRUE(Sr::Open(dir_.path(), &sr2).ok());
+  ASSERT_OK(Sr::Open(dir_.path(), &sr2));
   EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
   EXPECT_FALSE(testutil::FileExists(journal));
 
@@ -292,7 +289,7 @@ TEST_F(SrTest, InterruptedResizeIsRevertedAndAForeignJournalKept) {
   const std::string grow = dir_.Join("." + a + ".vhd.coalesce.resize");
   testutil::WriteFile(grow, other);
   GcReport rep;
-  EXPECT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  EXPECT_OK(sr_->Gc(GcOptions(), &rep));
   EXPECT_TRUE(testutil::ReadFile(grow) == other);
   EXPECT_TRUE(testutil::ReadFile(sr_->VdiPath(a)) == orig);
 }
@@ -310,7 +307,7 @@ TEST_F(SrTest, JournalOfWrongTypesIsDroppedOrRefused) {
     testutil::WriteFile(journal, text);
     std::unique_ptr<Sr> sr2;
     base::Status s = Sr::Open(dir_.path(), &sr2);
-    EXPECT_TRUE(s.ok()) << text << ": " << s.ToString();
+    EXPECT_OK(s) << text << ": " << s.ToString();
     EXPECT_FALSE(testutil::FileExists(journal)) << text;
     EXPECT_EQ(View(a), view);
   }
@@ -356,7 +353,7 @@ TEST_F(SrTest, GcSweepsStaleTemporaries) {
   for (auto& n : stale) testutil::WriteFile(dir_.Join(n), "x");
   for (auto& n : kept) testutil::WriteFile(dir_.Join(n), "y");
   GcReport rep;
-  ASSERT_TRUE(sr_->Gc(GcOptions(), &rep).ok());
+  ASSERT_OK(sr_->Gc(GcOptions(), &rep));
   for (auto& n : stale) EXPECT_FALSE(testutil::FileExists(dir_.Join(n))) << n;
   for (auto& n : kept) EXPECT_TRUE(testutil::FileExists(dir_.Join(n))) << n;
   EXPECT_TRUE(testutil::FileExists(dir_.Join(".vhdsm/vdi/" + a + ".json")));
@@ -367,7 +364,7 @@ TEST_F(SrTest, GcSweepsStaleTemporaries) {
 
 TEST_F(SrTest, SpaceIsCheckedFirst) {
   uint64_t total = 0, free = 0;
-  ASSERT_TRUE(sr_->Space(&total, &free).ok());
+  ASSERT_OK(sr_->Space(&total, &free));
   EXPECT_GT(total, 0u);
   EXPECT_GT(free, 0u);
 }

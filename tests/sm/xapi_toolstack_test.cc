@@ -14,6 +14,7 @@
 #include <functional>
 #include <mutex>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/parser.h"
@@ -47,7 +48,7 @@ class FakeXapi {
                        xmlrpc::Dispatcher::Outcome*) { return Serve(body); },
                 Options(socket_path)),
         path_(std::move(socket_path)) {
-    EXPECT_TRUE(server_.Start().ok());
+    EXPECT_OK(server_.Start());
   }
 
   std::function<Value(const MethodCall&)> answer = [](const MethodCall&) {
@@ -132,7 +133,7 @@ TEST(XapiToolstackWireTest, DbIntroduceArgsOfABaseCopy) {
   a.insert(a.begin(), Value(kSession));
   xmlrpc::Result<std::string> xml =
       xmlrpc::WriteMethodCall(MethodCall{"VDI.db_introduce", a});
-  ASSERT_TRUE(xml.ok()) << xml.fault().message;
+  ASSERT_OK(xml) << xml.fault().message;
   EXPECT_NE(xml.value().find("<value>107374182400</value>"), std::string::npos);
 }
 
@@ -168,9 +169,8 @@ TEST(XapiToolstackWireTest, DbIntroduceArgsOfASnapshot) {
 TEST(XapiToolstackWireTest, ParsesTheEnvelope) {
   Value v;
   std::string code = "x";
-  ASSERT_TRUE(ParseXenApiResponse("VDI.get_by_uuid", Success("OpaqueRef:7"),
-                                  kSession, &v, &code)
-                  .ok());
+  ASSERT_OK(ParseXenApiResponse("VDI.get_by_uuid", Success("OpaqueRef:7"),
+                                kSession, &v, &code));
   EXPECT_EQ(v, Value("OpaqueRef:7"));
   EXPECT_EQ(code, "");
 
@@ -241,7 +241,7 @@ TEST_F(XapiToolstackTest, SocketPathComesFromTheEnvironmentFirst) {
 
 TEST_F(XapiToolstackTest, IntroducedSendsTheSessionFirst) {
   xapi_.answer = [](const MethodCall&) { return Success("OpaqueRef:new"); };
-  ASSERT_TRUE(Make(Ctx())->Introduced(Ctx(), BaseCopy()).ok());
+  ASSERT_OK(Make(Ctx())->Introduced(Ctx(), BaseCopy()));
   std::vector<MethodCall> calls = xapi_.calls();
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].method, "VDI.db_introduce");
@@ -263,7 +263,7 @@ TEST_F(XapiToolstackTest, IntroducedResolvesSnapshotOf) {
   Vdi v = BaseCopy();
   v.hidden = false;
   v.meta.snapshot_of = kParent;
-  ASSERT_TRUE(Make(Ctx())->Introduced(Ctx(), v).ok());
+  ASSERT_OK(Make(Ctx())->Introduced(Ctx(), v));
   std::vector<MethodCall> calls = xapi_.calls();
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].params[1], Value(kParent));
@@ -274,12 +274,12 @@ TEST_F(XapiToolstackTest, ForgottenIgnoresAMissingRecord) {
   xapi_.answer = [](const MethodCall&) {
     return Failure({"UUID_INVALID", "VDI", kUuid});
   };
-  ASSERT_TRUE(Make(Ctx())->Forgotten(Ctx(), kUuid).ok());
+  ASSERT_OK(Make(Ctx())->Forgotten(Ctx(), kUuid));
   EXPECT_EQ(xapi_.methods(), std::vector<std::string>{"VDI.get_by_uuid"});
   xapi_.answer = [](const MethodCall& c) {
     return c.method == "VDI.get_by_uuid" ? Success("OpaqueRef:9") : Success("");
   };
-  ASSERT_TRUE(Make(Ctx())->Forgotten(Ctx(), kUuid).ok());
+  ASSERT_OK(Make(Ctx())->Forgotten(Ctx(), kUuid));
   std::vector<MethodCall> calls = xapi_.calls();
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[2].method, "VDI.db_forget");
@@ -291,7 +291,7 @@ TEST_F(XapiToolstackTest, UpdatedSetsSizesReadOnlyAndParent) {
     return c.method == "VDI.get_by_uuid" ? Success("OpaqueRef:9") : Success("");
   };
   Vdi v = BaseCopy();
-  ASSERT_TRUE(Make(Ctx())->Updated(Ctx(), v).ok());
+  ASSERT_OK(Make(Ctx())->Updated(Ctx(), v));
   EXPECT_EQ(xapi_.methods(),
             (std::vector<std::string>{
                 "VDI.get_by_uuid", "VDI.set_virtual_size",
@@ -367,7 +367,7 @@ TEST_F(XapiToolstackTest, ScannedReconcilesByLocation) {
   d.uuid = deleted;
   d.hidden = true;
   vdis[deleted] = d;
-  ASSERT_TRUE(Make(Ctx())->Scanned(Ctx(), vdis, 1000, 10752).ok());
+  ASSERT_OK(Make(Ctx())->Scanned(Ctx(), vdis, 1000, 10752));
   std::vector<MethodCall> calls = xapi_.calls();
   std::vector<std::string> methods = xapi_.methods();
   ASSERT_EQ(methods,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/auth.h"
 #include "upload/uploader.h"
@@ -20,7 +21,7 @@ AuthResult MustAuth(const AuthOptions& o) {
   AuthResult r;
   bool retryable = true;
   base::Status st = Authenticate(&http, o, &r, &retryable);
-  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_OK(st);
   return r;
 }
 
@@ -34,7 +35,7 @@ void UploadWorks(const SwiftStore& store) {
   UploadResult r;
   base::Status st =
       uploadtest::UploadImage(store, o, data, ImageFormat::kRaw, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.segments_total, 3u);
   EXPECT_EQ(uploadtest::SwiftDownload(o.container, o.object), data);
 }
@@ -163,14 +164,14 @@ TEST(TlsAuth, VerifiedByDefaultCaFileConfigurable) {
     h.tls.ca_file = stub.cert_path();  // trusted explicitly
     HttpClient http(h);
     base::Status st = Authenticate(&http, o, &r, &retryable);
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_OK(st);
     EXPECT_EQ(r.storage_url, Swift().storage_url);
   }
   {
     HttpOptions h;
     h.tls.verify = false;  // the operator's explicit choice
     HttpClient http(h);
-    EXPECT_TRUE(Authenticate(&http, o, &r, &retryable).ok());
+    EXPECT_OK(Authenticate(&http, o, &r, &retryable));
   }
 }
 
@@ -182,22 +183,20 @@ TEST(DeleteLargeObject, RemovesSloAndDloWithTheirSegments) {
     o.segment_size = 100000;
     o.manifest = kind;
     UploadResult r;
-    ASSERT_TRUE(uploadtest::UploadImage(uploadtest::V1Store(), o,
-                                        testutil::RandomBytes(250000, 8),
-                                        ImageFormat::kRaw, &r)
-                    .ok());
+    ASSERT_OK(uploadtest::UploadImage(uploadtest::V1Store(), o,
+                                      testutil::RandomBytes(250000, 8),
+                                      ImageFormat::kRaw, &r));
     EXPECT_EQ(
         uploadtest::ListObjects(o.container + "_segments", o.object).size(),
         3u);
     base::Status st =
         DeleteLargeObject(uploadtest::V1Store(), o.container, o.object);
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_OK(st);
     EXPECT_TRUE(
         uploadtest::ListObjects(o.container + "_segments", o.object).empty());
     EXPECT_TRUE(uploadtest::ListObjects(o.container, o.object).empty());
     // Deleting what is gone is fine.
-    EXPECT_TRUE(
-        DeleteLargeObject(uploadtest::V1Store(), o.container, o.object).ok());
+    EXPECT_OK(DeleteLargeObject(uploadtest::V1Store(), o.container, o.object));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 namespace upload {
@@ -37,7 +38,7 @@ std::string InflateRaw(const std::vector<uint8_t>& in) {
 std::vector<uint8_t> CompressChunks(Codec codec, int level,
                                     const std::vector<std::string>& chunks) {
   std::unique_ptr<ChunkCompressor> c;
-  EXPECT_TRUE(NewChunkCompressor(codec, level, &c).ok());
+  EXPECT_OK(NewChunkCompressor(codec, level, &c));
   std::vector<uint8_t> out;
   for (size_t i = 0; i < chunks.size(); ++i) {
     const std::string& in = chunks[i];
@@ -46,7 +47,7 @@ std::vector<uint8_t> CompressChunks(Codec codec, int level,
     base::Status st =
         c->Compress(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
                     i + 1 == chunks.size(), buf.data(), buf.size(), &len);
-    EXPECT_TRUE(st.ok()) << st.ToString();
+    EXPECT_OK(st);
     out.insert(out.end(), buf.begin(), buf.begin() + len);
   }
   return out;

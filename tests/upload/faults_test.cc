@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/uploader.h"
 
@@ -60,7 +61,7 @@ TEST_F(Faults, ObjectServerStoppedMidUploadThenRestarted) {
   base::Status st = UploadImage(store, o, image, ImageFormat::kVhd, &r);
   if (restarter.joinable()) restarter.join();
   ASSERT_TRUE(stopped);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_GE(r.http.retries, 1u);
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
 }
@@ -73,7 +74,7 @@ TEST_F(Faults, Proxy503ForAWhileThenSuccess) {
   UploadResult r;
   auto t0 = std::chrono::steady_clock::now();
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(FaultHits(), 4);
   EXPECT_EQ(r.http.retries, 4u);
   // Backoff happened (10 ms doubling) but tests stay fast.
@@ -92,7 +93,7 @@ TEST_F(Faults, RetryAfterIsHonoured) {
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(FaultHits(), 1);
   EXPECT_GE(secs, 2.0);  // the policy alone would wait 10 ms
 }
@@ -122,7 +123,7 @@ TEST_F(Faults, CorruptedInTransitIsResentOnce) {
                "path_contains": "_segments/"})");
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.http.resends, 1u);
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
 }
@@ -168,7 +169,7 @@ TEST_F(Faults, MemcachedRestartForcesReauthentication) {
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_TRUE(restarted);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.http.reauths, 1u);  // once, shared by both upload threads
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/md5.h"
 
@@ -18,7 +19,7 @@ std::string ReadAll(ByteSource* src, size_t step = 100003) {
     size_t got = 0;
     base::Status st =
         src->Read(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), &got);
-    EXPECT_TRUE(st.ok()) << st.ToString();
+    EXPECT_OK(st);
     if (!st.ok() || got == 0) break;
     out.append(buf.data(), got);
   }
@@ -30,7 +31,7 @@ std::string Compress(const std::string& data, GzipOptions o,
   std::unique_ptr<GzipSource> gz;
   base::Status st =
       GzipSource::Open(std::make_unique<StringSource>(data), o, &gz);
-  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_OK(st);
   if (!st.ok()) return "";
   std::string out = ReadAll(gz.get());
   if (stats != nullptr) *stats = gz->stats();
@@ -126,9 +127,8 @@ class FailingSource : public ByteSource {
 
 TEST(GzipSource, SourceErrorsReachTheReader) {
   std::unique_ptr<GzipSource> gz;
-  ASSERT_TRUE(
-      GzipSource::Open(std::make_unique<FailingSource>(), GzipOptions(), &gz)
-          .ok());
+  ASSERT_OK(
+      GzipSource::Open(std::make_unique<FailingSource>(), GzipOptions(), &gz));
   std::string buf(1 << 20, '\0');
   base::Status st;
   for (int i = 0; i < 100 && st.ok(); ++i) {
@@ -143,12 +143,11 @@ TEST(GzipSource, SourceErrorsReachTheReader) {
 TEST(GzipSource, DestroyedEarlyStopsWorkers) {
   std::string image = uploadtest::DiskLikeImage(16 << 20, 6);
   std::unique_ptr<GzipSource> gz;
-  ASSERT_TRUE(GzipSource::Open(std::make_unique<StringSource>(image),
-                               GzipOptions(), &gz)
-                  .ok());
+  ASSERT_OK(GzipSource::Open(std::make_unique<StringSource>(image),
+                             GzipOptions(), &gz));
   uint8_t buf[100];
   size_t got = 0;
-  ASSERT_TRUE(gz->Read(buf, sizeof(buf), &got).ok());
+  ASSERT_OK(gz->Read(buf, sizeof(buf), &got));
   EXPECT_EQ(got, sizeof(buf));
   gz.reset();  // must join without reading the rest
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "tests/util/status_matchers.h"
 #include "upload/upload_error.h"
 
 namespace upload {
@@ -15,9 +16,9 @@ void ExpectBad(const base::Status& s, const std::string& why) {
 }
 
 TEST(ObjectNames, ContainerRules) {
-  EXPECT_TRUE(CheckContainerName("images").ok());
-  EXPECT_TRUE(CheckContainerName("caf\xc3\xa9 ..x").ok());
-  EXPECT_TRUE(CheckContainerName(std::string(256, 'c')).ok());
+  EXPECT_OK(CheckContainerName("images"));
+  EXPECT_OK(CheckContainerName("caf\xc3\xa9 ..x"));
+  EXPECT_OK(CheckContainerName(std::string(256, 'c')));
   ExpectBad(CheckContainerName(std::string(257, 'c')), "1..256 bytes");
   ExpectBad(CheckContainerName(""), "1..256 bytes");
   ExpectBad(CheckContainerName("a/b"), "'/'");
@@ -29,11 +30,11 @@ TEST(ObjectNames, ContainerRules) {
 }
 
 TEST(ObjectNames, ObjectRules) {
-  EXPECT_TRUE(CheckObjectName("a/b/c.vhd").ok());
-  EXPECT_TRUE(CheckObjectName("x./y").ok());  // "./" inside a segment
-  EXPECT_TRUE(CheckObjectName("..a/b../...").ok());
-  EXPECT_TRUE(CheckObjectName("a//b/").ok());
-  EXPECT_TRUE(CheckObjectName(std::string(1024, 'o')).ok());
+  EXPECT_OK(CheckObjectName("a/b/c.vhd"));
+  EXPECT_OK(CheckObjectName("x./y"));  // "./" inside a segment
+  EXPECT_OK(CheckObjectName("..a/b../..."));
+  EXPECT_OK(CheckObjectName("a//b/"));
+  EXPECT_OK(CheckObjectName(std::string(1024, 'o')));
   ExpectBad(CheckObjectName(std::string(1025, 'o')), "1..1024 bytes");
   ExpectBad(CheckObjectName(""), "1..1024 bytes");
   // Defect 5: this went out as PUT /v1/AUTH_other/c2/obj.

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/util/status_matchers.h"
 #include "upload/auth.h"
 #include "upload/http_client.h"
 #include "upload/md5.h"
@@ -161,14 +162,14 @@ const char kV2Access[] = R"({"access": {
 TEST(Auth, V2CatalogRegionAndInterface) {
   AuthOptions o;
   AuthResult r;
-  ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
+  ASSERT_OK(ParseV2Access(kV2Access, o, &r));
   EXPECT_EQ(r.token, "tok123");
   EXPECT_EQ(r.storage_url, "https://dfw/v1/A");  // first region
   o.region = "ORD";
-  ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
+  ASSERT_OK(ParseV2Access(kV2Access, o, &r));
   EXPECT_EQ(r.storage_url, "https://ord/v1/A");  // trailing '/' dropped
   o.interface = "internal";                      // ServiceNet
-  ASSERT_TRUE(ParseV2Access(kV2Access, o, &r).ok());
+  ASSERT_OK(ParseV2Access(kV2Access, o, &r));
   EXPECT_EQ(r.storage_url, "https://snet-ord/v1/A");
   o.region = "SYD";
   base::Status st = ParseV2Access(kV2Access, o, &r);
@@ -188,10 +189,10 @@ TEST(Auth, V3Catalog) {
       {"interface": "public", "region_id": "R2", "url": "http://pub2"}]}]}})";
   AuthOptions o;
   AuthResult r;
-  ASSERT_TRUE(ParseV3Catalog(body, o, &r).ok());
+  ASSERT_OK(ParseV3Catalog(body, o, &r));
   EXPECT_EQ(r.storage_url, "http://pub1");
   o.region = "R2";
-  ASSERT_TRUE(ParseV3Catalog(body, o, &r).ok());
+  ASSERT_OK(ParseV3Catalog(body, o, &r));
   EXPECT_EQ(r.storage_url, "http://pub2");
   o.interface = "internal";
   EXPECT_EQ(ErrorOf(ParseV3Catalog(body, o, &r)), UploadError::kAuthResponse);

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/uploader.h"
 
@@ -86,7 +87,7 @@ TEST_F(Replicas, ObjectServerKilledMidUploadQuorumKeepsTheImage) {
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
   ASSERT_EQ(killed, 0);
   ASSERT_EQ(restarted, 0);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   ASSERT_GT(r.segments_total, 5u);
   // Swift's quorum absorbed the loss: no request failed, none was retried.
   EXPECT_EQ(r.http.retries, 0u);
@@ -122,7 +123,7 @@ TEST_F(Replicas, OneObjectServerDownUploadsAndReads) {
   o.segment_size = 128 << 10;
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kRaw, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.segments_total, 8u);
   EXPECT_EQ(r.http.retries, 0u);
   std::string got = SwiftDownload(o.container, o.object);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/uploader.h"
 
@@ -72,7 +73,7 @@ TEST_F(Resume, KeptSegmentsAreNotSentAgain) {
   o.cancelled = nullptr;
   UploadResult second;
   st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &second);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(second.segments_skipped, kept);
   EXPECT_EQ(second.segments_uploaded, second.segments_total - kept);
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
@@ -90,9 +91,9 @@ TEST_F(Resume, ChangedSegmentsAreSentAgain) {
   o.segment_size = 1 << 20;
   o.run_id = "run1";
   UploadResult r;
-  ASSERT_TRUE(UploadImage(V1Store(), o, a, ImageFormat::kRaw, &r).ok());
+  ASSERT_OK(UploadImage(V1Store(), o, a, ImageFormat::kRaw, &r));
   base::Status st = UploadImage(V1Store(), o, b, ImageFormat::kRaw, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.segments_skipped, 2u);
   EXPECT_EQ(r.segments_uploaded, 1u);
   EXPECT_EQ(SwiftDownload(o.container, o.object), b);
@@ -110,10 +111,10 @@ TEST_F(Resume, StaleSegmentsPastTheEndAreRemoved) {
   o.manifest = ManifestKind::kDlo;
   o.run_id = "same";
   UploadResult first, second;
-  ASSERT_TRUE(UploadImage(V1Store(), o, image, ImageFormat::kRaw, &first).ok());
+  ASSERT_OK(UploadImage(V1Store(), o, image, ImageFormat::kRaw, &first));
   base::Status st =
       UploadImage(V1Store(), o, image, ImageFormat::kVhd, &second);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   ASSERT_LT(second.segments_total, first.segments_total);
   EXPECT_EQ(ListObjects(o.container + "_segments", "").size(),
             second.segments_total);

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 namespace upload {
@@ -27,7 +28,7 @@ class SegmentBufferTest : public ::testing::TestWithParam<bool> {
     std::unique_ptr<SegmentBuffer> b;
     base::Status st =
         SegmentBuffer::New(capacity, GetParam() ? tmp_.path() : "", &b);
-    EXPECT_TRUE(st.ok()) << st.ToString();
+    EXPECT_OK(st);
     return b;
   }
   testutil::TempDir tmp_;
@@ -41,7 +42,7 @@ TEST_P(SegmentBufferTest, StreamsWhileFillingAndSealsAtCapacity) {
   std::string streamed;
   std::thread reader([&] { streamed = Drain(buf.get()); });
   Md5 whole;
-  while (!buf->sealed()) ASSERT_TRUE(buf->Append(&src, &whole).ok());
+  while (!buf->sealed()) ASSERT_OK(buf->Append(&src, &whole));
   reader.join();
   EXPECT_EQ(buf->size(), 3u << 20);
   EXPECT_EQ(streamed, data.substr(0, 3 << 20));
@@ -55,7 +56,7 @@ TEST_P(SegmentBufferTest, StreamsWhileFillingAndSealsAtCapacity) {
 
   // Reused for the rest: sealed short when the source ends.
   buf->Reset();
-  while (!buf->sealed()) ASSERT_TRUE(buf->Append(&src, nullptr).ok());
+  while (!buf->sealed()) ASSERT_OK(buf->Append(&src, nullptr));
   EXPECT_EQ(buf->size(), 2u << 20);
   EXPECT_EQ(Drain(buf.get()), data.substr(3 << 20));
 }
@@ -65,9 +66,9 @@ TEST_P(SegmentBufferTest, AbortWakesABlockedReader) {
   StringSource src(data);
   auto buf = Make(4 << 20);
   buf->Reset();
-  ASSERT_TRUE(buf->Append(&src, nullptr).ok());  // 1 MiB of 4
-  EXPECT_FALSE(buf->sealed());  // the source's end is not known yet
-  ASSERT_TRUE(buf->Append(&src, nullptr).ok());
+  ASSERT_OK(buf->Append(&src, nullptr));  // 1 MiB of 4
+  EXPECT_FALSE(buf->sealed());            // the source's end is not known yet
+  ASSERT_OK(buf->Append(&src, nullptr));
   EXPECT_TRUE(buf->sealed());  // now it is: a short last segment
   EXPECT_EQ(buf->size(), 1u << 20);
   buf->Reset();

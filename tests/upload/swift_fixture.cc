@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 extern char** environ;
@@ -319,7 +320,7 @@ std::map<std::string, std::string> ListObjects(const std::string& container,
       "?format=json&limit=10000&prefix=" + upload::UrlEncode(prefix, false);
   base::Status st = session.Call(&http, "GET", path, {}, {}, &resp,
                                  upload::CallOptions::NotFoundOk());
-  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_OK(st);
   if (!st.ok() || resp.status == 404) return names;
   nlohmann::json list = nlohmann::json::parse(resp.body, nullptr, false);
   if (!list.is_array()) return names;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/image_stream.h"
 
@@ -17,7 +18,7 @@ std::string ReadAll(ByteSource* src) {
     size_t got = 0;
     base::Status st =
         src->Read(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), &got);
-    EXPECT_TRUE(st.ok()) << st.ToString();
+    EXPECT_OK(st);
     if (!st.ok() || got == 0) return out;
     out.append(buf.data(), got);
   }
@@ -30,9 +31,8 @@ TEST(TarSource, GnuTarUnpacksZeroVhd) {
     std::unique_ptr<TarSource> tar;
     TarOptions o;
     o.mtime = 1700000000;
-    ASSERT_TRUE(
-        TarSource::Open(std::make_unique<StringSource>(image), size, o, &tar)
-            .ok());
+    ASSERT_OK(
+        TarSource::Open(std::make_unique<StringSource>(image), size, o, &tar));
     std::string archive = ReadAll(tar.get());
     EXPECT_EQ(archive.size(), static_cast<size_t>(tar->Size()));
     EXPECT_EQ(archive.size() % 512, 0u);
@@ -53,8 +53,7 @@ TEST(TarSource, TgzStreamUnpacksWithTarXz) {
   ImageStreamOptions o;
   o.format = ImageFormat::kTgz;
   std::unique_ptr<ByteSource> stream;
-  ASSERT_TRUE(
-      NewImageStream(std::make_unique<StringSource>(image), o, &stream).ok());
+  ASSERT_OK(NewImageStream(std::make_unique<StringSource>(image), o, &stream));
   testutil::TempDir tmp;
   testutil::WriteFile(tmp.Join("img.tgz"), ReadAll(stream.get()));
   testutil::RunResult r =
@@ -77,9 +76,8 @@ class ZeroSource : public ByteSource {
 TEST(TarSource, PaxSizeForImagesOf8GiBAndMore) {
   const uint64_t size = (8ULL << 30) + 12345;  // beyond ustar's 11 digits
   std::unique_ptr<TarSource> tar;
-  ASSERT_TRUE(
-      TarSource::Open(std::make_unique<ZeroSource>(), size, TarOptions(), &tar)
-          .ok());
+  ASSERT_OK(TarSource::Open(std::make_unique<ZeroSource>(), size, TarOptions(),
+                            &tar));
   EXPECT_EQ(tar->header().size(), 3u * 512);  // pax header + record + ustar
   testutil::TempDir tmp;
   testutil::WriteFile(tmp.Join("head.tar"), tar->header());
@@ -96,9 +94,8 @@ TEST(TarSource, PaxSizeForImagesOf8GiBAndMore) {
 
 TEST(TarSource, ShortImageIsAnError) {
   std::unique_ptr<TarSource> tar;
-  ASSERT_TRUE(TarSource::Open(std::make_unique<StringSource>("abc"), 10,
-                              TarOptions(), &tar)
-                  .ok());
+  ASSERT_OK(TarSource::Open(std::make_unique<StringSource>("abc"), 10,
+                            TarOptions(), &tar));
   std::string buf(4096, '\0');
   base::Status st;
   for (int i = 0; i < 10 && st.ok(); ++i) {

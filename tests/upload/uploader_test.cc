@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/upload/swift_fixture.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/md5.h"
 
@@ -31,7 +32,7 @@ TEST(Upload, GzipSloRoundTripWithProgress) {
   o.progress = [&](const ProgressInfo& p) { seen.push_back(p); };
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.error, UploadError::kNone);
   EXPECT_GE(r.segments_total, 5u);
   EXPECT_EQ(r.segments_uploaded, r.segments_total);
@@ -71,7 +72,7 @@ TEST(Upload, TgzUnpacksToZeroVhd) {
   UploadOptions o = SmallSegments("images/disk.tgz");
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kTgz, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   testutil::TempDir tmp;
   testutil::WriteFile(tmp.Join("img.tgz"),
                       SwiftDownload(o.container, o.object));
@@ -87,7 +88,7 @@ TEST(Upload, DloRoundTrip) {
   o.manifest = ManifestKind::kDlo;
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_GE(r.segments_total, 3u);
   std::string gz = SwiftDownload(o.container, o.object);
   EXPECT_EQ(Md5::Of(gz), r.object_md5);
@@ -100,7 +101,7 @@ TEST(Upload, RawStreamOfExactSegmentMultiple) {
   UploadOptions o = SmallSegments("raw.bin");
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.segments_total, 3u);
   EXPECT_EQ(r.object_md5, Md5::Of(data));
   EXPECT_EQ(SwiftDownload(o.container, o.object), data);
@@ -115,7 +116,7 @@ TEST(Upload, MoreThanAThousandSegmentsNestSloManifests) {
   o.parallel_segments = 4;
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, data, ImageFormat::kRaw, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(r.segments_total, 1010u);
   EXPECT_EQ(r.sub_manifests, 2u);
   EXPECT_EQ(SwiftDownload(o.container, o.object), data);
@@ -141,7 +142,7 @@ TEST(Upload, SegmentLargerThanClusterLimitFailsEarly) {
   UploadResult r;
   // Within 5 GiB: allowed by the options, checked against /info.
   base::Status st = UploadImage(V1Store(), o, "x", ImageFormat::kRaw, &r);
-  EXPECT_TRUE(st.ok()) << st.ToString();  // max_file_size is 5 GiB + 2
+  EXPECT_OK(st);  // max_file_size is 5 GiB + 2
   o.segment_size = kMaxSegmentSize + 1;
   st = UploadImage(V1Store(), o, "x", ImageFormat::kRaw, &r);
   EXPECT_EQ(r.error, UploadError::kInvalidArgument) << st.ToString();
@@ -155,7 +156,7 @@ TEST(Upload, SpoolsLargeSegmentsToTempFiles) {
   o.spool_dir = spool.path();
   UploadResult r;
   base::Status st = UploadImage(V1Store(), o, image, ImageFormat::kVhd, &r);
-  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(uploadtest::Gunzip(SwiftDownload(o.container, o.object)), image);
 }
 

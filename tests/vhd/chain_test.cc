@@ -10,6 +10,7 @@
 #include <random>
 
 #include "base/fault_env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
@@ -28,11 +29,10 @@ class ChainTest : public ::testing::Test {
   void Create(const std::string& name, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(env(), P(name), p).ok());
+    ASSERT_OK(CreateVhd(env(), P(name), p));
   }
   void Snapshot(const std::string& child, const std::string& parent) {
-    ASSERT_TRUE(
-        CreateDifferencing(env(), P(child), P(parent), SnapshotParams()).ok());
+    ASSERT_OK(CreateDifferencing(env(), P(child), P(parent), SnapshotParams()));
   }
   std::unique_ptr<Chain> Open(const std::string& name, bool writable = false,
                               base::Env* e = nullptr) {
@@ -41,22 +41,22 @@ class ChainTest : public ::testing::Test {
     o.env = e;
     std::unique_ptr<Chain> c;
     base::Status s = Chain::Open(P(name), o, &c);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     return c;
   }
   void Write(const std::string& name, uint64_t off, const std::string& data) {
     auto c = Open(name, true);
     ASSERT_TRUE(c);
     base::Status s = c->Write(off, data.size(), data.data());
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(s);
+    ASSERT_OK(c->Flush());
   }
   std::string ReadAll(const std::string& name) {
     auto c = Open(name);
     if (!c) return "";
     std::string out(c->virtual_size(), '\0');
     base::Status s = c->Read(0, out.size(), out.data());
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     return out;
   }
   void ExpectValid(const std::string& name) {
@@ -64,13 +64,13 @@ class ChainTest : public ::testing::Test {
     CheckOptions o;
     o.check_data = true;
     base::Status s = CheckVhd(env(), P(name), o, &r);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
   }
   uint64_t Allocated(const std::string& name) {
     std::unique_ptr<Image> img;
-    EXPECT_TRUE(OpenImage(env(), P(name), OpenOptions(), &img).ok());
+    EXPECT_OK(OpenImage(env(), P(name), OpenOptions(), &img));
     auto* sp = dynamic_cast<SparseImage*>(img.get());
-    EXPECT_TRUE(sp->LoadBat().ok());
+    EXPECT_OK(sp->LoadBat());
     return sp->allocated_blocks();
   }
 
@@ -101,7 +101,7 @@ TEST_F(ChainTest, UnalignedWritesReadBack) {
     uint64_t len = rng() % 5000;
     uint64_t off = rng() % (model.size() - len);
     std::string out(len, 'x');
-    ASSERT_TRUE(c->Read(off, len, out.data()).ok());
+    ASSERT_OK(c->Read(off, len, out.data()));
     ASSERT_EQ(out, model.substr(off, len)) << off << "+" << len;
   }
 }
@@ -112,7 +112,7 @@ TEST_F(ChainTest, ReadAndWriteBeyondEndFail) {
   char b[2];
   EXPECT_EQ(c->Read(4 * kMiB - 1, 2, b).code(), base::Code::kInvalidArgument);
   EXPECT_EQ(c->Write(4 * kMiB, 1, b).code(), base::Code::kInvalidArgument);
-  EXPECT_TRUE(c->Read(4 * kMiB - 1, 1, b).ok());
+  EXPECT_OK(c->Read(4 * kMiB - 1, 1, b));
   auto ro = Open("a.vhd", false);
   EXPECT_EQ(ro->Write(0, 1, b).code(), base::Code::kReadOnly);
 }
@@ -122,9 +122,9 @@ TEST_F(ChainTest, BlocksAreFourKiBAlignedAndFullBlocksSetBatmap) {
   Write("a.vhd", 2 * kMiB, testutil::RandomBytes(2 * kMiB, 1));
   Write("a.vhd", 5 * kMiB, "x");
   std::unique_ptr<Image> img;
-  ASSERT_TRUE(OpenImage(env(), P("a.vhd"), OpenOptions(), &img).ok());
+  ASSERT_OK(OpenImage(env(), P("a.vhd"), OpenOptions(), &img));
   auto* sp = dynamic_cast<SparseImage*>(img.get());
-  ASSERT_TRUE(sp->LoadBat().ok());
+  ASSERT_OK(sp->LoadBat());
   ASSERT_TRUE(sp->has_batmap()) << sp->batmap_problem();
   EXPECT_EQ(sp->bat()[0], kBatUnused);
   ASSERT_NE(sp->bat()[1], kBatUnused);
@@ -136,7 +136,7 @@ TEST_F(ChainTest, BlocksAreFourKiBAlignedAndFullBlocksSetBatmap) {
   EXPECT_TRUE(BitmapTest(sp->batmap().data(), 1));
   EXPECT_FALSE(BitmapTest(sp->batmap().data(), 2));
   BlockState st;
-  ASSERT_TRUE(sp->GetBlockState(2, &st).ok());
+  ASSERT_OK(sp->GetBlockState(2, &st));
   EXPECT_EQ(st.kind, BlockKind::kPartial);
   EXPECT_TRUE(BitmapTest(st.bitmap, 2048));  // byte 5 MiB: block 2, 1 MiB in
   EXPECT_FALSE(BitmapTest(st.bitmap, 2047));
@@ -158,9 +158,9 @@ TEST_F(ChainTest, DifferencingWriteSetsOnlyWrittenSectors) {
   EXPECT_EQ(Allocated("child.vhd"), 1u);
   // Only sectors 0..2 of the block (bytes 100..1099 of it) are in the child.
   std::unique_ptr<Image> img;
-  ASSERT_TRUE(OpenImage(env(), P("child.vhd"), OpenOptions(), &img).ok());
+  ASSERT_OK(OpenImage(env(), P("child.vhd"), OpenOptions(), &img));
   BlockState st;
-  ASSERT_TRUE(img->GetBlockState(1, &st).ok());
+  ASSERT_OK(img->GetBlockState(1, &st));
   ASSERT_EQ(st.kind, BlockKind::kPartial);
   for (uint32_t s = 0; s < 4096; ++s) {
     ASSERT_EQ(BitmapTest(st.bitmap, s), s >= 2048 && s <= 2050) << s;
@@ -205,11 +205,9 @@ TEST_F(ChainTest, DepthFourChainReadsFirstLayerThatHoldsEachSector) {
   EXPECT_EQ(c->depth(), 4u);
   // Export equals the read view and leaves holes sparse.
   std::unique_ptr<base::File> out;
-  ASSERT_TRUE(
-      env()
-          ->Open(P("out.raw"), base::Env::OpenMode::kCreateTruncate, &out)
-          .ok());
-  ASSERT_TRUE(c->ExportRaw(out.get()).ok());
+  ASSERT_OK(
+      env()->Open(P("out.raw"), base::Env::OpenMode::kCreateTruncate, &out));
+  ASSERT_OK(c->ExportRaw(out.get()));
   out.reset();
   EXPECT_EQ(testutil::ReadFile(P("out.raw")), model);
   for (const char* n : {"l0.vhd", "l1.vhd", "l2.vhd", "l3.vhd"}) ExpectValid(n);
@@ -230,7 +228,7 @@ TEST_F(ChainTest, RawParent) {
   testutil::WriteFile(P("base.raw"), testutil::RandomBytes(4 * kMiB, 9));
   SnapshotParams sp;
   sp.raw_parent = true;
-  ASSERT_TRUE(CreateDifferencing(env(), P("c.vhd"), P("base.raw"), sp).ok());
+  ASSERT_OK(CreateDifferencing(env(), P("c.vhd"), P("base.raw"), sp));
   std::string model = testutil::ReadFile(P("base.raw"));
   Write("c.vhd", 10, "child");
   model.replace(10, 5, "child");
@@ -298,7 +296,7 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
     return s;
   };
   base::FaultInjectionEnv counter(env());
-  ASSERT_TRUE(attempt(&counter).ok());
+  ASSERT_OK(attempt(&counter));
   ASSERT_EQ(ReadAll(leaf), after);
   int64_t points = counter.mutations();
   ASSERT_GT(points, 0);
@@ -398,10 +396,10 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
     auto c = Open("c.vhd", true, &full);
     ASSERT_TRUE(c);
     base::Status s = c->Write(4 * kMiB, 512, data.data());
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     std::string zeros(2 * kMiB, '\0');
     s = c->Write(10 * kMiB, zeros.size(), zeros.data());
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
   }
   EXPECT_EQ(testutil::ReadFile(P("c.vhd")).size(), file_before.size());
 
@@ -411,8 +409,8 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
   {
     auto c = Open("c.vhd", true, &full);
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->Write(3 * kMiB, data.size(), data.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(c->Write(3 * kMiB, data.size(), data.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string want = view_before;
   want.replace(4 * kMiB, 512, data.substr(0, 512));
@@ -433,7 +431,7 @@ TEST_F(ChainTest, ReserveCountsOnlyStoredBlocks) {
   auto c = Open("d.vhd", true, &full);
   ASSERT_TRUE(c);
   std::string zeros(16 * kMiB, '\0');
-  EXPECT_TRUE(c->ReserveForWrite(0, zeros.size(), zeros.data()).ok());
+  EXPECT_OK(c->ReserveForWrite(0, zeros.size(), zeros.data()));
   zeros[9 * kMiB] = 1;
   EXPECT_EQ(c->ReserveForWrite(0, zeros.size(), zeros.data()).code(),
             base::Code::kNoSpace);

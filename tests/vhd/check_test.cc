@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/create.h"
 #include "vhd/endian.h"
@@ -19,7 +20,7 @@ class CheckTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t mb) {
     CreateParams p;
     p.size = mb << 20;
-    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
+    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
   }
   void Fill(const std::string& n, uint64_t off, size_t len) {
     testutil::WriteFile(P("data"), testutil::RandomBytes(len, off));
@@ -166,9 +167,8 @@ TEST_F(CheckTest, DataUnderClearBitsWithDashB) {
 
 TEST_F(CheckTest, ParentUuidAndLocatorNames) {
   Create("p.vhd", 8);
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
-                                 SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
+                               SnapshotParams()));
   EXPECT_EQ(Problem("c.vhd"), "");
   // Replace the parent by another disk of the same name.
   base::Env::Default()->Unlink(P("p.vhd"));
@@ -184,7 +184,7 @@ TEST_F(CheckTest, ParentUuidAndLocatorNames) {
     std::string d = testutil::ReadFile(P("c.vhd"));
     h = DynamicHeader::Decode(reinterpret_cast<const uint8_t*>(d.data()) + 512);
   }
-  ASSERT_TRUE(h.SetParentName("other.vhd").ok());
+  ASSERT_OK(h.SetParentName("other.vhd"));
   h.Seal();
   std::string hb(1024, '\0');
   h.Encode(reinterpret_cast<uint8_t*>(hb.data()));
@@ -196,16 +196,14 @@ TEST_F(CheckTest, ParentUuidAndLocatorNames) {
 
 TEST_F(CheckTest, DashPChecksEveryAncestor) {
   Create("a.vhd", 8);
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("b.vhd"), P("a.vhd"),
-                                 SnapshotParams())
-                  .ok());
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
-                                 SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), P("b.vhd"), P("a.vhd"),
+                               SnapshotParams()));
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
+                               SnapshotParams()));
   CheckOptions o;
   o.check_parents = true;
   CheckReport r;
-  ASSERT_TRUE(CheckVhd(base::Env::Default(), P("c.vhd"), o, &r).ok());
+  ASSERT_OK(CheckVhd(base::Env::Default(), P("c.vhd"), o, &r));
   ASSERT_EQ(r.files.size(), 3u);
   EXPECT_EQ(r.lines.back(), P("a.vhd") + " is valid\n");
   // Break the grandparent: -p finds it, plain check does not look.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fault_env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -23,28 +24,28 @@ class CoalesceTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
+    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
   }
   void Snap(const std::string& c, const std::string& p, uint64_t size = 0) {
     SnapshotParams sp;
     sp.size = size;
-    ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P(c), P(p), sp).ok());
+    ASSERT_OK(CreateDifferencing(base::Env::Default(), P(c), P(p), sp));
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
     o.writable = true;
     std::unique_ptr<Chain> c;
-    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(Chain::Open(P(n), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string Read(const std::string& n) {
     std::unique_ptr<Chain> c;
     base::Status s = Chain::Open(P(n), ChainOptions(), &c);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     if (!s.ok()) return "";
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
   bool Valid(const std::string& n) {
@@ -52,7 +53,7 @@ class CoalesceTest : public ::testing::Test {
     CheckOptions o;
     o.check_data = true;
     base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
-    EXPECT_TRUE(s.ok()) << n << ": " << s.ToString();
+    EXPECT_OK(s) << n << ": " << s.ToString();
     return s.ok();
   }
   testutil::TempDir dir_;
@@ -71,9 +72,8 @@ TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
   std::string child_view = Read("child.vhd");
   std::string child_bytes = testutil::ReadFile(P("child.vhd"));
   CoalesceResult r;
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
-          .ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r));
   EXPECT_EQ(r.parent, P("base.vhd"));
   EXPECT_FALSE(r.resumed);
   // 700 bytes at 3 -> sectors 0..1; 2 MiB; 9000 bytes at +512 -> 18 sectors.
@@ -84,9 +84,8 @@ TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {
   EXPECT_FALSE(testutil::FileExists(CoalesceJournalPath(P("base.vhd"))));
   EXPECT_TRUE(Valid("base.vhd"));
   // Idempotent.
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
-          .ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r));
   EXPECT_EQ(Read("base.vhd"), child_view);
   EXPECT_TRUE(Valid("base.vhd"));
 }
@@ -98,9 +97,8 @@ TEST_F(CoalesceTest, GrowsASmallerParentFirst) {
   Write("child.vhd", 290 * kMiB, testutil::RandomBytes(kMiB, 2));
   std::string view = Read("child.vhd");
   CoalesceResult r;
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
-          .ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r));
   std::string base = Read("base.vhd");
   EXPECT_EQ(base.size(), view.size());
   EXPECT_EQ(base, view);
@@ -121,7 +119,7 @@ TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
   CoalesceOptions grow;
   grow.grow_parent_only = true;
   CoalesceResult r;
-  ASSERT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), grow, &r).ok());
+  ASSERT_OK(Coalesce(base::Env::Default(), P("child.vhd"), grow, &r));
   EXPECT_EQ(r.sectors, 0u);
   std::string base = Read("base.vhd");
   ASSERT_EQ(base.size(), 64 * kMiB);
@@ -131,9 +129,8 @@ TEST_F(CoalesceTest, GrowParentOnlyGrowsAndCopiesNothing) {
   EXPECT_FALSE(
       testutil::FileExists(CoalesceJournalPath(P("base.vhd")) + ".resize"));
   EXPECT_TRUE(Valid("base.vhd"));
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
-          .ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r));
   EXPECT_EQ(Read("base.vhd"), view);
 }
 
@@ -143,9 +140,8 @@ TEST_F(CoalesceTest, RefusesRawParent) {
   testutil::WriteFile(P("base.raw"), raw);
   SnapshotParams sp;
   sp.raw_parent = true;
-  ASSERT_TRUE(
-      CreateDifferencing(base::Env::Default(), P("c.vhd"), P("base.raw"), sp)
-          .ok());
+  ASSERT_OK(
+      CreateDifferencing(base::Env::Default(), P("c.vhd"), P("base.raw"), sp));
   Write("c.vhd", 1000, "hello");
   std::string view = Read("c.vhd");
   CoalesceResult r;
@@ -181,14 +177,14 @@ TEST_F(CoalesceTest, ResumesFromItsJournal) {
   {
     // Find a crash point after the 3rd checkpoint by counting mutations.
     std::string base0 = testutil::ReadFile(P("base.vhd"));
-    ASSERT_TRUE(Coalesce(&count, P("child.vhd"), o, &r).ok());
+    ASSERT_OK(Coalesce(&count, P("child.vhd"), o, &r));
     testutil::WriteFile(P("base.vhd"), base0);
   }
   base::FaultInjectionEnv fenv(base::Env::Default());
   fenv.CrashAt(count.mutations() * 2 / 3);
   EXPECT_FALSE(Coalesce(&fenv, P("child.vhd"), o, &r).ok());
   ASSERT_TRUE(testutil::FileExists(CoalesceJournalPath(P("base.vhd"))));
-  ASSERT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), o, &r).ok());
+  ASSERT_OK(Coalesce(base::Env::Default(), P("child.vhd"), o, &r));
   EXPECT_TRUE(r.resumed);
   EXPECT_GT(r.first_block, 0u);
   EXPECT_LT(r.sectors, 16u * 4096);  // did not start over
@@ -206,7 +202,7 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   std::string base0 = testutil::ReadFile(P("base.vhd"));
   base::FaultInjectionEnv count(base::Env::Default());
   CoalesceResult r;
-  ASSERT_TRUE(Coalesce(&count, P("child.vhd"), CoalesceOptions(), &r).ok());
+  ASSERT_OK(Coalesce(&count, P("child.vhd"), CoalesceOptions(), &r));
   testutil::WriteFile(P("base.vhd"), base0);
   int64_t first_sync = -1;
   for (size_t i = 0; i < count.history().size(); ++i) {
@@ -221,16 +217,15 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   EXPECT_FALSE(Coalesce(&fenv, P("child.vhd"), CoalesceOptions(), &r).ok());
   auto temps = [&] {
     std::vector<std::string> names, out;
-    EXPECT_TRUE(base::Env::Default()->ListDir(dir_.path(), &names).ok());
+    EXPECT_OK(base::Env::Default()->ListDir(dir_.path(), &names));
     for (const std::string& n : names) {
       if (n.find(".coalesce.tmp.") != std::string::npos) out.push_back(n);
     }
     return out;
   };
   ASSERT_EQ(temps().size(), 1u);  // what the killed run left
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r)
-          .ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("child.vhd"), CoalesceOptions(), &r));
   EXPECT_TRUE(temps().empty());
   EXPECT_FALSE(testutil::FileExists(journal));
   EXPECT_EQ(Read("base.vhd"), view);
@@ -238,9 +233,8 @@ TEST_F(CoalesceTest, RerunRemovesTheJournalTempOfAKilledRun) {
   testutil::WriteFile(P("other.vhd.coalesce.tmp.1.0"), "x");
   Snap("child2.vhd", "base.vhd");
   Write("child2.vhd", 0, "y");
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("child2.vhd"), CoalesceOptions(), &r)
-          .ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("child2.vhd"), CoalesceOptions(), &r));
   EXPECT_TRUE(testutil::FileExists(P("other.vhd.coalesce.tmp.1.0")));
 }
 
@@ -252,7 +246,7 @@ TEST_F(CoalesceTest, ProgressReportsBytesAndBlocks) {
   std::vector<CoalesceProgress> seen;
   o.progress = [&](const CoalesceProgress& p) { seen.push_back(p); };
   CoalesceResult r;
-  ASSERT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), o, &r).ok());
+  ASSERT_OK(Coalesce(base::Env::Default(), P("child.vhd"), o, &r));
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().bytes_done, 3 * kMiB);
   EXPECT_EQ(seen.back().bytes_total, 3 * kMiB);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/fault_env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/endian.h"
 #include "vhd/format.h"
@@ -21,7 +22,7 @@ namespace {
 std::unique_ptr<SparseImage> OpenSparse(const std::string& path) {
   std::unique_ptr<Image> img;
   base::Status s = OpenImage(base::Env::Default(), path, OpenOptions(), &img);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   if (sp == nullptr) return nullptr;
   img.release();
@@ -32,7 +33,7 @@ TEST(CreateTest, DynamicLayoutIsBlktaps) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 100ull << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p));
   std::string d = testutil::ReadFile(dir.Join("x.vhd"));
   // blktap: footer copy, header@512, BAT@1536, batmap hdr@2048, map@2560,
   // footer@3072: 3584 bytes.
@@ -68,7 +69,7 @@ TEST(CreateTest, SizeRoundsUpToTwoMiBAsVhdUtil) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 5ull << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p));
   auto img = OpenSparse(dir.Join("x.vhd"));
   EXPECT_EQ(img->virtual_size(), 6ull << 20);
 }
@@ -78,12 +79,12 @@ TEST(CreateTest, PreallocatedMetadataLayout) {
   CreateParams p;
   p.size = 100ull << 20;
   p.max_size = 2097152ull << 20;  // xapi LVHD's -S
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("x.vhd"), p));
   EXPECT_EQ(testutil::FileSize(dir.Join("x.vhd")), 4327936u);
   auto img = OpenSparse(dir.Join("x.vhd"));
   EXPECT_EQ(img->header().max_table_entries, 1048576u);
   EXPECT_EQ(img->virtual_size(), 100ull << 20);
-  ASSERT_TRUE(img->LoadBat().ok());
+  ASSERT_OK(img->LoadBat());
   EXPECT_TRUE(img->has_batmap()) << img->batmap_problem();
   EXPECT_EQ(img->batmap_header().batmap_offset, 4196352u);
   EXPECT_EQ(img->batmap_header().batmap_size, 256u);
@@ -93,10 +94,9 @@ TEST(CreateTest, DifferencingLayoutIsBlktaps) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 100ull << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("parent.vhd"), p).ok());
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("child.vhd"),
-                                 dir.Join("parent.vhd"), SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("parent.vhd"), p));
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), dir.Join("child.vhd"),
+                               dir.Join("parent.vhd"), SnapshotParams()));
   std::string d = testutil::ReadFile(dir.Join("child.vhd"));
   ASSERT_EQ(d.size(), 5120u);
   auto img = OpenSparse(dir.Join("child.vhd"));
@@ -122,12 +122,12 @@ TEST(CreateTest, DifferencingLayoutIsBlktaps) {
   EXPECT_EQ(d.substr(3584, 24), w2);
   EXPECT_EQ(d.substr(4096, 24), w2);
   std::string p0;
-  ASSERT_TRUE(img->LocatorPath(1, &p0).ok());
+  ASSERT_OK(img->LocatorPath(1, &p0));
   EXPECT_EQ(p0, "./parent.vhd");
   // Same-size child keeps the parent's exact size.
   EXPECT_EQ(img->virtual_size(), parent->virtual_size());
   base::FileInfo pi;
-  ASSERT_TRUE(base::Env::Default()->Stat(dir.Join("parent.vhd"), &pi).ok());
+  ASSERT_OK(base::Env::Default()->Stat(dir.Join("parent.vhd"), &pi));
   EXPECT_EQ(h.parent_timestamp, VhdTimeFromUnix(pi.mtime));
 }
 
@@ -137,16 +137,15 @@ TEST(CreateTest, RelativePathToParentInAnotherDirectory) {
   ASSERT_EQ(0, ::mkdir(dir.Join("b").c_str(), 0755));
   CreateParams p;
   p.size = 4 << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("a/p.vhd"), p).ok());
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("b/c.vhd"),
-                                 dir.Join("a/p.vhd"), SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("a/p.vhd"), p));
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), dir.Join("b/c.vhd"),
+                               dir.Join("a/p.vhd"), SnapshotParams()));
   auto img = OpenSparse(dir.Join("b/c.vhd"));
   std::string path;
-  ASSERT_TRUE(img->LocatorPath(0, &path).ok());
+  ASSERT_OK(img->LocatorPath(0, &path));
   EXPECT_EQ(path, "../a/p.vhd");
   // blktap prefixes the Windows forms with ".\" even before "..".
-  ASSERT_TRUE(img->LocatorPath(2, &path).ok());
+  ASSERT_OK(img->LocatorPath(2, &path));
   EXPECT_EQ(path, "./../a/p.vhd");
 }
 
@@ -172,7 +171,7 @@ TEST(CreateTest, RefusesToOverwriteAndBadSizes) {
   // Largest allowed virtual size works and stays small on disk.
   p.size = 2040ull << 30;
   p.max_size = 0;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("big.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("big.vhd"), p));
   EXPECT_LT(testutil::FileSize(dir.Join("big.vhd")), 5u << 20);
 }
 
@@ -180,7 +179,7 @@ TEST(CreateTest, ChildSmallerThanParentIsRefused) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 8 << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p));
   SnapshotParams s;
   s.size = 4 << 20;
   EXPECT_EQ(CreateDifferencing(base::Env::Default(), dir.Join("c.vhd"),
@@ -188,9 +187,8 @@ TEST(CreateTest, ChildSmallerThanParentIsRefused) {
                 .code(),
             base::Code::kInvalidArgument);
   s.size = 16 << 20;
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("c.vhd"),
-                                 dir.Join("p.vhd"), s)
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), dir.Join("c.vhd"),
+                               dir.Join("p.vhd"), s));
   EXPECT_EQ(OpenSparse(dir.Join("c.vhd"))->virtual_size(), 16u << 20);
 }
 
@@ -199,7 +197,7 @@ TEST(CreateTest, FixedDiskIsDataPlusFooter) {
   CreateParams p;
   p.size = 3 << 20;
   p.fixed = true;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("f.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("f.vhd"), p));
   std::string d = testutil::ReadFile(dir.Join("f.vhd"));
   ASSERT_EQ(d.size(), (4u << 20) + 512);
   Footer f =
@@ -218,7 +216,7 @@ TEST(CreateTest, CrashDuringCreateLeavesNoFileOrAWholeOne) {
     p.size = 8 << 20;
     p.durability = d;
     base::FaultInjectionEnv count(base::Env::Default());
-    ASSERT_TRUE(CreateVhd(&count, dir.Join("n.vhd"), p).ok());
+    ASSERT_OK(CreateVhd(&count, dir.Join("n.vhd"), p));
     int64_t n = count.mutations();
     for (int64_t k = 0; k < n; ++k) {
       base::Env::Default()->Unlink(dir.Join("n.vhd"));
@@ -229,9 +227,8 @@ TEST(CreateTest, CrashDuringCreateLeavesNoFileOrAWholeOne) {
       bool ok = CreateVhd(&env, dir.Join("n.vhd"), p).ok();
       if (ok || testutil::FileExists(dir.Join("n.vhd"))) {
         std::unique_ptr<Image> img;
-        EXPECT_TRUE(OpenImage(base::Env::Default(), dir.Join("n.vhd"),
-                              OpenOptions(), &img)
-                        .ok())
+        EXPECT_OK(OpenImage(base::Env::Default(), dir.Join("n.vhd"),
+                            OpenOptions(), &img))
             << "crash at " << k;
       }
       EXPECT_FALSE(ok && k < n - 1) << "crash at " << k;
@@ -245,7 +242,7 @@ TEST(CreateTest, DataReachesTheDiskBeforeTheLink) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 8 << 20;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p));
   auto kinds = [](const base::FaultInjectionEnv& env) {
     std::vector<std::string> k;
     for (const std::string& what : env.history()) {
@@ -256,16 +253,14 @@ TEST(CreateTest, DataReachesTheDiskBeforeTheLink) {
   };
   SnapshotParams sp;
   base::FaultInjectionEnv durable(base::Env::Default());
-  ASSERT_TRUE(
-      CreateDifferencing(&durable, dir.Join("d.vhd"), dir.Join("p.vhd"), sp)
-          .ok());
+  ASSERT_OK(
+      CreateDifferencing(&durable, dir.Join("d.vhd"), dir.Join("p.vhd"), sp));
   EXPECT_EQ(kinds(durable),
             (std::vector<std::string>{"sync", "link", "unlink", "syncdir"}));
   sp.durability = NewFileDurability::kOrdered;
   base::FaultInjectionEnv ordered(base::Env::Default());
-  ASSERT_TRUE(
-      CreateDifferencing(&ordered, dir.Join("o.vhd"), dir.Join("p.vhd"), sp)
-          .ok());
+  ASSERT_OK(
+      CreateDifferencing(&ordered, dir.Join("o.vhd"), dir.Join("p.vhd"), sp));
   EXPECT_EQ(kinds(ordered),
             (std::vector<std::string>{"writeback", "link", "unlink"}));
   EXPECT_EQ(ordered.history().front().rfind("create ", 0), 0u);
@@ -277,15 +272,13 @@ TEST(CreateTest, LargestSnapshotHasAnUnusedBatInEitherDurability) {
   testutil::TempDir dir;
   CreateParams p;
   p.size = 2040ull << 30;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p));
   SnapshotParams sp;
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("d.vhd"),
-                                 dir.Join("p.vhd"), sp)
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), dir.Join("d.vhd"),
+                               dir.Join("p.vhd"), sp));
   sp.durability = NewFileDurability::kOrdered;
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), dir.Join("o.vhd"),
-                                 dir.Join("p.vhd"), sp)
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), dir.Join("o.vhd"),
+                               dir.Join("p.vhd"), sp));
   std::string d = testutil::ReadFile(dir.Join("d.vhd"));
   std::string o = testutil::ReadFile(dir.Join("o.vhd"));
   const uint64_t entries = (2040ull << 30) / (2 << 20);
@@ -295,11 +288,11 @@ TEST(CreateTest, LargestSnapshotHasAnUnusedBatInEitherDurability) {
   EXPECT_TRUE(d.compare(1536, d.size() - 2048, o, 1536, o.size() - 2048) == 0);
   EXPECT_EQ(d.substr(1536, entries * 4), std::string(entries * 4, '\xff'));
   auto img = OpenSparse(dir.Join("o.vhd"));
-  ASSERT_TRUE(img->LoadBat().ok());
+  ASSERT_OK(img->LoadBat());
   EXPECT_EQ(img->allocated_blocks(), 0u);
   EXPECT_EQ(img->header().max_table_entries, entries);
   std::vector<LocatorPayload> locs;
-  ASSERT_TRUE(ParentLocators(dir.Join("o.vhd"), dir.Join("p.vhd"), &locs).ok());
+  ASSERT_OK(ParentLocators(dir.Join("o.vhd"), dir.Join("p.vhd"), &locs));
   std::vector<uint8_t> whole =
       BuildSparseMetadata(*img->footer(), img->header(), locs);
   ASSERT_EQ(whole.size() + 512, o.size());

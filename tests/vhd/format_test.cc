@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "tests/util/status_matchers.h"
 #include "vhd/endian.h"
 
 namespace vhd {
@@ -69,7 +70,7 @@ TEST(FormatTest, HeaderRoundTripsWithLocatorsAndParentName) {
   h.block_size = kDefaultBlockSize;
   h.parent_uuid = Uuid::Generate();
   h.parent_timestamp = 777;
-  ASSERT_TRUE(h.SetParentName("p\xc3\xa4rent.vhd").ok());
+  ASSERT_OK(h.SetParentName("p\xc3\xa4rent.vhd"));
   h.loc[1].code = static_cast<uint32_t>(PlatformCode::kW2ku);
   h.loc[1].data_space = 512;
   h.loc[1].data_length = 24;
@@ -99,7 +100,7 @@ TEST(FormatTest, ParentNameTooLongIsRejected) {
   DynamicHeader h;
   EXPECT_EQ(h.SetParentName(std::string(257, 'x')).code(),
             base::Code::kInvalidArgument);
-  EXPECT_TRUE(h.SetParentName(std::string(256, 'x')).ok());
+  EXPECT_OK(h.SetParentName(std::string(256, 'x')));
   EXPECT_EQ(h.SetParentName("\xff").code(), base::Code::kInvalidArgument);
 }
 

@@ -24,6 +24,7 @@
 
 #include "base/env.h"
 #include "tests/util/spec_vhd.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -759,7 +760,7 @@ TEST(HostileCheck, BadFooterChecksumIsReported) {
   o.ignore_primary_footer = true;
   vhd::CheckReport rep2;
   s = vhd::CheckVhd(base::Env::Default(), f, o, &rep2);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
 }
 
 // A truncated differencing parent in the middle of a chain: the leaf opens,

@@ -27,6 +27,7 @@
 
 #include "base/env.h"
 #include "tests/util/spec_vhd.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -125,11 +126,11 @@ class Libvhdi {
 std::string ReadChain(const std::string& leaf) {
   std::unique_ptr<vhd::Chain> chain;
   base::Status s = vhd::Chain::Open(leaf, vhd::ChainOptions(), &chain);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   if (!s.ok()) return "";
   std::string out(chain->virtual_size(), '\0');
   s = chain->Read(0, out.size(), out.data());
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   return out;
 }
 
@@ -144,13 +145,13 @@ class Writer {
   }
   ~Writer() {
     if (chain_) {
-      EXPECT_TRUE(chain_->Flush().ok());
+      EXPECT_OK(chain_->Flush());
     }
   }
   const base::Status& status() const { return status_; }
   void Write(uint64_t off, const std::string& data) {
     base::Status s = chain_->Write(off, data.size(), data.data());
-    ASSERT_TRUE(s.ok()) << s.ToString() << " at " << off;
+    ASSERT_OK(s) << s.ToString() << " at " << off;
     model_->replace(off, data.size(), data);
   }
 
@@ -168,7 +169,7 @@ void CheckValid(const std::string& path, bool parents = false) {
   base::Status s = vhd::CheckVhd(base::Env::Default(), path, o, &rep);
   std::string lines;
   for (const auto& l : rep.lines) lines += l;
-  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << lines;
+  EXPECT_OK(s) << s.ToString() << "\n" << lines;
 }
 
 // qemu's view of a fixed/dynamic file must equal `expected`.
@@ -233,11 +234,11 @@ TEST_F(Interop, OurDynamicAndFixedReadByQemuAndLibvhdi) {
     vhd::CreateParams cp;
     cp.size = 24 * MiB;
     cp.fixed = fixed;
-    ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), path, cp).ok());
+    ASSERT_OK(vhd::CreateVhd(base::Env::Default(), path, cp));
     std::string model(24 * MiB, '\0');
     {
       Writer w(path, &model);
-      ASSERT_TRUE(w.status().ok()) << w.status().ToString();
+      ASSERT_OK(w.status());
       std::mt19937_64 rng(fixed ? 7 : 8);
       for (int i = 0; i < 25; ++i) {
         uint64_t off = rng() % model.size();
@@ -299,7 +300,7 @@ TEST_F(Interop, QemuCreatedAndWrittenReadByUs) {
               static_cast<char>(w.pattern));
   }
   vhd::VhdInfo info;
-  ASSERT_TRUE(vhd::InspectVhd(base::Env::Default(), q, true, &info).ok());
+  ASSERT_OK(vhd::InspectVhd(base::Env::Default(), q, true, &info));
   EXPECT_EQ(info.virtual_size, qsize);
   EXPECT_EQ(info.type, vhd::DiskType::kDynamic);
   EXPECT_EQ(FirstDiff(ReadChain(q), model), -1);
@@ -310,7 +311,7 @@ TEST_F(Interop, QemuCreatedAndWrittenReadByUs) {
                   "force_size=on", fs, "20M"})
                 .exit_code,
             0);
-  ASSERT_TRUE(vhd::InspectVhd(base::Env::Default(), fs, false, &info).ok());
+  ASSERT_OK(vhd::InspectVhd(base::Env::Default(), fs, false, &info));
   EXPECT_EQ(info.virtual_size, 20 * MiB);
   EXPECT_EQ(QemuVirtualSize(fs), 20 * MiB);
   EXPECT_EQ(FirstDiff(ReadChain(fs), std::string(20 * MiB, '\0')), -1);
@@ -347,11 +348,11 @@ TEST_F(Interop, QemuWritesIntoOurFile) {
   std::string path = dir.Join("ours.vhd");
   vhd::CreateParams cp;
   cp.size = 16 * MiB;
-  ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), path, cp).ok());
+  ASSERT_OK(vhd::CreateVhd(base::Env::Default(), path, cp));
   std::string model(16 * MiB, '\0');
   {
     Writer w(path, &model);
-    ASSERT_TRUE(w.status().ok());
+    ASSERT_OK(w.status());
     w.Write(1000, testutil::RandomBytes(3000, 1));           // block 0, partial
     w.Write(6 * MiB, testutil::RandomBytes(2 * MiB, 2));     // block 3, full
     w.Write(8 * MiB + 4096, testutil::RandomBytes(512, 3));  // block 4, partial
@@ -387,7 +388,7 @@ TEST_F(Interop, QemuWritesIntoOurFile) {
   vhd::CheckReport rep;
   base::Status s =
       vhd::CheckVhd(base::Env::Default(), path, vhd::CheckOptions(), &rep);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   ASSERT_FALSE(rep.lines.empty());
   EXPECT_EQ(rep.lines.back(), path + " is valid\n");
   testutil::RunResult r = testutil::Run({Util(), "check", "-n", path});
@@ -397,7 +398,7 @@ TEST_F(Interop, QemuWritesIntoOurFile) {
   // And we can keep writing after qemu did: new blocks go after qemu's.
   {
     Writer w(path, &model);
-    ASSERT_TRUE(w.status().ok()) << w.status().ToString();
+    ASSERT_OK(w.status());
     w.Write(12 * MiB + 7, testutil::RandomBytes(70000, 4));
     w.Write(2 * MiB + 100, testutil::RandomBytes(100, 5));  // qemu's block
   }
@@ -413,11 +414,11 @@ TEST_F(Interop, QemuTrustsOurCopyAtZeroAfterGrowth) {
   std::string path = dir.Join("g.vhd");
   vhd::CreateParams cp;
   cp.size = 32 * MiB;
-  ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), path, cp).ok());
+  ASSERT_OK(vhd::CreateVhd(base::Env::Default(), path, cp));
   std::string model(32 * MiB, '\0');
   {
     Writer w(path, &model);
-    ASSERT_TRUE(w.status().ok());
+    ASSERT_OK(w.status());
     for (uint64_t b = 0; b < 16; b += 3) {
       w.Write(b * 2 * MiB + 4096, testutil::RandomBytes(64 * KiB, b));
     }
@@ -440,15 +441,15 @@ void ChainCase(int depth, uint64_t seed) {
     if (i == 0) {
       vhd::CreateParams cp;
       cp.size = size;
-      ASSERT_TRUE(vhd::CreateVhd(base::Env::Default(), p, cp).ok());
+      ASSERT_OK(vhd::CreateVhd(base::Env::Default(), p, cp));
     } else {
       base::Status s = vhd::CreateDifferencing(
           base::Env::Default(), p, paths.back(), vhd::SnapshotParams());
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_OK(s);
     }
     paths.push_back(p);
     Writer w(p, &model);
-    ASSERT_TRUE(w.status().ok()) << w.status().ToString();
+    ASSERT_OK(w.status());
     // 4 KiB-aligned writes (libvhdi rounds bitmap runs to 4 KiB): small ones,
     // block-straddling ones, and zeros over the parent's data.
     for (int k = 0; k < 14; ++k) {

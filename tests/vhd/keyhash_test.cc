@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 
 namespace {
@@ -54,7 +55,7 @@ TEST_F(KeyTest, SetPrintAndKeepInTheBatmapHeader) {
   EXPECT_EQ(static_cast<uint8_t>(after[2048 + 30]), 0xff);
   EXPECT_EQ(Util({"check", "-n", P("a.vhd")}).exit_code, 0);
   vhd::Keyhash kh;
-  ASSERT_TRUE(vhd::ReadKeyhash(base::Env::Default(), P("a.vhd"), &kh).ok());
+  ASSERT_OK(vhd::ReadKeyhash(base::Env::Default(), P("a.vhd"), &kh));
   EXPECT_EQ(kh.cookie, 1);
   EXPECT_EQ(kh.hash[1], 0x11);
   EXPECT_EQ(kh.nonce[0], 0xff);
@@ -161,7 +162,7 @@ TEST_F(KeyTest, MarkerInTheBatmapHeaderElseTheXattr) {
   EXPECT_EQ(after[2048 + 28], 7);
   EXPECT_EQ(Util({"check", "-n", P("a.vhd")}).exit_code, 0);
   uint8_t m = 0;
-  ASSERT_TRUE(vhd::ReadMarker(base::Env::Default(), P("a.vhd"), &m).ok());
+  ASSERT_OK(vhd::ReadMarker(base::Env::Default(), P("a.vhd"), &m));
   EXPECT_EQ(m, 7);
   // A fixed disk has no batmap: the xattr, where the file system has them.
   MustRun({"create", "-n", P("f.vhd"), "-s", "2", "-r"});

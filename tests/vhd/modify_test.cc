@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -25,27 +26,26 @@ class ModifyTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
+    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
   }
   void Snap(const std::string& c, const std::string& p) {
-    ASSERT_TRUE(
-        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams())
-            .ok());
+    ASSERT_OK(
+        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()));
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
     o.writable = true;
     std::unique_ptr<Chain> c;
-    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(Chain::Open(P(n), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string View(const std::string& n) {
     std::unique_ptr<Chain> c;
     base::Status s = Chain::Open(P(n), ChainOptions(), &c);
     if (!s.ok()) return "<error> " + s.ToString();
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
   base::Status Check(const std::string& n) {
@@ -110,16 +110,15 @@ TEST_F(ModifyTest, RelinkAfterCoalesceKeepsTheView) {
   Write("c.vhd", 3 * kMiB, testutil::RandomBytes(4096, 3));
   std::string view = View("c.vhd");
   CoalesceResult cr;
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("b.vhd"), CoalesceOptions(), &cr).ok());
+  ASSERT_OK(Coalesce(base::Env::Default(), P("b.vhd"), CoalesceOptions(), &cr));
   RelinkOptions o;
   o.check_content = true;  // a's content now equals b's view: allowed
-  ASSERT_TRUE(Relink(base::Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
+  ASSERT_OK(Relink(base::Env::Default(), P("c.vhd"), P("a.vhd"), o));
   std::string parent;
-  ASSERT_TRUE(ResolveParent(base::Env::Default(), P("c.vhd"), &parent).ok());
+  ASSERT_OK(ResolveParent(base::Env::Default(), P("c.vhd"), &parent));
   EXPECT_EQ(parent, P("a.vhd"));
   EXPECT_EQ(View("c.vhd"), view);
-  EXPECT_TRUE(Check("c.vhd").ok());
+  EXPECT_OK(Check("c.vhd"));
   std::remove(P("b.vhd").c_str());  // b is no longer needed
   EXPECT_EQ(View("c.vhd"), view);
 }
@@ -137,11 +136,11 @@ TEST_F(ModifyTest, RelinkCheckRefusesDifferentContent) {
   EXPECT_EQ(View("c.vhd").substr(0, 4), "AAAA");  // unchanged
   // Where the child covers the difference, the check passes.
   Write("c.vhd", 0, "CCCC");
-  EXPECT_TRUE(Relink(base::Env::Default(), P("c.vhd"), P("other.vhd"), o).ok());
+  EXPECT_OK(Relink(base::Env::Default(), P("c.vhd"), P("other.vhd"), o));
   EXPECT_EQ(View("c.vhd").substr(0, 4), "CCCC");
   // Without the check, any parent is accepted.
   o.check_content = false;
-  EXPECT_TRUE(Relink(base::Env::Default(), P("c.vhd"), P("a.vhd"), o).ok());
+  EXPECT_OK(Relink(base::Env::Default(), P("c.vhd"), P("a.vhd"), o));
 }
 
 TEST_F(ModifyTest, RelinkPathMustFitTheLocators) {
@@ -157,29 +156,28 @@ TEST_F(ModifyTest, RelinkPathMustFitTheLocators) {
   base::Status s = Relink(base::Env::Default(), P("c.vhd"), P(rel + "p.vhd"),
                           RelinkOptions());
   EXPECT_EQ(s.code(), base::Code::kNameTooLong);
-  EXPECT_TRUE(Check("c.vhd").ok());  // nothing was changed
+  EXPECT_OK(Check("c.vhd"));  // nothing was changed
 }
 
 TEST_F(ModifyTest, KillDataDropsEveryBlock) {
   Create("a.vhd", 8 * kMiB);
   Write("a.vhd", 0, testutil::RandomBytes(8 * kMiB, 1));
-  ASSERT_TRUE(KillData(base::Env::Default(), P("a.vhd")).ok());
+  ASSERT_OK(KillData(base::Env::Default(), P("a.vhd")));
   EXPECT_EQ(View("a.vhd"), std::string(8 * kMiB, '\0'));
   EXPECT_EQ(testutil::FileSize(P("a.vhd")), 3584u);
-  EXPECT_TRUE(Check("a.vhd").ok());
+  EXPECT_OK(Check("a.vhd"));
 }
 
 TEST_F(ModifyTest, PhysicalSizeMovesTheFooterOut) {
   Create("a.vhd", 8 * kMiB);
   Write("a.vhd", 0, "x");
   VhdInfo info;
-  ASSERT_TRUE(InspectVhd(base::Env::Default(), P("a.vhd"), true, &info).ok());
+  ASSERT_OK(InspectVhd(base::Env::Default(), P("a.vhd"), true, &info));
   EXPECT_EQ(SetPhysicalSize(base::Env::Default(), P("a.vhd"),
                             info.physical_size - 512)
                 .code(),
             base::Code::kInvalidArgument);
-  ASSERT_TRUE(
-      SetPhysicalSize(base::Env::Default(), P("a.vhd"), 64 * kMiB).ok());
+  ASSERT_OK(SetPhysicalSize(base::Env::Default(), P("a.vhd"), 64 * kMiB));
   EXPECT_EQ(testutil::FileSize(P("a.vhd")), 64 * kMiB);
   EXPECT_EQ(View("a.vhd").substr(0, 1), "x");
   Write("a.vhd", 4 * kMiB, "y");  // allocates inside the reserved room
@@ -198,16 +196,14 @@ TEST_F(ModifyTest, RepairRebuildsTheEofFooterAndTheBatmap) {
   testutil::WriteFile(P("a.vhd"), d);
   EXPECT_FALSE(Check("a.vhd").ok());
   bool changed = false;
-  ASSERT_TRUE(
-      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed)
-          .ok());
+  ASSERT_OK(
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed));
   EXPECT_TRUE(changed);
-  EXPECT_TRUE(Check("a.vhd").ok()) << Check("a.vhd").ToString();
+  EXPECT_OK(Check("a.vhd"));
   EXPECT_EQ(View("a.vhd"), view);
   EXPECT_EQ(testutil::ReadFile(P("a.vhd")), good);
-  ASSERT_TRUE(
-      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed)
-          .ok());
+  ASSERT_OK(
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed));
   EXPECT_FALSE(changed);  // nothing left to repair
 }
 
@@ -222,13 +218,12 @@ TEST_F(ModifyTest, RepairRegeneratesANullUuid) {
   f.Encode(u + d.size() - 512);
   testutil::WriteFile(P("a.vhd"), d);
   bool changed = false;
-  ASSERT_TRUE(
-      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed)
-          .ok());
+  ASSERT_OK(
+      RepairVhd(base::Env::Default(), P("a.vhd"), RepairOptions(), &changed));
   VhdInfo info;
-  ASSERT_TRUE(InspectVhd(base::Env::Default(), P("a.vhd"), false, &info).ok());
+  ASSERT_OK(InspectVhd(base::Env::Default(), P("a.vhd"), false, &info));
   EXPECT_FALSE(info.uuid.IsNull());
-  EXPECT_TRUE(Check("a.vhd").ok());
+  EXPECT_OK(Check("a.vhd"));
 }
 
 }  // namespace

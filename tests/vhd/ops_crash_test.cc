@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "base/fault_env.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -30,20 +31,19 @@ class OpsCrashTest : public ::testing::Test {
   void Create(const std::string& n, uint64_t size) {
     CreateParams p;
     p.size = size;
-    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
+    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
   }
   void Snap(const std::string& c, const std::string& p) {
-    ASSERT_TRUE(
-        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams())
-            .ok());
+    ASSERT_OK(
+        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()));
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
     o.writable = true;
     std::unique_ptr<Chain> c;
-    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(Chain::Open(P(n), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   // The guest view, or "<error>" if the chain does not open.
   std::string View(const std::string& n) {
@@ -60,7 +60,7 @@ class OpsCrashTest : public ::testing::Test {
     CheckOptions o;
     o.check_parents = true;
     base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
-    EXPECT_TRUE(s.ok()) << context << ": " << s.ToString();
+    EXPECT_OK(s) << context << ": " << s.ToString();
   }
   // Snapshot of every regular file in the directory.
   std::map<std::string, std::string> SaveDir() {
@@ -84,7 +84,7 @@ class OpsCrashTest : public ::testing::Test {
                           const std::function<void(int64_t)>& verify) {
     auto saved = SaveDir();
     base::FaultInjectionEnv counter(base::Env::Default());
-    EXPECT_TRUE(op(&counter).ok());
+    EXPECT_OK(op(&counter));
     int64_t n = counter.mutations();
     for (int64_t k = 0; k < n; ++k) {
       RestoreDir(saved);
@@ -155,7 +155,7 @@ TEST_F(OpsCrashTest, Coalesce) {
         // The chain reads the same before recovery, too.
         EXPECT_EQ(View("leaf.vhd"), leaf_view);
         CoalesceResult r;
-        EXPECT_TRUE(Coalesce(base::Env::Default(), P("child.vhd"), o, &r).ok());
+        EXPECT_OK(Coalesce(base::Env::Default(), P("child.vhd"), o, &r));
       },
       [&](int64_t k) {
         EXPECT_EQ(View("leaf.vhd"), leaf_view) << k;
@@ -175,22 +175,21 @@ TEST_F(OpsCrashTest, Relink) {
   Snap("leaf.vhd", "mid.vhd");
   Write("leaf.vhd", 2 * kMiB, testutil::RandomBytes(300, 3));
   CoalesceResult r;
-  ASSERT_TRUE(
-      Coalesce(base::Env::Default(), P("mid.vhd"), CoalesceOptions(), &r).ok());
+  ASSERT_OK(
+      Coalesce(base::Env::Default(), P("mid.vhd"), CoalesceOptions(), &r));
   std::string view = View("leaf.vhd");
   RelinkOptions ro;
   int64_t n = CrashEverywhere(
       [&](base::Env* e) { return Relink(e, P("leaf.vhd"), P("base.vhd"), ro); },
       [&] {
         EXPECT_EQ(View("leaf.vhd"), view);
-        EXPECT_TRUE(
-            Relink(base::Env::Default(), P("leaf.vhd"), P("base.vhd"), ro)
-                .ok());
+        EXPECT_OK(
+            Relink(base::Env::Default(), P("leaf.vhd"), P("base.vhd"), ro));
       },
       [&](int64_t k) {
         EXPECT_EQ(View("leaf.vhd"), view) << k;
         std::unique_ptr<Chain> c;
-        ASSERT_TRUE(Chain::Open(P("leaf.vhd"), ChainOptions(), &c).ok());
+        ASSERT_OK(Chain::Open(P("leaf.vhd"), ChainOptions(), &c));
         EXPECT_EQ(c->depth(), 2u) << k;
         ExpectValid("leaf.vhd", "crash " + std::to_string(k));
       });
@@ -212,8 +211,7 @@ TEST_F(OpsCrashTest, ResizeJournaled) {
       },
       [&] {
         if (testutil::FileExists(journal)) {
-          EXPECT_TRUE(
-              RevertResize(base::Env::Default(), P("leaf.vhd"), journal).ok());
+          EXPECT_OK(RevertResize(base::Env::Default(), P("leaf.vhd"), journal));
         }
       },
       [&](int64_t k) {
@@ -225,9 +223,8 @@ TEST_F(OpsCrashTest, ResizeJournaled) {
   std::printf("[ crash    ] resize: %lld crash points\n",
               static_cast<long long>(n));
   // And the resize itself, done: grown, data in place, writable beyond.
-  ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("leaf.vhd"), 604 * kMiB, journal)
-          .ok());
+  ASSERT_OK(ResizeJournaled(base::Env::Default(), P("leaf.vhd"), 604 * kMiB,
+                            journal));
   EXPECT_FALSE(testutil::FileExists(journal));
   EXPECT_EQ(View("leaf.vhd"), after);
   Write("leaf.vhd", 600 * kMiB, "tail");
@@ -252,8 +249,7 @@ TEST_F(OpsCrashTest, Repair) {
       [&] {
         EXPECT_EQ(View("base.vhd"), view);
         bool changed = false;
-        EXPECT_TRUE(
-            RepairVhd(base::Env::Default(), P("base.vhd"), ro, &changed).ok());
+        EXPECT_OK(RepairVhd(base::Env::Default(), P("base.vhd"), ro, &changed));
       },
       [&](int64_t k) {
         EXPECT_EQ(View("base.vhd"), view) << k;

@@ -13,6 +13,7 @@
 #include "base/fault_env.h"
 #include "tests/util/spec_journal.h"
 #include "tests/util/spec_vhd.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/create.h"
 #include "vhd/resize.h"
@@ -167,7 +168,7 @@ TEST_F(ResizeJournalTest, RevertsVhdUtilJournalsAtEachFailurePoint) {
       RevertOutcome o;
       base::Status s =
           RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal"), &o);
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_OK(s);
       EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
       EXPECT_FALSE(testutil::FileExists(P("x.journal")));
     }
@@ -184,8 +185,7 @@ TEST_F(ResizeJournalTest, RevertsJournalsWithAnyEntryPadding) {
                                specjournal::Metadata(img.file), {}, 0xc3);
   testutil::WriteFile(P("x.vhd"), vhd);
   testutil::WriteFile(P("x.journal"), journal);
-  ASSERT_TRUE(
-      RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal")).ok());
+  ASSERT_OK(RevertResize(base::Env::Default(), P("x.vhd"), P("x.journal")));
   // Without the data entries the moved block's place stays zeroed: only
   // what the journal holds comes back.
   std::string want = img.file;
@@ -304,7 +304,7 @@ TEST_F(ResizeJournalTest, JournalThatCannotBeRemovedIsReported) {
   testutil::WriteFile(P("x.vhd"), vhd);
   testutil::WriteFile(P("j"), journal);
   base::FaultInjectionEnv counter(base::Env::Default());
-  ASSERT_TRUE(RevertResize(&counter, P("x.vhd"), P("j")).ok());
+  ASSERT_OK(RevertResize(&counter, P("x.vhd"), P("j")));
   int64_t unlink_at = -1;
   for (size_t i = 0; i < counter.history().size(); ++i) {
     if (counter.history()[i].rfind("unlink ", 0) == 0) unlink_at = i;
@@ -320,7 +320,7 @@ TEST_F(ResizeJournalTest, JournalThatCannotBeRemovedIsReported) {
   EXPECT_EQ(o.vhd_errno, -5);
   EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
   EXPECT_TRUE(testutil::ReadFile(P("j")) == journal);
-  ASSERT_TRUE(RevertResize(base::Env::Default(), P("x.vhd"), P("j")).ok());
+  ASSERT_OK(RevertResize(base::Env::Default(), P("x.vhd"), P("j")));
   EXPECT_TRUE(testutil::ReadFile(P("x.vhd")) == img.file);
 }
 
@@ -331,9 +331,8 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
     SCOPED_TRACE(what);
     testutil::WriteFile(P("x.vhd"), file);
     std::unique_ptr<base::File> f;
-    ASSERT_TRUE(base::Env::Default()
-                    ->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &f)
-                    .ok());
+    ASSERT_OK(base::Env::Default()->Open(P("x.vhd"),
+                                         base::Env::OpenMode::kReadOnly, &f));
     base::Status s =
         WriteResizeJournal(base::Env::Default(), f.get(), P("j"), {{0, 4096}});
     EXPECT_EQ(s.code(), base::Code::kCorruption) << s.ToString();
@@ -356,12 +355,10 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
   // And a good disk gives a journal the reference revert understands.
   testutil::WriteFile(P("x.vhd"), img.file);
   std::unique_ptr<base::File> g;
-  ASSERT_TRUE(base::Env::Default()
-                  ->Open(P("x.vhd"), base::Env::OpenMode::kReadOnly, &g)
-                  .ok());
-  ASSERT_TRUE(
-      WriteResizeJournal(base::Env::Default(), g.get(), P("j"), {{0, 4096}})
-          .ok());
+  ASSERT_OK(base::Env::Default()->Open(P("x.vhd"),
+                                       base::Env::OpenMode::kReadOnly, &g));
+  ASSERT_OK(
+      WriteResizeJournal(base::Env::Default(), g.get(), P("j"), {{0, 4096}}));
   std::string damaged = img.file;
   damaged.replace(0, 4096, std::string(4096, '\x11'));
   ASSERT_TRUE(specjournal::Revert(testutil::ReadFile(P("j")), &damaged));
@@ -374,12 +371,12 @@ TEST_F(ResizeJournalTest, WriterRefusesMetadataVhdUtilCannotRevert) {
 TEST_F(ResizeJournalTest, OurJournalIsTheFormatAtEveryCrashPoint) {
   CreateParams p;
   p.size = 4 * kMiB;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("a.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), P("a.vhd"), p));
   testutil::WriteFile(P("d"), testutil::RandomBytes(3 * kMiB, 4));
   ASSERT_EQ(Util({"write", "-n", P("a.vhd"), "-i", P("d")}).exit_code, 0);
   const std::string orig = testutil::ReadFile(P("a.vhd"));
   base::FaultInjectionEnv counter(base::Env::Default());
-  ASSERT_TRUE(ResizeJournaled(&counter, P("a.vhd"), 600 * kMiB, P("j")).ok());
+  ASSERT_OK(ResizeJournaled(&counter, P("a.vhd"), 600 * kMiB, P("j")));
   const int64_t n = counter.mutations();
   const std::string done = testutil::ReadFile(P("a.vhd"));
   int journals = 0;
@@ -410,7 +407,7 @@ TEST_F(ResizeJournalTest, OurJournalIsTheFormatAtEveryCrashPoint) {
     std::string ref = testutil::ReadFile(P("a.vhd"));
     ASSERT_TRUE(specjournal::Revert(j, &ref));
     EXPECT_TRUE(ref == orig);
-    ASSERT_TRUE(RevertResize(base::Env::Default(), P("a.vhd"), P("j")).ok());
+    ASSERT_OK(RevertResize(base::Env::Default(), P("a.vhd"), P("j")));
     EXPECT_TRUE(testutil::ReadFile(P("a.vhd")) == orig);
     if (HasFailure()) break;
   }
@@ -423,12 +420,12 @@ TEST_F(ResizeJournalTest, FixedGrowRevertsAtEveryCrashPoint) {
   CreateParams p;
   p.size = 4 * kMiB;
   p.fixed = true;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("f.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), P("f.vhd"), p));
   std::string orig = testutil::ReadFile(P("f.vhd"));
   orig.replace(0, 3 * kMiB, testutil::RandomBytes(3 * kMiB, 8));
   testutil::WriteFile(P("f.vhd"), orig);
   base::FaultInjectionEnv counter(base::Env::Default());
-  ASSERT_TRUE(ResizeJournaled(&counter, P("f.vhd"), 8 * kMiB, P("j")).ok());
+  ASSERT_OK(ResizeJournaled(&counter, P("f.vhd"), 8 * kMiB, P("j")));
   const std::string done = testutil::ReadFile(P("f.vhd"));
   int journals = 0;
   for (int64_t k = 0; k < counter.mutations(); ++k) {
@@ -441,7 +438,7 @@ TEST_F(ResizeJournalTest, FixedGrowRevertsAtEveryCrashPoint) {
     }
     if (testutil::FileExists(P("j"))) {
       ++journals;
-      ASSERT_TRUE(RevertResize(base::Env::Default(), P("f.vhd"), P("j")).ok());
+      ASSERT_OK(RevertResize(base::Env::Default(), P("f.vhd"), P("j")));
       EXPECT_TRUE(testutil::ReadFile(P("f.vhd")) == orig);
     } else {
       std::string now = testutil::ReadFile(P("f.vhd"));

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -25,23 +26,23 @@ class ResizeTest : public ::testing::Test {
     p.size = size;
     p.max_size = max;
     p.fixed = fixed;
-    ASSERT_TRUE(CreateVhd(base::Env::Default(), P(n), p).ok());
+    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
   }
   void Write(const std::string& n, uint64_t off, const std::string& d) {
     ChainOptions o;
     o.writable = true;
     std::unique_ptr<Chain> c;
-    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(Chain::Open(P(n), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string View(const std::string& n) {
     std::unique_ptr<Chain> c;
     base::Status s = Chain::Open(P(n), ChainOptions(), &c);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     if (!s.ok()) return "";
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
   void ExpectValid(const std::string& n) {
@@ -49,7 +50,7 @@ class ResizeTest : public ::testing::Test {
     CheckOptions o;
     o.check_data = true;
     base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
   }
   testutil::TempDir dir_;
 };
@@ -59,9 +60,9 @@ TEST_F(ResizeTest, FastNeedsPreallocatedBat) {
   std::string d = testutil::RandomBytes(10 * kMiB, 1);
   Write("a.vhd", 0, d);
   uint64_t max = 0;
-  ASSERT_TRUE(MaxFastResize(base::Env::Default(), P("a.vhd"), &max).ok());
+  ASSERT_OK(MaxFastResize(base::Env::Default(), P("a.vhd"), &max));
   EXPECT_EQ(max, 100 * kMiB);
-  ASSERT_TRUE(ResizeFast(base::Env::Default(), P("a.vhd"), 51 * kMiB).ok());
+  ASSERT_OK(ResizeFast(base::Env::Default(), P("a.vhd"), 51 * kMiB));
   std::string v = View("a.vhd");
   ASSERT_EQ(v.size(), 52 * kMiB);  // rounded up to 2 MiB
   EXPECT_EQ(v.substr(0, d.size()), d);
@@ -76,15 +77,13 @@ TEST_F(ResizeTest, FastNeedsPreallocatedBat) {
 TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   Create("p.vhd", 4 * kMiB);
   Write("p.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
-                                 SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
+                               SnapshotParams()));
   Write("c.vhd", kMiB, testutil::RandomBytes(3 * kMiB, 2));
   std::string before = View("c.vhd");
   // 2 GiB needs 1024 BAT entries: 4 KiB of BAT where 512 bytes were.
-  ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("c.vhd"), 2048 * kMiB, P("j"))
-          .ok());
+  ASSERT_OK(
+      ResizeJournaled(base::Env::Default(), P("c.vhd"), 2048 * kMiB, P("j")));
   EXPECT_FALSE(testutil::FileExists(P("j")));
   std::string after = View("c.vhd");
   ASSERT_EQ(after.size(), 2048 * kMiB);
@@ -92,17 +91,16 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   EXPECT_EQ(after.find_first_not_of('\0', before.size()), std::string::npos);
   ExpectValid("c.vhd");
   std::unique_ptr<Image> img;
-  ASSERT_TRUE(
-      OpenImage(base::Env::Default(), P("c.vhd"), OpenOptions(), &img).ok());
+  ASSERT_OK(OpenImage(base::Env::Default(), P("c.vhd"), OpenOptions(), &img));
   auto* sp = dynamic_cast<SparseImage*>(img.get());
   EXPECT_EQ(sp->header().max_table_entries, 1024u);
   std::string loc;
-  ASSERT_TRUE(sp->LocatorPath(0, &loc).ok());  // locators moved intact
+  ASSERT_OK(sp->LocatorPath(0, &loc));  // locators moved intact
   EXPECT_EQ(loc, "./p.vhd");
   // Both sizes: libvhdi takes a disk's size from orig_size.
   EXPECT_EQ(sp->footer()->orig_size, 2048 * kMiB);
   EXPECT_EQ(sp->footer()->curr_size, 2048 * kMiB);
-  ASSERT_TRUE(sp->LoadBat().ok());
+  ASSERT_OK(sp->LoadBat());
   EXPECT_TRUE(sp->has_batmap()) << sp->batmap_problem();
   // Writes land beyond the old end.
   Write("c.vhd", 2000 * kMiB, "far");
@@ -113,9 +111,8 @@ TEST_F(ResizeTest, RevertRestoresEveryByte) {
   Create("a.vhd", 4 * kMiB);
   Write("a.vhd", 0, testutil::RandomBytes(4 * kMiB, 1));
   std::string bytes = testutil::ReadFile(P("a.vhd"));
-  ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j"))
-          .ok());
+  ASSERT_OK(
+      ResizeJournaled(base::Env::Default(), P("a.vhd"), 1024 * kMiB, P("j")));
   EXPECT_NE(testutil::ReadFile(P("a.vhd")), bytes);
   // A finished resize has no journal; recreate the situation of a crash just
   // before the journal was removed by resizing a copy with a kept journal.
@@ -142,8 +139,7 @@ TEST_F(ResizeTest, DamagedBatmapIsRefusedUntouched) {
   uint64_t map_at;
   {
     std::unique_ptr<Image> img;
-    ASSERT_TRUE(
-        OpenImage(base::Env::Default(), P("a.vhd"), OpenOptions(), &img).ok());
+    ASSERT_OK(OpenImage(base::Env::Default(), P("a.vhd"), OpenOptions(), &img));
     auto* sp = dynamic_cast<SparseImage*>(img.get());
     ASSERT_TRUE(sp != nullptr && sp->LoadBat().ok() && sp->has_batmap());
     map_at = sp->batmap_header().batmap_offset;
@@ -172,9 +168,8 @@ TEST_F(ResizeTest, FixedDiskGrows) {
   Create("f.vhd", 4 * kMiB, 0, true);
   std::string d = testutil::RandomBytes(4 * kMiB, 3);
   Write("f.vhd", 0, d);
-  ASSERT_TRUE(
-      ResizeJournaled(base::Env::Default(), P("f.vhd"), 10 * kMiB, P("j"))
-          .ok());
+  ASSERT_OK(
+      ResizeJournaled(base::Env::Default(), P("f.vhd"), 10 * kMiB, P("j")));
   std::string v = View("f.vhd");
   ASSERT_EQ(v.size(), 10 * kMiB);
   EXPECT_EQ(v.substr(0, d.size()), d);

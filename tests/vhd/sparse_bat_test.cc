@@ -7,6 +7,7 @@
 
 #include "base/env.h"
 #include "tests/util/spec_vhd.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/image.h"
 #include "vhd/sparse_image.h"
@@ -17,7 +18,7 @@ namespace {
 std::unique_ptr<Image> OpenFile(const std::string& path) {
   std::unique_ptr<Image> img;
   base::Status s = OpenImage(base::Env::Default(), path, OpenOptions(), &img);
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   return img;
 }
 
@@ -46,8 +47,8 @@ TEST(SparseBatTest, SummaryEqualsTheLoadedBat) {
     auto* sb = dynamic_cast<SparseImage*>(b.get());
     ASSERT_NE(sa, nullptr);
     uint64_t used = 0, eod = 0;
-    ASSERT_TRUE(sa->SummarizeBat(&used, &eod).ok()) << round;
-    ASSERT_TRUE(sb->LoadBat().ok()) << round;
+    ASSERT_OK(sa->SummarizeBat(&used, &eod)) << round;
+    ASSERT_OK(sb->LoadBat()) << round;
     uint64_t want = 0;
     for (uint64_t i = 0; i < sb->block_count(); ++i) {
       want += sb->bat()[i] != kBatUnused;
@@ -55,7 +56,7 @@ TEST(SparseBatTest, SummaryEqualsTheLoadedBat) {
     EXPECT_EQ(used, want) << round;
     EXPECT_EQ(eod, sb->end_of_data()) << round;
     // Once loaded, the summary is the loaded BAT's.
-    ASSERT_TRUE(sb->SummarizeBat(&used, &eod).ok());
+    ASSERT_OK(sb->SummarizeBat(&used, &eod));
     EXPECT_EQ(used, want);
     EXPECT_EQ(eod, sb->end_of_data());
   }
@@ -99,17 +100,16 @@ TEST(SparseBatTest, ReadBatEntriesStopsAtTheEndOfTheFile) {
   bytes.push_back('x');  // a partial entry does not count
   testutil::WriteFile(dir.Join("t"), bytes);
   std::unique_ptr<base::File> f;
-  ASSERT_TRUE(base::Env::Default()
-                  ->Open(dir.Join("t"), base::Env::OpenMode::kReadOnly, &f)
-                  .ok());
+  ASSERT_OK(base::Env::Default()->Open(dir.Join("t"),
+                                       base::Env::OpenMode::kReadOnly, &f));
   std::vector<uint32_t> out;
   uint32_t got = 0;
-  ASSERT_TRUE(ReadBatEntries(f.get(), 4, 50000, &out, &got).ok());
+  ASSERT_OK(ReadBatEntries(f.get(), 4, 50000, &out, &got));
   EXPECT_EQ(got, 39999u);
   ASSERT_EQ(out.size(), 39999u);
   EXPECT_EQ(out[0], 1u);
   EXPECT_EQ(out[39998], 39999u);
-  ASSERT_TRUE(ReadBatEntries(f.get(), 0, 3, &out, &got).ok());
+  ASSERT_OK(ReadBatEntries(f.get(), 0, 3, &out, &got));
   EXPECT_EQ(got, 3u);
   EXPECT_EQ(out, (std::vector<uint32_t>{0, 1, 2}));
 }

@@ -24,6 +24,7 @@
 
 #include "base/env.h"
 #include "tests/util/spec_vhd.h"
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
 #include "vhd/check.h"
@@ -75,12 +76,12 @@ void ExpectChainReads(const std::string& leaf, const std::string& expected,
   SCOPED_TRACE("leaf " + leaf);
   std::unique_ptr<vhd::Chain> chain;
   base::Status s = vhd::Chain::Open(leaf, vhd::ChainOptions(), &chain);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(chain->depth(), depth);
   ASSERT_EQ(chain->virtual_size(), expected.size());
 
   std::string all = ReadAll(chain.get(), &s);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(FirstDiff(all, expected), -1) << "whole-disk read differs";
 
   std::mt19937_64 rng(seed);
@@ -106,7 +107,7 @@ void ExpectChainReads(const std::string& leaf, const std::string& expected,
     len = std::min(len, max);
     std::string buf(len, '\x77');
     s = chain->Read(off, len, buf.data());
-    ASSERT_TRUE(s.ok()) << s.ToString() << " at " << off << "+" << len;
+    ASSERT_OK(s) << s.ToString() << " at " << off << "+" << len;
     ASSERT_EQ(FirstDiff(buf, expected.substr(off, len)), -1)
         << "range " << off << "+" << len;
   }
@@ -114,7 +115,7 @@ void ExpectChainReads(const std::string& leaf, const std::string& expected,
   {
     char c = 0;
     s = chain->Read(size - 1, 1, &c);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     EXPECT_EQ(c, expected[size - 1]);
   }
   // One past the end is refused.
@@ -125,7 +126,7 @@ void ExpectChainReads(const std::string& leaf, const std::string& expected,
 
   testutil::TempDir tmp;
   std::string exported = Export(chain.get(), tmp.Join("export.raw"), &s);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(FirstDiff(exported, expected), -1) << "ExportRaw differs";
 }
 
@@ -371,7 +372,7 @@ void RandomWrites(const std::string& leaf, std::string* model, uint64_t seed,
     o.durable = false;
     std::unique_ptr<vhd::Chain> chain;
     base::Status s = vhd::Chain::Open(leaf, o, &chain);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     const uint64_t size = model->size();
     for (int i = 0; i < count; ++i) {
       uint64_t off = rng() % size;
@@ -397,22 +398,22 @@ void RandomWrites(const std::string& leaf, std::string* model, uint64_t seed,
       std::string data = rng() % 4 == 0 ? std::string(len, '\0')
                                         : testutil::RandomBytes(len, rng());
       s = chain->Write(off, len, data.data());
-      ASSERT_TRUE(s.ok()) << s.ToString() << " writing " << off << "+" << len;
+      ASSERT_OK(s) << s.ToString() << " writing " << off << "+" << len;
       model->replace(off, len, data);
       // Read back a window around the write (unaligned edges included).
       uint64_t a = off > 700 ? off - 700 : 0;
       uint64_t b = std::min(size, off + len + 700);
       std::string back(b - a, '\0');
       s = chain->Read(a, back.size(), back.data());
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_OK(s);
       ASSERT_EQ(FirstDiff(back, model->substr(a, b - a)), -1)
           << "after write " << i << " at " << off << "+" << len;
     }
     std::string all = ReadAll(chain.get(), &s);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     ASSERT_EQ(FirstDiff(all, *model), -1) << "whole disk after writes";
     s = chain->Flush();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
   }
 }
 
@@ -442,7 +443,7 @@ TEST_P(SpecDynamic, WritesMatchModel) {
     vhd::CheckReport after;
     base::Status s = vhd::CheckVhd(base::Env::Default(), w.path,
                                    vhd::CheckOptions(), &after);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
   }
 }
 
@@ -460,15 +461,15 @@ TEST(SpecExport, OverExistingFile) {
   Written w = WriteImage(dir, "e.vhd", img);
   std::unique_ptr<vhd::Chain> chain;
   base::Status s = vhd::Chain::Open(w.path, vhd::ChainOptions(), &chain);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   std::string junk_path = dir.Join("junk.raw");
   testutil::WriteFile(junk_path, std::string(w.raw.size() + 4096, '\xee'));
   std::unique_ptr<base::File> out;
   s = base::Env::Default()->Open(junk_path, base::Env::OpenMode::kReadWrite,
                                  &out);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   s = chain->ExportRaw(out.get());
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   out.reset();
   EXPECT_EQ(FirstDiff(testutil::ReadFile(junk_path), w.raw), -1);
 }
@@ -489,7 +490,7 @@ TEST(SpecFooter, BadEofFooterUsesCopyAtZero) {
     std::unique_ptr<vhd::Image> image;
     base::Status s = vhd::OpenImage(base::Env::Default(), w.path,
                                     vhd::OpenOptions(), &image);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
     auto* sparse = dynamic_cast<vhd::SparseImage*>(image.get());
     ASSERT_NE(sparse, nullptr);
     EXPECT_TRUE(sparse->footer_info().from_backup);
@@ -547,13 +548,13 @@ TEST(SpecFooter, SetHiddenOnShortFooterFixedDisk) {
   specvhd::Image img = specvhd::Build(fx);
   Written w = WriteImage(dir, "f511.vhd", img);
   base::Status s = vhd::SetHidden(base::Env::Default(), w.path, true);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   vhd::VhdInfo info;
   s = vhd::InspectVhd(base::Env::Default(), w.path, false, &info);
   // BUG: SetHidden writes a 512-byte footer at size - 512 for fixed disks,
   // i.e. over the last data byte when the footer is 511 bytes long: the file
   // then has a footer at EOF-512 whose disk no longer fits before it.
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_OK(s);
   EXPECT_TRUE(info.hidden);
   ExpectChainReads(w.path, w.raw, 1, 37, 10);
 }
@@ -596,8 +597,7 @@ TEST(SpecFooter, LegacyHiddenChecksumOnlyForTap) {
     if (tap) {
       ExpectChainReads(w.path, w.raw, 1, 41, 10);
       vhd::VhdInfo info;
-      ASSERT_TRUE(
-          vhd::InspectVhd(base::Env::Default(), w.path, false, &info).ok());
+      ASSERT_OK(vhd::InspectVhd(base::Env::Default(), w.path, false, &info));
       EXPECT_TRUE(info.hidden);
     } else {
       std::unique_ptr<vhd::Chain> chain;
@@ -645,10 +645,10 @@ TEST(SpecOddSize, FixedAndDynamic) {
       o.writable = true;
       std::unique_ptr<vhd::Chain> chain;
       base::Status s = vhd::Chain::Open(w.path, o, &chain);
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_OK(s);
       std::string tail = testutil::RandomBytes(60, 97);
       s = chain->Write(model.size() - 60, tail.size(), tail.data());
-      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_OK(s);
       model.replace(model.size() - 60, 60, tail);
       char c = 'x';
       EXPECT_EQ(chain->Write(model.size(), 1, &c).code(),
@@ -846,8 +846,7 @@ TEST(SpecChain, UnicodeParentName) {
     Written w = WriteImage(dir, "child.vhd", cimg);
     ExpectChainReads(w.path, w.raw, 2, 60, 10);
     vhd::VhdInfo info;
-    ASSERT_TRUE(
-        vhd::InspectVhd(base::Env::Default(), w.path, false, &info).ok());
+    ASSERT_OK(vhd::InspectVhd(base::Env::Default(), w.path, false, &info));
     EXPECT_EQ(info.parent_name, name);
   }
 }
@@ -913,14 +912,13 @@ TEST(SpecDynamicSemantics, JunkUnderClearBitsNeverLeaks) {
     vhd::ChainOptions o;
     o.writable = true;
     std::unique_ptr<vhd::Chain> chain;
-    ASSERT_TRUE(vhd::Chain::Open(w.path, o, &chain).ok());
+    ASSERT_OK(vhd::Chain::Open(w.path, o, &chain));
     char one = 'X';
     uint64_t off = 5 * 512 + 17;  // sector 5: clear bit, junk on disk
-    ASSERT_TRUE(chain->Write(off, 1, &one).ok());
+    ASSERT_OK(chain->Write(off, 1, &one));
     model[off] = one;
     std::string zeros(3 * 512, '\0');  // sectors 20..22 of block 1: clear
-    ASSERT_TRUE(
-        chain->Write(1 * MiB + 20 * 512, zeros.size(), zeros.data()).ok());
+    ASSERT_OK(chain->Write(1 * MiB + 20 * 512, zeros.size(), zeros.data()));
     model.replace(1 * MiB + 20 * 512, zeros.size(), zeros);
   }
   ExpectChainReads(w.path, model, 1, 72, 20);

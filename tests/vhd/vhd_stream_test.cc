@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/check.h"
 #include "vhd/create.h"
@@ -21,29 +22,29 @@ class VhdStreamTest : public ::testing::Test {
     ChainOptions o;
     o.writable = true;
     std::unique_ptr<Chain> c;
-    ASSERT_TRUE(Chain::Open(P(n), o, &c).ok());
-    ASSERT_TRUE(c->Write(off, d.size(), d.data()).ok());
-    ASSERT_TRUE(c->Flush().ok());
+    ASSERT_OK(Chain::Open(P(n), o, &c));
+    ASSERT_OK(c->Write(off, d.size(), d.data()));
+    ASSERT_OK(c->Flush());
   }
   std::string View(const std::string& n) {
     std::unique_ptr<Chain> c;
-    EXPECT_TRUE(Chain::Open(P(n), ChainOptions(), &c).ok());
+    EXPECT_OK(Chain::Open(P(n), ChainOptions(), &c));
     std::string out(c->virtual_size(), '\0');
-    EXPECT_TRUE(c->Read(0, out.size(), out.data()).ok());
+    EXPECT_OK(c->Read(0, out.size(), out.data()));
     return out;
   }
   // Streams `n`'s chain into file `out` in reads of `chunk` bytes.
   uint64_t StreamTo(const std::string& n, const std::string& out,
                     size_t chunk) {
     std::unique_ptr<Chain> c;
-    EXPECT_TRUE(Chain::Open(P(n), ChainOptions(), &c).ok());
+    EXPECT_OK(Chain::Open(P(n), ChainOptions(), &c));
     std::unique_ptr<VhdStream> s;
-    EXPECT_TRUE(VhdStream::Open(c.get(), Uuid(), 0, &s).ok());
+    EXPECT_OK(VhdStream::Open(c.get(), Uuid(), 0, &s));
     std::string data;
     std::vector<uint8_t> buf(chunk);
     size_t got = 0;
     do {
-      EXPECT_TRUE(s->Read(buf.data(), buf.size(), &got).ok());
+      EXPECT_OK(s->Read(buf.data(), buf.size(), &got));
       data.append(reinterpret_cast<char*>(buf.data()), got);
     } while (got > 0);
     EXPECT_EQ(data.size(), s->Size());
@@ -56,11 +57,10 @@ class VhdStreamTest : public ::testing::Test {
 TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
   CreateParams p;
   p.size = 64 * kMiB;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("b.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), P("b.vhd"), p));
   Write("b.vhd", 5000, testutil::RandomBytes(3 * kMiB, 1));  // blocks 0, 1
-  ASSERT_TRUE(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
-                                 SnapshotParams())
-                  .ok());
+  ASSERT_OK(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
+                               SnapshotParams()));
   Write("c.vhd", 40 * kMiB + 7, testutil::RandomBytes(100, 2));  // block 20
   std::string view = View("c.vhd");
   for (size_t chunk : {size_t{1} << 20, size_t{777}}) {
@@ -69,15 +69,14 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
     CheckOptions o;
     o.check_data = true;
     base::Status s = CheckVhd(base::Env::Default(), P("img.vhd"), o, &r);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     EXPECT_EQ(View("img.vhd"), view);
     std::unique_ptr<Image> img;
-    ASSERT_TRUE(
-        OpenImage(base::Env::Default(), P("img.vhd"), OpenOptions(), &img)
-            .ok());
+    ASSERT_OK(
+        OpenImage(base::Env::Default(), P("img.vhd"), OpenOptions(), &img));
     EXPECT_EQ(img->type(), DiskType::kDynamic);
     auto* sp = dynamic_cast<SparseImage*>(img.get());
-    ASSERT_TRUE(sp->LoadBat().ok());
+    ASSERT_OK(sp->LoadBat());
     EXPECT_TRUE(sp->has_batmap());
     EXPECT_EQ(sp->allocated_blocks(), 3u);
     EXPECT_EQ(sp->DataOffset(20, 0) % 4096, 0u);
@@ -87,7 +86,7 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
 TEST_F(VhdStreamTest, HolesCostNothing) {
   CreateParams p;
   p.size = 2048 * kMiB;
-  ASSERT_TRUE(CreateVhd(base::Env::Default(), P("e.vhd"), p).ok());
+  ASSERT_OK(CreateVhd(base::Env::Default(), P("e.vhd"), p));
   Write("e.vhd", 1000 * kMiB, "x");
   EXPECT_EQ(StreamTo("e.vhd", "img.vhd", 1 << 20), 1u);
   EXPECT_LT(testutil::FileSize(P("img.vhd")), 3 * kMiB);

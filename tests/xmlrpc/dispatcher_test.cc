@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/parser.h"
 
@@ -15,7 +16,7 @@ using xmlrpc_test::Param;
 
 Response Reply(const Dispatcher& d, const std::string& request) {
   Result<Response> r = ParseMethodResponse(d.Handle(request));
-  EXPECT_TRUE(r.ok()) << "Handle wrote an invalid response";
+  EXPECT_OK(r) << "Handle wrote an invalid response";
   return r.ok() ? r.value() : Response(Fault{0, "(invalid)"});
 }
 
@@ -49,7 +50,7 @@ class DispatcherTest : public ::testing::Test {
 
 TEST_F(DispatcherTest, CallsTheHandler) {
   Response r = d_.Call(MethodCall{"add", {Value(2), Value(40)}});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r.value(), Value(42));
   EXPECT_EQ(d_.Handle(Call("add", Param("<value><int>2</int></value>") +
                                       Param("<value><i4>3</i4></value>"))),
@@ -81,8 +82,8 @@ TEST_F(DispatcherTest, SignatureChecksArityAndTypes) {
             (Fault{143,
                    "Failed to parse the request [opterr=add: param 2 "
                    "must be int, not string]"}));
-  EXPECT_TRUE(d_.Call(MethodCall{"either", {Value(1)}}).ok());
-  EXPECT_TRUE(d_.Call(MethodCall{"either", {Value("a"), Value()}}).ok());
+  EXPECT_OK(d_.Call(MethodCall{"either", {Value(1)}}));
+  EXPECT_OK(d_.Call(MethodCall{"either", {Value("a"), Value()}}));
   Response neither = d_.Call(MethodCall{"either", {Value(1.5)}});
   EXPECT_NE(neither.fault().message.find("param 1 must be int, not double"),
             std::string::npos);
@@ -116,7 +117,7 @@ TEST_F(DispatcherTest, UnwritableResultBecomesAFault) {
   Dispatcher::Outcome outcome;
   std::string out = d_.Handle(Call("huge", ""), &outcome);
   Result<Response> r = ParseMethodResponse(out);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r.value().fault().code, 202);
   EXPECT_NE(r.value().fault().message.find("32 bits"), std::string::npos);
   EXPECT_EQ(outcome.method, "huge");
@@ -171,7 +172,7 @@ TEST(DispatcherPeerTest, HandlersSeeThePeer) {
             Value("unix:0"));
   std::string one = Call("whoami", "");
   Result<Response> r = ParseMethodResponse(d.Handle(one, nullptr, tcp));
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r.value().value(), Value("tcp:-1"));
   std::string multi = Call(
       "system.multicall",
@@ -180,7 +181,7 @@ TEST(DispatcherPeerTest, HandlersSeeThePeer) {
             "<value><array><data/></array></value></member></struct></value>"
             "</data></array></value>"));
   r = ParseMethodResponse(d.Handle(multi, nullptr, unix_root));
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r.value().value(), Value(Array{Value(Array{Value("unix:0")})}));
 }
 
@@ -224,7 +225,7 @@ TEST(DispatcherOptionsTest, LimitsApply) {
   options.limits.max_body_bytes = 80;
   Dispatcher d(options);
   d.Register("m", [](const Params&) -> Response { return Value(); });
-  EXPECT_TRUE(Reply(d, Call("m", "")).ok());
+  EXPECT_OK(Reply(d, Call("m", "")));
   Response big = Reply(
       d, Call("m", Param("<value>" + std::string(100, 'x') + "</value>")));
   EXPECT_NE(big.fault().message.find("too large"), std::string::npos);

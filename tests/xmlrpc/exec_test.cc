@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/parser.h"
 
@@ -30,7 +31,7 @@ class ExecTest : public ::testing::Test {
 
   Response Parse(const std::string& out) {
     Result<Response> r = ParseMethodResponse(out);
-    EXPECT_TRUE(r.ok()) << out;
+    EXPECT_OK(r) << out;
     return r.ok() ? r.value() : Response(Fault{0, ""});
   }
 
@@ -84,14 +85,14 @@ TEST_F(ExecTest, ArgvOfXapisMaximumSize) {
   ASSERT_EQ(request.size(), 131071u);
   const char* argv[] = {"VHDSR", request.c_str()};
   Response r = Parse(HandleExecInvocation(d_, 2, argv));
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r.value(), Value(payload));
 }
 
 TEST_F(ExecTest, RequestFromStdin) {
   Response r =
       Parse(WithStdin(Call("echo", Param("<value><int>9</int></value>"))));
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r.value(), Value(9));
 }
 

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "tests/util/status_matchers.h"
+
 namespace xmlrpc {
 namespace {
 
@@ -20,7 +22,7 @@ TEST(FaultTest, MakeFaultFollowsXenErrorOpterrForm) {
 
 TEST(FaultTest, ResultHoldsValueOrFault) {
   Result<std::string> ok(std::string("x"));
-  ASSERT_TRUE(ok.ok());
+  ASSERT_OK(ok);
   EXPECT_EQ(ok.value(), "x");
   Result<std::string> bad(Fault{1, "no"});
   ASSERT_FALSE(bad.ok());
@@ -32,7 +34,7 @@ TEST(FaultTest, ResultHoldsValueOrFault) {
 
 TEST(FaultTest, ResultVoid) {
   Result<void> ok;
-  EXPECT_TRUE(ok.ok());
+  EXPECT_OK(ok);
   Result<void> bad(Fault{-32300, "down"});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.fault().message, "down");

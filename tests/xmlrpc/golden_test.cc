@@ -2,6 +2,7 @@
 // back byte for byte.
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
 #include "xmlrpc/parser.h"
 #include "xmlrpc/writer.h"
 
@@ -19,7 +20,7 @@ constexpr char kSrTest[] =
 
 TEST(GoldenTest, SrTestSampleParses) {
   Result<MethodCall> call = ParseMethodCall(kSrTest);
-  ASSERT_TRUE(call.ok()) << call.fault().message;
+  ASSERT_OK(call) << call.fault().message;
   EXPECT_EQ(call.value().method, "sr_get_driver_info");
   ASSERT_EQ(call.value().params.size(), 1u);
   Value expected(Struct{{"host_ref", Value("OpaqueRef:NULL")},
@@ -31,9 +32,9 @@ TEST(GoldenTest, SrTestSampleParses) {
 
 TEST(GoldenTest, SrTestSampleWritesBackIdentically) {
   Result<MethodCall> call = ParseMethodCall(kSrTest);
-  ASSERT_TRUE(call.ok());
+  ASSERT_OK(call);
   Result<std::string> written = WriteMethodCall(call.value());
-  ASSERT_TRUE(written.ok()) << written.fault().message;
+  ASSERT_OK(written) << written.fault().message;
   EXPECT_EQ(written.value(), kSrTest);
 }
 
@@ -59,7 +60,7 @@ constexpr char kVdiCreate[] =
 
 TEST(GoldenTest, XapiVdiCreateRoundTripsByteForByte) {
   Result<MethodCall> call = ParseMethodCall(kVdiCreate);
-  ASSERT_TRUE(call.ok()) << call.fault().message;
+  ASSERT_OK(call) << call.fault().message;
   const Struct& s = call.value().params.at(0).as_struct();
   EXPECT_EQ(s.members()[0].name, "host_ref");
   EXPECT_EQ(s.Find("args")->as_array()[1], Value("\xe4\xb8\xad\xe6\x96\x87 0"));
@@ -92,7 +93,7 @@ TEST(GoldenTest, PythonStyleResponsesParse) {
   Result<Response> r = ParseMethodResponse(
       "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n"
       "<value><nil/></value></param>\n</params>\n</methodResponse>\n");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value().value(), Value());
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/dispatcher.h"
 #include "xmlrpc/parser.h"
@@ -27,7 +28,7 @@ class HostileInputTest : public ::testing::Test {
     EXPECT_LT(std::chrono::steady_clock::now() - start,
               std::chrono::seconds(1));
     Result<Response> r = ParseMethodResponse(out);
-    EXPECT_TRUE(r.ok()) << out;
+    EXPECT_OK(r) << out;
     if (!r.ok()) return "";
     EXPECT_FALSE(r.value().ok());
     if (r.value().ok()) return "";

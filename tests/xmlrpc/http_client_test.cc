@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 #include "xmlrpc/http_server.h"
 #include "xmlrpc/listen_socket.h"
@@ -24,7 +25,7 @@ class CannedServer {
   CannedServer(const std::string& path, std::string reply)
       : reply_(std::move(reply)) {
     Result<int> fd = ListenUnix(path, 0600);
-    EXPECT_TRUE(fd.ok());
+    EXPECT_OK(fd);
     listen_fd_ = fd.ok() ? fd.value() : -1;
     thread_ = std::thread([this] { Serve(); });
   }
@@ -85,7 +86,7 @@ TEST(HttpClientTest, SendsACompactPostWithTheRightHeaders) {
                               "</value></param></params></methodResponse>"));
   Client client(At(dir.File("s")));
   Response r = client.Call("vdi_attach", {Value("true")});
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value(), Value("ok"));
   const std::string& req = server.request();
   EXPECT_EQ(req.rfind("POST /RPC2 HTTP/1.1\r\n", 0), 0u) << req;
@@ -179,16 +180,16 @@ TEST(HttpClientTest, PythonStyleRequestsAgainstOurServer) {
   HttpServerOptions server_options;
   server_options.unix_socket_path = dir.File("s");
   HttpServer server(dispatcher, server_options);
-  ASSERT_TRUE(server.Start().ok());
+  ASSERT_OK(server.Start());
   ClientOptions options = At(dir.File("s"));
   options.style = Style::kPython;
   Client client(options);
   Value v(Struct{{"a", Value(Array{Value(1.5), Value(Bytes{"\x01\x02"})})}});
   Response r = client.Call("echo", {v});
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value(), v);
   Result<HttpReply> raw = client.Post("<methodCall/>", "application/json");
-  ASSERT_TRUE(raw.ok());
+  ASSERT_OK(raw);
   EXPECT_EQ(raw.value().status, 415);
   server.Stop();
   base::SetLogSinkForTesting(nullptr);

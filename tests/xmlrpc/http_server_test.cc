@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 #include "tests/xmlrpc/validator1.h"
 #include "xmlrpc/http_client.h"
@@ -59,7 +60,7 @@ class HttpServerTest : public ::testing::Test {
     options.threads = 4;
     server_ = std::make_unique<HttpServer>(dispatcher_, options);
     Result<void> started = server_->Start();
-    ASSERT_TRUE(started.ok()) << started.fault().message;
+    ASSERT_OK(started) << started.fault().message;
   }
 
   void TearDown() override {
@@ -90,7 +91,7 @@ class HttpServerTest : public ::testing::Test {
   void ExpectAlive() {
     Client client(UnixClient());
     Response r = client.Call("ping");
-    ASSERT_TRUE(r.ok()) << r.fault().message;
+    ASSERT_OK(r) << r.fault().message;
     EXPECT_EQ(r.value(), Value());
   }
 
@@ -122,7 +123,7 @@ TEST_F(HttpServerTest, AnswersOverUnixSocketAndTcp) {
   Client unix_client(UnixClient());
   Response r =
       unix_client.Call("validator1.simpleStructReturnTest", {Value(7)});
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value(), Value(Struct{{"times10", Value(70)},
                                     {"times100", Value(700)},
                                     {"times1000", Value(7000)}}));
@@ -134,7 +135,7 @@ TEST_F(HttpServerTest, AnswersOverUnixSocketAndTcp) {
       "validator1.easyStructTest",
       {Value(Struct{
           {"moe", Value(1)}, {"larry", Value(2)}, {"curly", Value(3)}})});
-  ASSERT_TRUE(t.ok()) << t.fault().message;
+  ASSERT_OK(t) << t.fault().message;
   EXPECT_EQ(t.value(), Value(6));
 }
 
@@ -156,7 +157,7 @@ TEST_F(HttpServerTest, ResponseIs200TextXml) {
 
 TEST_F(HttpServerTest, KeepsConnectionsAlive) {
   Client client(UnixClient());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(client.Call("ping").ok());
+  for (int i = 0; i < 50; ++i) ASSERT_OK(client.Call("ping"));
   EXPECT_EQ(client.connections_opened(), 1);
 
   // Two requests on one raw connection, both answered.
@@ -192,12 +193,12 @@ TEST_F(HttpServerTest, ServesConcurrentRequestsOnThePool) {
 TEST_F(HttpServerTest, SlowMethodDoesNotStallOtherConnections) {
   std::thread slow([&] {
     Client client(UnixClient());
-    EXPECT_TRUE(client.Call("sleep", {Value(2000)}).ok());
+    EXPECT_OK(client.Call("sleep", {Value(2000)}));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto start = std::chrono::steady_clock::now();
   Client client(UnixClient());
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.Call("ping").ok());
+  for (int i = 0; i < 20; ++i) ASSERT_OK(client.Call("ping"));
   EXPECT_LT(std::chrono::steady_clock::now() - start,
             std::chrono::milliseconds(1500));
   slow.join();
@@ -321,11 +322,11 @@ TEST_F(HttpServerTest, ApplicationErrorsAre200WithAFault) {
   Response bad = client.Call("validator1.easyStructTest", {Value(1)});
   EXPECT_EQ(bad.fault().code, interop::kInvalidParams);
   Result<HttpReply> raw = client.Post("<not xml");
-  ASSERT_TRUE(raw.ok());
+  ASSERT_OK(raw);
   EXPECT_EQ(raw.value().status, 200);
   EXPECT_EQ(raw.value().content_type, "text/xml");
   Result<Response> parsed = ParseMethodResponse(raw.value().body);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed.value().fault().code, interop::kParseError);
 }
 
@@ -393,7 +394,7 @@ TEST_F(HttpServerTest, UnixPeersAreCheckedByUid) {
   options.unix_socket_mode = 0666;
   options.unix_peer_uids = {0};
   HttpServer server(dispatcher_, options);
-  ASSERT_TRUE(server.Start().ok());
+  ASSERT_OK(server.Start());
   std::string nobody = ExchangeAsUid(options.unix_socket_path, 65534);
   EXPECT_NE(nobody.find("HTTP/1.1 403"), std::string::npos) << nobody;
   EXPECT_EQ(nobody.find("methodResponse"), std::string::npos) << nobody;
@@ -404,7 +405,7 @@ TEST_F(HttpServerTest, UnixPeersAreCheckedByUid) {
   options.unix_socket_path = dir.File("any.sock");
   options.unix_peer_uids.clear();
   HttpServer open(dispatcher_, options);
-  ASSERT_TRUE(open.Start().ok());
+  ASSERT_OK(open.Start());
   std::string any = ExchangeAsUid(options.unix_socket_path, 65534);
   EXPECT_NE(any.find("HTTP/1.1 200"), std::string::npos) << any;
 }
@@ -412,10 +413,10 @@ TEST_F(HttpServerTest, UnixPeersAreCheckedByUid) {
 TEST_F(HttpServerTest, HandlersSeeTheTransportAndThePeersUid) {
   Client unix_client(UnixClient());
   Response r = unix_client.Call("whoami");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value(), Value("unix:" + std::to_string(geteuid())));
   Response t = TcpCall(server_->tcp_port(), "whoami");
-  ASSERT_TRUE(t.ok()) << t.fault().message;
+  ASSERT_OK(t) << t.fault().message;
   EXPECT_EQ(t.value(), Value("tcp:-1"));
 }
 
@@ -435,7 +436,7 @@ TEST_F(HttpServerTest, SlowClientsAreClosedByTheRequestDeadline) {
   o.request_timeout_seconds = 1;
   o.max_connections = 16;  // the attack below takes every TCP slot
   HttpServer server(dispatcher_, o);
-  ASSERT_TRUE(server.Start().ok());
+  ASSERT_OK(server.Start());
   const int port = server.tcp_port();
   // Half trickle their headers, half their body, a byte every 200 ms: the
   // idle timeout (60 s) alone would keep them all open for ever.
@@ -476,7 +477,7 @@ TEST_F(HttpServerTest, SlowClientsAreClosedByTheRequestDeadline) {
   // TCP is served again, and a method may run longer than the deadline:
   // only the client's own sending and reading count.
   Response r = TcpCall(port, "sleep", {Value(2500)});
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value(), Value(true));
 }
 
@@ -487,7 +488,7 @@ TEST_F(HttpServerTest, BodyBudgetAnswers503FromTheHeaders) {
   o.max_body_bytes = 1 << 20;
   o.body_budget_bytes = 4 << 20;  // four whole bodies per listener
   HttpServer server(dispatcher_, o);
-  ASSERT_TRUE(server.Start().ok());
+  ASSERT_OK(server.Start());
   const int port = server.tcp_port();
   // 16 clients announce 1 MiB bodies and send only the first KiB.
   const std::string head =
@@ -515,7 +516,7 @@ TEST_F(HttpServerTest, BodyBudgetAnswers503FromTheHeaders) {
   EXPECT_EQ(refused, 12);
   // The Unix socket has a budget of its own.
   Response unix = UnixCall(o.unix_socket_path, "ping");
-  EXPECT_TRUE(unix.ok()) << unix.fault().message;
+  EXPECT_OK(unix) << unix.fault().message;
   // The TCP budget is spent: even a small request is refused...
   int fd = xmlrpc_test::ConnectTcp(port);
   ASSERT_GE(fd, 0);
@@ -539,7 +540,7 @@ TEST_F(HttpServerTest, ChunkedBodyPastTheBudgetIsCutOff) {
   o.max_body_bytes = 4 << 20;
   o.body_budget_bytes = 256 << 10;
   HttpServer server(dispatcher_, o);
-  ASSERT_TRUE(server.Start().ok());
+  ASSERT_OK(server.Start());
   int fd = xmlrpc_test::ConnectUnix(o.unix_socket_path);
   ASSERT_GE(fd, 0);
   SendAll(fd,
@@ -559,7 +560,7 @@ TEST_F(HttpServerTest, ChunkedBodyPastTheBudgetIsCutOff) {
   EXPECT_EQ(out.find("HTTP/1.1 200"), std::string::npos) << out;
   // The budget came back.
   Response r = UnixCall(o.unix_socket_path, "ping");
-  EXPECT_TRUE(r.ok()) << r.fault().message;
+  EXPECT_OK(r) << r.fault().message;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 
 namespace xmlrpc {
@@ -24,7 +25,7 @@ TEST(ListenSocketTest, UnixSocketHasExactModeWhateverTheUmask) {
   mode_t old = umask(0);
   Result<int> fd = ListenUnix(dir.File("sock"), 0600);
   umask(old);
-  ASSERT_TRUE(fd.ok()) << fd.fault().message;
+  ASSERT_OK(fd) << fd.fault().message;
   mode_t mode = ModeOf(dir.File("sock"));
   EXPECT_TRUE(S_ISSOCK(mode));
   EXPECT_EQ(mode & 07777, 0600u);
@@ -44,7 +45,7 @@ TEST(ListenSocketTest, UnixSocketHasExactModeWhateverTheUmask) {
 TEST(ListenSocketTest, OtherModes) {
   TempDir dir;
   Result<int> fd = ListenUnix(dir.File("s"), 0660);
-  ASSERT_TRUE(fd.ok());
+  ASSERT_OK(fd);
   EXPECT_EQ(ModeOf(dir.File("s")) & 07777, 0660u);
   close(fd.value());
 }
@@ -53,14 +54,14 @@ TEST(ListenSocketTest, StaleSocketIsReplacedLiveOneRefused) {
   TempDir dir;
   std::string path = dir.File("s");
   Result<int> first = ListenUnix(path, 0600);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   Result<int> second = ListenUnix(path, 0600);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.fault().message.find("in use"), std::string::npos);
   EXPECT_EQ(second.fault().code, interop::kTransportError);
   close(first.value());  // now stale: the file stays, nobody listens
   Result<int> third = ListenUnix(path, 0600);
-  ASSERT_TRUE(third.ok()) << third.fault().message;
+  ASSERT_OK(third) << third.fault().message;
   close(third.value());
 }
 
@@ -85,7 +86,7 @@ TEST(ListenSocketTest, BadPaths) {
 TEST(ListenSocketTest, LoopbackTcpPicksAPort) {
   int port = -1;
   Result<int> fd = ListenLoopbackTcp(0, &port);
-  ASSERT_TRUE(fd.ok()) << fd.fault().message;
+  ASSERT_OK(fd) << fd.fault().message;
   EXPECT_GT(port, 0);
   int client = xmlrpc_test::ConnectTcp(port);
   EXPECT_GE(client, 0);

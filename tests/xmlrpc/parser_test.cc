@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "tests/util/status_matchers.h"
 #include "tests/xmlrpc/test_util.h"
 
 namespace xmlrpc {
@@ -15,7 +16,7 @@ using xmlrpc_test::Param;
 // The single param of a call to "m" whose <value> is `value_xml`.
 Value ParseOne(const std::string& value_xml) {
   Result<MethodCall> call = ParseMethodCall(Call("m", Param(value_xml)));
-  EXPECT_TRUE(call.ok()) << value_xml << ": " << call.fault().message;
+  EXPECT_OK(call) << value_xml << ": " << call.fault().message;
   if (!call.ok() || call.value().params.size() != 1) return Value("(error)");
   return call.value().params[0];
 }
@@ -35,12 +36,12 @@ TEST(ParserTest, MethodCallWithoutParams) {
   auto call = ParseMethodCall(
       "<methodCall><methodName>a.b_c:d/e9</methodName>"
       "</methodCall>");
-  ASSERT_TRUE(call.ok()) << call.fault().message;
+  ASSERT_OK(call) << call.fault().message;
   EXPECT_EQ(call.value().method, "a.b_c:d/e9");
   EXPECT_TRUE(call.value().params.empty());
   auto empty = ParseMethodCall(
       "<methodCall><methodName>m</methodName><params/></methodCall>");
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_TRUE(empty.value().params.empty());
 }
 
@@ -49,7 +50,7 @@ TEST(ParserTest, WhitespaceBetweenElementsIsIgnored) {
       "<?xml version='1.0'?>\n<methodCall>\n <methodName> m </methodName>\n"
       " <params>\n  <param>\n   <value> <int> 7 </int> </value>\n  </param>\n"
       " </params>\n</methodCall>\n");
-  ASSERT_TRUE(call.ok()) << call.fault().message;
+  ASSERT_OK(call) << call.fault().message;
   EXPECT_EQ(call.value().method, "m");
   EXPECT_EQ(call.value().params, std::vector<Value>{Value(7)});
 }
@@ -191,7 +192,7 @@ TEST(ParserTest, ValueDepthLimit) {
   for (int i = 0; i < 3; ++i)
     ok = "<value><array><data>" + ok + "</data></array></value>";
   deep = "<value><array><data>" + ok + "</data></array></value>";
-  EXPECT_TRUE(ParseMethodCall(Call("m", Param(ok)), limits).ok());
+  EXPECT_OK(ParseMethodCall(Call("m", Param(ok)), limits));
   Result<MethodCall> r = ParseMethodCall(Call("m", Param(deep)), limits);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.fault().message.find("too deep"), std::string::npos);
@@ -237,8 +238,8 @@ TEST(ParserTest, MethodResponseWithValue) {
   auto r = ParseMethodResponse(
       "<methodResponse><params><param><value><nil/></value></param></params>"
       "</methodResponse>");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
-  ASSERT_TRUE(r.value().ok());
+  ASSERT_OK(r) << r.fault().message;
+  ASSERT_OK(r.value());
   EXPECT_EQ(r.value().value(), Value());
 }
 
@@ -249,7 +250,7 @@ TEST(ParserTest, MethodResponseWithFault) {
       "</member>\n<member>\n<name>faultString</name>\n<value><string>"
       "[UnitTest] SRException thrown</string></value>\n</member>\n"
       "</struct></value>\n</fault>\n</methodResponse>\n");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   ASSERT_FALSE(r.value().ok());
   EXPECT_EQ(r.value().fault(), (Fault{22, "[UnitTest] SRException thrown"}));
   // faultString untyped, faultCode as <i4>: still a fault.
@@ -257,7 +258,7 @@ TEST(ParserTest, MethodResponseWithFault) {
       "<methodResponse><fault><value><struct><member><name>faultString</name>"
       "<value>x</value></member><member><name>faultCode</name><value><i4>-1"
       "</i4></value></member></struct></value></fault></methodResponse>");
-  ASSERT_TRUE(untyped.ok());
+  ASSERT_OK(untyped);
   EXPECT_EQ(untyped.value().fault(), (Fault{-1, "x"}));
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "tests/util/status_matchers.h"
 #include "xmlrpc/parser.h"
 #include "xmlrpc/writer.h"
 
@@ -13,16 +14,16 @@ namespace {
 
 Value RoundTrip(const Value& v, Style style) {
   Result<std::string> call = WriteMethodCall(MethodCall{"rt", {v}}, style);
-  EXPECT_TRUE(call.ok()) << call.fault().message;
+  EXPECT_OK(call) << call.fault().message;
   if (!call.ok()) return Value("(unwritable)");
   Result<MethodCall> parsed = ParseMethodCall(call.value());
-  EXPECT_TRUE(parsed.ok()) << parsed.fault().message << "\n" << call.value();
+  EXPECT_OK(parsed) << parsed.fault().message << "\n" << call.value();
   if (!parsed.ok()) return Value("(unparsable)");
   EXPECT_EQ(parsed.value().method, "rt");
   EXPECT_EQ(parsed.value().params.size(), 1u);
 
   Result<std::string> response = WriteResponse(Response(v), style);
-  EXPECT_TRUE(response.ok());
+  EXPECT_OK(response);
   Result<Response> back = ParseMethodResponse(response.value());
   EXPECT_TRUE(back.ok() && back.value().ok());
   if (back.ok() && back.value().ok()) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
 #include "xmlrpc/dispatcher.h"
 #include "xmlrpc/parser.h"
 
@@ -38,7 +39,7 @@ class SystemMethodsTest : public ::testing::Test {
 
 TEST_F(SystemMethodsTest, ListMethods) {
   Response r = Call("system.listMethods", {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   Array expected;
   for (const char* name :
        {"fail", "huge", "nosig", "sum", "system.listMethods",
@@ -80,7 +81,7 @@ TEST_F(SystemMethodsTest, MultiCallMixesResultsAndFaults) {
                                    Entry("huge", {}),
                                    Entry("system.listMethods", {}),
                                })});
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   const Array& results = r.value().as_array();
   ASSERT_EQ(results.size(), 9u);
   EXPECT_EQ(results[0], Value(Array{Value(3)}));

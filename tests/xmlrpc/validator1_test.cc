@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/status_matchers.h"
 #include "xmlrpc/parser.h"
 
 namespace xmlrpc {
@@ -46,7 +47,7 @@ TEST_F(Validator1Test, CountTheEntities) {
       "<params><param><value>&lt;&amp;&gt;&apos;&quot;&#60;</value></param>"
       "</params></methodCall>");
   Result<Response> r = ParseMethodResponse(out);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(*r.value().value().as_struct().Find("ctLeftAngleBrackets"),
             Value(2));
   EXPECT_EQ(*r.value().value().as_struct().Find("ctApostrophes"), Value(1));

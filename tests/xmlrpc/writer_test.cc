@@ -5,18 +5,20 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/util/status_matchers.h"
+
 namespace xmlrpc {
 namespace {
 
 std::string Compact(const Value& v) {
   Result<std::string> r = WriteValue(v, Style::kCompact);
-  EXPECT_TRUE(r.ok()) << r.fault().message;
+  EXPECT_OK(r) << r.fault().message;
   return r.ok() ? r.value() : "";
 }
 
 std::string Python(const Value& v) {
   Result<std::string> r = WriteValue(v, Style::kPython);
-  EXPECT_TRUE(r.ok()) << r.fault().message;
+  EXPECT_OK(r) << r.fault().message;
   return r.ok() ? r.value() : "";
 }
 
@@ -173,7 +175,7 @@ TEST(WriterTest, PythonStyleMethodCallMatchesCPython) {
       "</double></value>\n</param>\n<param>\n<value><double>0.1</double>"
       "</value>\n</param>\n</params>\n</methodCall>\n";
   Result<std::string> written = WriteMethodCall(call, Style::kPython);
-  ASSERT_TRUE(written.ok()) << written.fault().message;
+  ASSERT_OK(written) << written.fault().message;
   EXPECT_EQ(written.value(), expected);
 }
 

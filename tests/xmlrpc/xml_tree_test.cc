@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include "tests/util/status_matchers.h"
+
 namespace xmlrpc {
 namespace {
 
@@ -21,7 +23,7 @@ std::string ErrorOf(std::string_view doc, Limits limits = Limits()) {
 
 TEST(XmlTreeTest, BuildsElementsAndText) {
   auto r = Read("<a> x <b>1</b><c/>y&lt;&#65;&amp;</a>");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   const XmlElement& a = r.value();
   EXPECT_EQ(a.name, "a");
   EXPECT_EQ(a.text, " x y<A&");
@@ -36,14 +38,14 @@ TEST(XmlTreeTest, SkipsDeclarationCommentsAndPIsAndKeepsCdata) {
   auto r = Read(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?><!-- c --><a><?pi x?>"
       "<![CDATA[<raw & text>]]><!-- d --></a>");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value().text, "<raw & text>");
   EXPECT_TRUE(r.value().children.empty());
 }
 
 TEST(XmlTreeTest, ConvertsDeclaredEncodingToUtf8) {
   auto r = Read("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe9</a>");
-  ASSERT_TRUE(r.ok()) << r.fault().message;
+  ASSERT_OK(r) << r.fault().message;
   EXPECT_EQ(r.value().text, "\xc3\xa9");
 }
 
@@ -100,7 +102,7 @@ TEST(XmlTreeTest, RejectsAttributesAndNamespaces) {
 TEST(XmlTreeTest, EnforcesBodySizeExactly) {
   Limits limits;
   limits.max_body_bytes = 12;
-  EXPECT_TRUE(Read("<a>12345</a>", limits).ok());                // 12 bytes
+  EXPECT_OK(Read("<a>12345</a>", limits));                       // 12 bytes
   EXPECT_NE(ErrorOf("<a>123456</a>", limits).find("too large"),  // 13 bytes
             std::string::npos);
 }
@@ -108,7 +110,7 @@ TEST(XmlTreeTest, EnforcesBodySizeExactly) {
 TEST(XmlTreeTest, EnforcesElementCount) {
   Limits limits;
   limits.max_elements = 3;
-  EXPECT_TRUE(Read("<a><b/><c/></a>", limits).ok());
+  EXPECT_OK(Read("<a><b/><c/></a>", limits));
   EXPECT_NE(ErrorOf("<a><b/><c/><d/></a>", limits).find("too many elements"),
             std::string::npos);
 }
@@ -116,7 +118,7 @@ TEST(XmlTreeTest, EnforcesElementCount) {
 TEST(XmlTreeTest, EnforcesChildrenPerElement) {
   Limits limits;
   limits.max_items = 2;
-  EXPECT_TRUE(Read("<a><b/><b/></a>", limits).ok());
+  EXPECT_OK(Read("<a><b/><b/></a>", limits));
   EXPECT_NE(ErrorOf("<a><b/><b/><b/></a>", limits).find("too many items"),
             std::string::npos);
 }
@@ -129,7 +131,7 @@ TEST(XmlTreeTest, EnforcesDepthBeforeLibxml2Would) {
   for (int i = 0; i < 11; ++i) ok += "</a>";
   for (int i = 0; i < 12; ++i) deep += "<a>";
   for (int i = 0; i < 12; ++i) deep += "</a>";
-  EXPECT_TRUE(Read(ok, limits).ok());
+  EXPECT_OK(Read(ok, limits));
   EXPECT_NE(ErrorOf(deep, limits).find("nesting too deep"), std::string::npos);
 }
 
