@@ -11,6 +11,7 @@
 #include "base/harden.h"
 #include "base/sanitize.h"
 #include "base/spawn.h"
+#include "image/image_methods.h"
 #include "sm/sr.h"
 #include "sm/xapi_toolstack.h"
 
@@ -71,8 +72,6 @@ Host::Host(Config config) : config_(std::move(config)) {
       base::Env::Default(), &config_, state_dir, daemon, config_.gc_helper);
   images_->SetEventSink([this](const std::string& json) { Emit(json); });
   PluginOptions o;
-  o.images = images_.get();
-  o.run_tasks_inline = !daemon;
   o.sr_roots = config_.sr_roots;
   if (config_.gc_mode != "off") {
     o.kick_gc = [this](const std::string& sr) { KickGc(sr); };
@@ -86,6 +85,7 @@ Host::Host(Config config) : config_(std::move(config)) {
     return MakeXapiToolstack(ctx, xo);
   };
   plugin_ = std::make_unique<Plugin>(o);
+  RegisterImageMethods(plugin_.get(), {images_.get(), !daemon});
   if (daemon) {
     gc_thread_ = std::thread([this] { GcThread(); });
     images_->ResumeAll();

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/size.h"
-#include "image/image_task.h"
 #include "sm/fault_codes.h"
+#include "sm/smapi_call.h"
 #include "sm/sr.h"
 #include "vhd/format.h"
 #include "vhd/uuid.h"
@@ -25,92 +25,6 @@ using xmlrpc::Struct;
 using xmlrpc::Value;
 
 constexpr char kDriverVersion[] = "0.1.0";
-
-// What a handler gets: the call's struct, the plugin's options and the
-// toolstack to tell about changes.
-struct Call {
-  const Struct& s;
-  const PluginOptions& options;
-  base::Env* env;
-  Toolstack& toolstack;
-  const CallContext& ctx;
-
-  std::string Str(std::string_view name) const {
-    return xmlrpc::OptionalString(s, name, "");
-  }
-  // args[i] as a string (xapi sends every arg as a string).
-  std::string Arg(size_t i) const {
-    const Array& args = xmlrpc::RequireArray(s, "args");
-    if (i >= args.size() || args[i].type() != Value::Type::kString) {
-      throw xmlrpc::ParamError("args[" + std::to_string(i) +
-                               "] is missing or not a string");
-    }
-    return args[i].as_string();
-  }
-  const Struct* DeviceConfig() const {
-    const Value* v = s.Find("device_config");
-    return v && v->type() == Value::Type::kStruct ? &v->as_struct() : nullptr;
-  }
-};
-
-// A base::Status failure to return from a handler.
-struct Failed {
-  Fault fault;
-};
-
-void Check(const base::Status& s, const xmlrpc::FaultKind& kind) {
-  if (!s.ok()) throw Failed{fault::FromStatus(s, kind)};
-}
-
-[[noreturn]] void Fail(const xmlrpc::FaultKind& kind, const std::string& m) {
-  throw Failed{xmlrpc::MakeFault(kind, m)};
-}
-
-bool IsMaster(const Call& c) {
-  const Struct* dc = c.DeviceConfig();
-  const Value* m = dc ? dc->Find("SRmaster") : nullptr;
-  return m == nullptr || m->type() != Value::Type::kString ||
-         m->as_string() != "false";
-}
-
-std::string SrPath(const Call& c) {
-  const Struct* dc = c.DeviceConfig();
-  const Value* loc = dc ? dc->Find("location") : nullptr;
-  if (loc == nullptr || loc->type() != Value::Type::kString ||
-      loc->as_string().empty()) {
-    Fail(fault::kConfigMissing, "device_config:location is required");
-  }
-  const std::string& p = loc->as_string();
-  if (p[0] != '/')
-    Fail(fault::kBadRequest, "location must be an absolute path");
-  // Only root may name any directory: VHDSR and the CLI (in-process, with
-  // their own privileges) and root peers on the Unix socket.
-  bool confined = c.ctx.peer.transport != xmlrpc::Peer::Transport::kInProcess &&
-                  !c.ctx.peer.IsRootOverUnix();
-  base::Status s = CheckSrLocation(p, confined, c.options.sr_roots);
-  if (!s.ok()) Fail(fault::kSrUnavailable, s.message());
-  return p;
-}
-
-std::unique_ptr<Sr> OpenSr(const Call& c) {
-  std::unique_ptr<Sr> sr;
-  base::Status s = Sr::Open(SrPath(c), &sr);
-  if (s.code() == base::Code::kNotFound)
-    Fail(fault::kSrUnavailable, s.message());
-  Check(s, fault::kSrUnavailable);
-  return sr;
-}
-
-std::string VdiUuid(const Call& c) {
-  // vdi_location is the uuid for this driver; vdi_uuid agrees with it.
-  std::string loc = c.Str("vdi_location");
-  if (loc.empty()) loc = c.Str("vdi_uuid");
-  vhd::Uuid u;
-  if (!vhd::Uuid::Parse(loc, &u)) {
-    Fail(fault::kBadRequest, "vdi_location '" + loc + "' is not a uuid");
-  }
-  return loc;
-}
 
 Value VdiInfo(const Vdi& v) {
   Struct s;
@@ -143,14 +57,6 @@ void KickGc(const Call& c, const Sr& sr) {
 // Tells the toolstack; its failures are the toolstack's faults (153).
 void Tell(const base::Status& s) {
   if (!s.ok()) throw Failed{xmlrpc::MakeFault(fault::kApiFailure, s.message())};
-}
-
-// Metadata-changing commands run on the SR master only.
-void RequireMaster(const Call& c) {
-  if (!IsMaster(c)) {
-    Fail(fault::kGeneral,
-         "this host is not the SR master (device_config:SRmaster=false)");
-  }
 }
 
 // ---- SR commands ----------------------------------------------------------
@@ -536,172 +442,7 @@ Value SrGc(const Call& c) {
   return Value();
 }
 
-// ---- image tasks (extensions) ----------------------------------------------
-
-ImageService& Images(const Call& c) {
-  if (c.options.images == nullptr) {
-    Fail(fault::kUnimplemented, "image tasks are not available in this host");
-  }
-  return *c.options.images;
-}
-
-std::string TaskId(const Call& c) {
-  std::string id = c.Str("task_id");
-  vhd::Uuid u;
-  if (!vhd::Uuid::Parse(id, &u)) {
-    Fail(fault::kBadRequest, "task_id '" + id + "' is not a task id");
-  }
-  return id;
-}
-
-void CheckTask(const base::Status& s, const std::string& id) {
-  if (s.code() == base::Code::kNotFound) Fail(fault::kGeneral, "no task " + id);
-  Check(s, fault::kGeneral);
-}
-
-Value ImageCreate(const Call& c) {
-  RequireMaster(c);
-  std::string sr_path = SrPath(c);
-  std::string vdi = VdiUuid(c);
-  const Struct& im = xmlrpc::RequireStruct(c.s, "image");
-  auto str = [&](const char* k, const char* d) {
-    return xmlrpc::OptionalString(im, k, d);
-  };
-  // `size`: ParseSize's syntax; otherwise a plain count.
-  auto number = [&](const char* k, uint64_t d, bool size) -> uint64_t {
-    std::string v = str(k, "");
-    if (v.empty()) return d;
-    uint64_t n = 0;
-    base::Status s =
-        size ? base::ParseSize(v, &n) : base::ParseCount(v, 1u << 30, &n);
-    if (!s.ok())
-      Fail(fault::kBadRequest, std::string("image:") + k + ": " + s.message());
-    return n;
-  };
-  ImageParams p;
-  p.store = str("store", "");
-  p.auth_url = str("auth_url", "");
-  p.auth_version = str("auth_version", "1");
-  p.user = str("user", "");
-  p.tenant = str("tenant", "");
-  p.region = str("region", "");
-  p.api_key = str("api_key", "false") == "true";
-  p.container = str("container", "");
-  p.object = str("object", "");
-  p.format = str("format", "vhd");
-  p.manifest = str("manifest", "slo");
-  p.segment_size = number("segment_size", 100ull << 20, true);
-  p.compression_level = static_cast<int>(number("compression_level", 6, false));
-  p.parallel_segments = static_cast<int>(number("parallel_segments", 2, false));
-  p.keep_segments = str("keep_segments", "false") == "true";
-  p.allow_insecure = str("allow_insecure", "false") == "true";
-  std::string key = str("key", "");
-  std::string id;
-  // After the arguments are parsed: a bad one is 143 wherever it is sent.
-  ImageService& images = Images(c);
-  base::Status s = images.Create(sr_path, c.Str("sr_uuid"), vdi, p, key, &id);
-  if (s.code() == base::Code::kNotFound) Fail(fault::kVdiMissing, s.message());
-  Check(s, fault::kGeneral);
-  return id;
-}
-
-Value TaskStatus(const Call& c) {
-  std::string id = TaskId(c);
-  TaskRecord r;
-  CheckTask(Images(c).Get(id, &r), id);
-  Struct out;
-  auto num = [](double v) {
-    char buf[64];
-    snprintf(buf, sizeof(buf), "%.0f", v);
-    return std::string(buf);
-  };
-  out.Append("task_id", r.id);
-  out.Append("state", r.state);
-  out.Append("progress", std::to_string(r.progress));
-  out.Append("sr_uuid", r.sr_uuid);
-  out.Append("vdi_uuid", r.vdi_uuid);
-  out.Append("phase_bytes_done", std::to_string(r.phase_bytes_done));
-  out.Append("phase_bytes_total", std::to_string(r.phase_bytes_total));
-  out.Append("rate_bytes_per_s", num(r.rate_bytes_per_s));
-  out.Append("eta_s", r.eta_s < 0 ? std::string("-1") : num(r.eta_s));
-  out.Append("segments_done", std::to_string(r.segments_done));
-  out.Append("segments_total", std::to_string(r.segments_total));
-  out.Append("segments_skipped", std::to_string(r.segments_skipped));
-  out.Append("image_bytes", std::to_string(r.image_bytes));
-  out.Append("object_bytes", std::to_string(r.object_bytes));
-  out.Append("object_md5", r.object_md5);
-  out.Append("etag", r.etag);
-  out.Append("container", r.image.container);
-  out.Append("object", r.image.object);
-  out.Append("format", r.image.format);
-  out.Append("manifest", r.image.manifest);
-  out.Append("error_code", r.error_code);
-  out.Append("error_message", r.error_message);
-  out.Append("attempts", std::to_string(r.attempts));
-  out.Append("created", r.created);
-  out.Append("updated", r.updated);
-  return out;
-}
-
-Value TaskCancel(const Call& c) {
-  std::string id = TaskId(c);
-  CheckTask(Images(c).Cancel(id), id);
-  return Value();
-}
-
-Value TaskList(const Call& c) {
-  std::vector<std::string> ids;
-  Check(Images(c).List(&ids), fault::kGeneral);
-  Array out;
-  for (const std::string& id : ids) out.push_back(id);
-  return out;
-}
-
-Value TaskResume(const Call& c) {
-  std::string id = TaskId(c);
-  ImageService& images = Images(c);
-  if (c.options.run_tasks_inline) {
-    CheckTask(images.Run(id), id);
-  } else {
-    TaskRecord r;
-    CheckTask(images.Get(id, &r), id);
-    CheckTask(images.ResumeAll(), id);
-  }
-  return Value();
-}
-
 }  // namespace
-
-const char* const Plugin::kCommands[] = {"sr_get_driver_info",
-                                         "sr_create",
-                                         "sr_delete",
-                                         "sr_attach",
-                                         "sr_detach",
-                                         "sr_scan",
-                                         "sr_probe",
-                                         "sr_update",
-                                         "vdi_create",
-                                         "vdi_delete",
-                                         "vdi_update",
-                                         "vdi_introduce",
-                                         "vdi_attach",
-                                         "vdi_detach",
-                                         "vdi_activate",
-                                         "vdi_deactivate",
-                                         "vdi_snapshot",
-                                         "vdi_clone",
-                                         "vdi_resize",
-                                         "vdi_resize_online",
-                                         "vdi_generate_config",
-                                         "vdi_attach_from_config",
-                                         "vdi_detach_from_config",
-                                         "vdi_epoch_begin",
-                                         "vdi_epoch_end",
-                                         "vdi_compose",
-                                         "vdi_coalesce",
-                                         "sr_gc",
-                                         "sr_list",
-                                         nullptr};
 
 Plugin::Plugin(PluginOptions options) : options_(std::move(options)) {
   if (options_.env == nullptr) options_.env = base::Env::Default();
@@ -717,6 +458,11 @@ std::string Plugin::Handle(std::string_view request,
                            xmlrpc::Dispatcher::Outcome* outcome,
                            const xmlrpc::Peer& peer) const {
   return dispatcher_->Handle(request, outcome, peer);
+}
+
+void Plugin::Register(const std::string& name, Method method) {
+  dispatcher_->Register(name, MethodHandler(std::move(method), &options_),
+                        xmlrpc::MethodInfo{"SMAPIv1 " + name, {}});
 }
 
 void Plugin::RegisterAll() {
@@ -751,49 +497,8 @@ void Plugin::RegisterAll() {
       {"vdi_coalesce", VdiCoalesce},
       {"sr_gc", SrGc},
       {"sr_list", SrList},
-      {"image_create", ImageCreate},
-      {"task_status", TaskStatus},
-      {"task_cancel", TaskCancel},
-      {"task_list", TaskList},
-      {"task_resume", TaskResume},
   };
-  for (const auto& [name, fn] : table) {
-    Fn f = fn;
-    const PluginOptions* opts = &options_;
-    dispatcher_->Register(
-        name,
-        [f, opts](const Params& p) -> Response {
-          if (p.size() != 1) {
-            throw xmlrpc::ParamError("expected one struct param, got " +
-                                     std::to_string(p.size()));
-          }
-          const Struct& s = p.StructAt(0);
-          CallContext ctx;
-          ctx.session_ref = xmlrpc::OptionalString(s, "session_ref", "");
-          ctx.host_ref = xmlrpc::OptionalString(s, "host_ref", "");
-          ctx.sr_ref = xmlrpc::OptionalString(s, "sr_ref", "");
-          ctx.sr_uuid = xmlrpc::OptionalString(s, "sr_uuid", "");
-          ctx.vdi_ref = xmlrpc::OptionalString(s, "vdi_ref", "");
-          ctx.subtask_of = xmlrpc::OptionalString(s, "subtask_of", "");
-          ctx.peer = p.peer();
-          std::unique_ptr<Toolstack> ts;
-          if (opts->toolstack) ts = opts->toolstack(ctx);
-          Toolstack none;
-          Call call{s, *opts, opts->env, ts ? *ts : none, ctx};
-          try {
-            // sr_uuid is echoed into sr.json, <SRlist>, task records and
-            // calls to xapi: only a uuid may go there.
-            vhd::Uuid u;
-            if (!ctx.sr_uuid.empty() && !vhd::Uuid::Parse(ctx.sr_uuid, &u)) {
-              Fail(fault::kBadRequest, "sr_uuid is not a uuid");
-            }
-            return f(call);
-          } catch (const Failed& failed) {
-            return failed.fault;
-          }
-        },
-        xmlrpc::MethodInfo{std::string("SMAPIv1 ") + name, {}});
-  }
+  for (const auto& [name, fn] : table) Register(name, fn);
 }
 
 }  // namespace vhdsm

@@ -16,7 +16,8 @@
 // change metadata (create, delete, snapshot, resize, GC); calls without
 // SRmaster (standalone use) count as the master's.
 // Handle() may be called from many threads; operations on one SR serialize
-// on its lock (sr.h).
+// on its lock (sr.h). The image methods (image_create, task_*) are not
+// sm's: the host adds them with Register() (image/image_methods.h).
 #ifndef VHDSM_SM_SMAPI_H_
 #define VHDSM_SM_SMAPI_H_
 
@@ -27,13 +28,12 @@
 #include <vector>
 
 #include "base/env.h"
+#include "sm/smapi_call.h"
 #include "sm/sr_location.h"
 #include "sm/toolstack.h"
 #include "xmlrpc/dispatcher.h"
 
 namespace vhdsm {
-
-class ImageService;
 
 struct PluginOptions {
   base::Env* env = nullptr;  // nullptr: base::Env::Default()
@@ -44,11 +44,6 @@ struct PluginOptions {
   // The toolstack to tell about VDI changes for a call (toolstack.h);
   // unset or returning nullptr: nobody is told (standalone).
   std::function<std::unique_ptr<Toolstack>(const CallContext&)> toolstack;
-  // Image tasks (image_create, task_*); nullptr: those methods fault.
-  ImageService* images = nullptr;
-  // task_resume runs the task in the calling thread (a worker process)
-  // rather than starting it in the background.
-  bool run_tasks_inline = false;
   // Where callers other than root may have SRs ([daemon] sr_roots).
   std::vector<std::string> sr_roots = kDefaultSrRoots;
 };
@@ -68,8 +63,10 @@ class Plugin {
                      const xmlrpc::Peer& peer = xmlrpc::Peer()) const;
   const xmlrpc::Dispatcher& dispatcher() const { return *dispatcher_; }
 
-  // The commands this driver implements (sr_*, vdi_*, extensions).
-  static const char* const kCommands[];
+  // Adds (or replaces) a method beside the SMAPIv1 ones, run with this
+  // plugin's options like them (smapi_call.h): how the host adds the image
+  // methods (image/image_methods.h). Only before the first Handle().
+  void Register(const std::string& name, Method method);
 
  private:
   void RegisterAll();

@@ -259,25 +259,6 @@ TEST_F(SmapiTest, SizesUseTheOneParser) {
   EXPECT_EQ(View(u).size(), 6u << 20);
 }
 
-TEST_F(SmapiTest, ImageSizesUseTheOneParser) {
-  std::string u = CreateVdi(4 << 20);
-  auto image = [&](const std::string& k, const std::string& v) {
-    return Vdi("image_create", u, {},
-               "<member><name>image</name><value><struct>"
-               "<member><name>container</name><value>c</value></member>"
-               "<member><name>object</name><value>o</value></member>"
-               "<member><name>" +
-                   k + "</name><value>" + v +
-                   "</value></member></struct></value></member>");
-  };
-  xmlrpc::Response r = image("segment_size", "16777217T");
-  EXPECT_EQ(FaultCode(r), 143) << raw_;
-  EXPECT_NE(r.fault().message.find("segment_size"), std::string::npos);
-  EXPECT_EQ(FaultCode(image("segment_size", "1M ")), 143);
-  EXPECT_EQ(FaultCode(image("compression_level", "1K")), 143);
-  EXPECT_EQ(FaultCode(image("parallel_segments", "-2")), 143);
-}
-
 TEST_F(SmapiTest, SrUuidMustBeAUuid) {
   const std::string evil = "</UUID></SR><SR><UUID>x";
   // Refused before anything is written or echoed.
