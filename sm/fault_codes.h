@@ -2,6 +2,12 @@
 // numbers xapi maps to SR_BACKEND_FAILURE_<n>, and the special ones it maps
 // to its own errors: 38, 39, 24, 16, 144), and the mapping of base::Status
 // codes onto them.
+//
+// Inside sm/ and the image methods a failure is a base::Status. A Status
+// that has been given its fault (Error, Raise) carries the fault's code as
+// its detail() and the fault's "[opterr=...]" text as its message; ToFault,
+// at the method boundary (smapi_call.h), is the one place where it becomes
+// an xmlrpc::Fault.
 #ifndef VHDSM_SM_FAULT_CODES_H_
 #define VHDSM_SM_FAULT_CODES_H_
 
@@ -46,6 +52,23 @@ inline const xmlrpc::FaultKind kGeneral{202, "General backend error"};
 // too long -> 109, missing VDI -> 144, a bad argument -> 143.
 xmlrpc::Fault FromStatus(const base::Status& status,
                          const xmlrpc::FaultKind& command_kind);
+
+// A failure that is the fault `kind` with `detail` as its opterr. Its Code
+// is the closest base::Code (143 -> kInvalidArgument, 144 -> kNotFound...;
+// kIOError when none is closer).
+base::Status Error(const xmlrpc::FaultKind& kind, std::string detail);
+
+// `status` given the fault FromStatus chooses for it (OK stays OK). Any
+// detail it had is replaced: Raise a Status once, where its command is known.
+base::Status Raise(const base::Status& status,
+                   const xmlrpc::FaultKind& command_kind);
+
+// The fault a failed method answers: the fault Error/Raise gave `status`;
+// a Status that was given none is FromStatus(status, kGeneral).
+xmlrpc::Fault ToFault(const base::Status& status);
+
+// The kind with fault code `code`, or nullptr if it is none of the above.
+const xmlrpc::FaultKind* KindOf(int code);
 
 }  // namespace fault
 }  // namespace vhdsm

@@ -10,17 +10,14 @@
 #include "sm/sr.h"
 #include "vhd/format.h"
 #include "vhd/uuid.h"
-#include "xmlrpc/params.h"
 #include "xmlrpc/writer.h"
 
 namespace vhdsm {
 
 namespace {
 
+using base::Status;
 using xmlrpc::Array;
-using xmlrpc::Fault;
-using xmlrpc::Params;
-using xmlrpc::Response;
 using xmlrpc::Struct;
 using xmlrpc::Value;
 
@@ -33,12 +30,14 @@ Value VdiInfo(const Vdi& v) {
   return s;
 }
 
-// A size argument (SMAPIv1 sends bytes; K/M/G/T suffixes as on the CLI).
-uint64_t ParseSize(const std::string& text) {
-  uint64_t v = 0;
-  base::Status s = base::ParseSize(text, &v);
-  if (!s.ok()) Fail(fault::kVdiSize, "vdi size: " + s.message());
-  return v;
+// A size argument (SMAPIv1 sends bytes; base::ParseSize's K/M/G/T suffixes
+// as on the CLI); 79 when it is not one.
+Status VdiSizeArg(const Call& c, size_t i, uint64_t* size) {
+  std::string text;
+  RETURN_IF_ERROR(c.Arg(i, &text));
+  Status s = base::ParseSize(text, size);
+  if (!s.ok()) return fault::Error(fault::kVdiSize, "vdi size: " + s.message());
+  return Status::OK();
 }
 
 std::string NowIso() {
@@ -54,14 +53,20 @@ void KickGc(const Call& c, const Sr& sr) {
   if (c.options.kick_gc && IsMaster(c)) c.options.kick_gc(sr.path());
 }
 
-// Tells the toolstack; its failures are the toolstack's faults (153).
-void Tell(const base::Status& s) {
-  if (!s.ok()) throw Failed{xmlrpc::MakeFault(fault::kApiFailure, s.message())};
+// Every VDI of the SR (for the toolstack) and the SR's sizes, each failure
+// raised as `kind`.
+Status TellScanned(const Call& c, Sr* sr, const xmlrpc::FaultKind& kind) {
+  std::map<std::string, Vdi> vdis;
+  RETURN_IF_ERROR(fault::Raise(sr->Scan(&vdis), kind));
+  uint64_t total = 0, free = 0, used = 0;
+  RETURN_IF_ERROR(fault::Raise(sr->Space(&total, &free), kind));
+  for (const auto& [uuid, v] : vdis) used += v.physical_utilisation;
+  return Told(c.toolstack.Scanned(c.ctx, vdis, total, used));
 }
 
 // ---- SR commands ----------------------------------------------------------
 
-Value DriverInfo(const Call&) {
+Status DriverInfo(const Call&, Value* out) {
   Struct info;
   info.Append("name", "vhdsm VHD");
   info.Append("description",
@@ -85,66 +90,72 @@ Value DriverInfo(const Call&) {
   config.push_back(Struct{{"key", "location"},
                           {"description", "local directory path (required)"}});
   info.Append("configuration", config);
-  return info;
+  *out = std::move(info);
+  return Status::OK();
 }
 
-Value SrCreate(const Call& c) {
-  RequireMaster(c);
-  std::string path = SrPath(c);
+Status SrCreate(const Call& c, Value*) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::string path;
+  RETURN_IF_ERROR(SrPath(c, &path));
   base::FileInfo fi;
   if (!c.env->Stat(path, &fi).ok() || !fi.is_dir) {
-    Fail(fault::kSrUnavailable, "location " + path + " is not a directory");
+    return fault::Error(fault::kSrUnavailable,
+                        "location " + path + " is not a directory");
   }
-  auto sr = OpenSr(c);
-  std::string uuid = c.Str("sr_uuid");
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string uuid;
+  RETURN_IF_ERROR(c.Str("sr_uuid", &uuid));
   nlohmann::json j = {{"sr_uuid", uuid}, {"created", NowIso()}};
-  Check(base::WriteFileAtomic(sr->env(), path + "/.vhdsm/sr.json",
-                              j.dump() + "\n"),
-        fault::kGeneral);
-  return Value();
+  return fault::Raise(base::WriteFileAtomic(sr->env(), path + "/.vhdsm/sr.json",
+                                            j.dump() + "\n"),
+                      fault::kGeneral);
 }
 
-Value SrDelete(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
+Status SrDelete(const Call& c, Value*) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
   std::map<std::string, Vdi> vdis;
-  Check(sr->Scan(&vdis), fault::kGeneral);
+  RETURN_IF_ERROR(fault::Raise(sr->Scan(&vdis), fault::kGeneral));
   for (const auto& [uuid, v] : vdis) {
-    if (!v.hidden) Fail(fault::kSrNotEmpty, "VDI " + uuid + " still exists");
+    if (!v.hidden) {
+      return fault::Error(fault::kSrNotEmpty, "VDI " + uuid + " still exists");
+    }
   }
   // Only hidden nodes are left: the GC's garbage. Remove it all.
   for (const auto& [uuid, v] : vdis) {
-    Check(sr->env()->Unlink(v.path), fault::kGeneral);
+    RETURN_IF_ERROR(fault::Raise(sr->env()->Unlink(v.path), fault::kGeneral));
   }
-  return Value();
+  return Status::OK();
 }
 
-Value SrAttach(const Call& c) {
-  auto sr = OpenSr(c);  // runs recovery
+Status SrAttach(const Call& c, Value*) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));  // runs recovery
   KickGc(c, *sr);
-  return Value();
+  return Status::OK();
 }
 
-Value SrDetach(const Call& c) {
-  OpenSr(c);
-  return Value();
+// sr_detach, sr_update: the SR must open (and is recovered).
+Status SrOpens(const Call& c, Value*) {
+  std::unique_ptr<Sr> sr;
+  return OpenSr(c, &sr);
 }
 
-Value SrScan(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
-  std::map<std::string, Vdi> vdis;
-  Check(sr->Scan(&vdis), fault::kSrScan);
-  uint64_t total = 0, free = 0, used = 0;
-  Check(sr->Space(&total, &free), fault::kSrScan);
-  for (const auto& [uuid, v] : vdis) used += v.physical_utilisation;
-  Tell(c.toolstack.Scanned(c.ctx, vdis, total, used));
+Status SrScan(const Call& c, Value*) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  RETURN_IF_ERROR(TellScanned(c, sr.get(), fault::kSrScan));
   KickGc(c, *sr);
-  return Value();
+  return Status::OK();
 }
 
-Value SrProbe(const Call& c) {
-  std::string path = SrPath(c);
+Status SrProbe(const Call& c, Value* out) {
+  std::string path;
+  RETURN_IF_ERROR(SrPath(c, &path));
   std::string xml = "<?xml version=\"1.0\" ?>\n<SRlist>\n";
   std::string text;
   std::unique_ptr<base::ConfinedEnv> env;
@@ -161,75 +172,88 @@ Value SrProbe(const Call& c) {
     }
   }
   xml += "</SRlist>\n";
-  return xml;
-}
-
-Value SrUpdate(const Call& c) {
-  OpenSr(c);
-  return Value();
+  *out = xml;
+  return Status::OK();
 }
 
 // ---- VDI commands ---------------------------------------------------------
 
-Value VdiCreate(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
-  uint64_t size = ParseSize(c.Arg(0));
+Status VdiCreate(const Call& c, Value* out) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  uint64_t size = 0;
+  RETURN_IF_ERROR(VdiSizeArg(c, 0, &size));
   VdiMeta m;
-  const Array& args = xmlrpc::RequireArray(c.s, "args");
-  auto arg = [&](size_t i) {
-    return i < args.size() && args[i].type() == Value::Type::kString
-               ? args[i].as_string()
-               : std::string();
-  };
-  m.name_label = arg(1);
-  m.name_description = arg(2);
-  m.is_a_snapshot = arg(4) == "true";
-  m.snapshot_time = arg(5);
-  m.read_only = arg(7) == "true";
-  std::string type = c.Str("vdi_type");
+  m.name_label = c.OptionalArg(1);
+  m.name_description = c.OptionalArg(2);
+  m.is_a_snapshot = c.OptionalArg(4) == "true";
+  m.snapshot_time = c.OptionalArg(5);
+  m.read_only = c.OptionalArg(7) == "true";
+  std::string type;
+  RETURN_IF_ERROR(c.Str("vdi_type", &type));
   if (!type.empty()) m.type = type;
-  std::string uuid = c.Str("vdi_uuid");
-  if (!uuid.empty()) {
-    vhd::Uuid u;
-    if (!vhd::Uuid::Parse(uuid, &u)) {
-      Fail(fault::kBadRequest, "vdi_uuid '" + uuid + "' is not a uuid");
-    }
+  std::string uuid;
+  RETURN_IF_ERROR(c.Str("vdi_uuid", &uuid));
+  vhd::Uuid u;
+  if (!uuid.empty() && !vhd::Uuid::Parse(uuid, &u)) {
+    return fault::Error(fault::kBadRequest,
+                        "vdi_uuid '" + uuid + "' is not a uuid");
   }
   Vdi v;
-  Check(sr->CreateVdi(size, m, uuid, &v), fault::kVdiCreate);
-  Tell(c.toolstack.Introduced(c.ctx, v));
-  return VdiInfo(v);
+  RETURN_IF_ERROR(
+      fault::Raise(sr->CreateVdi(size, m, uuid, &v), fault::kVdiCreate));
+  RETURN_IF_ERROR(Told(c.toolstack.Introduced(c.ctx, v)));
+  *out = VdiInfo(v);
+  return Status::OK();
 }
 
-Value VdiDelete(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
-  std::string uuid = VdiUuid(c);
-  Check(sr->DeleteVdi(uuid), fault::kVdiDelete);
-  Tell(c.toolstack.Forgotten(c.ctx, uuid));
+Status VdiDelete(const Call& c, Value*) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string uuid;
+  RETURN_IF_ERROR(VdiUuid(c, &uuid));
+  RETURN_IF_ERROR(fault::Raise(sr->DeleteVdi(uuid), fault::kVdiDelete));
+  RETURN_IF_ERROR(Told(c.toolstack.Forgotten(c.ctx, uuid)));
   KickGc(c, *sr);
-  return Value();
+  return Status::OK();
 }
 
-Value VdiUpdate(const Call& c) {
-  auto sr = OpenSr(c);
+// The SR opens and the call's VDI exists (else `kind`); `sr` and `vdi`
+// may be nullptr when the caller needs neither.
+Status OpenVdi(const Call& c, const xmlrpc::FaultKind& kind,
+               std::unique_ptr<Sr>* sr_out, Vdi* vdi_out) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string uuid;
+  RETURN_IF_ERROR(VdiUuid(c, &uuid));
   Vdi v;
-  Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
-  return Value();
+  RETURN_IF_ERROR(fault::Raise(sr->GetVdi(uuid, &v), kind));
+  if (sr_out) *sr_out = std::move(sr);
+  if (vdi_out) *vdi_out = std::move(v);
+  return Status::OK();
 }
 
-Value VdiIntroduce(const Call& c) {
-  auto sr = OpenSr(c);
-  std::string loc = c.Str("vdi_location");
+Status VdiUpdate(const Call& c, Value*) {
+  return OpenVdi(c, fault::kVdiLoad, nullptr, nullptr);
+}
+
+Status VdiIntroduce(const Call& c, Value* out) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string loc;
+  RETURN_IF_ERROR(c.Str("vdi_location", &loc));
   vhd::Uuid u;
   if (!vhd::Uuid::Parse(loc, &u)) {
-    Fail(fault::kBadRequest, "vdi_location '" + loc + "' is not a uuid");
+    return fault::Error(fault::kBadRequest,
+                        "vdi_location '" + loc + "' is not a uuid");
   }
   Vdi v;
-  Check(sr->GetVdi(loc, &v), fault::kVdiLoad);
-  Tell(c.toolstack.Introduced(c.ctx, v));
-  return VdiInfo(v);
+  RETURN_IF_ERROR(fault::Raise(sr->GetVdi(loc, &v), fault::kVdiLoad));
+  RETURN_IF_ERROR(Told(c.toolstack.Introduced(c.ctx, v)));
+  *out = VdiInfo(v);
+  return Status::OK();
 }
 
 Value AttachInfo(const Sr& sr, const std::string& uuid) {
@@ -244,178 +268,194 @@ Value AttachInfo(const Sr& sr, const std::string& uuid) {
   return r;
 }
 
-Value VdiAttach(const Call& c) {
-  auto sr = OpenSr(c);
-  std::string uuid = VdiUuid(c);
+Status VdiAttach(const Call& c, Value* out) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string uuid;
+  RETURN_IF_ERROR(VdiUuid(c, &uuid));
   Vdi v;
-  base::Status s = sr->AttachVdi(uuid, c.ctx.host_ref, &v);
+  Status s = sr->AttachVdi(uuid, c.ctx.host_ref, &v);
   if (s.code() == base::Code::kInvalidArgument) {
-    Fail(fault::kVdiUnavailable, s.message());
+    return fault::Error(fault::kVdiUnavailable, s.message());
   }
-  Check(s, fault::kVdiUnavailable);
-  return AttachInfo(*sr, uuid);
+  RETURN_IF_ERROR(fault::Raise(s, fault::kVdiUnavailable));
+  *out = AttachInfo(*sr, uuid);
+  return Status::OK();
 }
 
-Value VdiDetach(const Call& c) {
-  auto sr = OpenSr(c);
-  Check(sr->DetachVdi(VdiUuid(c), c.ctx.host_ref), fault::kVdiUnavailable);
-  return Value();
+Status VdiDetach(const Call& c, Value*) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string uuid;
+  RETURN_IF_ERROR(VdiUuid(c, &uuid));
+  return fault::Raise(sr->DetachVdi(uuid, c.ctx.host_ref),
+                      fault::kVdiUnavailable);
 }
 
-Value VdiActivate(const Call& c) {
-  auto sr = OpenSr(c);
-  Vdi v;
-  Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiUnavailable);
-  return Value();
+Status VdiActivate(const Call& c, Value*) {
+  return OpenVdi(c, fault::kVdiUnavailable, nullptr, nullptr);
 }
 
-Value VdiDeactivate(const Call& c) {
-  OpenSr(c);
-  VdiUuid(c);
-  return Value();
+Status VdiDeactivate(const Call& c, Value*) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string uuid;
+  return VdiUuid(c, &uuid);
 }
 
-SnapshotKind KindOf(const Call& c) {
+Status KindOf(const Call& c, SnapshotKind* kind) {
+  *kind = SnapshotKind::kDouble;
   const Value* dp = c.s.Find("driver_params");
   if (dp && dp->type() == Value::Type::kStruct) {
-    std::string t = xmlrpc::OptionalString(dp->as_struct(), "type", "");
-    if (t == "single") return SnapshotKind::kSingle;
-    if (t == "internal") return SnapshotKind::kInternal;
+    std::string t;
+    RETURN_IF_ERROR(OptionalString(dp->as_struct(), "type", "", &t));
+    if (t == "single") *kind = SnapshotKind::kSingle;
+    if (t == "internal") *kind = SnapshotKind::kInternal;
   }
-  return SnapshotKind::kDouble;
+  return Status::OK();
 }
 
-Value Snapshot(const Call& c, bool clone) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
-  std::string uuid = VdiUuid(c);
+// The toolstack learns of the new VDI `v`, of the base copy (when it is not
+// `v` itself), and that the snapshotted VDI `uuid`'s parent changed.
+Status TellSnapshot(const Call& c, Sr* sr, const std::string& uuid,
+                    const Vdi& v, const xmlrpc::FaultKind& kind) {
+  Vdi leaf;
+  RETURN_IF_ERROR(fault::Raise(sr->GetVdi(uuid, &leaf), kind));
+  RETURN_IF_ERROR(Told(c.toolstack.Introduced(c.ctx, v)));
+  if (leaf.parent != v.uuid) {
+    Vdi base;
+    RETURN_IF_ERROR(fault::Raise(sr->GetVdi(leaf.parent, &base), kind));
+    RETURN_IF_ERROR(Told(c.toolstack.Introduced(c.ctx, base)));
+  }
+  return Told(c.toolstack.Updated(c.ctx, leaf));
+}
+
+Status Snapshot(const Call& c, bool clone, Value* out) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  const xmlrpc::FaultKind& kind =
+      clone ? fault::kVdiClone : fault::kVdiSnapshot;
+  std::unique_ptr<Sr> sr;
   Vdi cur;
-  Check(sr->GetVdi(uuid, &cur), clone ? fault::kVdiClone : fault::kVdiSnapshot);
+  RETURN_IF_ERROR(OpenVdi(c, kind, &sr, &cur));
   VdiMeta m = cur.meta;
   // xapi names the new VDI itself afterwards; other callers get a hint.
   if (!m.name_label.empty()) {
     m.name_label += clone ? " (clone)" : " (snapshot)";
   }
   m.is_a_snapshot = !clone;
-  m.snapshot_of = clone ? "" : uuid;
+  m.snapshot_of = clone ? "" : cur.uuid;
   m.snapshot_time = clone ? "" : NowIso();
   m.read_only = false;
+  SnapshotKind how;
+  RETURN_IF_ERROR(KindOf(c, &how));
   Vdi v;
-  const xmlrpc::FaultKind& kind =
-      clone ? fault::kVdiClone : fault::kVdiSnapshot;
-  Check(sr->SnapshotVdi(uuid, KindOf(c), m, &v), kind);
-  // The toolstack learns of the new VDI, of the base copy (when it is not
-  // the result itself), and that the VDI's parent changed.
-  Vdi leaf;
-  Check(sr->GetVdi(uuid, &leaf), kind);
-  Tell(c.toolstack.Introduced(c.ctx, v));
-  if (leaf.parent != v.uuid) {
-    Vdi base;
-    Check(sr->GetVdi(leaf.parent, &base), kind);
-    Tell(c.toolstack.Introduced(c.ctx, base));
-  }
-  Tell(c.toolstack.Updated(c.ctx, leaf));
-  return VdiInfo(v);
+  RETURN_IF_ERROR(fault::Raise(sr->SnapshotVdi(cur.uuid, how, m, &v), kind));
+  RETURN_IF_ERROR(TellSnapshot(c, sr.get(), cur.uuid, v, kind));
+  *out = VdiInfo(v);
+  return Status::OK();
 }
 
-Value VdiSnapshot(const Call& c) { return Snapshot(c, false); }
-Value VdiClone(const Call& c) { return Snapshot(c, true); }
+Status VdiSnapshot(const Call& c, Value* out) {
+  return Snapshot(c, false, out);
+}
+Status VdiClone(const Call& c, Value* out) { return Snapshot(c, true, out); }
 
-Value VdiResize(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
-  uint64_t size = ParseSize(c.Arg(0));
+Status VdiResize(const Call& c, Value* out) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  uint64_t size = 0;
+  RETURN_IF_ERROR(VdiSizeArg(c, 0, &size));
+  std::string uuid;
+  RETURN_IF_ERROR(VdiUuid(c, &uuid));
   Vdi v;
-  Check(sr->ResizeVdi(VdiUuid(c), size, &v), fault::kVdiResize);
-  Tell(c.toolstack.Updated(c.ctx, v));
-  return VdiInfo(v);
+  RETURN_IF_ERROR(
+      fault::Raise(sr->ResizeVdi(uuid, size, &v), fault::kVdiResize));
+  RETURN_IF_ERROR(Told(c.toolstack.Updated(c.ctx, v)));
+  *out = VdiInfo(v);
+  return Status::OK();
 }
 
-Value VdiGenerateConfig(const Call& c) {
-  auto sr = OpenSr(c);
-  std::string uuid = VdiUuid(c);
+Status VdiGenerateConfig(const Call& c, Value* out) {
   Vdi v;
-  Check(sr->GetVdi(uuid, &v), fault::kVdiLoad);
+  RETURN_IF_ERROR(OpenVdi(c, fault::kVdiLoad, nullptr, &v));
+  std::string sr_uuid;
+  RETURN_IF_ERROR(c.Str("sr_uuid", &sr_uuid));
   Struct s;
   const Struct* dc = c.DeviceConfig();
   s.Append("device_config", dc ? Value(*dc) : Value(Struct()));
-  s.Append("sr_uuid", c.Str("sr_uuid"));
-  s.Append("vdi_uuid", uuid);
-  s.Append("vdi_location", uuid);
+  s.Append("sr_uuid", sr_uuid);
+  s.Append("vdi_uuid", v.uuid);
+  s.Append("vdi_location", v.uuid);
   s.Append("command", "vdi_attach_from_config");
   xmlrpc::MethodCall call{"vdi_attach_from_config", {Value(s)}};
   xmlrpc::Result<std::string> text = xmlrpc::WriteMethodCall(call);
-  if (!text.ok()) Fail(fault::kGeneral, text.fault().message);
-  return text.value();
+  if (!text.ok()) return fault::Error(fault::kGeneral, text.fault().message);
+  *out = text.value();
+  return Status::OK();
 }
 
-Value VdiAttachFromConfig(const Call& c) {
-  auto sr = OpenSr(c);
-  std::string uuid = VdiUuid(c);
+Status VdiAttachFromConfig(const Call& c, Value* out) {
+  std::unique_ptr<Sr> sr;
   Vdi v;
-  Check(sr->GetVdi(uuid, &v), fault::kVdiUnavailable);
-  return AttachInfo(*sr, uuid);
+  RETURN_IF_ERROR(OpenVdi(c, fault::kVdiUnavailable, &sr, &v));
+  *out = AttachInfo(*sr, v.uuid);
+  return Status::OK();
 }
 
-Value VdiNoop(const Call& c) {
-  OpenSr(c);
-  return Value();
-}
-
-Value VdiCompose(const Call& c) {
+Status VdiCompose(const Call& c, Value*) {
   // args[0] names the new parent; without a XenAPI session only a uuid can
   // be resolved.
-  auto sr = OpenSr(c);
-  std::string parent = c.Arg(0);
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  std::string parent;
+  RETURN_IF_ERROR(c.Arg(0, &parent));
   vhd::Uuid u;
   if (!vhd::Uuid::Parse(parent, &u)) {
-    Fail(fault::kUnimplemented,
-         "vdi_compose needs the parent's uuid, got '" + parent + "'");
+    return fault::Error(
+        fault::kUnimplemented,
+        "vdi_compose needs the parent's uuid, got '" + parent + "'");
   }
-  RequireMaster(c);
-  Check(sr->Compose(parent, VdiUuid(c)), fault::kGeneral);
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::string uuid;
+  RETURN_IF_ERROR(VdiUuid(c, &uuid));
+  RETURN_IF_ERROR(fault::Raise(sr->Compose(parent, uuid), fault::kGeneral));
   Vdi v, p;
-  Check(sr->GetVdi(VdiUuid(c), &v), fault::kGeneral);
-  Check(sr->GetVdi(parent, &p), fault::kGeneral);
-  Tell(c.toolstack.Updated(c.ctx, v));
-  Tell(c.toolstack.Updated(c.ctx, p));  // now hidden: a base copy
-  return Value();
+  RETURN_IF_ERROR(fault::Raise(sr->GetVdi(uuid, &v), fault::kGeneral));
+  RETURN_IF_ERROR(fault::Raise(sr->GetVdi(parent, &p), fault::kGeneral));
+  RETURN_IF_ERROR(Told(c.toolstack.Updated(c.ctx, v)));
+  return Told(c.toolstack.Updated(c.ctx, p));  // now hidden: a base copy
 }
 
 // Runs the SR's GC now and tells the toolstack what it removed, then what
 // is left (relinked VDIs have new parents and sizes).
-void RunGc(const Call& c, Sr* sr) {
+Status RunGc(const Call& c, Sr* sr) {
   GcReport r;
   GcOptions o;
   o.wait = true;  // a background GC may be running: wait, then run
-  Check(sr->Gc(o, &r), fault::kGeneral);
+  RETURN_IF_ERROR(fault::Raise(sr->Gc(o, &r), fault::kGeneral));
   for (const std::string& uuid : r.removed) {
-    Tell(c.toolstack.Forgotten(c.ctx, uuid));
+    RETURN_IF_ERROR(Told(c.toolstack.Forgotten(c.ctx, uuid)));
   }
-  std::map<std::string, Vdi> vdis;
-  Check(sr->Scan(&vdis), fault::kGeneral);
-  uint64_t total = 0, free = 0, used = 0;
-  Check(sr->Space(&total, &free), fault::kGeneral);
-  for (const auto& [uuid, v] : vdis) used += v.physical_utilisation;
-  Tell(c.toolstack.Scanned(c.ctx, vdis, total, used));
+  return TellScanned(c, sr, fault::kGeneral);
 }
 
-Value VdiCoalesce(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
+Status VdiCoalesce(const Call& c, Value*) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
   Vdi v;
-  Check(sr->GetVdi(VdiUuid(c), &v), fault::kVdiLoad);
+  RETURN_IF_ERROR(OpenVdi(c, fault::kVdiLoad, &sr, &v));
   // A chain that leaves the SR's rules is never merged: say why.
-  Check(sr->CheckChain(VdiUuid(c)), fault::kGeneral);
-  RunGc(c, sr.get());
-  return Value();
+  RETURN_IF_ERROR(fault::Raise(sr->CheckChain(v.uuid), fault::kGeneral));
+  return RunGc(c, sr.get());
 }
 
 // Extension: every VDI with its chain facts (for operators' tools).
-Value SrList(const Call& c) {
-  auto sr = OpenSr(c);
+Status SrList(const Call& c, Value* result) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
   std::map<std::string, Vdi> vdis;
-  Check(sr->Scan(&vdis), fault::kSrScan);
+  RETURN_IF_ERROR(fault::Raise(sr->Scan(&vdis), fault::kSrScan));
   Array out;
   for (const auto& [uuid, v] : vdis) {
     Struct e;
@@ -432,14 +472,15 @@ Value SrList(const Call& c) {
     e.Append("broken", v.broken.ok() ? "" : v.broken.ToString());
     out.push_back(std::move(e));
   }
-  return out;
+  *result = std::move(out);
+  return Status::OK();
 }
 
-Value SrGc(const Call& c) {
-  RequireMaster(c);
-  auto sr = OpenSr(c);
-  RunGc(c, sr.get());
-  return Value();
+Status SrGc(const Call& c, Value*) {
+  RETURN_IF_ERROR(RequireMaster(c));
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(OpenSr(c, &sr));
+  return RunGc(c, sr.get());
 }
 
 }  // namespace
@@ -466,16 +507,16 @@ void Plugin::Register(const std::string& name, Method method) {
 }
 
 void Plugin::RegisterAll() {
-  using Fn = Value (*)(const Call&);
+  using Fn = Status (*)(const Call&, Value*);
   const std::pair<const char*, Fn> table[] = {
       {"sr_get_driver_info", DriverInfo},
       {"sr_create", SrCreate},
       {"sr_delete", SrDelete},
       {"sr_attach", SrAttach},
-      {"sr_detach", SrDetach},
+      {"sr_detach", SrOpens},
       {"sr_scan", SrScan},
       {"sr_probe", SrProbe},
-      {"sr_update", SrUpdate},
+      {"sr_update", SrOpens},
       {"vdi_create", VdiCreate},
       {"vdi_delete", VdiDelete},
       {"vdi_update", VdiUpdate},
@@ -491,8 +532,8 @@ void Plugin::RegisterAll() {
       {"vdi_generate_config", VdiGenerateConfig},
       {"vdi_attach_from_config", VdiAttachFromConfig},
       {"vdi_detach_from_config", VdiDetach},
-      {"vdi_epoch_begin", VdiNoop},
-      {"vdi_epoch_end", VdiNoop},
+      {"vdi_epoch_begin", SrOpens},
+      {"vdi_epoch_end", SrOpens},
       {"vdi_compose", VdiCompose},
       {"vdi_coalesce", VdiCoalesce},
       {"sr_gc", SrGc},
