@@ -98,10 +98,9 @@ int OnEntry(void* user, const char* section, const char* name,
     }
   } else if (s == "gc") {
     if (n == "mode") {
-      if (v != "thread" && v != "spawn" && v != "off") {
+      if (!ParseGcMode(v, &c.gc_mode)) {
         return bad("must be thread, spawn or off");
       }
-      c.gc_mode = v;
     } else if (n == "helper") {
       c.gc_helper = v;
     } else {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "sm/gc_mode.h"
 #include "sm/sr_location.h"
 
 namespace vhdsm {
@@ -61,7 +62,7 @@ struct Config {
   unsigned max_connections = 256;
   unsigned request_timeout_seconds = 30;
   uint64_t body_memory_bytes = 64ull << 20;
-  std::string gc_mode = "thread";
+  GcMode gc_mode = GcMode::kThread;
   std::string gc_helper;  // "" : this executable
   std::string log_level = "info";
   std::string xapi_socket = "/var/lib/xcp/xapi";

@@ -57,9 +57,7 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
     break;
   }
   if (const char* m = std::getenv("VHDSM_GC")) {
-    std::string mode = m;
-    if (mode == "thread" || mode == "spawn" || mode == "off")
-      config.gc_mode = mode;
+    ParseGcMode(m, &config.gc_mode);  // anything else: the configured mode
   }
   return std::unique_ptr<Host>(new Host(std::move(config)));
 }
@@ -67,13 +65,13 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
 Host::Host(Config config) : config_(std::move(config)) {
   std::string state_dir = config_.state_dir;
   if (const char* d = std::getenv("VHDSM_STATE_DIR")) state_dir = d;
-  bool daemon = config_.gc_mode == "thread";
+  bool daemon = config_.gc_mode == GcMode::kThread;
   images_ = std::make_unique<ImageService>(
       base::Env::Default(), &config_, state_dir, daemon, config_.gc_helper);
   images_->SetEventSink([this](const std::string& json) { Emit(json); });
   PluginOptions o;
   o.sr_roots = config_.sr_roots;
-  if (config_.gc_mode != "off") {
+  if (config_.gc_mode != GcMode::kOff) {
     o.kick_gc = [this](const std::string& sr) { KickGc(sr); };
   }
   // Calls from xapi carry a session: their VDI records go to xapi's
@@ -121,7 +119,7 @@ void Host::Emit(const std::string& json) {
 }
 
 void Host::KickGc(const std::string& sr_path) {
-  if (config_.gc_mode == "spawn") {
+  if (config_.gc_mode == GcMode::kSpawn) {
     SpawnGc(config_.gc_helper, sr_path, config_.path);
     return;
   }
