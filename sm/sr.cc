@@ -36,6 +36,57 @@ bool IsVdiFileName(const std::string& name, std::string* uuid) {
 
 std::string NewUuid() { return vhd::Uuid::Generate().ToString(); }
 
+// Fills every VDI's children from the others' parents.
+void LinkChildren(std::map<std::string, Vdi>* vdis) {
+  for (auto& [uuid, v] : *vdis) {
+    if (v.parent.empty()) continue;
+    auto it = vdis->find(v.parent);
+    if (it != vdis->end()) it->second.children.push_back(uuid);
+  }
+}
+
+// A VDI on a parent loop is broken.
+void MarkParentLoops(std::map<std::string, Vdi>* vdis) {
+  auto parent_of = [&](const std::string& u) -> const std::string& {
+    static const std::string kNone;
+    auto it = vdis->find(u);
+    return it == vdis->end() ? kNone : it->second.parent;
+  };
+  for (auto& [uuid, v] : *vdis) {
+    std::string cur = v.parent;
+    for (int d = 0; !cur.empty() && d <= kMaxScanDepth; ++d) {
+      if (cur == uuid) {
+        v.broken = Status::ChainTooLong(uuid + ".vhd is on a parent loop");
+        break;
+      }
+      cur = parent_of(cur);
+    }
+  }
+}
+
+// So is every VDI above a broken one (reading it would need what is
+// refused), or above a chain too deep to walk.
+void MarkAboveBroken(std::map<std::string, Vdi>* vdis) {
+  for (auto& [uuid, v] : *vdis) {
+    if (!v.broken.ok()) continue;
+    std::string cur = v.parent;
+    for (int d = 0; !cur.empty() && d <= kMaxScanDepth; ++d) {
+      auto it = vdis->find(cur);
+      if (it == vdis->end()) break;
+      const Vdi& p = it->second;
+      if (!p.broken.ok() || d == kMaxScanDepth) {
+        v.broken =
+            Status(p.broken.ok() ? base::Code::kChainTooLong : p.broken.code(),
+                   uuid + ".vhd is above a broken layer: " +
+                       (p.broken.ok() ? "a chain too deep to walk"
+                                      : p.broken.message()));
+        break;
+      }
+      cur = p.parent;
+    }
+  }
+}
+
 }  // namespace
 
 uint64_t EmptyVhdBytes(uint64_t virtual_size) {
@@ -130,91 +181,59 @@ Status Sr::NeedSpace(uint64_t bytes, const std::string& what) {
   return Status::OK();
 }
 
-Status Sr::ScanLocked(std::map<std::string, Vdi>* vdis) {
-  vdis->clear();
-  std::vector<std::string> names;
-  RETURN_IF_ERROR(env_->ListDir(dir_, &names));
+Status Sr::ScanVdiFile(const std::string& name,
+                       std::map<std::string, Vdi>* vdis) {
+  std::string uuid;
+  if (!IsVdiFileName(name, &uuid)) return Status::OK();
+  base::FileInfo fi;
+  if (!env_->Stat(VdiPath(uuid), &fi).ok() || fi.is_symlink || !fi.is_regular) {
+    return Status::OK();  // not a VDI (a symlink, a directory...): never opened
+  }
+  Vdi v;
+  v.uuid = uuid;
+  v.path = VdiPath(uuid);
+  v.physical_utilisation = fi.size;
   // Not fast: the parent of each VHD is resolved (by the confined Env's
   // rule) and checked, not taken from its header on trust.
   vhd::ScanOptions so;
   so.fast = false;
-  for (const std::string& name : names) {
-    std::string uuid;
-    if (!IsVdiFileName(name, &uuid)) continue;
-    base::FileInfo fi;
-    if (!env_->Stat(VdiPath(uuid), &fi).ok() || fi.is_symlink ||
-        !fi.is_regular) {
-      continue;  // not a VDI (a symlink, a directory...): never opened
-    }
-    Vdi v;
-    v.uuid = uuid;
-    v.path = VdiPath(uuid);
-    v.physical_utilisation = fi.size;
-    vhd::ScanRecord r = vhd::ScanFile(env_, VdiPath(uuid), so);
-    if (!r.status.ok()) {
-      v.broken = r.status.Annotate(name + " cannot be read");
+  vhd::ScanRecord r = vhd::ScanFile(env_, VdiPath(uuid), so);
+  if (!r.status.ok()) {
+    v.broken = r.status.Annotate(name + " cannot be read");
+  } else {
+    v.virtual_size = r.capacity;
+    v.physical_utilisation = r.size;
+    v.hidden = r.hidden;
+  }
+  if (r.status.ok() && r.has_parent) {
+    std::string puuid;
+    if (!r.parent_status.ok()) {
+      v.broken = r.parent_status.Annotate(name + "'s parent");
+      // The VDI its header names stays its parent for the GC: never
+      // pruned or merged away under it.
+      if (IsVdiFileName(base::BaseName(r.parent), &puuid)) v.parent = puuid;
+    } else if (!IsVdiFileName(base::BaseName(r.parent), &puuid)) {
+      v.broken = Status::Corruption(name + "'s parent '" + r.parent +
+                                    "' is not a VDI of this SR");
     } else {
-      v.virtual_size = r.capacity;
-      v.physical_utilisation = r.size;
-      v.hidden = r.hidden;
-    }
-    if (r.status.ok() && r.has_parent) {
-      std::string puuid;
-      if (!r.parent_status.ok()) {
-        v.broken = r.parent_status.Annotate(name + "'s parent");
-        // The VDI its header names stays its parent for the GC: never
-        // pruned or merged away under it.
-        if (IsVdiFileName(base::BaseName(r.parent), &puuid)) v.parent = puuid;
-      } else if (!IsVdiFileName(base::BaseName(r.parent), &puuid)) {
-        v.broken = Status::Corruption(name + "'s parent '" + r.parent +
-                                      "' is not a VDI of this SR");
-      } else {
-        v.parent = puuid;
-      }
-    }
-    RETURN_IF_ERROR(meta_.Get(uuid, &v.meta));
-    (*vdis)[uuid] = std::move(v);
-  }
-  for (auto& [uuid, v] : *vdis) {
-    if (v.parent.empty()) continue;
-    auto it = vdis->find(v.parent);
-    if (it != vdis->end()) it->second.children.push_back(uuid);
-  }
-  // A VDI on a parent loop is broken; so is every VDI above a broken one
-  // (reading it would need what is refused).
-  auto parent_of = [&](const std::string& u) -> const std::string& {
-    static const std::string kNone;
-    auto it = vdis->find(u);
-    return it == vdis->end() ? kNone : it->second.parent;
-  };
-  for (auto& [uuid, v] : *vdis) {
-    std::string cur = v.parent;
-    for (int d = 0; !cur.empty() && d <= kMaxScanDepth; ++d) {
-      if (cur == uuid) {
-        v.broken = Status::ChainTooLong(uuid + ".vhd is on a parent loop");
-        break;
-      }
-      cur = parent_of(cur);
+      v.parent = puuid;
     }
   }
-  for (auto& [uuid, v] : *vdis) {
-    if (!v.broken.ok()) continue;
-    std::string cur = v.parent;
-    for (int d = 0; !cur.empty() && d <= kMaxScanDepth; ++d) {
-      auto it = vdis->find(cur);
-      if (it == vdis->end()) break;
-      const Vdi& p = it->second;
-      if (!p.broken.ok() || d == kMaxScanDepth) {
-        v.broken =
-            Status(p.broken.ok() ? base::Code::kChainTooLong : p.broken.code(),
-                   uuid + ".vhd is above a broken layer: " +
-                       (p.broken.ok() ? "a chain too deep to walk"
-                                      : p.broken.message()));
-        break;
-      }
-      cur = p.parent;
-    }
+  RETURN_IF_ERROR(meta_.Get(uuid, &v.meta));
+  (*vdis)[uuid] = std::move(v);
+  return Status::OK();
+}
+
+Status Sr::ScanLocked(std::map<std::string, Vdi>* vdis) {
+  vdis->clear();
+  std::vector<std::string> names;
+  RETURN_IF_ERROR(env_->ListDir(dir_, &names));
+  for (const std::string& name : names) {
+    RETURN_IF_ERROR(ScanVdiFile(name, vdis));
   }
+  LinkChildren(vdis);
+  MarkParentLoops(vdis);
+  MarkAboveBroken(vdis);
   return Status::OK();
 }
 

@@ -34,6 +34,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,10 @@ class Sr {
   Status CheckUuid(const std::string& uuid) const;
   Status CheckVdiFile(const std::string& uuid) const;
   Status ScanLocked(std::map<std::string, Vdi>* vdis);
+  // Adds the VDI file `name` of the SR to `vdis` with what its header and
+  // its parent's say (broken if they cannot be trusted); other names are
+  // skipped.
+  Status ScanVdiFile(const std::string& name, std::map<std::string, Vdi>* vdis);
   Status RecoverLocked();
   Status RecoverSnapshot(const std::string& uuid, const std::string& journal);
   Status RecoverRelink(const std::string& uuid, const std::string& journal);
@@ -164,6 +169,25 @@ class Sr {
                            const std::string& host) const;
   Status RelinkChildren(const std::string& node, const std::string& parent);
   int Depth(const std::map<std::string, Vdi>& vdis, const std::string& uuid);
+
+  // The GC's steps (sr_gc.cc), each on one scan `vdis`, skipping the
+  // candidates in `no_room` (merges that did not fit).
+  // Unlinks every hidden, childless, unbroken VDI; *pruned if any.
+  Status PruneLocked(const std::map<std::string, Vdi>& vdis, GcReport* report,
+                     bool* pruned);
+  // The deepest hidden node whose parent has it as only child ("": none).
+  std::string NonLeafCandidate(const std::map<std::string, Vdi>& vdis,
+                               const std::set<std::string>& no_room);
+  // Merges `node` into `parent` (dropping `*lock`, the SR lock, during the
+  // merge and taking it again), then relinks its children and unlinks it.
+  Status CoalesceNonLeaf(const std::string& node, const std::string& parent,
+                         std::unique_ptr<FileLock>* lock, GcReport* report);
+  // An unattached leaf whose hidden parent has it as only child ("": none).
+  std::string LeafCandidate(const std::map<std::string, Vdi>& vdis,
+                            const std::set<std::string>& no_room);
+  // Merges `leaf` into `parent` and gives the parent the leaf's name.
+  Status CoalesceLeafLocked(const std::string& leaf, const std::string& parent,
+                            GcReport* report);
 
   std::unique_ptr<base::ConfinedEnv> confined_;
   base::Env* env_;  // confined_

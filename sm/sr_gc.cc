@@ -200,6 +200,116 @@ Status Sr::RecoverLeaf(const std::string& leaf, const std::string& journal) {
   return env_->Unlink(journal);
 }
 
+Status Sr::PruneLocked(const std::map<std::string, Vdi>& vdis, GcReport* report,
+                       bool* pruned) {
+  *pruned = false;
+  for (const auto& [uuid, v] : vdis) {
+    if (v.hidden && v.children.empty() && v.broken.ok()) {
+      RETURN_IF_ERROR(RemoveVdiFile(uuid));
+      report->pruned++;
+      report->removed.push_back(uuid);
+      *pruned = true;
+    }
+  }
+  return Status::OK();
+}
+
+std::string Sr::NonLeafCandidate(const std::map<std::string, Vdi>& vdis,
+                                 const std::set<std::string>& no_room) {
+  std::string node;
+  int best = -1;
+  for (const auto& [uuid, v] : vdis) {
+    if (!v.hidden || v.children.empty() || v.parent.empty() ||
+        no_room.count(uuid) || !v.broken.ok()) {
+      continue;
+    }
+    auto p = vdis.find(v.parent);
+    if (p == vdis.end() || p->second.children.size() != 1 ||
+        !p->second.broken.ok()) {
+      continue;
+    }
+    // Its children are relinked afterwards: not one that only names it
+    // (whose own parent check failed).
+    bool child_broken = false;
+    for (const std::string& c : v.children) {
+      auto ci = vdis.find(c);
+      child_broken |= ci == vdis.end() || !ci->second.broken.ok();
+    }
+    if (child_broken) continue;
+    int d = Depth(vdis, uuid);
+    if (d > best) {
+      best = d;
+      node = uuid;
+    }
+  }
+  return node;
+}
+
+Status Sr::CoalesceNonLeaf(const std::string& node, const std::string& parent,
+                           std::unique_ptr<FileLock>* lock, GcReport* report) {
+  std::string cj = JournalPath("coalesce", node);
+  RETURN_IF_ERROR(base::WriteFileAtomic(env_, cj, parent + "\n"));
+  // The long merge runs outside the SR lock; growing the parent first,
+  // during which a scan could not open it, does not.
+  vhd::CoalesceResult cr;
+  vhd::CoalesceOptions grow;
+  grow.grow_parent_only = true;
+  RETURN_IF_ERROR(vhd::Coalesce(env_, VdiPath(node), grow, &cr));
+  lock->reset();
+  RETURN_IF_ERROR(
+      vhd::Coalesce(env_, VdiPath(node), vhd::CoalesceOptions(), &cr));
+  report->bytes_merged += cr.sectors << vhd::kSectorShift;
+  RETURN_IF_ERROR(LockSr(lock));
+  std::string rj = JournalPath("relink", node);
+  RETURN_IF_ERROR(base::WriteFileAtomic(env_, rj, parent + "\n"));
+  env_->Unlink(cj);
+  RETURN_IF_ERROR(RelinkChildren(node, parent));
+  RETURN_IF_ERROR(RemoveVdiFile(node));
+  RETURN_IF_ERROR(env_->Unlink(rj));
+  report->coalesced++;
+  report->removed.push_back(node);
+  return Status::OK();
+}
+
+std::string Sr::LeafCandidate(const std::map<std::string, Vdi>& vdis,
+                              const std::set<std::string>& no_room) {
+  for (const auto& [uuid, v] : vdis) {
+    if (v.hidden || !v.children.empty() || v.parent.empty() ||
+        no_room.count(uuid) || !v.broken.ok()) {
+      continue;
+    }
+    auto p = vdis.find(v.parent);
+    if (p == vdis.end() || !p->second.hidden || !p->second.broken.ok() ||
+        p->second.children.size() != 1 || IsAttached(uuid)) {
+      continue;
+    }
+    return uuid;
+  }
+  return "";
+}
+
+Status Sr::CoalesceLeafLocked(const std::string& leaf,
+                              const std::string& parent, GcReport* report) {
+  std::string lj = JournalPath("leaf", leaf);
+  RETURN_IF_ERROR(base::WriteFileAtomic(env_, lj, parent + "\n"));
+  vhd::CoalesceResult cr;
+  RETURN_IF_ERROR(
+      vhd::Coalesce(env_, VdiPath(leaf), vhd::CoalesceOptions(), &cr));
+  report->bytes_merged += cr.sectors << vhd::kSectorShift;
+  std::string old = dir_ + "/." + leaf + ".vhd.old";
+  RETURN_IF_ERROR(env_->Rename(VdiPath(leaf), old));
+  RETURN_IF_ERROR(env_->Rename(VdiPath(parent), VdiPath(leaf)));
+  RETURN_IF_ERROR(env_->SyncDir(dir_));
+  RETURN_IF_ERROR(vhd::SetHidden(env_, VdiPath(leaf), false));
+  RETURN_IF_ERROR(env_->Unlink(old));
+  RETURN_IF_ERROR(meta_.Remove(parent));
+  RETURN_IF_ERROR(env_->SyncDir(dir_));
+  RETURN_IF_ERROR(env_->Unlink(lj));
+  report->leaf_coalesced++;
+  report->removed.push_back(parent);
+  return Status::OK();
+}
+
 Status Sr::Gc(const GcOptions& options, GcReport* report) {
   *report = GcReport();
   std::unique_ptr<FileLock> gc_lock;
@@ -224,114 +334,28 @@ Status Sr::Gc(const GcOptions& options, GcReport* report) {
     RETURN_IF_ERROR(RecoverLocked());
     std::map<std::string, Vdi> vdis;
     RETURN_IF_ERROR(ScanLocked(&vdis));
-
-    // 1. Prune.
     bool pruned = false;
-    for (const auto& [uuid, v] : vdis) {
-      if (v.hidden && v.children.empty() && v.broken.ok()) {
-        RETURN_IF_ERROR(RemoveVdiFile(uuid));
-        report->pruned++;
-        report->removed.push_back(uuid);
-        pruned = true;
-      }
-    }
+    RETURN_IF_ERROR(PruneLocked(vdis, report, &pruned));
     if (pruned) continue;
-
-    // 2. Non-leaf coalesce: the deepest candidate first (shortens the
-    // longest chain).
-    std::string node;
-    int best = -1;
-    for (const auto& [uuid, v] : vdis) {
-      if (!v.hidden || v.children.empty() || v.parent.empty() ||
-          no_room.count(uuid) || !v.broken.ok()) {
-        continue;
-      }
-      auto p = vdis.find(v.parent);
-      if (p == vdis.end() || p->second.children.size() != 1 ||
-          !p->second.broken.ok()) {
-        continue;
-      }
-      // Its children are relinked afterwards: not one that only names it
-      // (whose own parent check failed).
-      bool child_broken = false;
-      for (const std::string& c : v.children) {
-        auto ci = vdis.find(c);
-        child_broken |= ci == vdis.end() || !ci->second.broken.ok();
-      }
-      if (child_broken) continue;
-      int d = Depth(vdis, uuid);
-      if (d > best) {
-        best = d;
-        node = uuid;
-      }
-    }
-    if (!node.empty() && !fits(vdis[node])) continue;
+    std::string node = NonLeafCandidate(vdis, no_room);
     if (!node.empty()) {
-      const std::string parent = vdis[node].parent;
-      std::string cj = JournalPath("coalesce", node);
-      RETURN_IF_ERROR(base::WriteFileAtomic(env_, cj, parent + "\n"));
-      // The long merge runs outside the SR lock; growing the parent first,
-      // during which a scan could not open it, does not.
-      vhd::CoalesceResult cr;
-      vhd::CoalesceOptions grow;
-      grow.grow_parent_only = true;
-      RETURN_IF_ERROR(vhd::Coalesce(env_, VdiPath(node), grow, &cr));
-      lock.reset();
-      RETURN_IF_ERROR(
-          vhd::Coalesce(env_, VdiPath(node), vhd::CoalesceOptions(), &cr));
-      report->bytes_merged += cr.sectors << vhd::kSectorShift;
-      RETURN_IF_ERROR(LockSr(&lock));
-      std::string rj = JournalPath("relink", node);
-      RETURN_IF_ERROR(base::WriteFileAtomic(env_, rj, parent + "\n"));
-      env_->Unlink(cj);
-      RETURN_IF_ERROR(RelinkChildren(node, parent));
-      RETURN_IF_ERROR(RemoveVdiFile(node));
-      RETURN_IF_ERROR(env_->Unlink(rj));
-      report->coalesced++;
-      report->removed.push_back(node);
+      if (fits(vdis[node])) {
+        RETURN_IF_ERROR(
+            CoalesceNonLeaf(node, vdis[node].parent, &lock, report));
+      }
       continue;
     }
-
-    // 3. Leaf coalesce (under the SR lock: nobody may attach meanwhile).
-    std::string leaf;
-    for (const auto& [uuid, v] : vdis) {
-      if (!options.leaf_coalesce) break;
-      if (v.hidden || !v.children.empty() || v.parent.empty() ||
-          no_room.count(uuid) || !v.broken.ok()) {
-        continue;
-      }
-      auto p = vdis.find(v.parent);
-      if (p == vdis.end() || !p->second.hidden || !p->second.broken.ok() ||
-          p->second.children.size() != 1 || IsAttached(uuid)) {
-        continue;
-      }
-      leaf = uuid;
-      break;
-    }
+    // Under the SR lock: nobody may attach the leaf meanwhile.
+    std::string leaf =
+        options.leaf_coalesce ? LeafCandidate(vdis, no_room) : std::string();
     if (leaf.empty()) {
       // Nothing left to do (but what did not fit).
       SweepStale(env_, dir_);
       return no_room.empty() ? Status::OK() : no_space;
     }
-    if (!fits(vdis[leaf])) continue;
-    const std::string parent = vdis[leaf].parent;
-    std::string lj = JournalPath("leaf", leaf);
-    RETURN_IF_ERROR(base::WriteFileAtomic(env_, lj, parent + "\n"));
-    vhd::CoalesceResult cr;
-    RETURN_IF_ERROR(
-        vhd::Coalesce(env_, VdiPath(leaf), vhd::CoalesceOptions(), &cr));
-    report->bytes_merged += cr.sectors << vhd::kSectorShift;
-    std::string old = dir_ + "/." + leaf + ".vhd.old";
-    RETURN_IF_ERROR(env_->Rename(VdiPath(leaf), old));
-    RETURN_IF_ERROR(env_->Rename(VdiPath(parent), VdiPath(leaf)));
-    RETURN_IF_ERROR(env_->SyncDir(dir_));
-    RETURN_IF_ERROR(vhd::SetHidden(env_, VdiPath(leaf), false));
-    RETURN_IF_ERROR(env_->Unlink(old));
-    RETURN_IF_ERROR(meta_.Remove(parent));
-    RETURN_IF_ERROR(env_->SyncDir(dir_));
-    RETURN_IF_ERROR(env_->Unlink(lj));
-    report->leaf_coalesced++;
-    report->removed.push_back(parent);
+    if (fits(vdis[leaf])) {
+      RETURN_IF_ERROR(CoalesceLeafLocked(leaf, vdis[leaf].parent, report));
+    }
   }
   return Status::OK();
 }
