@@ -236,21 +236,7 @@ Status ConfinedEnv::Parent(const std::string& path, int* dir_fd,
 
 Status ConfinedEnv::Open(const std::string& path, OpenMode mode,
                          std::unique_ptr<File>* file) {
-  int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
-  switch (mode) {
-    case OpenMode::kReadOnly:
-      flags |= O_RDONLY;
-      break;
-    case OpenMode::kReadWrite:
-      flags |= O_RDWR;
-      break;
-    case OpenMode::kCreateExclusive:
-      flags |= O_RDWR | O_CREAT | O_EXCL;
-      break;
-    case OpenMode::kCreateTruncate:
-      flags |= O_RDWR | O_CREAT | O_TRUNC;
-      break;
-  }
+  const int flags = OpenFlags(mode) | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
   Fd dir;
   std::string name;
   RETURN_IF_ERROR(Parent(path, dir.out(), &name));

@@ -151,22 +151,7 @@ class PosixEnv : public Env {
  public:
   Status Open(const std::string& path, OpenMode mode,
               std::unique_ptr<File>* file) override {
-    int flags = O_CLOEXEC;
-    switch (mode) {
-      case OpenMode::kReadOnly:
-        flags |= O_RDONLY;
-        break;
-      case OpenMode::kReadWrite:
-        flags |= O_RDWR;
-        break;
-      case OpenMode::kCreateExclusive:
-        flags |= O_RDWR | O_CREAT | O_EXCL;
-        break;
-      case OpenMode::kCreateTruncate:
-        flags |= O_RDWR | O_CREAT | O_TRUNC;
-        break;
-    }
-    int fd = ::open(path.c_str(), flags, 0644);
+    int fd = ::open(path.c_str(), OpenFlags(mode), 0644);
     if (fd < 0) return Status::FromErrno(errno, "open " + path);
     struct stat st;
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -250,6 +235,20 @@ class PosixEnv : public Env {
 
 std::unique_ptr<File> NewFdFile(int fd, const std::string& path) {
   return std::make_unique<PosixFile>(fd, path);
+}
+
+int OpenFlags(Env::OpenMode mode) {
+  switch (mode) {
+    case Env::OpenMode::kReadOnly:
+      return O_CLOEXEC | O_RDONLY;
+    case Env::OpenMode::kReadWrite:
+      return O_CLOEXEC | O_RDWR;
+    case Env::OpenMode::kCreateExclusive:
+      return O_CLOEXEC | O_RDWR | O_CREAT | O_EXCL;
+    case Env::OpenMode::kCreateTruncate:
+      return O_CLOEXEC | O_RDWR | O_CREAT | O_TRUNC;
+  }
+  return O_CLOEXEC | O_RDONLY;  // not reached: every mode is listed above
 }
 
 Env* Env::Default() {
