@@ -219,15 +219,9 @@ class PosixEnv : public Env {
   Status ListDir(const std::string& dir,
                  std::vector<std::string>* names) override {
     names->clear();
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return Status::FromErrno(errno, "open dir " + dir);
-    while (struct dirent* e = ::readdir(d)) {
-      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
-        continue;
-      names->emplace_back(e->d_name);
-    }
-    ::closedir(d);
-    return Status::OK();
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "open dir " + dir);
+    return ListDirFd(fd, dir, names);
   }
 };
 
@@ -235,6 +229,28 @@ class PosixEnv : public Env {
 
 std::unique_ptr<File> NewFdFile(int fd, const std::string& path) {
   return std::make_unique<PosixFile>(fd, path);
+}
+
+Status ListDirFd(int dir_fd, const std::string& path,
+                 std::vector<std::string>* names) {
+  names->clear();
+  DIR* d = ::fdopendir(dir_fd);
+  if (d == nullptr) {
+    int err = errno;
+    ::close(dir_fd);
+    return Status::FromErrno(err, "open dir " + path);
+  }
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      names->emplace_back(e->d_name);
+    }
+    errno = 0;
+  }
+  int err = errno;  // readdir's end and its failure differ only in errno
+  ::closedir(d);
+  if (err != 0) return Status::FromErrno(err, "read dir " + path);
+  return Status::OK();
 }
 
 int OpenFlags(Env::OpenMode mode) {

@@ -130,6 +130,27 @@ TEST(PosixEnvTest, MkdirListDirSyncDir) {
   EXPECT_EQ(env->SyncDir(dir.Join("none")).code(), Code::kNotFound);
 }
 
+TEST(PosixEnvTest, ListDirFdReadsAndAlwaysClosesTheDescriptor) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.Join("a"), "");
+  int fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::vector<std::string> names;
+  ASSERT_OK(ListDirFd(fd, dir.path(), &names));
+  EXPECT_EQ(names, std::vector<std::string>{"a"});
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed with the listing
+
+  // Not a directory: refused, named, and closed all the same.
+  fd = ::open(dir.Join("a").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Status s = ListDirFd(fd, dir.Join("a"), &names);
+  EXPECT_EQ(s.code(), Code::kIOError) << s.ToString();  // ENOTDIR
+  EXPECT_NE(s.ToString().find("open dir " + dir.Join("a")), std::string::npos)
+      << s.ToString();
+  EXPECT_TRUE(names.empty());
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+}
+
 TEST(PosixEnvTest, NewFdFileOwnsTheDescriptor) {
   testutil::TempDir dir;
   testutil::WriteFile(dir.Join("f"), "hello");
