@@ -18,6 +18,13 @@ namespace {
 
 using Mode = Env::OpenMode;
 
+// What File::Size says (0, and a failure, when it fails).
+uint64_t SizeOf(File* f) {
+  uint64_t size = 0;
+  EXPECT_OK(f->Size(&size));
+  return size;
+}
+
 TEST(OpenFlagsTest, EachModeMeansItsOpenFlags) {
   EXPECT_EQ(OpenFlags(Mode::kReadOnly), O_CLOEXEC | O_RDONLY);
   EXPECT_EQ(OpenFlags(Mode::kReadWrite), O_CLOEXEC | O_RDWR);
@@ -41,9 +48,7 @@ TEST(PosixEnvTest, CreateTruncateEmptiesAnExistingFile) {
   testutil::WriteFile(dir.Join("f"), "old contents");
   std::unique_ptr<File> f;
   ASSERT_OK(Env::Default()->Open(dir.Join("f"), Mode::kCreateTruncate, &f));
-  uint64_t size = 99;
-  ASSERT_OK(f->Size(&size));
-  EXPECT_EQ(size, 0u);
+  EXPECT_EQ(SizeOf(f.get()), 0u);
   ASSERT_OK(f->Write(3, "xy", 2));  // a hole before the write reads as zeros
   ASSERT_OK(f->Sync());
   EXPECT_EQ(testutil::ReadFile(dir.Join("f")), std::string("\0\0\0xy", 5));
@@ -56,9 +61,7 @@ TEST(PosixEnvTest, ReadWriteKeepsContentsAndTruncateCuts) {
   ASSERT_OK(Env::Default()->Open(dir.Join("f"), Mode::kReadWrite, &f));
   ASSERT_OK(f->Write(2, "ab", 2));
   ASSERT_OK(f->Truncate(6));
-  uint64_t size = 0;
-  ASSERT_OK(f->Size(&size));
-  EXPECT_EQ(size, 6u);
+  EXPECT_EQ(SizeOf(f.get()), 6u);
   EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "01ab45");
 }
 
@@ -68,9 +71,7 @@ TEST(PosixEnvTest, ReserveAllocatesWithoutGrowingTheFile) {
   ASSERT_OK(Env::Default()->Open(dir.Join("f"), Mode::kCreateExclusive, &f));
   ASSERT_OK(f->Write(0, "abc", 3));
   ASSERT_OK(f->Reserve(0, 1 << 20));
-  uint64_t size = 0;
-  ASSERT_OK(f->Size(&size));
-  EXPECT_EQ(size, 3u);
+  EXPECT_EQ(SizeOf(f.get()), 3u);
   EXPECT_EQ(testutil::ReadFile(dir.Join("f")), "abc");
 }
 
