@@ -1,10 +1,11 @@
-"""The attacks on vhdsmd's TCP listener that both listener_limits_test.py
-and tests/reliability/security.py make: slow clients (a byte at a time, in
-the headers or in the body), clients announcing big bodies, and the
-daemon's resident memory meanwhile.
+"""The attacks on vhdsmd's listeners that both listener_limits_test.py and
+tests/reliability/security.py make: slow clients (a byte at a time, in the
+headers or in the body), clients announcing big bodies, the daemon's
+resident memory meanwhile, and calls made as another local user.
 
 Only the moves live here; each caller keeps its own bounds and assertions.
 """
+import os
 import socket
 
 MIB = 1 << 20
@@ -52,3 +53,27 @@ def vm_rss(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def as_uid(uid, fn):
+    """fn() in a forked child running as `uid` (gid the same, no groups);
+    its result as a string (at most 4000 bytes), or "exception <type>:
+    <message>" when it raised."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            out = str(fn())
+        except BaseException as e:  # noqa: B902 pylint: disable=broad-except
+            out = "exception %s: %s" % (type(e).__name__, e)
+        os.write(w, out.encode()[:4000])
+        os._exit(0)  # pylint: disable=protected-access
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read()
+    os.waitpid(pid, 0)
+    return out.decode(errors="replace")

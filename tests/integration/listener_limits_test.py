@@ -26,7 +26,8 @@ import warnings
 import xmlrpc.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from listener_attack import post_head, slow_clients, trickle_once, vm_rss  # noqa: E402
+from listener_attack import (as_uid, post_head, slow_clients, trickle_once,  # noqa: E402
+                             vm_rss)
 from unix_xmlrpc import UnixTransport  # noqa: E402
 
 BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
@@ -96,28 +97,6 @@ class Daemon:
                 self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
-
-
-def as_uid(uid, fn):
-    """fn() in a forked child running as `uid`; returns its int result."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            out = str(fn())
-        except BaseException as e:  # noqa: B902 - reported to the parent
-            out = "error %r" % e
-        os.write(w, out.encode())
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r) as f:
-        out = f.read()
-    os.waitpid(pid, 0)
-    return out
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root to act as uid 65534")

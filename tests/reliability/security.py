@@ -48,7 +48,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (MIB, SR_UUID, SRC, UTIL, VHDSM, Daemon, Results,  # noqa: E402
                     Swift, check_files, is_asan_build, make_data, rng_for, sm, write,
                     xapi_call, vhdsr, part_arguments)
-from listener_attack import post_head, slow_clients, trickle_once, vm_rss  # noqa: E402
+from listener_attack import (as_uid, post_head, slow_clients, trickle_once,  # noqa: E402
+                             vm_rss)
 
 NOBODY = 65534
 
@@ -143,31 +144,8 @@ def check_no_shell(res):
 
 
 def as_nobody(fn):
-    """Runs fn() in a forked child with uid/gid 65534; its result (a short
-    string) comes back through a pipe."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            out = fn()
-        except BaseException as e:  # pylint: disable=broad-except
-            out = "exception %s: %s" % (type(e).__name__, e)
-        os.write(w, out.encode()[:4000])
-        os._exit(0)  # pylint: disable=protected-access
-    os.close(w)
-    chunks = []
-    while True:
-        b = os.read(r, 4096)
-        if not b:
-            break
-        chunks.append(b)
-    os.close(r)
-    os.waitpid(pid, 0)
-    return b"".join(chunks).decode()
+    """fn() as uid/gid 65534 (see listener_attack.as_uid)."""
+    return as_uid(NOBODY, fn)
 
 
 def post_unix(path, body, timeout=10):
