@@ -146,6 +146,23 @@ class HttpServerTest : public ::testing::Test {
     EXPECT_EQ(r.value(), Value());
   }
 
+  // Starts a chunked POST on `fd` and sends 64 KiB chunks until `limit`
+  // bytes are sent or the server stops taking them; returns the bytes sent.
+  static size_t SendChunkedUntilCut(int fd, size_t limit) {
+    SendAll(fd,
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n");
+    std::string chunk(1 << 16, 'x');
+    char size_line[32];
+    snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+    size_t sent = 0;
+    while (sent < limit &&
+           SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
+      sent += chunk.size();
+    }
+    return sent;
+  }
+
   // A call on a fresh TCP connection to `port`.
   static Response TcpCall(int port, const std::string& method,
                           std::vector<Value> params = {}) {
@@ -328,21 +345,8 @@ TEST_F(HttpServerTest, GigabyteBodyIsRefusedFromTheHeaders) {
 TEST_F(HttpServerTest, OversizedChunkedBodyClosesTheConnection) {
   int fd = xmlrpc_test::ConnectUnix(socket_path());
   ASSERT_GE(fd, 0);
-  SendAll(fd,
-          "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-          "Transfer-Encoding: chunked\r\n\r\n");
-  std::string chunk(1 << 16, 'x');
-  char size_line[32];
-  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
-  size_t sent = 0;
-  bool refused = false;
-  while (sent < (size_t{64} << 20)) {
-    if (!SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
-      refused = true;
-      break;
-    }
-    sent += chunk.size();
-  }
+  size_t sent = SendChunkedUntilCut(fd, size_t{64} << 20);
+  bool refused = sent < (size_t{64} << 20);
   std::string out = ReadSome(fd, 2000);
   close(fd);
   EXPECT_TRUE(refused || out.empty() ||
@@ -612,17 +616,7 @@ TEST_F(HttpServerTest, ChunkedBodyPastTheBudgetIsCutOff) {
   ASSERT_OK(server.Start());
   int fd = xmlrpc_test::ConnectUnix(o.unix_socket_path);
   ASSERT_GE(fd, 0);
-  SendAll(fd,
-          "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-          "Transfer-Encoding: chunked\r\n\r\n");
-  std::string chunk(1 << 16, 'x');
-  char size_line[32];
-  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
-  size_t sent = 0;
-  while (sent < (size_t{4} << 20) &&
-         SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
-    sent += chunk.size();
-  }
+  size_t sent = SendChunkedUntilCut(fd, size_t{4} << 20);
   std::string out = ReadSome(fd, 2000);
   close(fd);
   EXPECT_LT(sent, size_t{4} << 20);
