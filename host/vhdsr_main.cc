@@ -92,7 +92,7 @@ std::string GcRequest(const std::string& sr) {
 int main(int argc, char** argv) {
   base::LogOptions log;
   log.ident = "VHDSR";
-  log.to_stderr = false;  // xapi keeps only stdout; diagnostics to syslog
+  log.to_stderr = false;  // as ever, VHDSR writes nothing to stderr
   base::ConfigureLog(log);
   bool gc = argc == 3 && std::strcmp(argv[1], "--gc") == 0;
   bool task = argc == 3 && std::strcmp(argv[1], "--task") == 0;
