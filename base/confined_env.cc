@@ -1,6 +1,5 @@
 #include "base/confined_env.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -236,21 +235,7 @@ Status ConfinedEnv::Parent(const std::string& path, int* dir_fd,
 
 Status ConfinedEnv::Open(const std::string& path, OpenMode mode,
                          std::unique_ptr<File>* file) {
-  int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
-  switch (mode) {
-    case OpenMode::kReadOnly:
-      flags |= O_RDONLY;
-      break;
-    case OpenMode::kReadWrite:
-      flags |= O_RDWR;
-      break;
-    case OpenMode::kCreateExclusive:
-      flags |= O_RDWR | O_CREAT | O_EXCL;
-      break;
-    case OpenMode::kCreateTruncate:
-      flags |= O_RDWR | O_CREAT | O_TRUNC;
-      break;
-  }
+  const int flags = OpenFlags(mode) | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
   Fd dir;
   std::string name;
   RETURN_IF_ERROR(Parent(path, dir.out(), &name));
@@ -367,16 +352,7 @@ Status ConfinedEnv::ListDir(const std::string& path,
   RETURN_IF_ERROR(Split(path, &comps));
   Fd dir;
   RETURN_IF_ERROR(OpenDir(comps, comps.size(), true, path, dir.out()));
-  DIR* d = ::fdopendir(dir.get());
-  if (d == nullptr) return Status::FromErrno(errno, "open dir " + path);
-  dir.release();  // closedir closes it
-  while (struct dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
-      continue;
-    names->emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  return Status::OK();
+  return ListDirFd(dir.release(), path, names);
 }
 
 Status ConfinedEnv::Space(uint64_t* total, uint64_t* avail) const {

@@ -152,6 +152,14 @@ class FileWrapper : public File {
 // A File over an open descriptor `fd` (then owned by the File), as the
 // POSIX Env's files are.
 std::unique_ptr<File> NewFdFile(int fd, const std::string& path);
+// The open(2) access and creation flags of `mode`, with O_CLOEXEC: the one
+// meaning of an OpenMode for every Env that opens real files.
+int OpenFlags(Env::OpenMode mode);
+// The names in the directory open at `dir_fd` (then owned and closed), but
+// "." and "..": the one directory reader of every Env. `path` names it in
+// errors.
+Status ListDirFd(int dir_fd, const std::string& path,
+                 std::vector<std::string>* names);
 
 // Directory part of a path ("." when there is none) and the last component.
 std::string DirName(const std::string& path);

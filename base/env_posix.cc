@@ -151,22 +151,7 @@ class PosixEnv : public Env {
  public:
   Status Open(const std::string& path, OpenMode mode,
               std::unique_ptr<File>* file) override {
-    int flags = O_CLOEXEC;
-    switch (mode) {
-      case OpenMode::kReadOnly:
-        flags |= O_RDONLY;
-        break;
-      case OpenMode::kReadWrite:
-        flags |= O_RDWR;
-        break;
-      case OpenMode::kCreateExclusive:
-        flags |= O_RDWR | O_CREAT | O_EXCL;
-        break;
-      case OpenMode::kCreateTruncate:
-        flags |= O_RDWR | O_CREAT | O_TRUNC;
-        break;
-    }
-    int fd = ::open(path.c_str(), flags, 0644);
+    int fd = ::open(path.c_str(), OpenFlags(mode), 0644);
     if (fd < 0) return Status::FromErrno(errno, "open " + path);
     struct stat st;
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -234,15 +219,9 @@ class PosixEnv : public Env {
   Status ListDir(const std::string& dir,
                  std::vector<std::string>* names) override {
     names->clear();
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return Status::FromErrno(errno, "open dir " + dir);
-    while (struct dirent* e = ::readdir(d)) {
-      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
-        continue;
-      names->emplace_back(e->d_name);
-    }
-    ::closedir(d);
-    return Status::OK();
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "open dir " + dir);
+    return ListDirFd(fd, dir, names);
   }
 };
 
@@ -250,6 +229,42 @@ class PosixEnv : public Env {
 
 std::unique_ptr<File> NewFdFile(int fd, const std::string& path) {
   return std::make_unique<PosixFile>(fd, path);
+}
+
+Status ListDirFd(int dir_fd, const std::string& path,
+                 std::vector<std::string>* names) {
+  names->clear();
+  DIR* d = ::fdopendir(dir_fd);
+  if (d == nullptr) {
+    int err = errno;
+    ::close(dir_fd);
+    return Status::FromErrno(err, "open dir " + path);
+  }
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      names->emplace_back(e->d_name);
+    }
+    errno = 0;
+  }
+  int err = errno;  // readdir's end and its failure differ only in errno
+  ::closedir(d);
+  if (err != 0) return Status::FromErrno(err, "read dir " + path);
+  return Status::OK();
+}
+
+int OpenFlags(Env::OpenMode mode) {
+  switch (mode) {
+    case Env::OpenMode::kReadOnly:
+      return O_CLOEXEC | O_RDONLY;
+    case Env::OpenMode::kReadWrite:
+      return O_CLOEXEC | O_RDWR;
+    case Env::OpenMode::kCreateExclusive:
+      return O_CLOEXEC | O_RDWR | O_CREAT | O_EXCL;
+    case Env::OpenMode::kCreateTruncate:
+      return O_CLOEXEC | O_RDWR | O_CREAT | O_TRUNC;
+  }
+  return O_CLOEXEC | O_RDONLY;  // not reached: every mode is listed above
 }
 
 Env* Env::Default() {

@@ -42,9 +42,10 @@ $(LIBVHDSM_SO): $(PLUGIN_ARCHIVES) host/libvhdsm.map
 HOST_RPATH := -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,/usr/lib64
 BINS += $(BUILD)/bin/VHDSR $(BUILD)/bin/vhdsmd $(BUILD)/bin/vhdsm $(LIBVHDSM_SO)
 
-$(BUILD)/bin/VHDSR: $(OBJ)/host/vhdsr_main.o $(LIBVHDSM_SO)
+$(BUILD)/bin/VHDSR: $(OBJ)/host/vhdsr_main.o $(LIBVHDSM_SO) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -l:libvhdsm.so.$(SONAME_MAJOR) $(HOST_RPATH)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -l:libvhdsm.so.$(SONAME_MAJOR) \
+	  $(LIBXMLRPC) $(LIBVHD) $(LIBBASE) $(XMLRPC_LIBS) $(HOST_RPATH)
 
 $(BUILD)/bin/vhdsmd: $(OBJ)/host/vhdsmd_main.o $(OBJ)/host/config.o $(LIBVHDSM_SO) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)

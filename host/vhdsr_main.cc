@@ -8,51 +8,55 @@
 //   VHDSR --task TASK_ID      (the detached worker of an image task)
 //
 // Exactly one <methodResponse> goes to stdout and nothing else does; the
-// exit status is 0 even for faults, as xapi requires. Diagnostics go to
-// syslog. Configuration: $VHDSM_CONFIG, else /etc/vhdsm/vhdsm.conf.
+// exit status is 0 even for faults, as xapi requires (xmlrpc/exec.h is the
+// transport; libvhdsm answers). Diagnostics go to syslog. Configuration:
+// $VHDSM_CONFIG, else /etc/vhdsm/vhdsm.conf.
 #include <syslog.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
+#include "base/log.h"
+#include "sm/fault_codes.h"
 #include "vhdsm/plugin.h"
+#include "xmlrpc/exec.h"
+#include "xmlrpc/writer.h"
 
 namespace {
 
-constexpr size_t kMaxRequest = 8 << 20;
-
-std::string Fault(int code, const std::string& msg) {
-  std::string m;
-  for (char c : msg) {
-    if (c == '<')
-      m += "&lt;";
-    else if (c == '&')
-      m += "&amp;";
-    else if (c == '>')
-      m += "&gt;";
-    else
-      m += c;
-  }
-  return "<?xml version=\"1.0\"?>\n<methodResponse><fault><value><struct>"
-         "<member><name>faultCode</name><value><int>" +
-         std::to_string(code) +
-         "</int></value></member><member><name>faultString</name><value>"
-         "<string>" +
-         m +
-         "</string></value></member></struct></value>"
-         "</fault></methodResponse>\n";
+std::string BackendFault(const std::string& detail) {
+  return xmlrpc::WriteFault(xmlrpc::MakeFault(vhdsm::fault::kGeneral, detail));
 }
 
-void Print(const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    ssize_t n = ::write(STDOUT_FILENO, s.data() + done, s.size() - done);
-    if (n <= 0) return;
-    done += n;
+// Hands `request` to libvhdsm. False, with *response a fault document, when
+// the library cannot be used (then it never saw the request).
+bool CallPlugin(std::string_view request, std::string* response) {
+  if (vhdsm_abi_version() != VHDSM_ABI_VERSION) {
+    *response = BackendFault("libvhdsm ABI mismatch");
+    return false;
   }
+  char* error = nullptr;
+  const char* config = std::getenv("VHDSM_CONFIG");
+  vhdsm_plugin* plugin = vhdsm_open(config, &error);
+  if (plugin == nullptr) {
+    std::string m = error ? error : "cannot open the plugin";
+    vhdsm_free(error);
+    base::Log(LOG_ERR, m);
+    *response = BackendFault(m);
+    return false;
+  }
+  char* out = nullptr;
+  size_t len = 0;
+  bool ok =
+      vhdsm_handle(plugin, request.data(), request.size(), &out, &len) == 0;
+  *response =
+      !ok ? BackendFault("out of memory")
+          : std::string(out != nullptr ? out : "", out != nullptr ? len : 0);
+  vhdsm_free(out);
+  vhdsm_close(plugin);
+  return ok;
 }
 
 std::string TaskRequest(const std::string& id) {
@@ -86,60 +90,32 @@ std::string GcRequest(const std::string& sr) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  openlog("VHDSR", LOG_PID, LOG_LOCAL2);
+  base::LogOptions log;
+  log.ident = "VHDSR";
+  log.to_stderr = false;  // as ever, VHDSR writes nothing to stderr
+  base::ConfigureLog(log);
   bool gc = argc == 3 && std::strcmp(argv[1], "--gc") == 0;
   bool task = argc == 3 && std::strcmp(argv[1], "--task") == 0;
   // Per call, xapi starts us afresh: a GC or an image task must outlive this
   // process, so it runs in a detached one; that one works inline.
   setenv("VHDSM_GC", gc || task ? "off" : "spawn", 0);
-  std::string request;
-  if (gc) {
-    request = GcRequest(argv[2]);
-  } else if (task) {
-    request = TaskRequest(argv[2]);
-  } else if (argc == 2) {
-    request = argv[1];
-  } else if (argc == 1) {
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
-      request.append(buf, n);
-      if (request.size() > kMaxRequest) {
-        Print(Fault(143,
-                    "Failed to parse the request [opterr=request larger "
-                    "than 8 MiB]"));
-        return 0;
-      }
+  if (gc || task) {
+    // Nobody reads the response of a detached run; only a failure to reach
+    // the library is worth printing.
+    std::string response;
+    if (!CallPlugin(gc ? GcRequest(argv[2]) : TaskRequest(argv[2]),
+                    &response)) {
+      xmlrpc::WriteExecResponse(response);
     }
-  } else {
-    Print(Fault(143,
-                "Failed to parse the request [opterr=expected the "
-                "request as the only argument]"));
     return 0;
   }
-  if (vhdsm_abi_version() != VHDSM_ABI_VERSION) {
-    Print(Fault(202, "General backend error [opterr=libvhdsm ABI mismatch]"));
-    return 0;
-  }
-  char* error = nullptr;
-  const char* config = std::getenv("VHDSM_CONFIG");
-  vhdsm_plugin* plugin = vhdsm_open(config, &error);
-  if (plugin == nullptr) {
-    std::string m = error ? error : "cannot open the plugin";
-    vhdsm_free(error);
-    syslog(LOG_ERR, "%s", m.c_str());
-    Print(Fault(202, "General backend error [opterr=" + m + "]"));
-    return 0;
-  }
-  char* response = nullptr;
-  size_t len = 0;
-  if (vhdsm_handle(plugin, request.data(), request.size(), &response, &len) !=
-      0) {
-    Print(Fault(202, "General backend error [opterr=out of memory]"));
-  } else if (!gc && !task) {
-    Print(std::string(response, len));
-  }
-  vhdsm_free(response);
-  vhdsm_close(plugin);
-  return 0;
+  xmlrpc::ExecOptions options;
+  options.parse_error = vhdsm::fault::kBadRequest;
+  return xmlrpc::RunExecMain(
+      [](std::string_view request) {
+        std::string response;
+        CallPlugin(request, &response);
+        return response;
+      },
+      options, argc, argv);
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "xmlrpc/writer.h"
 
 namespace xmlrpc {
 
@@ -28,26 +29,22 @@ bool ReadBounded(int fd, size_t max, std::string* out, std::string* error) {
   return true;
 }
 
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      base::Log(LOG_ERR, "cannot write the response to stdout");
-      return;
-    }
-    done += static_cast<size_t>(n);
-  }
+ExecOptions OptionsOf(const Dispatcher& dispatcher) {
+  const Dispatcher::Options& d = dispatcher.options();
+  ExecOptions options;
+  options.parse_error = d.faults.parse_error;
+  options.max_request_bytes = d.limits.max_body_bytes;
+  options.style = d.style;
+  return options;
 }
 
 }  // namespace
 
-std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
+std::string HandleExecInvocation(const ExecHandler& handler,
+                                 const ExecOptions& options, int argc,
                                  const char* const* argv, int stdin_fd) {
-  const Dispatcher::Options& options = dispatcher.options();
   auto refuse = [&](const std::string& detail) {
-    Fault fault = MakeFault(options.faults.parse_error, detail);
+    Fault fault = MakeFault(options.parse_error, detail);
     base::Log(LOG_WARNING, "request refused: " + fault.message);
     return WriteFault(fault, options.style);
   };
@@ -58,7 +55,7 @@ std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
     request = argv[1];
   } else if (argc <= 1) {
     std::string error;
-    if (!ReadBounded(stdin_fd, options.limits.max_body_bytes, &stdin_request,
+    if (!ReadBounded(stdin_fd, options.max_request_bytes, &stdin_request,
                      &error)) {
       return refuse(error);
     }
@@ -67,31 +64,61 @@ std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
     return refuse("expected the request as the only argument, got " +
                   std::to_string(argc - 1) + " arguments");
   }
-  if (request.size() > options.limits.max_body_bytes) {
+  if (request.size() > options.max_request_bytes) {
     return refuse("request larger than " +
-                  std::to_string(options.limits.max_body_bytes) + " bytes");
+                  std::to_string(options.max_request_bytes) + " bytes");
   }
+  return handler(request);
+}
 
-  auto start = std::chrono::steady_clock::now();
-  Dispatcher::Outcome outcome;
-  std::string response = dispatcher.Handle(request, &outcome);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
-  std::string method = outcome.method.empty() ? "(unparsed)" : outcome.method;
-  if (outcome.fault) {
-    base::Log(LOG_WARNING, method + ": fault " +
-                               std::to_string(outcome.fault->code) + ": " +
-                               outcome.fault->message);
-  } else {
-    base::Log(LOG_DEBUG, method + ": ok in " + std::to_string(micros) + " us");
+std::string HandleExecInvocation(const Dispatcher& dispatcher, int argc,
+                                 const char* const* argv, int stdin_fd) {
+  auto handle = [&](std::string_view request) {
+    auto start = std::chrono::steady_clock::now();
+    Dispatcher::Outcome outcome;
+    std::string response = dispatcher.Handle(request, &outcome);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    std::string method = outcome.method.empty() ? "(unparsed)" : outcome.method;
+    if (outcome.fault) {
+      base::Log(LOG_WARNING, method + ": fault " +
+                                 std::to_string(outcome.fault->code) + ": " +
+                                 outcome.fault->message);
+    } else {
+      base::Log(LOG_DEBUG,
+                method + ": ok in " + std::to_string(micros) + " us");
+    }
+    return response;
+  };
+  return HandleExecInvocation(handle, OptionsOf(dispatcher), argc, argv,
+                              stdin_fd);
+}
+
+bool WriteExecResponse(std::string_view response) {
+  size_t done = 0;
+  while (done < response.size()) {
+    ssize_t n =
+        ::write(STDOUT_FILENO, response.data() + done, response.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      base::Log(LOG_ERR, "cannot write the response to stdout");
+      return false;
+    }
+    done += static_cast<size_t>(n);
   }
-  return response;
+  return true;
+}
+
+int RunExecMain(const ExecHandler& handler, const ExecOptions& options,
+                int argc, const char* const* argv) {
+  WriteExecResponse(HandleExecInvocation(handler, options, argc, argv));
+  return 0;
 }
 
 int RunExecMain(const Dispatcher& dispatcher, int argc,
                 const char* const* argv) {
-  WriteAll(STDOUT_FILENO, HandleExecInvocation(dispatcher, argc, argv));
+  WriteExecResponse(HandleExecInvocation(dispatcher, argc, argv));
   return 0;
 }
 

@@ -50,110 +50,142 @@ class Writer {
 
   void WriteValue(const Value& v, int depth) {
     if (depth > kMaxWriteDepth) Refuse("value nested too deeply");
-    const bool py = python();
     switch (v.type()) {
       case Value::Type::kNil:
         out_ += "<value><nil/></value>";  // CPython too writes no newline
         return;
       case Value::Type::kBoolean:
-        out_ += v.as_bool() ? "<value><boolean>1</boolean></value>"
-                            : "<value><boolean>0</boolean></value>";
-        break;
-      case Value::Type::kInt: {
-        int64_t i = v.as_int();
-        if (i < std::numeric_limits<int32_t>::min() ||
-            i > std::numeric_limits<int32_t>::max()) {
-          Refuse("integer " + std::to_string(i) +
-                 " does not fit <int> (32 bits); send it as a string");
-        }
-        out_ += "<value><int>";
-        out_ += std::to_string(i);
-        out_ += "</int></value>";
-        break;
-      }
-      case Value::Type::kDouble: {
-        double d = v.as_double();
-        if (!std::isfinite(d)) Refuse("double is not finite");
-        out_ += "<value><double>";
-        out_ += py ? PythonFloatRepr(d) : CompactDouble(d);
-        out_ += "</double></value>";
-        break;
-      }
-      case Value::Type::kString: {
-        const std::string& s = v.as_string();
-        if (py) {
-          out_ += "<value><string>";
-          Text(s);
-          out_ += "</string></value>";
-        } else if (s.empty()) {
-          out_ += "<value/>";
-        } else {
-          out_ += "<value>";
-          Text(s);
-          out_ += "</value>";
-        }
-        break;
-      }
+      case Value::Type::kInt:
+      case Value::Type::kDouble:
       case Value::Type::kDateTime:
-        if (!v.as_datetime().IsValid()) Refuse("invalid dateTime");
-        out_ += "<value><dateTime.iso8601>";
-        out_ += v.as_datetime().Format();
-        out_ += "</dateTime.iso8601></value>";
+        WriteScalar(v);
+        break;
+      case Value::Type::kString:
+        WriteString(v.as_string());
         break;
       case Value::Type::kBase64:
-        if (py) {
-          out_ += "<value><base64>\n";
-          out_ += EncodeBase64Lines(v.as_base64().data);
-        } else {
-          out_ += "<value><base64>";
-          out_ += EncodeBase64(v.as_base64().data);
-        }
-        out_ += "</base64></value>";
+        WriteBase64(v.as_base64().data);
         break;
-      case Value::Type::kArray: {
-        const Array& items = v.as_array();
-        if (py) {
-          out_ += "<value><array><data>\n";
-        } else if (items.empty()) {
-          out_ += "<value><array><data/></array></value>";
-          return;
-        } else {
-          out_ += "<value><array><data>";
-        }
-        for (const Value& item : items) WriteValue(item, depth + 1);
-        out_ += "</data></array></value>";
+      case Value::Type::kArray:
+        WriteArray(v.as_array(), depth);
         break;
-      }
-      case Value::Type::kStruct: {
-        const Struct& s = v.as_struct();
-        if (py) {
-          out_ += "<value><struct>\n";
-        } else if (s.empty()) {
-          out_ += "<value><struct/></value>";
-          return;
-        } else {
-          out_ += "<value><struct>";
-        }
-        for (const Member& m : s) {
-          if (py) {
-            out_ += "<member>\n<name>";
-            Text(m.name);
-            out_ += "</name>\n";
-          } else if (m.name.empty()) {
-            out_ += "<member><name/>";
-          } else {
-            out_ += "<member><name>";
-            Text(m.name);
-            out_ += "</name>";
-          }
-          WriteValue(m.value, depth + 1);
-          out_ += py ? "</member>\n" : "</member>";
-        }
-        out_ += "</struct></value>";
+      case Value::Type::kStruct:
+        WriteStruct(v.as_struct(), depth);
         break;
-      }
     }
-    if (py) out_ += '\n';
+    if (python()) out_ += '\n';
+  }
+
+  // A value whose text is the same in both styles: <boolean>, <int>,
+  // <double> (but its digits) and <dateTime.iso8601>.
+  void WriteScalar(const Value& v) {
+    std::string_view tag;
+    std::string text;
+    switch (v.type()) {
+      case Value::Type::kBoolean:
+        tag = "boolean";
+        text = v.as_bool() ? "1" : "0";
+        break;
+      case Value::Type::kInt:
+        tag = "int";
+        text = IntText(v.as_int());
+        break;
+      case Value::Type::kDouble:
+        tag = "double";
+        if (!std::isfinite(v.as_double())) Refuse("double is not finite");
+        text = python() ? PythonFloatRepr(v.as_double())
+                        : CompactDouble(v.as_double());
+        break;
+      default:  // kDateTime: WriteValue sends nothing else here
+        tag = "dateTime.iso8601";
+        if (!v.as_datetime().IsValid()) Refuse("invalid dateTime");
+        text = v.as_datetime().Format();
+        break;
+    }
+    out_.append("<value><").append(tag).append(">");
+    out_.append(text).append("</").append(tag).append("></value>");
+  }
+
+  static std::string IntText(int64_t i) {
+    if (i < std::numeric_limits<int32_t>::min() ||
+        i > std::numeric_limits<int32_t>::max()) {
+      Refuse("integer " + std::to_string(i) +
+             " does not fit <int> (32 bits); send it as a string");
+    }
+    return std::to_string(i);
+  }
+
+  // xapi writes a string as bare text in <value> (and an empty one as
+  // <value/>); CPython always wraps it in <string>.
+  void WriteString(const std::string& s) {
+    if (python()) {
+      out_ += "<value><string>";
+      Text(s);
+      out_ += "</string></value>";
+    } else if (s.empty()) {
+      out_ += "<value/>";
+    } else {
+      out_ += "<value>";
+      Text(s);
+      out_ += "</value>";
+    }
+  }
+
+  // CPython breaks base64 into lines of 76 characters; xapi does not.
+  void WriteBase64(const std::string& data) {
+    if (python()) {
+      out_ += "<value><base64>\n";
+      out_ += EncodeBase64Lines(data);
+    } else {
+      out_ += "<value><base64>";
+      out_ += EncodeBase64(data);
+    }
+    out_ += "</base64></value>";
+  }
+
+  // Opens an array or a struct with `open`, or, in the compact style, writes
+  // an empty one whole as `whole`: then returns false (nothing to close).
+  bool OpenContainer(std::string_view open, std::string_view whole,
+                     bool empty) {
+    if (!python() && empty) {
+      out_ += whole;
+      return false;
+    }
+    Line(open);
+    return true;
+  }
+
+  void WriteArray(const Array& items, int depth) {
+    if (!OpenContainer("<value><array><data>",
+                       "<value><array><data/></array></value>",
+                       items.empty())) {
+      return;
+    }
+    for (const Value& item : items) WriteValue(item, depth + 1);
+    out_ += "</data></array></value>";
+  }
+
+  void WriteStruct(const Struct& members, int depth) {
+    if (!OpenContainer("<value><struct>", "<value><struct/></value>",
+                       members.empty())) {
+      return;
+    }
+    for (const Member& m : members) {
+      if (python()) {
+        out_ += "<member>\n<name>";
+        Text(m.name);
+        out_ += "</name>\n";
+      } else if (m.name.empty()) {
+        out_ += "<member><name/>";
+      } else {
+        out_ += "<member><name>";
+        Text(m.name);
+        out_ += "</name>";
+      }
+      WriteValue(m.value, depth + 1);
+      Line("</member>");
+    }
+    out_ += "</struct></value>";
   }
 
   // <params> with each value as a <param>.

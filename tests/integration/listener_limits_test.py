@@ -26,6 +26,8 @@ import warnings
 import xmlrpc.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from listener_attack import (as_uid, post_head, slow_clients, trickle_once,  # noqa: E402
+                             vm_rss)
 from unix_xmlrpc import UnixTransport  # noqa: E402
 
 BUILD = os.environ.get("VHDSM_BUILD") or os.path.join(
@@ -47,14 +49,6 @@ def fault_code(call):
         return 0
     except xmlrpc.client.Fault as f:
         return f.faultCode
-
-
-def vm_rss(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 class Daemon:
@@ -103,28 +97,6 @@ class Daemon:
                 self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
-
-
-def as_uid(uid, fn):
-    """fn() in a forked child running as `uid`; returns its int result."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            out = str(fn())
-        except BaseException as e:  # noqa: B902 - reported to the parent
-            out = "error %r" % e
-        os.write(w, out.encode())
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r) as f:
-        out = f.read()
-    os.waitpid(pid, 0)
-    return out
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root to act as uid 65534")
@@ -219,20 +191,7 @@ def trickle(fds, stop, closed):
     """Sends one byte on each open fd every half second until `stop`;
     records in `closed` the ones the server closed."""
     while not stop.is_set() and len(closed) < len(fds):
-        for i, s in enumerate(fds):
-            if i in closed:
-                continue
-            try:
-                s.setblocking(False)
-                try:
-                    if s.recv(4096) == b"":
-                        closed.add(i)
-                        continue
-                except BlockingIOError:
-                    pass
-                s.send(b"x")
-            except OSError:
-                closed.add(i)
+        trickle_once(fds, closed)
         stop.wait(0.5)
 
 
@@ -241,8 +200,7 @@ def big_body(port, results, i, hold):
     the server answered 503 (and stopped reading) or took it."""
     s = socket.create_connection(("127.0.0.1", port), timeout=60)
     try:
-        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                  b"Content-Length: %d\r\n\r\n" % (8 * MIB))
+        s.sendall(post_head(8 * MIB))
         # A refusal comes from the headers: read it before sending the body
         # (sending into a closed connection would reset it).
         if select.select([s], [], [], 0.5)[0]:
@@ -288,10 +246,7 @@ class AttackTest(unittest.TestCase):
         return info["name"] == "vhdsm VHD"
 
     def test_slow_clients_are_closed_and_the_socket_answers(self):
-        fds = [socket.create_connection(("127.0.0.1", self.daemon.port)) for _ in range(64)]
-        for s in fds[::2]:  # half trickle the body, half the headers
-            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                      b"Content-Length: 100000\r\n\r\n")
+        fds = slow_clients(self.daemon.port)  # half trickle the body, half the headers
         stop, closed = threading.Event(), set()
         t = threading.Thread(target=trickle, args=(fds, stop, closed))
         t.start()

@@ -12,6 +12,7 @@ after gc), the loopback Swift, and Results: counters per part, written as
 JSON for the final table (tests/reliability/report.py) and failures with
 what reproduces them.
 """
+import argparse
 import gzip
 import hashlib
 import json
@@ -41,7 +42,7 @@ __all__ = ["BUILD", "SRC", "MIB", "UTIL", "VHDSR", "VHDSMD", "VHDSM", "Model",
            "guest_view", "write", "xapi_call", "disk_vdis", "UnixTransport",
            "Results", "Daemon", "Swift", "vhdsr", "sm", "visible", "check_files",
            "check_views", "orphans", "sr_state", "make_data", "SR_UUID",
-           "object_view", "is_asan_build"]
+           "object_view", "is_asan_build", "part_arguments", "run_part"]
 
 UTIL = os.path.join(BUILD, "bin", "vhdsm-util")
 VHDSR = os.path.join(BUILD, "bin", "VHDSR")
@@ -419,3 +420,35 @@ class Swift:
 def rng_for(*parts):
     """A random.Random seeded by the parts (repeatable per trial)."""
     return random.Random(hashlib.sha256(repr(parts).encode()).digest())
+
+
+def part_arguments(doc, seed=True, workdir=True):
+    """The command line every part shares: --short, and where the part has
+    them --seed (default $VHDSM_REL_SEED, else 1) and --workdir (kept)."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--short", action="store_true")
+    if seed:
+        ap.add_argument("--seed", type=int,
+                        default=int(os.environ.get("VHDSM_REL_SEED", "1")))
+    if workdir:
+        ap.add_argument("--workdir")
+    return ap
+
+
+def run_part(name, harness, results, args, failed=None):
+    """Runs harness.run() and exits. Its workdir is removed unless the
+    caller named it (--workdir) or something failed; `results` (the
+    harness's Results) are saved; the exit status is 1 when failed(results),
+    by default when there is any failure."""
+    try:
+        harness.run()
+    finally:
+        if not args.workdir and not results.failures:
+            shutil.rmtree(harness.workdir, ignore_errors=True)
+    results.save()
+    if results.failures:
+        print("%s: %d failures; state kept in %s" % (name, len(results.failures),
+                                                   harness.workdir))
+    bad = failed(results) if failed else bool(results.failures)
+    sys.exit(1 if bad else 0)

@@ -19,7 +19,6 @@ fails with NO_SPACE, or image_create faults 44).
 
   fulldisk.py [--short] [--workdir DIR]
 """
-import argparse
 import os
 import shutil
 import subprocess
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, UTIL, Daemon, Model, Results, Swift,  # noqa: E402
                     check_files, check_views, make_data, object_view,
-                    orphans, rng_for, sm, sr_state, write)
+                    orphans, rng_for, sm, sr_state, write, part_arguments)
 
 KIB = 1 << 10
 LEVELS_FULL = [0, 4 * KIB, 64 * KIB, 256 * KIB, 768 * KIB, 1 * MIB, 1 * MIB + 64 * KIB,
@@ -320,12 +319,9 @@ class FullDisk:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
+    ap = part_arguments(__doc__, seed=False)
     ap.add_argument("--op")
     ap.add_argument("--leave", type=int)
-    ap.add_argument("--workdir")
     args = ap.parse_args()
     fd = FullDisk(args)
     try:

@@ -13,7 +13,6 @@
 Per target: executions, and crashes (must be 0). A crash's reproducer is
 left in build-fuzz/; add it to tests/fuzz/regressions/<target>/.
 """
-import argparse
 import glob
 import os
 import subprocess
@@ -22,7 +21,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
-from common import BUILD, SRC, Results  # noqa: E402
+from common import BUILD, SRC, Results, part_arguments  # noqa: E402
 
 
 def targets():
@@ -59,9 +58,7 @@ def row_key(target):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
+    ap = part_arguments(__doc__, seed=False, workdir=False)
     ap.add_argument("--seconds", type=int,
                     default=int(os.environ.get("FUZZ_SECONDS", "60")))
     args = ap.parse_args()

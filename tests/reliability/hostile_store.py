@@ -10,7 +10,6 @@ is quarantined. Full mode repeats the suite with three seeds.
 
   hostile_store.py [--short]
 """
-import argparse
 import os
 import sys
 import unittest
@@ -19,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 # pylint: disable=wrong-import-position
-from common import Results  # noqa: E402
+from common import Results, part_arguments  # noqa: E402
 import hostile_store_test  # noqa: E402
 
 
@@ -66,9 +65,7 @@ class Recorder(unittest.TestResult):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
+    ap = part_arguments(__doc__, seed=False, workdir=False)
     args = ap.parse_args()
     res = Results("hostile_store")
     seed0 = int(os.environ.get("VHDSM_REL_SEED", "1"))

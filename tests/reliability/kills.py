@@ -30,7 +30,6 @@ gone, and the SR as above.
   kills.py [--short] [--seed N] [--op NAME] [--mode timed|point]
            [--trial N] [--workdir DIR]
 """
-import argparse
 import os
 import re
 import shutil
@@ -45,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, UTIL, VHDSM, VHDSR, Daemon, Model,  # noqa: E402
                     Results, Swift, check_files, check_views, disk_vdis, make_data,
-                    object_view, orphans, rng_for, sm, visible, write, xapi_call)
+                    object_view, orphans, rng_for, sm, visible, write, xapi_call, part_arguments, run_part)
 
 MUTATING = ("pwrite64,pwritev,copy_file_range,ftruncate,fdatasync,fsync,rename,"
             "renameat,renameat2,link,linkat,unlink,unlinkat,mkdir,mkdirat")
@@ -739,30 +738,18 @@ class Harness:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("VHDSM_REL_SEED", "1")))
+    ap = part_arguments(__doc__)
     ap.add_argument("--timed", type=int, default=16, help="timed kills per op (full)")
     ap.add_argument("--points", type=int, default=8, help="crash points per op (full)")
     ap.add_argument("--jobs", type=int, default=2, help="trials at once")
     ap.add_argument("--op")
     ap.add_argument("--mode", choices=("timed", "point"))
     ap.add_argument("--trial", type=int)
-    ap.add_argument("--workdir")
     args = ap.parse_args()
     if shutil.which("strace") is None:
         raise SystemExit("strace is missing: run make deps")
     h = Harness(args)
-    try:
-        res = h.run()
-    finally:
-        if not args.workdir and not h.results.failures:
-            shutil.rmtree(h.workdir, ignore_errors=True)
-    res.save()
-    if res.failures:
-        print("kills: %d failures; trials kept in %s" % (len(res.failures), h.workdir))
-    sys.exit(1 if res.lost() else 0)
+    run_part("kills", h, h.results, args, failed=Results.lost)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ A trial whose kill landed after the upload had ended is counted apart.
 
   replicas.py [--short] [--trials N] [--seed N] [--workdir DIR]
 """
-import argparse
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, Daemon, Results, Swift, guest_view, make_data,  # noqa: E402
-                    object_view, rng_for, write)
+                    object_view, rng_for, write, part_arguments, run_part)
 
 ROW = "object server SIGKILLed mid image_create"
 DELAY_FAULT = json.dumps({"delay": 0.1, "methods": ["PUT"],
@@ -168,25 +167,13 @@ class Replicas:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
+    ap = part_arguments(__doc__)
     ap.add_argument("--trials", type=int)
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("VHDSM_REL_SEED", "1")))
-    ap.add_argument("--workdir")
     args = ap.parse_args()
     if args.trials is None:
         args.trials = 2 if args.short else 12
     s = Replicas(args)
-    try:
-        res = s.run()
-    finally:
-        if not args.workdir and not s.res.failures:
-            shutil.rmtree(s.workdir, ignore_errors=True)
-    res.save()
-    if res.failures:
-        print("replicas: failures; state kept in %s" % s.workdir)
-    sys.exit(1 if res.failures else 0)
+    run_part("replicas", s, s.res, args)
 
 
 if __name__ == "__main__":

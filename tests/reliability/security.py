@@ -30,8 +30,6 @@
 
   security.py [--workdir DIR]
 """
-import argparse
-import http.client
 import os
 import re
 import secrets
@@ -49,7 +47,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, SRC, UTIL, VHDSM, Daemon, Results,  # noqa: E402
                     Swift, check_files, is_asan_build, make_data, rng_for, sm, write,
-                    xapi_call, vhdsr)
+                    xapi_call, vhdsr, part_arguments)
+from listener_attack import (as_uid, post_head, slow_clients, trickle_once,  # noqa: E402
+                             vm_rss)
 
 NOBODY = 65534
 
@@ -144,31 +144,8 @@ def check_no_shell(res):
 
 
 def as_nobody(fn):
-    """Runs fn() in a forked child with uid/gid 65534; its result (a short
-    string) comes back through a pipe."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            out = fn()
-        except BaseException as e:  # pylint: disable=broad-except
-            out = "exception %s: %s" % (type(e).__name__, e)
-        os.write(w, out.encode()[:4000])
-        os._exit(0)  # pylint: disable=protected-access
-    os.close(w)
-    chunks = []
-    while True:
-        b = os.read(r, 4096)
-        if not b:
-            break
-        chunks.append(b)
-    os.close(r)
-    os.waitpid(pid, 0)
-    return b"".join(chunks).decode()
+    """fn() as uid/gid 65534 (see listener_attack.as_uid)."""
+    return as_uid(NOBODY, fn)
 
 
 def post_unix(path, body, timeout=10):
@@ -282,28 +259,11 @@ def check_listener(res, workdir):
             return False
     try:
         # 64 clients sending a byte every half second (headers or body).
-        fds = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(64)]
-        for s in fds[::2]:
-            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                      b"Content-Length: 100000\r\n\r\n")
-        for s in fds:
-            s.setblocking(False)
+        fds = slow_clients(d.port)
         closed, answered = set(), True
         t0 = time.time()
         while len(closed) < len(fds) and time.time() - t0 < 60:
-            for i, s in enumerate(fds):
-                if i in closed:
-                    continue
-                try:
-                    try:
-                        if s.recv(4096) == b"":
-                            closed.add(i)
-                            continue
-                    except BlockingIOError:
-                        pass
-                    s.send(b"x")
-                except OSError:
-                    closed.add(i)
+            trickle_once(fds, closed)
             if not closed:
                 answered = answered and unix_answers()
             time.sleep(0.5)
@@ -315,14 +275,12 @@ def check_listener(res, workdir):
         row["detail"]["slow_clients_closed_s"] = round(time.time() - t0, 1)
         # 64 clients announcing 8 MiB bodies: past the 16 MiB budget, 503.
         pid = d.target_pid()
-        rss = lambda: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % pid).read())
-                          .group(1)) * 1024
+        rss = lambda: vm_rss(pid)
         before = peak = rss()
         fds = []
         for _ in range(64):
             s = socket.create_connection(("127.0.0.1", d.port), timeout=30)
-            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-                      b"Content-Length: %d\r\n\r\n" % (8 * MIB))
+            s.sendall(post_head(8 * MIB))
             fds.append(s)
         refused, taken = 0, []
         for s in fds:
@@ -737,10 +695,7 @@ def build_shim(workdir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")  # the same checks either way
-    ap.add_argument("--workdir")
+    ap = part_arguments(__doc__, seed=False)
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="vhdsm-security-")
     res = Results("security")

@@ -19,9 +19,7 @@ gc nothing is orphaned.
 
   stress.py [--short] [--clients 8] [--ops N] [--seconds S] [--seed N]
 """
-import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, UTIL, Daemon, Model, Results, Swift, UnixTransport,  # noqa: E402
                     check_files, check_views, make_data, object_view, orphans,
-                    rng_for)
+                    rng_for, part_arguments, run_part)
 
 REQUEST_TIMEOUT = 300  # seconds a request may take before it counts unanswered
 WEIGHTS = [("create", 10), ("write", 22), ("snapshot", 12), ("clone", 7),
@@ -291,29 +289,17 @@ class Stress:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
+    ap = part_arguments(__doc__)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--ops", type=int)
     ap.add_argument("--seconds", type=float)
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("VHDSM_REL_SEED", "1")))
-    ap.add_argument("--workdir")
     args = ap.parse_args()
     if args.ops is None:
         args.ops = 25 if args.short else 1000
     if args.seconds is None:
         args.seconds = 60 if args.short else 900
     s = Stress(args)
-    try:
-        res = s.run()
-    finally:
-        if not args.workdir and not s.res.failures:
-            shutil.rmtree(s.workdir, ignore_errors=True)
-    res.save()
-    if res.failures:
-        print("stress: failures; state kept in %s" % s.workdir)
-    sys.exit(1 if res.failures else 0)
+    run_part("stress", s, s.res, args)
 
 
 if __name__ == "__main__":

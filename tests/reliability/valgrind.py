@@ -11,7 +11,6 @@ globals) is not a leak. Skipped, visibly, on an AddressSanitizer build
 
   valgrind.py [--short] [--workdir DIR]
 """
-import argparse
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from common import (MIB, SR_UUID, VHDSR, Results, Swift, is_asan_build,  # noqa: E402
-                    make_data, rng_for, sm, write, xapi_call)
+                    make_data, rng_for, sm, write, xapi_call, part_arguments)
 
 VALGRIND = ["valgrind", "--tool=memcheck", "--leak-check=full",
             "--show-leak-kinds=definite,indirect",
@@ -31,10 +30,7 @@ VALGRIND = ["valgrind", "--tool=memcheck", "--leak-check=full",
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true")
-    ap.add_argument("--workdir")
+    ap = part_arguments(__doc__, seed=False)
     args = ap.parse_args()
     res = Results("valgrind")
     row = res.row("valgrind memcheck (VHDSR)")

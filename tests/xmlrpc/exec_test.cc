@@ -147,5 +147,99 @@ TEST_F(ExecTest, RunExecMainPrintsExactlyTheResponseAndReturnsZero) {
   EXPECT_EQ(Parse(out).fault().code, 143);
 }
 
+// The transport with any handler (VHDSR's answers through libvhdsm's ABI).
+class ExecHandlerTest : public ExecTest {
+ protected:
+  ExecHandler Recording() {
+    return [this](std::string_view request) {
+      seen_.emplace_back(request);
+      return std::string("<methodResponse>answer</methodResponse>");
+    };
+  }
+  // `input` on a pipe that holds all of it (small inputs only).
+  int StdinWith(const std::string& input) {
+    int fds[2];
+    EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    EXPECT_EQ(write(fds[1], input.data(), input.size()),
+              static_cast<ssize_t>(input.size()));
+    close(fds[1]);
+    return fds[0];
+  }
+  std::vector<std::string> seen_;
+};
+
+TEST_F(ExecHandlerTest, HandlerGetsTheRequestAndItsAnswerIsTheResponse) {
+  const char* argv[] = {"VHDSR", "<methodCall>argv</methodCall>"};
+  EXPECT_EQ(HandleExecInvocation(Recording(), {}, 2, argv),
+            "<methodResponse>answer</methodResponse>");
+  int fd = StdinWith("<methodCall>stdin</methodCall>");
+  EXPECT_EQ(HandleExecInvocation(Recording(), {}, 1, argv, fd),
+            "<methodResponse>answer</methodResponse>");
+  close(fd);
+  EXPECT_EQ(seen_,
+            (std::vector<std::string>{"<methodCall>argv</methodCall>",
+                                      "<methodCall>stdin</methodCall>"}));
+}
+
+TEST_F(ExecHandlerTest, RefusalsNeverReachTheHandlerAndUseTheOptions) {
+  ExecOptions options;
+  options.parse_error = {7, "Bad call"};
+  options.max_request_bytes = 8;
+  const char* three[] = {"VHDSR", "a", "b"};
+  Response r = Parse(HandleExecInvocation(Recording(), options, 3, three));
+  EXPECT_EQ(r.fault().code, 7);
+  EXPECT_EQ(r.fault().message.rfind("Bad call [opterr=expected", 0), 0u)
+      << r.fault().message;
+
+  const char* big[] = {"VHDSR", "123456789"};
+  r = Parse(HandleExecInvocation(Recording(), options, 2, big));
+  EXPECT_EQ(r.fault().code, 7);
+  EXPECT_NE(r.fault().message.find("larger than 8 bytes"), std::string::npos);
+
+  int fd = StdinWith("123456789");
+  r = Parse(HandleExecInvocation(Recording(), options, 1, big, fd));
+  close(fd);
+  EXPECT_EQ(r.fault().code, 7);
+
+  const char* exact[] = {"VHDSR", "12345678"};  // the limit itself passes
+  HandleExecInvocation(Recording(), options, 2, exact);
+  EXPECT_EQ(seen_, std::vector<std::string>{"12345678"});
+  EXPECT_EQ(log_.size(), 3u);  // each refusal logged once
+}
+
+TEST_F(ExecHandlerTest, UnreadableStdinIsRefused) {
+  const char* argv[] = {"VHDSR"};
+  Response r = Parse(HandleExecInvocation(Recording(), {}, 1, argv, -1));
+  EXPECT_EQ(r.fault().code, 143);
+  EXPECT_NE(r.fault().message.find("cannot read stdin"), std::string::npos);
+  EXPECT_TRUE(seen_.empty());
+}
+
+TEST_F(ExecHandlerTest, RunExecMainWritesTheHandlersAnswer) {
+  const char* argv[] = {"VHDSR", "x"};
+  testing::internal::CaptureStdout();
+  int status = RunExecMain(Recording(), {}, 2, argv);
+  std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(out, "<methodResponse>answer</methodResponse>");
+}
+
+TEST_F(ExecHandlerTest, WriteExecResponseSaysWhenStdoutIsGone) {
+  int saved = dup(STDOUT_FILENO);
+  ASSERT_GE(saved, 0);
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  close(fds[0]);  // no reader: EPIPE
+  signal(SIGPIPE, SIG_IGN);
+  ASSERT_GE(dup2(fds[1], STDOUT_FILENO), 0);
+  bool ok = WriteExecResponse("<methodResponse/>");
+  dup2(saved, STDOUT_FILENO);
+  close(saved);
+  close(fds[1]);
+  EXPECT_FALSE(ok);
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_NE(log_[0].find("cannot write the response"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace xmlrpc

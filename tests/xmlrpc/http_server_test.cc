@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "base/log.h"
@@ -33,15 +35,62 @@ Dispatcher::Options InteropOptions(size_t max_body = 1 << 20) {
   return options;
 }
 
+// Where the test and the handlers on the server's pool meet: handlers say
+// they are running, and wait for each other or for the test. Every wait has
+// a deadline far beyond any scheduling delay, so a loaded machine slows a
+// test down but never fails it; only a server that serialises, stalls or
+// drops calls does.
+class Meeting {
+ public:
+  static constexpr std::chrono::seconds kDeadline{8};  // < the client's 10 s
+
+  void Enter() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++entered_;
+    cv_.notify_all();
+  }
+  // Whether `n` handlers have entered by the deadline.
+  bool WaitEntered(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kDeadline, [&] { return entered_ >= n; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool WaitOpen() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kDeadline, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  bool open_ = false;
+};
+
 class HttpServerTest : public ::testing::Test {
  protected:
   HttpServerTest() : dispatcher_(InteropOptions()) {
     xmlrpc_test::RegisterValidator1(&dispatcher_);
     dispatcher_.Register("ping",
                          [](const Params&) -> Response { return Value(); });
-    dispatcher_.Register("sleep", [](const Params& p) -> Response {
+    dispatcher_.Register("sleep", [this](const Params& p) -> Response {
+      meeting_.Enter();
       std::this_thread::sleep_for(std::chrono::milliseconds(p.IntAt(0)));
       return Value(true);
+    });
+    // True when n calls of it run at the same time.
+    dispatcher_.Register("meet", [this](const Params& p) -> Response {
+      meeting_.Enter();
+      return Value(meeting_.WaitEntered(static_cast<int>(p.IntAt(0))));
+    });
+    // Runs until the test opens the meeting.
+    dispatcher_.Register("hold", [this](const Params&) -> Response {
+      meeting_.Enter();
+      return Value(meeting_.WaitOpen());
     });
     dispatcher_.Register("whoami", [](const Params& p) -> Response {
       const Peer& peer = p.peer();
@@ -78,7 +127,9 @@ class HttpServerTest : public ::testing::Test {
   }
 
   // Sends raw bytes on a fresh Unix connection; returns what comes back.
-  std::string Exchange(const std::string& raw, int timeout_ms = 2000) {
+  // Every caller expects an answer, so the wait ends with it: the timeout
+  // only bounds a broken server.
+  std::string Exchange(const std::string& raw, int timeout_ms = 15000) {
     int fd = xmlrpc_test::ConnectUnix(socket_path());
     EXPECT_GE(fd, 0);
     SendAll(fd, raw);
@@ -93,6 +144,23 @@ class HttpServerTest : public ::testing::Test {
     Response r = client.Call("ping");
     ASSERT_OK(r) << r.fault().message;
     EXPECT_EQ(r.value(), Value());
+  }
+
+  // Starts a chunked POST on `fd` and sends 64 KiB chunks until `limit`
+  // bytes are sent or the server stops taking them; returns the bytes sent.
+  static size_t SendChunkedUntilCut(int fd, size_t limit) {
+    SendAll(fd,
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n");
+    std::string chunk(1 << 16, 'x');
+    char size_line[32];
+    snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+    size_t sent = 0;
+    while (sent < limit &&
+           SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
+      sent += chunk.size();
+    }
+    return sent;
   }
 
   // A call on a fresh TCP connection to `port`.
@@ -115,6 +183,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   xmlrpc_test::TempDir dir_;
+  Meeting meeting_;
   Dispatcher dispatcher_;
   std::unique_ptr<HttpServer> server_;
 };
@@ -173,47 +242,51 @@ TEST_F(HttpServerTest, KeepsConnectionsAlive) {
 }
 
 TEST_F(HttpServerTest, ServesConcurrentRequestsOnThePool) {
-  // Four calls of 500 ms each, from four connections: about 500 ms in
-  // total if they run in parallel, 2 s if serialised.
-  auto start = std::chrono::steady_clock::now();
+  // Four calls from four connections that each return true only when all
+  // four run at once: a serialising server makes them time out as false.
   std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
+  std::atomic<int> met{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
       Client client(UnixClient());
-      if (client.Call("sleep", {Value(500)}).ok()) ++ok;
+      Response r = client.Call("meet", {Value(4)});
+      if (r.ok() && r.value() == Value(true)) ++met;
     });
   }
   for (auto& t : threads) t.join();
-  auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(ok, 4);
-  EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
+  EXPECT_EQ(met, 4);
 }
 
 TEST_F(HttpServerTest, SlowMethodDoesNotStallOtherConnections) {
+  std::atomic<bool> held{false};
   std::thread slow([&] {
     Client client(UnixClient());
-    EXPECT_OK(client.Call("sleep", {Value(2000)}));
+    Response r = client.Call("hold");
+    held = r.ok() && r.value() == Value(true);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(meeting_.WaitEntered(1));
+  // The held call finishes only when these have been answered.
   Client client(UnixClient());
-  for (int i = 0; i < 20; ++i) ASSERT_OK(client.Call("ping"));
-  EXPECT_LT(std::chrono::steady_clock::now() - start,
-            std::chrono::milliseconds(1500));
+  int answered = 0;
+  for (int i = 0; i < 20; ++i) answered += client.Call("ping").ok() ? 1 : 0;
+  meeting_.Open();
   slow.join();
+  EXPECT_EQ(answered, 20);
+  EXPECT_TRUE(held);  // it was still running while the pings were served
 }
 
 TEST_F(HttpServerTest, StopLetsTheRequestUnderWayFinish) {
   std::atomic<bool> answered{false};
   std::thread caller([&] {
     Client client(UnixClient());
-    Response r = client.Call("sleep", {Value(300)});
+    Response r = client.Call("sleep", {Value(500)});
     answered = r.ok() && r.value() == Value(true);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Stop while the method runs (its 500 ms have just begun).
+  bool entered = meeting_.WaitEntered(1);
   server_->Stop();
   caller.join();
+  EXPECT_TRUE(entered);
   EXPECT_TRUE(answered);
   EXPECT_EQ(xmlrpc_test::ConnectUnix(socket_path()), -1);
 }
@@ -272,21 +345,8 @@ TEST_F(HttpServerTest, GigabyteBodyIsRefusedFromTheHeaders) {
 TEST_F(HttpServerTest, OversizedChunkedBodyClosesTheConnection) {
   int fd = xmlrpc_test::ConnectUnix(socket_path());
   ASSERT_GE(fd, 0);
-  SendAll(fd,
-          "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-          "Transfer-Encoding: chunked\r\n\r\n");
-  std::string chunk(1 << 16, 'x');
-  char size_line[32];
-  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
-  size_t sent = 0;
-  bool refused = false;
-  while (sent < (size_t{64} << 20)) {
-    if (!SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
-      refused = true;
-      break;
-    }
-    sent += chunk.size();
-  }
+  size_t sent = SendChunkedUntilCut(fd, size_t{64} << 20);
+  bool refused = sent < (size_t{64} << 20);
   std::string out = ReadSome(fd, 2000);
   close(fd);
   EXPECT_TRUE(refused || out.empty() ||
@@ -502,14 +562,26 @@ TEST_F(HttpServerTest, BodyBudgetAnswers503FromTheHeaders) {
     ASSERT_TRUE(SendAll(fd, head));
     fds.push_back(fd);
   }
-  int refused = 0, held = 0;
-  for (int fd : fds) {
-    std::string out = xmlrpc_test::ReadHttpResponse(fd, 1000);
-    if (out.rfind("HTTP/1.1 503", 0) == 0) {
-      ++refused;
-    } else {
-      EXPECT_EQ(out, "");  // still reading the body
+  // The refusals are sent once the headers are read: gather them however
+  // slowly they come, then the four within the budget must still be
+  // reading their bodies (no answer at all).
+  std::vector<std::string> outs(fds.size());
+  int refused = 0;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (refused < 12 && std::chrono::steady_clock::now() < give_up) {
+    refused = 0;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      outs[i] += xmlrpc_test::ReadSome(fds[i], 10);
+      if (outs[i].find("\r\n\r\n") != std::string::npos) ++refused;
+    }
+  }
+  int held = 0;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    outs[i] += xmlrpc_test::ReadSome(fds[i], 200);
+    if (outs[i].empty()) {
       ++held;
+    } else {
+      EXPECT_EQ(outs[i].rfind("HTTP/1.1 503", 0), 0u) << outs[i];
     }
   }
   EXPECT_EQ(held, 4);
@@ -527,7 +599,8 @@ TEST_F(HttpServerTest, BodyBudgetAnswers503FromTheHeaders) {
   // ...until the bodies are gone.
   for (int f : fds) close(f);
   bool served = false;
-  for (int i = 0; i < 100 && !served; ++i) {
+  give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!served && std::chrono::steady_clock::now() < give_up) {
     served = TcpCall(port, "ping").ok();
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -543,17 +616,7 @@ TEST_F(HttpServerTest, ChunkedBodyPastTheBudgetIsCutOff) {
   ASSERT_OK(server.Start());
   int fd = xmlrpc_test::ConnectUnix(o.unix_socket_path);
   ASSERT_GE(fd, 0);
-  SendAll(fd,
-          "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
-          "Transfer-Encoding: chunked\r\n\r\n");
-  std::string chunk(1 << 16, 'x');
-  char size_line[32];
-  snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
-  size_t sent = 0;
-  while (sent < (size_t{4} << 20) &&
-         SendAll(fd, std::string(size_line) + chunk + "\r\n")) {
-    sent += chunk.size();
-  }
+  size_t sent = SendChunkedUntilCut(fd, size_t{4} << 20);
   std::string out = ReadSome(fd, 2000);
   close(fd);
   EXPECT_LT(sent, size_t{4} << 20);
