@@ -6,7 +6,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -454,9 +453,8 @@ base::Status Checker::CheckLocators(const std::string& path,
     }
     if (found) continue;
     found = true;
-    std::error_code ec;
-    std::string canon = std::filesystem::canonical(resolved, ec).string();
-    if (ec) canon = resolved;
+    std::string canon;
+    if (!env_->Realpath(resolved, &canon).ok()) canon = resolved;
     if (!header_.parent_uuid.IsNull() && !opts_.ignore_parent_uuid) {
       std::unique_ptr<Image> pimg;
       base::Status ps = OpenImage(env_, canon, OpenOptions(), &pimg);

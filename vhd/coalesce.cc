@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <vector>
@@ -99,9 +98,8 @@ base::Status Coalesce(base::Env* env, const std::string& child_path,
                                       "VHD is refused");
   }
   {
-    std::error_code ec;
-    std::string canon = std::filesystem::canonical(parent_path, ec).string();
-    if (!ec) parent_path = canon;
+    std::string canon;
+    if (env->Realpath(parent_path, &canon).ok()) parent_path = canon;
   }
   result->parent = parent_path;
 

@@ -1,7 +1,6 @@
 #include "vhd/scan.h"
 
 #include <cstring>
-#include <filesystem>
 #include <memory>
 
 #include "vhd/chain.h"
@@ -98,9 +97,8 @@ ScanRecord ScanFile(base::Env* env, const std::string& path,
     if (s.ok() && !env->follows_locators()) {
       r.parent = parent;  // confined: a name next to the child, as is
     } else if (s.ok()) {
-      std::error_code ec;
-      std::string canon = std::filesystem::canonical(parent, ec).string();
-      r.parent = ec ? parent : canon;
+      std::string canon;
+      r.parent = env->Realpath(parent, &canon).ok() ? canon : parent;
     } else if (!env->follows_locators()) {
       // Confined: the header's name (no locator is read); the record says
       // why it is not a parent.

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -57,10 +56,9 @@ void PrintRecord(const Flags& f, const vhd::ScanRecord& r, int tab,
   }
 }
 
-std::string Canonical(const std::string& p) {
-  std::error_code ec;
-  std::string c = std::filesystem::canonical(p, ec).string();
-  return ec ? p : c;
+std::string Canonical(base::Env* env, const std::string& p) {
+  std::string c;
+  return env->Realpath(p, &c).ok() ? c : p;
 }
 
 // -p: chains as trees.
@@ -237,8 +235,8 @@ int CmdScan(int argc, char** argv) {
   for (const std::string& t : targets) names.insert(base::BaseName(t));
   int err = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
-    vhd::ScanRecord r =
-        vhd::ScanFile(env(), f.pretty ? Canonical(targets[i]) : targets[i], so);
+    vhd::ScanRecord r = vhd::ScanFile(
+        env(), f.pretty ? Canonical(env(), targets[i]) : targets[i], so);
     if (r.status.ok() && f.fast && r.fixed) {
       // vhd-util's fast open reads the footer copy at 0, which a fixed
       // disk does not have.
