@@ -408,9 +408,9 @@ Status ConfinedEnv::StatFs(const std::string& path, FsInfo* info) {
   return StatFsOfFd(root_fd_, root_, info);
 }
 
-Status ConfinedEnv::Space(uint64_t* total, uint64_t* avail) {
+Status ConfinedEnv::Space(uint64_t* total, uint64_t* avail) const {
   FsInfo info;
-  RETURN_IF_ERROR(StatFs(root_, &info));
+  RETURN_IF_ERROR(StatFsOfFd(root_fd_, root_, &info));
   *total = info.total;
   *avail = info.available;
   return Status::OK();

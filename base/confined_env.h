@@ -59,7 +59,7 @@ class ConfinedEnv : public Env {
   bool uses_openat2() const { return use_openat2_; }
   // Bytes in the directory's file system: total, and available to us
   // (StatFs of the root, for callers that want only those two).
-  Status Space(uint64_t* total, uint64_t* avail);
+  Status Space(uint64_t* total, uint64_t* avail) const;
 
   Status Open(const std::string& path, OpenMode mode,
               std::unique_ptr<File>* file) override;
