@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -355,13 +354,41 @@ Status ConfinedEnv::ListDir(const std::string& path,
   return ListDirFd(dir.release(), path, names);
 }
 
-Status ConfinedEnv::Space(uint64_t* total, uint64_t* avail) const {
-  struct statvfs st;
-  if (::fstatvfs(root_fd_, &st) != 0) {
-    return Status::FromErrno(errno, "statvfs " + root_);
+Status ConfinedEnv::Realpath(const std::string& path, std::string* out) {
+  std::vector<std::string> comps;
+  RETURN_IF_ERROR(Split(path, &comps));
+  std::string r = canon_.empty() ? root_ : canon_;
+  if (comps.empty()) {
+    *out = r;
+    return Status::OK();
   }
-  *total = uint64_t{st.f_blocks} * st.f_frsize;
-  *avail = uint64_t{st.f_bavail} * st.f_frsize;
+  Fd dir;
+  RETURN_IF_ERROR(OpenDir(comps, comps.size() - 1, false, path, dir.out()));
+  struct stat st;
+  if (::fstatat(dirfd(dir.get()), comps.back().c_str(), &st,
+                AT_SYMLINK_NOFOLLOW) != 0) {
+    return Status::FromErrno(errno, "resolve " + path);
+  }
+  if (S_ISLNK(st.st_mode)) {
+    // Its target could be anywhere: no answer that stays inside.
+    return ResolveError(ELOOP, "resolve", path);
+  }
+  for (const std::string& c : comps) r += (r == "/" ? "" : "/") + c;
+  *out = r;
+  return Status::OK();
+}
+
+Status ConfinedEnv::StatFs(const std::string& path, FsInfo* info) {
+  std::vector<std::string> comps;
+  RETURN_IF_ERROR(Split(path, &comps));
+  return StatFsOfFd(root_fd_, root_, info);
+}
+
+Status ConfinedEnv::Space(uint64_t* total, uint64_t* avail) const {
+  FsInfo info;
+  RETURN_IF_ERROR(StatFsOfFd(root_fd_, root_, &info));
+  *total = info.total;
+  *avail = info.available;
   return Status::OK();
 }
 

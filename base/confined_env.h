@@ -18,6 +18,8 @@
 // Open accepts regular files only (kUnsafePath for a FIFO, a device, a
 // socket; InvalidArgument for a directory), and never blocks on one.
 //
+// Realpath and StatFs answer only for paths inside the root (see below).
+//
 // Parents: follows_locators() is false, so vhd::FindParent resolves a
 // differencing disk's parent only by its header name, <uuid>.vhd next to it
 // (see chain.h); no locator is ever read as a path.
@@ -55,7 +57,8 @@ class ConfinedEnv : public Env {
   const std::string& root() const { return root_; }
   // True when paths are resolved with openat2.
   bool uses_openat2() const { return use_openat2_; }
-  // Bytes in the directory's file system: total, and available to us.
+  // Bytes in the directory's file system: total, and available to us
+  // (StatFs of the root, for callers that want only those two).
   Status Space(uint64_t* total, uint64_t* avail) const;
 
   Status Open(const std::string& path, OpenMode mode,
@@ -68,6 +71,14 @@ class ConfinedEnv : public Env {
   Status ListDir(const std::string& dir,
                  std::vector<std::string>* names) override;
   Status Mkdir(const std::string& dir, int mode) override;
+  // "<canonical root>/<components>": every directory on the way is resolved
+  // as any other call (no symlink, no ".."), and the last component must
+  // exist and not be a symlink, so the result never names anything outside
+  // the root; a path that would leads to kUnsafePath.
+  Status Realpath(const std::string& path, std::string* out) override;
+  // The root's file system, for any path inside the root (kUnsafePath for
+  // one outside).
+  Status StatFs(const std::string& path, FsInfo* info) override;
   bool follows_locators() const override { return false; }
 
  private:

@@ -80,6 +80,13 @@ struct FileInfo {
   bool is_symlink = false;  // the path itself is a symlink (lstat)
 };
 
+// The space of a file system, in bytes (statvfs(3) scaled by f_frsize).
+struct FsInfo {
+  uint64_t total = 0;      // the file system's size
+  uint64_t free = 0;       // free, counting blocks reserved for root
+  uint64_t available = 0;  // free to an unprivileged writer
+};
+
 class Env {
  public:
   enum class OpenMode {
@@ -107,6 +114,18 @@ class Env {
   virtual Status Mkdir(const std::string& dir, int mode) {
     (void)mode;
     return Status::NotSupported("mkdir " + dir);
+  }
+  // The canonical absolute spelling of `path`, which must exist, as
+  // realpath(3): symlinks, "." and ".." resolved. Fails as Stat would
+  // (kNotFound...). Envs without a real file system say kNotSupported.
+  virtual Status Realpath(const std::string& path, std::string* out) {
+    (void)out;
+    return Status::NotSupported("resolve " + path);
+  }
+  // The space of the file system that holds `path`.
+  virtual Status StatFs(const std::string& path, FsInfo* info) {
+    (void)info;
+    return Status::NotSupported("statfs " + path);
   }
   // Whether a differencing disk's parent may be looked for through its
   // locators, anywhere they point (vhd-util's semantics, the POSIX Env), or
@@ -160,6 +179,9 @@ int OpenFlags(Env::OpenMode mode);
 // errors.
 Status ListDirFd(int dir_fd, const std::string& path,
                  std::vector<std::string>* names);
+// The space of the file system that holds the descriptor `fd` (O_PATH will
+// do); `what` names it in errors.
+Status StatFsOfFd(int fd, const std::string& what, FsInfo* info);
 
 // Directory part of a path ("." when there is none) and the last component.
 std::string DirName(const std::string& path);

@@ -2,9 +2,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -169,6 +171,22 @@ class PosixEnv : public Env {
     return Status::OK();
   }
 
+  Status Realpath(const std::string& path, std::string* out) override {
+    char* r = ::realpath(path.c_str(), nullptr);
+    if (r == nullptr) return Status::FromErrno(errno, "resolve " + path);
+    *out = r;
+    std::free(r);
+    return Status::OK();
+  }
+
+  Status StatFs(const std::string& path, FsInfo* info) override {
+    int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "statfs " + path);
+    Status s = StatFsOfFd(fd, path, info);
+    ::close(fd);
+    return s;
+  }
+
   Status Stat(const std::string& path, FileInfo* info) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
@@ -265,6 +283,17 @@ int OpenFlags(Env::OpenMode mode) {
       return O_CLOEXEC | O_RDWR | O_CREAT | O_TRUNC;
   }
   return O_CLOEXEC | O_RDONLY;  // not reached: every mode is listed above
+}
+
+Status StatFsOfFd(int fd, const std::string& what, FsInfo* info) {
+  struct statvfs st;
+  if (::fstatvfs(fd, &st) != 0) {
+    return Status::FromErrno(errno, "statfs " + what);
+  }
+  info->total = uint64_t{st.f_blocks} * st.f_frsize;
+  info->free = uint64_t{st.f_bfree} * st.f_frsize;
+  info->available = uint64_t{st.f_bavail} * st.f_frsize;
+  return Status::OK();
 }
 
 Env* Env::Default() {

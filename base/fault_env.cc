@@ -80,6 +80,12 @@ Status FaultInjectionEnv::BeforeRead(const std::string& what) {
   return Status::OK();
 }
 
+Status FaultInjectionEnv::BeforeQuery(const std::string& what) {
+  RETURN_IF_ERROR(BeforeRead(what));
+  if (!query_status_.ok()) return query_status_.Annotate(what);
+  return Status::OK();
+}
+
 Status FaultInjectionEnv::Open(const std::string& path, OpenMode mode,
                                std::unique_ptr<File>* file) {
   if (mode == OpenMode::kCreateExclusive || mode == OpenMode::kCreateTruncate) {
@@ -128,6 +134,16 @@ Status FaultInjectionEnv::ListDir(const std::string& dir,
 Status FaultInjectionEnv::Mkdir(const std::string& dir, int mode) {
   RETURN_IF_ERROR(BeforeMutation("mkdir " + dir, nullptr));
   return base_->Mkdir(dir, mode);
+}
+
+Status FaultInjectionEnv::Realpath(const std::string& path, std::string* out) {
+  RETURN_IF_ERROR(BeforeQuery("resolve " + path));
+  return base_->Realpath(path, out);
+}
+
+Status FaultInjectionEnv::StatFs(const std::string& path, FsInfo* info) {
+  RETURN_IF_ERROR(BeforeQuery("statfs " + path));
+  return base_->StatFs(path, info);
 }
 
 }  // namespace base

@@ -38,6 +38,9 @@ class FaultInjectionEnv : public Env {
   // does not count as a mutating call (it changes no byte of any file).
   void SetNoSpace(bool no_space) { no_space_ = no_space; }
   bool no_space() const { return no_space_; }
+  // While `status` is not OK, Realpath and StatFs fail with it (they change
+  // nothing, so they are not mutating calls and are not counted).
+  void FailQueries(Status status) { query_status_ = std::move(status); }
   // Number of mutating calls seen so far (including failed ones).
   int64_t mutations() const { return count_; }
   bool crashed() const { return crashed_; }
@@ -61,12 +64,16 @@ class FaultInjectionEnv : public Env {
   Status ListDir(const std::string& dir,
                  std::vector<std::string>* names) override;
   Status Mkdir(const std::string& dir, int mode) override;
+  Status Realpath(const std::string& path, std::string* out) override;
+  Status StatFs(const std::string& path, FsInfo* info) override;
   bool follows_locators() const override { return base_->follows_locators(); }
 
   // Called before every mutating call; returns non-OK when it must fail.
   // *torn receives how many bytes of a Write still go through.
   Status BeforeMutation(const std::string& what, size_t* torn = nullptr);
   Status BeforeRead(const std::string& what);
+  // BeforeRead, then the failure set by FailQueries.
+  Status BeforeQuery(const std::string& what);
 
  private:
   Env* base_;
@@ -75,6 +82,7 @@ class FaultInjectionEnv : public Env {
   int64_t fail_at_ = -1;
   size_t torn_bytes_ = 0;
   Status fail_status_;
+  Status query_status_;
   bool crashed_ = false;
   bool no_space_ = false;
   std::vector<std::string> history_;

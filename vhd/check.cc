@@ -6,7 +6,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -80,11 +79,23 @@ class Checker {
     if (!m.empty() && m.back() == '\n') m.pop_back();
     return base::Status::Corruption(m);
   }
+  // Steps of CheckFile. CheckFooters sets *done when the disk is fixed (or
+  // its footers say nothing more is to be checked).
+  base::Status OpenChecked(const std::string& path);
+  base::Status CheckFooters(bool* done);
+  base::Status CheckBackupFooter(const Footer& primary, bool primary_missing);
+  base::Status CheckHeader();
+  base::Status CheckDiffFields();
   base::Status CheckBat(const std::string& path);
   base::Status CheckBatEntry(uint64_t i, uint32_t off, uint64_t eoh_secs,
                              uint64_t spb, uint64_t limit);
   base::Status CheckBatmap();
   base::Status CheckLocators(const std::string& path, std::string* parent);
+  // This file as a SparseImage (on the footer found), to decode locators.
+  base::Status OpenAsSparse(const std::string& path,
+                            std::unique_ptr<SparseImage>* img);
+  // The parent a locator names: opens, its uuid the header's.
+  base::Status CheckParent(const std::string& resolved, std::string* parent);
   base::Status CheckData();
 
   base::Env* env_;
@@ -109,6 +120,27 @@ class Checker {
 
 base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
   parent->clear();
+  RETURN_IF_ERROR(OpenChecked(path));
+  bool done = false;
+  RETURN_IF_ERROR(CheckFooters(&done));
+  if (done) return base::Status::OK();
+  RETURN_IF_ERROR(CheckHeader());
+  RETURN_IF_ERROR(CheckDiffFields());
+  RETURN_IF_ERROR(CheckBatmap());
+  RETURN_IF_ERROR(CheckBat(path));
+  if (has_batmap_ && batmap_full_unallocated_ >= 0) {
+    return Fail(Format("batmap shows unallocated block %d full\n",
+                       static_cast<int>(batmap_full_unallocated_)));
+  }
+  if (footer_.type == 4) {
+    RETURN_IF_ERROR(CheckLocators(path, parent));
+  }
+  if (opts_.check_data) RETURN_IF_ERROR(CheckData());
+  report_->lines.push_back(Format("%s is valid\n", path.c_str()));
+  return base::Status::OK();
+}
+
+base::Status Checker::OpenChecked(const std::string& path) {
   base::FileInfo st;
   base::Status ss = env_->Stat(path, &st);
   if (!ss.ok()) {
@@ -124,8 +156,10 @@ base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
   if (size_ < kFooterSize) {
     return Fail("primary footer invalid: invalid cookie\n");
   }
+  return base::Status::OK();
+}
 
-  // ---- footers
+base::Status Checker::CheckFooters(bool* done) {
   uint8_t buf[kFooterSize];
   uint32_t plen =
       (size_ % kSectorSize == kSectorSize - 1) ? kFooterSize - 1 : kFooterSize;
@@ -145,9 +179,18 @@ base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
     if (footer_.curr_size > eof_) {
       return Fail("primary footer invalid: disk size beyond end of file\n");
     }
+    *done = true;
     return base::Status::OK();
   }
+  RETURN_IF_ERROR(CheckBackupFooter(primary, primary_missing));
+  *done = !footer_.IsDynamicOrDiff();
+  return base::Status::OK();
+}
 
+// The copy at 0: valid, and the primary's twin (or standing in for it).
+base::Status Checker::CheckBackupFooter(const Footer& primary,
+                                        bool primary_missing) {
+  uint8_t buf[kFooterSize];
   RETURN_IF_ERROR(file_->Read(0, kFooterSize, buf));
   Footer backup = Footer::Decode(buf);
   if (const char* p = FooterProblem(backup, opts_.ignore_timestamps)) {
@@ -155,26 +198,26 @@ base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
   }
   if (primary_missing) {
     footer_ = backup;
-  } else {
-    uint8_t a[kFooterSize];
-    primary.Encode(a);
-    if (std::memcmp(a, buf, kFooterSize) != 0) {
-      // Old blktap (tap 0.1/1.1) set hidden only in the copy at 0.
-      Footer b2 = backup;
-      b2.hidden = 0;
-      b2.checksum = primary.checksum;
-      uint8_t x[kFooterSize];
-      b2.Encode(x);
-      bool tolerated = backup.hidden && backup.CreatorIsTap() &&
-                       (backup.creator_version == 0x00000001 ||
-                        backup.creator_version == 0x00010001) &&
-                       std::memcmp(a, x, kFooterSize) == 0;
-      if (!tolerated) return Fail("primary and backup footers do not match\n");
-    }
+    return base::Status::OK();
   }
-  if (!footer_.IsDynamicOrDiff()) return base::Status::OK();
+  uint8_t a[kFooterSize];
+  primary.Encode(a);
+  if (std::memcmp(a, buf, kFooterSize) == 0) return base::Status::OK();
+  // Old blktap (tap 0.1/1.1) set hidden only in the copy at 0.
+  Footer b2 = backup;
+  b2.hidden = 0;
+  b2.checksum = primary.checksum;
+  uint8_t x[kFooterSize];
+  b2.Encode(x);
+  bool tolerated = backup.hidden && backup.CreatorIsTap() &&
+                   (backup.creator_version == 0x00000001 ||
+                    backup.creator_version == 0x00010001) &&
+                   std::memcmp(a, x, kFooterSize) == 0;
+  if (!tolerated) return Fail("primary and backup footers do not match\n");
+  return base::Status::OK();
+}
 
-  // ---- header
+base::Status Checker::CheckHeader() {
   if (!RangeWithin(footer_.data_offset, kHeaderSize, size_)) {
     return Fail("header is invalid: invalid data offset\n");
   }
@@ -208,8 +251,11 @@ base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
   }
   bm_secs_ = static_cast<uint32_t>(
       SectorsOf(((header_.block_size >> kSectorShift) + 7) / 8));
+  return base::Status::OK();
+}
 
-  // ---- differencing fields
+// A differencing disk's parent fields are sane; any other's are empty.
+base::Status Checker::CheckDiffFields() {
   const char* dp = nullptr;
   if (footer_.type == 4) {
     std::string name;
@@ -236,18 +282,6 @@ base::Status Checker::CheckFile(const std::string& path, std::string* parent) {
     }
   }
   if (dp) return Fail(Format("differencing header is invalid: %s\n", dp));
-
-  RETURN_IF_ERROR(CheckBatmap());
-  RETURN_IF_ERROR(CheckBat(path));
-  if (has_batmap_ && batmap_full_unallocated_ >= 0) {
-    return Fail(Format("batmap shows unallocated block %d full\n",
-                       static_cast<int>(batmap_full_unallocated_)));
-  }
-  if (footer_.type == 4) {
-    RETURN_IF_ERROR(CheckLocators(path, parent));
-  }
-  if (opts_.check_data) RETURN_IF_ERROR(CheckData());
-  report_->lines.push_back(Format("%s is valid\n", path.c_str()));
   return base::Status::OK();
 }
 
@@ -374,6 +408,65 @@ base::Status Checker::CheckBat(const std::string& path) {
   return base::Status::OK();
 }
 
+// Why locator entry `e` (in use) is invalid, or nullptr.
+const char* LocatorProblem(const ParentLocatorEntry& e, uint64_t eof) {
+  auto code = static_cast<PlatformCode>(e.code);
+  if (code != PlatformCode::kWi2r && code != PlatformCode::kWi2k &&
+      code != PlatformCode::kW2ru && code != PlatformCode::kW2ku &&
+      code != PlatformCode::kMac && code != PlatformCode::kMacX) {
+    return "invalid platform code";
+  } else if (e.data_offset % kSectorSize || e.data_offset < kHeaderSize) {
+    return "invalid data offset";
+  } else if (e.SpaceBytes() == 0) {
+    return "invalid data space";
+  } else if (e.data_length == 0 || e.data_length > e.SpaceBytes()) {
+    return "invalid data length";
+  } else if (!RangeWithin(e.data_offset, e.SpaceBytes(), eof)) {
+    return "invalid size";
+  } else if (e.reserved != 0) {
+    return "invalid reserved bits";
+  }
+  return nullptr;
+}
+
+// Whether blktap resolves locators of this platform code as paths.
+bool IsPathLocator(uint32_t code) {
+  auto c = static_cast<PlatformCode>(code);
+  return c == PlatformCode::kMacX || c == PlatformCode::kW2ku ||
+         c == PlatformCode::kW2ru;
+}
+
+base::Status Checker::OpenAsSparse(const std::string& path,
+                                   std::unique_ptr<SparseImage>* img) {
+  std::unique_ptr<base::File> f2;
+  RETURN_IF_ERROR(env_->Open(path, base::Env::OpenMode::kReadOnly, &f2));
+  FooterInfo info;
+  info.footer = footer_;
+  info.file_size = size_;
+  info.offset = eof_;
+  return SparseImage::Open(std::move(f2), info, OpenOptions(), img);
+}
+
+base::Status Checker::CheckParent(const std::string& resolved,
+                                  std::string* parent) {
+  std::string canon;
+  if (!env_->Realpath(resolved, &canon).ok()) canon = resolved;
+  if (!header_.parent_uuid.IsNull() && !opts_.ignore_parent_uuid) {
+    std::unique_ptr<Image> pimg;
+    base::Status ps = OpenImage(env_, canon, OpenOptions(), &pimg);
+    if (!ps.ok()) {
+      return Fail(Format("invalid parent %s: %s\n", canon.c_str(),
+                         "error opening parent"));
+    }
+    if (pimg->footer()->uuid != header_.parent_uuid) {
+      return Fail(Format("invalid parent %s: %s\n", canon.c_str(),
+                         "invalid parent uuid"));
+    }
+  }
+  if (!header_.parent_uuid.IsNull()) *parent = canon;
+  return base::Status::OK();
+}
+
 base::Status Checker::CheckLocators(const std::string& path,
                                     std::string* parent) {
   std::string hname;
@@ -384,16 +477,7 @@ base::Status Checker::CheckLocators(const std::string& path,
   bool found = false;
   // Payloads are decoded by SparseImage, the one definition of their format.
   std::unique_ptr<SparseImage> img;
-  {
-    std::unique_ptr<base::File> f2;
-    RETURN_IF_ERROR(env_->Open(path, base::Env::OpenMode::kReadOnly, &f2));
-    FooterInfo info;
-    info.footer = footer_;
-    info.file_size = size_;
-    info.offset = eof_;
-    RETURN_IF_ERROR(
-        SparseImage::Open(std::move(f2), info, OpenOptions(), &img));
-  }
+  RETURN_IF_ERROR(OpenAsSparse(path, &img));
   for (int i = 0; i < kParentLocatorCount; ++i) {
     const ParentLocatorEntry& e = header_.loc[i];
     if (e.code == 0) {
@@ -403,35 +487,16 @@ base::Status Checker::CheckLocators(const std::string& path,
       }
       continue;
     }
-    auto code = static_cast<PlatformCode>(e.code);
-    const char* p = nullptr;
-    if (code != PlatformCode::kWi2r && code != PlatformCode::kWi2k &&
-        code != PlatformCode::kW2ru && code != PlatformCode::kW2ku &&
-        code != PlatformCode::kMac && code != PlatformCode::kMacX) {
-      p = "invalid platform code";
-    } else if (e.data_offset % kSectorSize || e.data_offset < kHeaderSize) {
-      p = "invalid data offset";
-    } else if (e.SpaceBytes() == 0) {
-      p = "invalid data space";
-    } else if (e.data_length == 0 || e.data_length > e.SpaceBytes()) {
-      p = "invalid data length";
-    } else if (!RangeWithin(e.data_offset, e.SpaceBytes(), eof_)) {
-      p = "invalid size";
-    } else if (e.reserved != 0) {
-      p = "invalid reserved bits";
+    if (const char* p = LocatorProblem(e, eof_)) {
+      return Fail(Format("invalid parent locator %d: %s\n", i, p));
     }
-    if (p) return Fail(Format("invalid parent locator %d: %s\n", i, p));
-    for (int k = 0; k < nseen; ++k) {
-      if (seen_codes[k] == e.code) {
-        return Fail(
-            Format("duplicate platform code in locator %d: 0x%x\n", i, e.code));
-      }
+    if (std::find(seen_codes, seen_codes + nseen, e.code) !=
+        seen_codes + nseen) {
+      return Fail(
+          Format("duplicate platform code in locator %d: 0x%x\n", i, e.code));
     }
     seen_codes[nseen++] = e.code;
-    if (code != PlatformCode::kMacX && code != PlatformCode::kW2ku &&
-        code != PlatformCode::kW2ru) {
-      continue;
-    }
+    if (!IsPathLocator(e.code)) continue;
     std::string rel;
     base::Status s = img->LocatorPath(i, &rel);
     if (!s.ok()) {
@@ -454,22 +519,7 @@ base::Status Checker::CheckLocators(const std::string& path,
     }
     if (found) continue;
     found = true;
-    std::error_code ec;
-    std::string canon = std::filesystem::canonical(resolved, ec).string();
-    if (ec) canon = resolved;
-    if (!header_.parent_uuid.IsNull() && !opts_.ignore_parent_uuid) {
-      std::unique_ptr<Image> pimg;
-      base::Status ps = OpenImage(env_, canon, OpenOptions(), &pimg);
-      if (!ps.ok()) {
-        return Fail(Format("invalid parent %s: %s\n", canon.c_str(),
-                           "error opening parent"));
-      }
-      if (pimg->footer()->uuid != header_.parent_uuid) {
-        return Fail(Format("invalid parent %s: %s\n", canon.c_str(),
-                           "invalid parent uuid"));
-      }
-    }
-    if (!header_.parent_uuid.IsNull()) *parent = canon;
+    RETURN_IF_ERROR(CheckParent(resolved, parent));
   }
   if (!found) return Fail(Format("could not find parent %s\n", hname.c_str()));
   return base::Status::OK();

@@ -171,15 +171,13 @@ base::Status CheckSizes(uint64_t size, uint64_t max_size) {
 
 }  // namespace
 
-base::Status RelativePath(const std::string& from_dir, const std::string& to,
-                          std::string* rel) {
+base::Status RelativePath(base::Env* env, const std::string& from_dir,
+                          const std::string& to, std::string* rel) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path target = fs::canonical(to, ec);
-  if (ec) return base::Status::FromErrno(ec.value(), "resolve " + to);
-  fs::path base = fs::canonical(from_dir.empty() ? "." : from_dir, ec);
-  if (ec) return base::Status::FromErrno(ec.value(), "resolve " + from_dir);
-  fs::path r = target.lexically_relative(base);
+  std::string target, base;
+  RETURN_IF_ERROR(env->Realpath(to, &target));
+  RETURN_IF_ERROR(env->Realpath(from_dir.empty() ? "." : from_dir, &base));
+  fs::path r = fs::path(target).lexically_relative(base);
   if (r.empty())
     return base::Status::InvalidArgument("no relative path to " + to);
   std::string s = r.string();
@@ -188,10 +186,11 @@ base::Status RelativePath(const std::string& from_dir, const std::string& to,
   return base::Status::OK();
 }
 
-base::Status ParentLocators(const std::string& child, const std::string& parent,
+base::Status ParentLocators(base::Env* env, const std::string& child,
+                            const std::string& parent,
                             std::vector<LocatorPayload>* locators) {
   std::string rel;
-  RETURN_IF_ERROR(RelativePath(base::DirName(child), parent, &rel));
+  RETURN_IF_ERROR(RelativePath(env, base::DirName(child), parent, &rel));
   std::string macx = "file://" + rel;
   std::string win = rel;
   if (win.rfind("./", 0) == 0) win = win.substr(2);
@@ -253,7 +252,7 @@ base::Status CreateDifferencing(base::Env* env, const std::string& child,
   }
 
   std::vector<LocatorPayload> locs;
-  RETURN_IF_ERROR(ParentLocators(child, parent, &locs));
+  RETURN_IF_ERROR(ParentLocators(env, child, parent, &locs));
 
   uint64_t entries =
       std::max(RoundUp(size, kBlock), RoundUp(params.max_size, kBlock)) /
@@ -262,11 +261,7 @@ base::Status CreateDifferencing(base::Env* env, const std::string& child,
   h.parent_uuid = parent_uuid;
   h.parent_timestamp = VhdTimeFromUnix(pinfo.mtime);
   std::string canon;
-  {
-    std::error_code ec;
-    canon = std::filesystem::canonical(parent, ec).string();
-    if (ec) return base::Status::FromErrno(ec.value(), "resolve " + parent);
-  }
+  RETURN_IF_ERROR(env->Realpath(parent, &canon));
   RETURN_IF_ERROR(h.SetParentName(base::BaseName(canon)));
   Footer f = NewFooter(DiskType::kDifferencing, size, params.uuid);
   SparseMetadata meta = LayOutSparseMetadata(f, h, locs);

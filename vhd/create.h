@@ -74,7 +74,8 @@ struct LocatorPayload {
   PlatformCode code;
   std::vector<uint8_t> bytes;
 };
-base::Status ParentLocators(const std::string& child, const std::string& parent,
+base::Status ParentLocators(base::Env* env, const std::string& child,
+                            const std::string& parent,
                             std::vector<LocatorPayload>* locators);
 
 // The pieces CreateVhd assembles, for writers of whole VHD streams
@@ -104,8 +105,8 @@ SparseMetadata LayOutSparseMetadata(
 
 // Relative path from directory `from_dir` to file `to`, "./x" style, after
 // resolving symlinks (as blktap's relative_path_to).
-base::Status RelativePath(const std::string& from_dir, const std::string& to,
-                          std::string* rel);
+base::Status RelativePath(base::Env* env, const std::string& from_dir,
+                          const std::string& to, std::string* rel);
 
 }  // namespace vhd
 

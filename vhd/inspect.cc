@@ -1,6 +1,5 @@
 #include "vhd/inspect.h"
 
-#include <filesystem>
 #include <memory>
 
 #include "vhd/chain.h"
@@ -61,9 +60,8 @@ base::Status ResolveParent(base::Env* env, const std::string& path,
   bool raw = false;
   std::string p;
   RETURN_IF_ERROR(FindParent(env, img.get(), &p, &raw));
-  std::error_code ec;
-  std::string canon = std::filesystem::canonical(p, ec).string();
-  *parent = ec ? p : canon;
+  std::string canon;
+  *parent = env->Realpath(p, &canon).ok() ? canon : p;
   return base::Status::OK();
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -120,9 +119,8 @@ base::Status CheckLocatorSlots(SparseImage* img) {
 
 base::Status Relink(base::Env* env, const std::string& child,
                     const std::string& parent, const RelinkOptions& options) {
-  std::error_code ec;
-  std::string canon = std::filesystem::canonical(parent, ec).string();
-  if (ec) return base::Status::FromErrno(ec.value(), "resolve " + parent);
+  std::string canon;
+  RETURN_IF_ERROR(env->Realpath(parent, &canon));
   base::FileInfo pi;
   RETURN_IF_ERROR(env->Stat(canon, &pi));
   if (!pi.is_regular) {
@@ -147,7 +145,7 @@ base::Status Relink(base::Env* env, const std::string& child,
     return base::Status::InvalidArgument(child + " is not a differencing disk");
   }
   std::vector<LocatorPayload> payloads;
-  RETURN_IF_ERROR(ParentLocators(child, canon, &payloads));
+  RETURN_IF_ERROR(ParentLocators(env, child, canon, &payloads));
   RETURN_IF_ERROR(CheckLocatorSlots(img.get()));
   DynamicHeader h = img->header();
   // Check every slot first: all or nothing.

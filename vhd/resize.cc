@@ -108,46 +108,60 @@ base::Status ResizeFast(base::Env* env, const std::string& path,
   return sp->Flush();
 }
 
-base::Status ResizeJournaled(base::Env* env, const std::string& path,
-                             uint64_t new_size, const std::string& journal) {
-  if (env->Exists(journal)) {
-    return base::Status::Exists(journal + " exists: revert or remove it first");
-  }
-  std::unique_ptr<Image> img;
-  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
-  uint64_t size = RoundUp(new_size, kRound);
-  RETURN_IF_ERROR(CheckNewSize(*img, size));
-  if (size == img->virtual_size()) return base::Status::OK();
-  if (img->type() == DiskType::kFixed) {
-    return GrowFixed(env, path, img.get(), size, journal);
-  }
-  auto* sp = dynamic_cast<SparseImage*>(img.get());
-  if (sp == nullptr) return base::Status::NotSupported(path + " is not a VHD");
-  RETURN_IF_ERROR(sp->LoadBat());
-  const DynamicHeader oh = sp->header();  // a copy: img is closed below
-  uint32_t bs = oh.block_size;
-  uint64_t old_entries = oh.max_table_entries;
-  uint64_t new_entries = std::max<uint64_t>(old_entries, (size + bs - 1) / bs);
-  if (new_entries > kMaxBatEntries) {
+namespace {
+
+// A block in the way of the grown metadata, and where it moves.
+struct Move {
+  uint64_t from, to, block;
+};
+
+// Everything a journaled grow of a dynamic disk writes, computed before the
+// journal is: the old and new headers, the new BAT, batmap and locators, and
+// the blocks that move.
+struct GrowPlan {
+  uint64_t size = 0;
+  DynamicHeader oh, nh;
+  uint64_t new_entries = 0;
+  bool batmap = false;
+  uint64_t bm_hdr = 0, bm_off = 0, bm_secs = 0;
+  uint64_t new_meta_end = 0;
+  std::vector<std::vector<uint8_t>> payloads;
+  std::vector<uint32_t> bat;
+  std::vector<uint8_t> map;
+  Footer footer;
+  BatmapHeader bh;
+  uint32_t bm_bytes = 0;
+  uint64_t footer_off = 0;
+  uint64_t eod = 0;
+  std::vector<Move> moves;
+};
+
+// New layout after the BAT: batmap, then the locators, each keeping its
+// room (their payloads are read here).
+base::Status PlanMetadata(SparseImage* sp, const std::string& path,
+                          GrowPlan* p) {
+  p->oh = sp->header();
+  uint32_t bs = p->oh.block_size;
+  uint64_t old_entries = p->oh.max_table_entries;
+  p->new_entries = std::max<uint64_t>(old_entries, (p->size + bs - 1) / bs);
+  if (p->new_entries > kMaxBatEntries) {
     return base::Status::TooLarge(path + ": the BAT would exceed its limit");
   }
-
-  // New layout after the BAT: batmap, then the locators, each keeping its
-  // room; blocks that start below the new end of metadata move to the end.
-  uint64_t bat_end = oh.table_offset + RoundUp(new_entries * 4, kSectorSize);
-  bool batmap = sp->expects_batmap();
-  uint64_t bm_hdr = bat_end, bm_off = 0, bm_secs = 0;
+  uint64_t bat_end =
+      p->oh.table_offset + RoundUp(p->new_entries * 4, kSectorSize);
+  p->batmap = sp->expects_batmap();
+  p->bm_hdr = bat_end;
   uint64_t meta = bat_end;
-  if (batmap) {
-    bm_off = bm_hdr + kSectorSize;
-    bm_secs = std::max<uint64_t>(1, SectorsOf((new_entries + 7) / 8));
-    meta = bm_off + bm_secs * kSectorSize;
+  if (p->batmap) {
+    p->bm_off = p->bm_hdr + kSectorSize;
+    p->bm_secs = std::max<uint64_t>(1, SectorsOf((p->new_entries + 7) / 8));
+    meta = p->bm_off + p->bm_secs * kSectorSize;
   }
-  DynamicHeader nh = oh;
-  nh.max_table_entries = static_cast<uint32_t>(new_entries);
-  std::vector<std::vector<uint8_t>> payloads(kParentLocatorCount);
+  p->nh = p->oh;
+  p->nh.max_table_entries = static_cast<uint32_t>(p->new_entries);
+  p->payloads.assign(kParentLocatorCount, {});
   for (int i = 0; i < kParentLocatorCount; ++i) {
-    const ParentLocatorEntry& e = oh.loc[i];
+    const ParentLocatorEntry& e = p->oh.loc[i];
     if (e.code == 0) continue;
     uint64_t space = RoundUp(e.SpaceBytes(), kSectorSize);
     if (!RangeWithin(e.data_offset, space, sp->footer_info().file_size) ||
@@ -156,18 +170,22 @@ base::Status ResizeJournaled(base::Env* env, const std::string& path,
                                       std::to_string(i) +
                                       " is out of range; run check");
     }
-    payloads[i].resize(space);
-    RETURN_IF_ERROR(sp->file()->Read(e.data_offset, space, payloads[i].data()));
-    nh.loc[i].data_offset = meta;
+    p->payloads[i].resize(space);
+    RETURN_IF_ERROR(
+        sp->file()->Read(e.data_offset, space, p->payloads[i].data()));
+    p->nh.loc[i].data_offset = meta;
     meta += space;
   }
-  uint64_t new_meta_end = meta;
+  p->new_meta_end = meta;
+  return base::Status::OK();
+}
 
-  std::vector<uint32_t> bat = sp->bat();
-  bat.resize(new_entries, kBatUnused);
-  std::vector<uint8_t> map;
-  if (batmap) {
-    map.assign(bm_secs * kSectorSize, 0);
+// The grown BAT and batmap, and the footer and batmap header to rewrite.
+base::Status PlanTables(SparseImage* sp, const std::string& path, GrowPlan* p) {
+  p->bat = sp->bat();
+  p->bat.resize(p->new_entries, kBatUnused);
+  if (p->batmap) {
+    p->map.assign(p->bm_secs * kSectorSize, 0);
     // The journal needs the batmap as vhd-util checks it (so does vhd-util
     // resize): a damaged one is refused, and `repair` rebuilds it.
     if (!sp->has_batmap()) {
@@ -176,94 +194,141 @@ base::Status ResizeJournaled(base::Env* env, const std::string& path,
                                       "); run repair first");
     }
     const std::vector<uint8_t>& old = sp->batmap();
-    std::copy(old.begin(), old.begin() + std::min(old.size(), map.size()),
-              map.begin());
+    std::copy(old.begin(), old.begin() + std::min(old.size(), p->map.size()),
+              p->map.begin());
   }
-  Footer footer = *sp->footer();
-  BatmapHeader bh = sp->batmap_header();
+  p->footer = *sp->footer();
+  p->bh = sp->batmap_header();
   if (!sp->has_batmap()) {
-    bh = BatmapHeader();
-    std::memcpy(bh.cookie.data(), "tdbatmap", 8);
-    bh.batmap_version = kBatmapVersion;
+    p->bh = BatmapHeader();
+    std::memcpy(p->bh.cookie.data(), "tdbatmap", 8);
+    p->bh.batmap_version = kBatmapVersion;
   }
-  uint32_t bm_bytes = sp->bitmap_bytes();
-  const uint64_t footer_off = sp->footer_offset();
-  uint64_t eod = std::max(sp->end_of_data(), new_meta_end);
+  p->bm_bytes = sp->bitmap_bytes();
+  p->footer_off = sp->footer_offset();
+  p->eod = std::max(sp->end_of_data(), p->new_meta_end);
+  return base::Status::OK();
+}
 
-  // The blocks in the way move, in file order, to data-aligned space at the
-  // end of data.
-  struct Move {
-    uint64_t from, to, block;
-  };
-  std::vector<Move> moves;
-  for (uint64_t b = 0; b < old_entries; ++b) {
-    if (bat[b] != kBatUnused &&
-        (uint64_t{bat[b]} << kSectorShift) < new_meta_end) {
-      moves.push_back({uint64_t{bat[b]} << kSectorShift, 0, b});
+// The blocks in the way move, in file order, to data-aligned space at the
+// end of data.
+void PlanMoves(GrowPlan* p) {
+  for (uint64_t b = 0; b < p->oh.max_table_entries; ++b) {
+    if (p->bat[b] != kBatUnused &&
+        (uint64_t{p->bat[b]} << kSectorShift) < p->new_meta_end) {
+      p->moves.push_back({uint64_t{p->bat[b]} << kSectorShift, 0, b});
     }
   }
-  std::sort(moves.begin(), moves.end(),
+  std::sort(p->moves.begin(), p->moves.end(),
             [](const Move& a, const Move& b) { return a.from < b.from; });
-  for (Move& m : moves) {
-    m.to = RoundUp(eod + bm_bytes, kPageSize) - bm_bytes;
-    eod = m.to + bm_bytes + bs;
+  for (Move& m : p->moves) {
+    m.to = RoundUp(p->eod + p->bm_bytes, kPageSize) - p->bm_bytes;
+    p->eod = m.to + p->bm_bytes + p->oh.block_size;
   }
+}
 
-  // Everything overwritten below the old footer is journaled first: the
-  // metadata (as vhd-util journals it), and as data entries the region from
-  // the BAT to the new end of metadata, the moved blocks' new places and the
-  // new footer's (when end of data lies below the old footer).
+// Everything overwritten below the old footer is journaled first: the
+// metadata (as vhd-util journals it), and as data entries the region from
+// the BAT to the new end of metadata, the moved blocks' new places and the
+// new footer's (when end of data lies below the old footer).
+std::vector<std::pair<uint64_t, uint64_t>> JournalRanges(const GrowPlan& p) {
   std::vector<std::pair<uint64_t, uint64_t>> ranges = {
-      {oh.table_offset, new_meta_end - oh.table_offset}};
-  for (const Move& m : moves) ranges.push_back({m.to, uint64_t{bm_bytes} + bs});
-  ranges.push_back({eod, kFooterSize});
-  RETURN_IF_ERROR(WriteResizeJournal(env, sp->file(), journal, ranges));
+      {p.oh.table_offset, p.new_meta_end - p.oh.table_offset}};
+  for (const Move& m : p.moves) {
+    ranges.push_back({m.to, uint64_t{p.bm_bytes} + p.oh.block_size});
+  }
+  ranges.push_back({p.eod, kFooterSize});
+  return ranges;
+}
+
+base::Status MoveBlocks(base::File* f, GrowPlan* p) {
+  for (const Move& m : p->moves) {
+    RETURN_IF_ERROR(
+        f->CopyTo(f, m.from, m.to, uint64_t{p->bm_bytes} + p->oh.block_size));
+    p->bat[m.block] = static_cast<uint32_t>(m.to >> kSectorShift);
+  }
+  if (!p->moves.empty()) RETURN_IF_ERROR(f->Sync());
+  return base::Status::OK();
+}
+
+// New metadata from the BAT on, in one write; then the header.
+base::Status WriteGrownMetadata(base::File* f, GrowPlan* p) {
+  const uint64_t base_off = p->oh.table_offset;
+  std::vector<uint8_t> buf(p->new_meta_end - base_off, 0);
+  for (uint64_t b = 0; b < p->new_entries; ++b) {
+    StoreBE32(&buf[b * 4], p->bat[b]);
+  }
+  p->footer.curr_size = p->size;
+  p->footer.orig_size = p->size;  // see "On the original size" above
+  p->footer.geometry = ChsGeometry(p->size);
+  if (p->batmap) {
+    BatmapHeader& bh = p->bh;
+    bh.batmap_offset = p->bm_off;
+    bh.batmap_size = static_cast<uint32_t>(p->bm_secs);
+    uint64_t sum_bytes = std::min<uint64_t>(
+        RoundUp(std::max<uint64_t>(1, p->size >> 24), kSectorSize),
+        p->map.size());
+    bh.checksum =
+        BatmapHeader::MapChecksum(p->map.data(), sum_bytes, bh.batmap_version);
+    bh.Encode(&buf[p->bm_hdr - base_off]);
+    std::copy(p->map.begin(), p->map.end(),
+              buf.begin() + (p->bm_off - base_off));
+  }
+  for (int i = 0; i < kParentLocatorCount; ++i) {
+    if (p->payloads[i].empty()) continue;
+    std::copy(p->payloads[i].begin(), p->payloads[i].end(),
+              buf.begin() + (p->nh.loc[i].data_offset - base_off));
+  }
+  RETURN_IF_ERROR(f->Write(base_off, buf.data(), buf.size()));
+  p->nh.Seal();
+  uint8_t hb[kHeaderSize];
+  p->nh.Encode(hb);
+  RETURN_IF_ERROR(f->Write(p->footer.data_offset, hb, kHeaderSize));
+  return f->Sync();
+}
+
+// Commit: the new footer at the end of data, then the copy at 0.
+base::Status CommitFooters(base::File* f, GrowPlan* p) {
+  p->footer.Seal();
+  RETURN_IF_ERROR(WriteFooterAt(f, p->footer, p->eod));
+  RETURN_IF_ERROR(f->Truncate(p->eod + kFooterSize));
+  RETURN_IF_ERROR(f->Sync());
+  RETURN_IF_ERROR(WriteFooterAt(f, p->footer, 0));
+  return f->Sync();
+}
+
+}  // namespace
+
+base::Status ResizeJournaled(base::Env* env, const std::string& path,
+                             uint64_t new_size, const std::string& journal) {
+  if (env->Exists(journal)) {
+    return base::Status::Exists(journal + " exists: revert or remove it first");
+  }
+  std::unique_ptr<Image> img;
+  RETURN_IF_ERROR(OpenImage(env, path, OpenOptions(), &img));
+  GrowPlan plan;
+  plan.size = RoundUp(new_size, kRound);
+  RETURN_IF_ERROR(CheckNewSize(*img, plan.size));
+  if (plan.size == img->virtual_size()) return base::Status::OK();
+  if (img->type() == DiskType::kFixed) {
+    return GrowFixed(env, path, img.get(), plan.size, journal);
+  }
+  auto* sp = dynamic_cast<SparseImage*>(img.get());
+  if (sp == nullptr) return base::Status::NotSupported(path + " is not a VHD");
+  RETURN_IF_ERROR(sp->LoadBat());
+  RETURN_IF_ERROR(PlanMetadata(sp, path, &plan));
+  RETURN_IF_ERROR(PlanTables(sp, path, &plan));
+  PlanMoves(&plan);
+  RETURN_IF_ERROR(
+      WriteResizeJournal(env, sp->file(), journal, JournalRanges(plan)));
   img.reset();
 
   std::unique_ptr<base::File> f;
   RETURN_IF_ERROR(env->Open(path, base::Env::OpenMode::kReadWrite, &f));
-  RETURN_IF_ERROR(Poison(f.get(), footer, footer_off, true));
-  for (const Move& m : moves) {
-    RETURN_IF_ERROR(f->CopyTo(f.get(), m.from, m.to, uint64_t{bm_bytes} + bs));
-    bat[m.block] = static_cast<uint32_t>(m.to >> kSectorShift);
-  }
-  if (!moves.empty()) RETURN_IF_ERROR(f->Sync());
-
-  // New metadata from the BAT on, in one write; then the header.
-  std::vector<uint8_t> buf(new_meta_end - oh.table_offset, 0);
-  for (uint64_t b = 0; b < new_entries; ++b) StoreBE32(&buf[b * 4], bat[b]);
-  footer.curr_size = size;
-  footer.orig_size = size;  // see "On the original size" above
-  footer.geometry = ChsGeometry(size);
-  if (batmap) {
-    bh.batmap_offset = bm_off;
-    bh.batmap_size = static_cast<uint32_t>(bm_secs);
-    uint64_t sum_bytes = std::min<uint64_t>(
-        RoundUp(std::max<uint64_t>(1, size >> 24), kSectorSize), map.size());
-    bh.checksum =
-        BatmapHeader::MapChecksum(map.data(), sum_bytes, bh.batmap_version);
-    bh.Encode(&buf[bm_hdr - oh.table_offset]);
-    std::copy(map.begin(), map.end(), buf.begin() + (bm_off - oh.table_offset));
-  }
-  for (int i = 0; i < kParentLocatorCount; ++i) {
-    if (payloads[i].empty()) continue;
-    std::copy(payloads[i].begin(), payloads[i].end(),
-              buf.begin() + (nh.loc[i].data_offset - oh.table_offset));
-  }
-  RETURN_IF_ERROR(f->Write(oh.table_offset, buf.data(), buf.size()));
-  nh.Seal();
-  uint8_t hb[kHeaderSize];
-  nh.Encode(hb);
-  RETURN_IF_ERROR(f->Write(footer.data_offset, hb, kHeaderSize));
-  RETURN_IF_ERROR(f->Sync());
-
-  // Commit: the new footer at the end of data, then the copy at 0.
-  footer.Seal();
-  RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, eod));
-  RETURN_IF_ERROR(f->Truncate(eod + kFooterSize));
-  RETURN_IF_ERROR(f->Sync());
-  RETURN_IF_ERROR(WriteFooterAt(f.get(), footer, 0));
-  RETURN_IF_ERROR(f->Sync());
+  RETURN_IF_ERROR(Poison(f.get(), plan.footer, plan.footer_off, true));
+  RETURN_IF_ERROR(MoveBlocks(f.get(), &plan));
+  RETURN_IF_ERROR(WriteGrownMetadata(f.get(), &plan));
+  RETURN_IF_ERROR(CommitFooters(f.get(), &plan));
   f.reset();
   RETURN_IF_ERROR(env->Unlink(journal));
   return env->SyncDir(base::DirName(journal));

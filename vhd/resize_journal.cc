@@ -247,124 +247,161 @@ class Reader {
   uint64_t size_;
 };
 
-// Parses and checks the journal's header and metadata (vhd-util's "open").
-base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
-                           uint64_t* data_pos, uint32_t* data_entries,
-                           int* err) {
-  uint8_t h[kJournalHeaderSize];
-  RETURN_IF_ERROR(r->ReadAt(0, sizeof(h), h, err));
-  auto invalid = [&](const std::string& why) {
+// Where ParseMetadata is in the journal, and how it fails.
+struct MetaCursor {
+  MetaCursor(Reader* reader, const std::string& path, int* error)
+      : r(reader), jpath(path), err(error) {}
+  Reader* r;
+  const std::string& jpath;
+  int* err;
+  uint64_t pos = kJournalHeaderSize;
+  uint32_t count = 0;  // metadata entries read
+  uint64_t eof = 0;
+  Reader::Entry e;
+
+  base::Status Invalid(const std::string& why) {
     *err = -EINVAL;
     return base::Status::Corruption(jpath + ": " + why);
-  };
+  }
+  // Reads the next metadata entry, of `type` and `size`, into *buf.
+  base::Status Next(uint32_t type, uint64_t size, std::vector<uint8_t>* buf) {
+    RETURN_IF_ERROR(r->ReadMeta(&pos, type, size, &e, buf, err));
+    ++count;
+    return base::Status::OK();
+  }
+};
+
+// The journal's header: *data_off, *meta_entries, *data_entries; p's uuid
+// and footer offset.
+base::Status ParseJournalHeader(MetaCursor* c, Parsed* p, uint64_t* data_off,
+                                uint32_t* meta_entries,
+                                uint32_t* data_entries) {
+  uint8_t h[kJournalHeaderSize];
+  RETURN_IF_ERROR(c->r->ReadAt(0, sizeof(h), h, c->err));
   if (std::memcmp(h, kJournalCookie, 8) != 0) {
-    return invalid("not a vhd-util journal (no \"vjournal\" cookie)");
+    return c->Invalid("not a vhd-util journal (no \"vjournal\" cookie)");
   }
   std::memcpy(p->uuid.bytes.data(), h + 8, 16);
   p->footer_off = LoadBE64(h + 24);
   *data_entries = LoadBE32(h + 32);
-  uint32_t meta_entries = LoadBE32(h + 36);
-  uint64_t data_off = LoadBE64(h + 40), meta_off = LoadBE64(h + 48);
-  uint64_t eof = LoadLE64(h + 56);
-  if (eof > (~uint64_t{0} >> 1) || data_off > eof || meta_off > eof) {
-    return invalid("journal header out of range");
+  *meta_entries = LoadBE32(h + 36);
+  *data_off = LoadBE64(h + 40);
+  uint64_t meta_off = LoadBE64(h + 48);
+  c->eof = LoadLE64(h + 56);
+  if (c->eof > (~uint64_t{0} >> 1) || *data_off > c->eof || meta_off > c->eof) {
+    return c->Invalid("journal header out of range");
   }
   if (p->footer_off > kMaxFooterOffset ||
-      meta_off != (meta_entries ? kJournalHeaderSize : 0)) {
-    return invalid("journal header out of range");
+      meta_off != (*meta_entries ? kJournalHeaderSize : 0)) {
+    return c->Invalid("journal header out of range");
   }
+  return base::Status::OK();
+}
 
-  uint64_t pos = kJournalHeaderSize;
-  uint32_t count = 0;
-  Reader::Entry e;
+// A dynamic disk's saved footer copy, header and parent locators.
+base::Status ParseSavedHeader(MetaCursor* c, Parsed* p) {
   std::vector<uint8_t> buf;
-  RETURN_IF_ERROR(r->ReadMeta(&pos, kFooterP, kFooterSize, &e, &buf, err));
-  ++count;
+  RETURN_IF_ERROR(c->Next(kFooterC, kFooterSize, &buf));
+  p->copy = Footer::Decode(buf.data());
+  if (!FooterOk(p->copy) || c->e.offset != 0) {
+    return c->Invalid("the journal's saved footer copy is not valid");
+  }
+  const uint64_t hoff = p->footer.data_offset;
+  RETURN_IF_ERROR(c->Next(kHeader, kHeaderSize, &buf));
+  p->header = DynamicHeader::Decode(buf.data());
+  if (!HeaderOk(p->header) || c->e.offset != hoff ||
+      !RangeWithin(hoff, kHeaderSize, p->footer_off)) {
+    return c->Invalid("the journal's saved header is not valid");
+  }
+  for (const ParentLocatorEntry& l : p->header.loc) {
+    if (l.code == 0) continue;
+    uint64_t n = LocatorBytes(l);
+    if (n == 0 || n > kMaxLocatorEntry ||
+        !RangeWithin(l.data_offset, n, p->footer_off)) {
+      return c->Invalid("a saved parent locator is out of range");
+    }
+    p->locators.emplace_back();
+    RETURN_IF_ERROR(c->Next(kLocator, n, &p->locators.back()));
+    if (c->e.offset != l.data_offset) {
+      return c->Invalid("a saved parent locator is not where its header says");
+    }
+  }
+  return base::Status::OK();
+}
+
+// The saved batmap (header and map), when blktap's rule says there is one:
+// for versions between 0.1 and 1.2 it looks for a batmap header, which is
+// then the next entry.
+base::Status ParseSavedBatmap(MetaCursor* c, Parsed* p, uint64_t bat_bytes) {
+  const Footer& f = p->footer;
+  p->batmap = CreatorTap3(f) && f.creator_version > 0x00000001;
+  if (p->batmap && f.creator_version < 0x00010002) {
+    Reader::Entry next;
+    uint64_t peek = c->pos;
+    int ignored = 0;
+    p->batmap = c->pos < c->eof &&
+                c->r->ReadEntry(&peek, &next, &ignored).ok() &&
+                next.type == kBatmapH;
+  }
+  if (!p->batmap) return base::Status::OK();
+  const uint64_t hdr_off = p->header.table_offset + bat_bytes;
+  RETURN_IF_ERROR(c->Next(kBatmapH, kSectorSize, &p->batmap_header));
+  BatmapHeader bh = BatmapHeader::Decode(p->batmap_header.data());
+  uint64_t map_bytes = uint64_t{bh.batmap_size} << kSectorShift;
+  if (!BatmapHeaderOk(bh) || c->e.offset != hdr_off ||
+      !RangeWithin(hdr_off, kSectorSize, p->footer_off) || map_bytes == 0 ||
+      map_bytes > kMaxMetadataEntry ||
+      !RangeWithin(bh.batmap_offset, map_bytes, p->footer_off) ||
+      BatmapSumBytes(f) > map_bytes) {
+    return c->Invalid("the saved batmap header is not valid");
+  }
+  RETURN_IF_ERROR(c->Next(kBatmapM, map_bytes, &p->map));
+  if (c->e.offset != bh.batmap_offset ||
+      BatmapHeader::MapChecksum(p->map.data(), BatmapSumBytes(f),
+                                bh.batmap_version) != bh.checksum) {
+    return c->Invalid("the saved batmap does not match its checksum");
+  }
+  return base::Status::OK();
+}
+
+// A dynamic disk's saved metadata after its footer: header, BAT, batmap.
+base::Status ParseSavedDynamic(MetaCursor* c, Parsed* p) {
+  RETURN_IF_ERROR(ParseSavedHeader(c, p));
+  const uint64_t bat_bytes = Padded(uint64_t{p->header.max_table_entries} * 4);
+  if (bat_bytes > kMaxMetadataEntry ||
+      !RangeWithin(p->header.table_offset, bat_bytes, p->footer_off)) {
+    return c->Invalid("the saved BAT is out of range");
+  }
+  RETURN_IF_ERROR(c->Next(kBat, bat_bytes, &p->bat));
+  if (c->e.offset != p->header.table_offset) {
+    return c->Invalid("the saved BAT is not where its header says");
+  }
+  return ParseSavedBatmap(c, p, bat_bytes);
+}
+
+// Parses and checks the journal's header and metadata (vhd-util's "open").
+base::Status ParseMetadata(Reader* r, const std::string& jpath, Parsed* p,
+                           uint64_t* data_pos, uint32_t* data_entries,
+                           int* err) {
+  MetaCursor c(r, jpath, err);
+  uint64_t data_off = 0;
+  uint32_t meta_entries = 0;
+  RETURN_IF_ERROR(
+      ParseJournalHeader(&c, p, &data_off, &meta_entries, data_entries));
+  std::vector<uint8_t> buf;
+  RETURN_IF_ERROR(c.Next(kFooterP, kFooterSize, &buf));
   p->footer = Footer::Decode(buf.data());
-  if (!FooterOk(p->footer) || e.offset != p->footer_off ||
+  if (!FooterOk(p->footer) || c.e.offset != p->footer_off ||
       p->footer.uuid != p->uuid) {
-    return invalid("the journal's saved footer is not valid or not its VHD's");
+    return c.Invalid(
+        "the journal's saved footer is not valid or not its VHD's");
   }
   p->dynamic = p->footer.IsDynamicOrDiff();
-  if (p->dynamic) {
-    RETURN_IF_ERROR(r->ReadMeta(&pos, kFooterC, kFooterSize, &e, &buf, err));
-    ++count;
-    p->copy = Footer::Decode(buf.data());
-    if (!FooterOk(p->copy) || e.offset != 0) {
-      return invalid("the journal's saved footer copy is not valid");
-    }
-    const uint64_t hoff = p->footer.data_offset;
-    RETURN_IF_ERROR(r->ReadMeta(&pos, kHeader, kHeaderSize, &e, &buf, err));
-    ++count;
-    p->header = DynamicHeader::Decode(buf.data());
-    if (!HeaderOk(p->header) || e.offset != hoff ||
-        !RangeWithin(hoff, kHeaderSize, p->footer_off)) {
-      return invalid("the journal's saved header is not valid");
-    }
-    for (const ParentLocatorEntry& l : p->header.loc) {
-      if (l.code == 0) continue;
-      uint64_t n = LocatorBytes(l);
-      if (n == 0 || n > kMaxLocatorEntry ||
-          !RangeWithin(l.data_offset, n, p->footer_off)) {
-        return invalid("a saved parent locator is out of range");
-      }
-      p->locators.emplace_back();
-      RETURN_IF_ERROR(
-          r->ReadMeta(&pos, kLocator, n, &e, &p->locators.back(), err));
-      ++count;
-      if (e.offset != l.data_offset) {
-        return invalid("a saved parent locator is not where its header says");
-      }
-    }
-    const uint64_t bat_bytes =
-        Padded(uint64_t{p->header.max_table_entries} * 4);
-    if (bat_bytes > kMaxMetadataEntry ||
-        !RangeWithin(p->header.table_offset, bat_bytes, p->footer_off)) {
-      return invalid("the saved BAT is out of range");
-    }
-    RETURN_IF_ERROR(r->ReadMeta(&pos, kBat, bat_bytes, &e, &p->bat, err));
-    ++count;
-    if (e.offset != p->header.table_offset) {
-      return invalid("the saved BAT is not where its header says");
-    }
-    // blktap's rule for a batmap; for versions between 0.1 and 1.2 it looks
-    // for a batmap header, which is then the next entry.
-    const Footer& f = p->footer;
-    p->batmap = CreatorTap3(f) && f.creator_version > 0x00000001;
-    if (p->batmap && f.creator_version < 0x00010002) {
-      Reader::Entry next;
-      uint64_t peek = pos;
-      int ignored = 0;
-      p->batmap = pos < eof && r->ReadEntry(&peek, &next, &ignored).ok() &&
-                  next.type == kBatmapH;
-    }
-    if (p->batmap) {
-      const uint64_t hdr_off = p->header.table_offset + bat_bytes;
-      RETURN_IF_ERROR(
-          r->ReadMeta(&pos, kBatmapH, kSectorSize, &e, &p->batmap_header, err));
-      ++count;
-      BatmapHeader bh = BatmapHeader::Decode(p->batmap_header.data());
-      uint64_t map_bytes = uint64_t{bh.batmap_size} << kSectorShift;
-      if (!BatmapHeaderOk(bh) || e.offset != hdr_off ||
-          !RangeWithin(hdr_off, kSectorSize, p->footer_off) || map_bytes == 0 ||
-          map_bytes > kMaxMetadataEntry ||
-          !RangeWithin(bh.batmap_offset, map_bytes, p->footer_off) ||
-          BatmapSumBytes(f) > map_bytes) {
-        return invalid("the saved batmap header is not valid");
-      }
-      RETURN_IF_ERROR(r->ReadMeta(&pos, kBatmapM, map_bytes, &e, &p->map, err));
-      ++count;
-      if (e.offset != bh.batmap_offset ||
-          BatmapHeader::MapChecksum(p->map.data(), BatmapSumBytes(f),
-                                    bh.batmap_version) != bh.checksum) {
-        return invalid("the saved batmap does not match its checksum");
-      }
-    }
+  if (p->dynamic) RETURN_IF_ERROR(ParseSavedDynamic(&c, p));
+  if (c.pos != data_off || c.count != meta_entries) {
+    return c.Invalid("the journal's metadata does not end where it says");
   }
-  if (pos != data_off || count != meta_entries) {
-    return invalid("the journal's metadata does not end where it says");
-  }
-  *data_pos = pos;
+  *data_pos = c.pos;
   return base::Status::OK();
 }
 
@@ -514,88 +551,115 @@ base::Status ReadBytes(base::File* f, uint64_t off, uint64_t n, uint64_t limit,
   return f->Read(off, n, b->data());
 }
 
-}  // namespace
+// The refusal of a journal for a VHD whose metadata vhd-util could not
+// revert.
+base::Status Refuse(base::File* f, const std::string& why) {
+  return base::Status::Corruption(f->path() + ": " + why +
+                                  ": a resize could not be reverted (run "
+                                  "check, repair)");
+}
 
-base::Status WriteResizeJournal(
-    base::Env* env, base::File* f, const std::string& journal,
-    const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
-  auto refuse = [&](const std::string& why) {
-    return base::Status::Corruption(
-        f->path() + ": " + why +
-        ": a resize could not be reverted (run check, "
-        "repair)");
-  };
-  uint64_t size;
-  RETURN_IF_ERROR(f->Size(&size));
-  if (size < kFooterSize) return refuse("too small");
-  const uint64_t foff = size - kFooterSize;
-  std::string out;
-  Builder b(&out);
-  std::vector<uint8_t> buf;
-  RETURN_IF_ERROR(ReadBytes(f, foff, kFooterSize, size, &buf));
-  Footer footer = Footer::Decode(buf.data());
-  if (!FooterOk(footer)) return refuse("no valid footer at its end");
-  b.Add(kFooterP, foff, buf.data(), buf.size());
-  if (footer.IsDynamicOrDiff()) {
-    RETURN_IF_ERROR(ReadBytes(f, 0, kFooterSize, foff, &buf));
-    if (!FooterOk(Footer::Decode(buf.data()))) {
-      return refuse("bad footer copy");
-    }
-    b.Add(kFooterC, 0, buf.data(), buf.size());
-    RETURN_IF_ERROR(ReadBytes(f, footer.data_offset, kHeaderSize, foff, &buf));
-    DynamicHeader h = DynamicHeader::Decode(buf.data());
-    if (!HeaderOk(h)) return refuse("bad dynamic header");
-    b.Add(kHeader, footer.data_offset, buf.data(), buf.size());
-    for (const ParentLocatorEntry& l : h.loc) {
-      if (l.code == 0) continue;
-      uint64_t n = LocatorBytes(l);
-      if (n == 0 || n > kMaxLocatorEntry) {
-        return refuse("a parent locator of unusable size");
-      }
-      RETURN_IF_ERROR(ReadBytes(f, l.data_offset, n, foff, &buf));
-      b.Add(kLocator, l.data_offset, buf.data(), buf.size());
-    }
-    uint64_t bat_bytes = Padded(uint64_t{h.max_table_entries} * 4);
-    if (bat_bytes > kMaxMetadataEntry) return refuse("BAT too large");
-    RETURN_IF_ERROR(ReadBytes(f, h.table_offset, bat_bytes, foff, &buf));
-    b.Add(kBat, h.table_offset, buf.data(), buf.size());
-    uint64_t hdr_off = h.table_offset + bat_bytes;
-    bool batmap = CreatorTap3(footer) && footer.creator_version > 0x00000001;
-    std::vector<uint8_t> hb;
-    if (batmap) {
-      bool readable = ReadBytes(f, hdr_off, kSectorSize, foff, &hb).ok() &&
-                      BatmapHeaderOk(BatmapHeader::Decode(hb.data()));
-      if (footer.creator_version < 0x00010002) {
-        batmap = readable;
-      } else if (!readable) {
-        return refuse("damaged batmap header");
-      }
-    }
-    if (batmap) {
-      BatmapHeader bh = BatmapHeader::Decode(hb.data());
-      uint64_t map_bytes = uint64_t{bh.batmap_size} << kSectorShift;
-      if (map_bytes == 0 || map_bytes > kMaxMetadataEntry ||
-          BatmapSumBytes(footer) > map_bytes) {
-        return refuse("batmap of a wrong size");
-      }
-      RETURN_IF_ERROR(ReadBytes(f, bh.batmap_offset, map_bytes, foff, &buf));
-      if (BatmapHeader::MapChecksum(buf.data(), BatmapSumBytes(footer),
-                                    bh.batmap_version) != bh.checksum) {
-        return refuse("batmap checksum mismatch");
-      }
-      b.Add(kBatmapH, hdr_off, hb.data(), hb.size());
-      b.Add(kBatmapM, bh.batmap_offset, buf.data(), buf.size());
+// Journals blktap's batmap (header and map) when the disk has one; the
+// header lies right after the BAT, at hdr_off.
+base::Status AddBatmap(base::File* f, const Footer& footer, uint64_t hdr_off,
+                       uint64_t foff, Builder* b) {
+  bool batmap = CreatorTap3(footer) && footer.creator_version > 0x00000001;
+  std::vector<uint8_t> hb;
+  if (batmap) {
+    bool readable = ReadBytes(f, hdr_off, kSectorSize, foff, &hb).ok() &&
+                    BatmapHeaderOk(BatmapHeader::Decode(hb.data()));
+    if (footer.creator_version < 0x00010002) {
+      batmap = readable;
+    } else if (!readable) {
+      return Refuse(f, "damaged batmap header");
     }
   }
+  if (!batmap) return base::Status::OK();
+  BatmapHeader bh = BatmapHeader::Decode(hb.data());
+  uint64_t map_bytes = uint64_t{bh.batmap_size} << kSectorShift;
+  if (map_bytes == 0 || map_bytes > kMaxMetadataEntry ||
+      BatmapSumBytes(footer) > map_bytes) {
+    return Refuse(f, "batmap of a wrong size");
+  }
+  std::vector<uint8_t> buf;
+  RETURN_IF_ERROR(ReadBytes(f, bh.batmap_offset, map_bytes, foff, &buf));
+  if (BatmapHeader::MapChecksum(buf.data(), BatmapSumBytes(footer),
+                                bh.batmap_version) != bh.checksum) {
+    return Refuse(f, "batmap checksum mismatch");
+  }
+  b->Add(kBatmapH, hdr_off, hb.data(), hb.size());
+  b->Add(kBatmapM, bh.batmap_offset, buf.data(), buf.size());
+  return base::Status::OK();
+}
+
+// Journals a dynamic disk's metadata after its footer: the copy at 0, the
+// header, the locators, the BAT and the batmap.
+base::Status AddDynamicMetadata(base::File* f, const Footer& footer,
+                                uint64_t foff, Builder* b) {
+  std::vector<uint8_t> buf;
+  RETURN_IF_ERROR(ReadBytes(f, 0, kFooterSize, foff, &buf));
+  if (!FooterOk(Footer::Decode(buf.data()))) {
+    return Refuse(f, "bad footer copy");
+  }
+  b->Add(kFooterC, 0, buf.data(), buf.size());
+  RETURN_IF_ERROR(ReadBytes(f, footer.data_offset, kHeaderSize, foff, &buf));
+  DynamicHeader h = DynamicHeader::Decode(buf.data());
+  if (!HeaderOk(h)) return Refuse(f, "bad dynamic header");
+  b->Add(kHeader, footer.data_offset, buf.data(), buf.size());
+  for (const ParentLocatorEntry& l : h.loc) {
+    if (l.code == 0) continue;
+    uint64_t n = LocatorBytes(l);
+    if (n == 0 || n > kMaxLocatorEntry) {
+      return Refuse(f, "a parent locator of unusable size");
+    }
+    RETURN_IF_ERROR(ReadBytes(f, l.data_offset, n, foff, &buf));
+    b->Add(kLocator, l.data_offset, buf.data(), buf.size());
+  }
+  uint64_t bat_bytes = Padded(uint64_t{h.max_table_entries} * 4);
+  if (bat_bytes > kMaxMetadataEntry) return Refuse(f, "BAT too large");
+  RETURN_IF_ERROR(ReadBytes(f, h.table_offset, bat_bytes, foff, &buf));
+  b->Add(kBat, h.table_offset, buf.data(), buf.size());
+  return AddBatmap(f, footer, h.table_offset + bat_bytes, foff, b);
+}
+
+// Journals the current bytes of each range below the footer at foff, as
+// data entries of whole sectors.
+base::Status AddDataRanges(
+    base::File* f, const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+    uint64_t foff, uint64_t size, Builder* b) {
+  std::vector<uint8_t> buf;
   for (auto [off, len] : ranges) {
     if (off >= foff) continue;
     uint64_t end = RoundUp(std::min(foff, off + len) - off, kSectorSize) + off;
     for (uint64_t at = off; at < end; at += kDataChunk) {
       uint64_t n = std::min<uint64_t>(kDataChunk, end - at);
       RETURN_IF_ERROR(ReadBytes(f, at, n, size, &buf));
-      b.Add(kData, at, buf.data(), buf.size());
+      b->Add(kData, at, buf.data(), buf.size());
     }
   }
+  return base::Status::OK();
+}
+
+}  // namespace
+
+base::Status WriteResizeJournal(
+    base::Env* env, base::File* f, const std::string& journal,
+    const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  uint64_t size;
+  RETURN_IF_ERROR(f->Size(&size));
+  if (size < kFooterSize) return Refuse(f, "too small");
+  const uint64_t foff = size - kFooterSize;
+  std::string out;
+  Builder b(&out);
+  std::vector<uint8_t> buf;
+  RETURN_IF_ERROR(ReadBytes(f, foff, kFooterSize, size, &buf));
+  Footer footer = Footer::Decode(buf.data());
+  if (!FooterOk(footer)) return Refuse(f, "no valid footer at its end");
+  b.Add(kFooterP, foff, buf.data(), buf.size());
+  if (footer.IsDynamicOrDiff()) {
+    RETURN_IF_ERROR(AddDynamicMetadata(f, footer, foff, &b));
+  }
+  RETURN_IF_ERROR(AddDataRanges(f, ranges, foff, size, &b));
   b.Finish(footer.uuid, foff);
   return base::WriteFileAtomic(env, journal, out);
 }

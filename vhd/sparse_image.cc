@@ -260,6 +260,60 @@ base::Status SparseImage::SummarizeBat(uint64_t* allocated,
   return base::Status::OK();
 }
 
+namespace {
+
+// Adds a region for every allocated block: corruption when one extends past
+// `footer_off`.
+base::Status AddBlockRegions(const std::string& p,
+                             const std::vector<uint32_t>& bat,
+                             uint64_t block_span, uint64_t footer_off,
+                             std::vector<Region>* regions) {
+  for (uint32_t i = 0; i < bat.size(); ++i) {
+    if (bat[i] == kBatUnused) continue;
+    uint64_t off = uint64_t{bat[i]} << kSectorShift;
+    if (off + block_span > footer_off) {
+      return base::Status::Corruption(p + ": block " + std::to_string(i) +
+                                      " at offset " + std::to_string(off) +
+                                      " extends beyond the end of data");
+    }
+    regions->push_back({off, off + block_span, i, "block"});
+  }
+  return base::Status::OK();
+}
+
+// Corruption when a block overlaps anything; else *eod = the furthest end.
+base::Status CheckOverlaps(const std::string& p, std::vector<Region> regions,
+                           uint64_t* end_of_data) {
+  std::sort(regions.begin(), regions.end(),
+            [](const Region& a, const Region& b) { return a.start < b.start; });
+  // Sorted by start, a region overlaps an earlier one iff it starts before
+  // the furthest end seen so far (not just the previous region's end: a
+  // large locator slot may contain several later regions).
+  uint64_t eod = 0;
+  size_t furthest = 0;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    if (i > 0 && regions[i].start < eod &&
+        (regions[i].block >= 0 || regions[furthest].block >= 0)) {
+      const Region& a = regions[furthest];
+      const Region& b = regions[i];
+      auto name = [](const Region& r) {
+        return r.block >= 0 ? "block " + std::to_string(r.block)
+                            : std::string(r.what);
+      };
+      return base::Status::Corruption(p + ": " + name(b) + " overlaps " +
+                                      name(a));
+    }
+    if (regions[i].end > eod) {
+      eod = regions[i].end;
+      furthest = i;
+    }
+  }
+  *end_of_data = eod;
+  return base::Status::OK();
+}
+
+}  // namespace
+
 base::Status SparseImage::LoadBat() {
   if (bat_loaded_) return base::Status::OK();
   const std::string& p = path();
@@ -287,57 +341,15 @@ base::Status SparseImage::LoadBat() {
   regions.push_back(
       {footer_.data_offset, footer_.data_offset + kHeaderSize, -1, "header"});
   regions.push_back(
-      {header_.table_offset,
-       header_.table_offset + RoundUp(uint64_t{n} * 4, kSectorSize), -1,
-       "BAT"});
-
-  // blktap's batmap (tolerated when absent or bad; `check` reports it).
-  batmap_valid_ = false;
-  if (expects_batmap()) {
+      {header_.table_offset, header_.table_offset + padded, -1, "BAT"});
+  RETURN_IF_ERROR(LoadBatmap());
+  if (batmap_valid_) {
     uint64_t hoff = batmap_header_offset();
-    uint8_t hb[kSectorSize];
-    if (hoff + kSectorSize > footer_off_) {
-      batmap_problem_ = "batmap header beyond end of data";
-    } else {
-      RETURN_IF_ERROR(file_->Read(hoff, kSectorSize, hb));
-      batmap_hdr_ = BatmapHeader::Decode(hb);
-      uint64_t need = SectorsOf((uint64_t{n} + 7) / 8);
-      if (!batmap_hdr_.CookieOk()) {
-        batmap_problem_ = "no 'tdbatmap' cookie";
-      } else if (batmap_hdr_.batmap_version > kBatmapVersion) {
-        batmap_problem_ = "unsupported batmap version";
-      } else if (batmap_hdr_.batmap_size < need) {
-        batmap_problem_ = "batmap smaller than the BAT";
-      } else if (batmap_hdr_.batmap_offset % kSectorSize != 0 ||
-                 !RangeWithin(batmap_hdr_.batmap_offset,
-                              uint64_t{batmap_hdr_.batmap_size} * kSectorSize,
-                              footer_off_) ||
-                 batmap_hdr_.batmap_size >
-                     (kMaxBatEntries / 8 / kSectorSize) + 1) {
-        batmap_problem_ = "batmap outside the file";
-      } else {
-        std::vector<uint8_t> map(uint64_t{batmap_hdr_.batmap_size} *
-                                 kSectorSize);
-        RETURN_IF_ERROR(
-            file_->Read(batmap_hdr_.batmap_offset, map.size(), map.data()));
-        batmap_ = std::move(map);
-        uint32_t sum =
-            BatmapHeader::MapChecksum(batmap_.data(), batmap_checksum_bytes(),
-                                      batmap_hdr_.batmap_version);
-        if (sum != batmap_hdr_.checksum) {
-          batmap_problem_ = "bad batmap checksum";
-          batmap_.clear();
-        } else {
-          batmap_valid_ = true;
-          regions.push_back({hoff, hoff + kSectorSize, -1, "batmap header"});
-          regions.push_back({batmap_hdr_.batmap_offset,
-                             batmap_hdr_.batmap_offset + batmap_.size(), -1,
-                             "batmap"});
-        }
-      }
-    }
+    regions.push_back({hoff, hoff + kSectorSize, -1, "batmap header"});
+    regions.push_back({batmap_hdr_.batmap_offset,
+                       batmap_hdr_.batmap_offset + batmap_.size(), -1,
+                       "batmap"});
   }
-
   if (type() == DiskType::kDifferencing) {
     for (const ParentLocatorEntry& e : header_.loc) {
       if (e.code == 0) continue;
@@ -347,46 +359,57 @@ base::Status SparseImage::LoadBat() {
       }
     }
   }
-
-  uint64_t block_span = uint64_t{bitmap_bytes_} + header_.block_size;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (bat[i] == kBatUnused) continue;
-    uint64_t off = uint64_t{bat[i]} << kSectorShift;
-    if (off + block_span > footer_off_) {
-      return base::Status::Corruption(p + ": block " + std::to_string(i) +
-                                      " at offset " + std::to_string(off) +
-                                      " extends beyond the end of data");
-    }
-    regions.push_back({off, off + block_span, i, "block"});
-  }
-  std::sort(regions.begin(), regions.end(),
-            [](const Region& a, const Region& b) { return a.start < b.start; });
-  // Sorted by start, a region overlaps an earlier one iff it starts before
-  // the furthest end seen so far (not just the previous region's end: a
-  // large locator slot may contain several later regions).
+  RETURN_IF_ERROR(AddBlockRegions(p, bat,
+                                  uint64_t{bitmap_bytes_} + header_.block_size,
+                                  footer_off_, &regions));
   uint64_t eod = 0;
-  size_t furthest = 0;
-  for (size_t i = 0; i < regions.size(); ++i) {
-    if (i > 0 && regions[i].start < eod &&
-        (regions[i].block >= 0 || regions[furthest].block >= 0)) {
-      const Region& a = regions[furthest];
-      const Region& b = regions[i];
-      auto name = [](const Region& r) {
-        return r.block >= 0 ? "block " + std::to_string(r.block)
-                            : std::string(r.what);
-      };
-      return base::Status::Corruption(p + ": " + name(b) + " overlaps " +
-                                      name(a));
-    }
-    if (regions[i].end > eod) {
-      eod = regions[i].end;
-      furthest = i;
-    }
-  }
+  RETURN_IF_ERROR(CheckOverlaps(p, std::move(regions), &eod));
   bat_ = std::move(bat);
   eod_ = eod;
   full_bitmap_.assign(bitmap_bytes_, 0xff);
   bat_loaded_ = true;
+  return base::Status::OK();
+}
+
+base::Status SparseImage::LoadBatmap() {
+  // blktap's batmap (tolerated when absent or bad; `check` reports it).
+  batmap_valid_ = false;
+  if (!expects_batmap()) return base::Status::OK();
+  uint64_t hoff = batmap_header_offset();
+  if (hoff + kSectorSize > footer_off_) {
+    batmap_problem_ = "batmap header beyond end of data";
+    return base::Status::OK();
+  }
+  uint8_t hb[kSectorSize];
+  RETURN_IF_ERROR(file_->Read(hoff, kSectorSize, hb));
+  batmap_hdr_ = BatmapHeader::Decode(hb);
+  uint64_t need = SectorsOf((uint64_t{header_.max_table_entries} + 7) / 8);
+  if (!batmap_hdr_.CookieOk()) {
+    batmap_problem_ = "no 'tdbatmap' cookie";
+  } else if (batmap_hdr_.batmap_version > kBatmapVersion) {
+    batmap_problem_ = "unsupported batmap version";
+  } else if (batmap_hdr_.batmap_size < need) {
+    batmap_problem_ = "batmap smaller than the BAT";
+  } else if (batmap_hdr_.batmap_offset % kSectorSize != 0 ||
+             !RangeWithin(batmap_hdr_.batmap_offset,
+                          uint64_t{batmap_hdr_.batmap_size} * kSectorSize,
+                          footer_off_) ||
+             batmap_hdr_.batmap_size > (kMaxBatEntries / 8 / kSectorSize) + 1) {
+    batmap_problem_ = "batmap outside the file";
+  } else {
+    std::vector<uint8_t> map(uint64_t{batmap_hdr_.batmap_size} * kSectorSize);
+    RETURN_IF_ERROR(
+        file_->Read(batmap_hdr_.batmap_offset, map.size(), map.data()));
+    batmap_ = std::move(map);
+    uint32_t sum = BatmapHeader::MapChecksum(
+        batmap_.data(), batmap_checksum_bytes(), batmap_hdr_.batmap_version);
+    if (sum != batmap_hdr_.checksum) {
+      batmap_problem_ = "bad batmap checksum";
+      batmap_.clear();
+    } else {
+      batmap_valid_ = true;
+    }
+  }
   return base::Status::OK();
 }
 

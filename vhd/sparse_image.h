@@ -125,6 +125,9 @@ class SparseImage : public Image {
   SparseImage(std::unique_ptr<base::File> file, const FooterInfo& info,
               const DynamicHeader& header, const OpenOptions& options);
   base::Status CheckWritable() const;
+  // LoadBat's step for blktap's batmap: sets batmap_valid_ (and
+  // batmap_problem_ when it is bad, which is tolerated).
+  base::Status LoadBatmap();
   base::Status CachedBitmap(uint64_t block, std::vector<uint8_t>** bitmap);
   base::Status AllocateBlock(uint64_t block, uint32_t sector, uint32_t n,
                              const SectorSource& src);

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <cstdlib>
+
+#include "base/confined_env.h"
 #include "base/fault_env.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
@@ -161,6 +166,129 @@ TEST(FaultEnvTest, FailAtFailsOnceWithGivenStatus) {
   EXPECT_EQ(f->Write(0, "a", 1).code(), base::Code::kNoSpace);
   EXPECT_OK(f->Write(0, "b", 1));
   EXPECT_FALSE(env.crashed());
+}
+
+// realpath(3) of an existing path, for the expected values.
+std::string Real(const std::string& p) {
+  char* r = ::realpath(p.c_str(), nullptr);
+  std::string s = r ? r : "";
+  std::free(r);
+  return s;
+}
+
+// dir/sub/f, dir/link -> sub, dir/out -> a file outside dir.
+struct RealpathTree {
+  testutil::TempDir dir;
+  testutil::TempDir other;
+  RealpathTree() {
+    EXPECT_EQ(::mkdir(dir.Join("sub").c_str(), 0755), 0);
+    testutil::WriteFile(dir.Join("sub/f"), "x");
+    testutil::WriteFile(other.Join("secret"), "s");
+    EXPECT_EQ(::symlink("sub", dir.Join("link").c_str()), 0);
+    EXPECT_EQ(::symlink(other.Join("secret").c_str(), dir.Join("out").c_str()),
+              0);
+  }
+};
+
+TEST(EnvRealpathTest, PosixResolvesSymlinksAndDots) {
+  RealpathTree t;
+  base::Env* env = base::Env::Default();
+  const std::string want = Real(t.dir.path()) + "/sub/f";
+  std::string got;
+  ASSERT_OK(env->Realpath(t.dir.Join("link/f"), &got));
+  EXPECT_EQ(got, want);
+  ASSERT_OK(env->Realpath(t.dir.Join("sub/./../sub/f"), &got));
+  EXPECT_EQ(got, want);
+  ASSERT_OK(env->Realpath(t.dir.Join("out"), &got));
+  EXPECT_EQ(got, Real(t.other.Join("secret")));
+  EXPECT_EQ(env->Realpath(t.dir.Join("missing"), &got).code(),
+            base::Code::kNotFound);
+}
+
+TEST(EnvStatFsTest, PosixReportsTheFileSystemsBytes) {
+  testutil::TempDir dir;
+  base::FsInfo info;
+  ASSERT_OK(base::Env::Default()->StatFs(dir.path(), &info));
+  struct statvfs st;
+  ASSERT_EQ(::statvfs(dir.path().c_str(), &st), 0);
+  EXPECT_EQ(info.total, uint64_t{st.f_blocks} * st.f_frsize);
+  EXPECT_GT(info.total, 0u);
+  EXPECT_LE(info.free, info.total);
+  EXPECT_LE(info.available, info.free);
+  EXPECT_EQ(base::Env::Default()->StatFs(dir.Join("missing"), &info).code(),
+            base::Code::kNotFound);
+}
+
+TEST(FaultEnvTest, FailQueriesFailsRealpathAndStatFsUncounted) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir.Join("f"), "x");
+  base::FaultInjectionEnv env(base::Env::Default());
+  std::string got;
+  base::FsInfo info;
+  ASSERT_OK(env.Realpath(dir.Join("f"), &got));
+  EXPECT_EQ(got, Real(dir.Join("f")));
+  ASSERT_OK(env.StatFs(dir.path(), &info));
+  EXPECT_GT(info.total, 0u);
+
+  env.FailQueries(base::Status::IOError("injected"));
+  EXPECT_EQ(env.Realpath(dir.Join("f"), &got).code(), base::Code::kIOError);
+  EXPECT_EQ(env.StatFs(dir.path(), &info).code(), base::Code::kIOError);
+  EXPECT_EQ(env.mutations(), 0);
+  env.FailQueries(base::Status::OK());
+  EXPECT_OK(env.Realpath(dir.Join("f"), &got));
+
+  // After a simulated crash nothing answers, these included.
+  env.CrashAt(0);
+  EXPECT_FALSE(env.Unlink(dir.Join("f")).ok());
+  EXPECT_EQ(env.Realpath(dir.Join("f"), &got).code(), base::Code::kIOError);
+  EXPECT_EQ(env.StatFs(dir.path(), &info).code(), base::Code::kIOError);
+}
+
+TEST(ConfinedEnvRealpathTest, InsideIsCanonicalEscapesAreRefused) {
+  RealpathTree t;
+  for (bool walk : {false, true}) {
+    SCOPED_TRACE(walk ? "walk" : "openat2");
+    base::ConfinedEnv::Options o;
+    o.force_walk = walk;
+    std::unique_ptr<base::ConfinedEnv> env;
+    ASSERT_OK(base::ConfinedEnv::Open(t.dir.path(), o, &env));
+    const std::string root = Real(t.dir.path());
+    std::string got;
+    ASSERT_OK(env->Realpath(t.dir.Join("sub/./f"), &got));
+    EXPECT_EQ(got, root + "/sub/f");
+    ASSERT_OK(env->Realpath("sub/f", &got));
+    EXPECT_EQ(got, root + "/sub/f");
+    ASSERT_OK(env->Realpath(t.dir.path(), &got));
+    EXPECT_EQ(got, root);
+    // Out by "..", by an absolute name, by a symlinked directory on the way,
+    // by a last component that is a symlink to a file outside.
+    for (const std::string& p :
+         {t.dir.Join("sub/../../x"), t.other.Join("secret"),
+          t.dir.Join("link/f"), t.dir.Join("out"), std::string("/etc")}) {
+      EXPECT_EQ(env->Realpath(p, &got).code(), base::Code::kUnsafePath) << p;
+    }
+    EXPECT_EQ(env->Realpath(t.dir.Join("sub/missing"), &got).code(),
+              base::Code::kNotFound);
+  }
+}
+
+TEST(ConfinedEnvStatFsTest, TheRootsFileSystemForPathsInside) {
+  testutil::TempDir dir;
+  testutil::TempDir other;
+  std::unique_ptr<base::ConfinedEnv> env;
+  ASSERT_OK(base::ConfinedEnv::Open(dir.path(), &env));
+  base::FsInfo want, got;
+  ASSERT_OK(base::Env::Default()->StatFs(dir.path(), &want));
+  ASSERT_OK(env->StatFs(dir.path(), &got));
+  EXPECT_EQ(got.total, want.total);
+  ASSERT_OK(env->StatFs("anything/below", &got));
+  EXPECT_EQ(got.total, want.total);
+  uint64_t total = 0, avail = 0;
+  ASSERT_OK(env->Space(&total, &avail));
+  EXPECT_EQ(total, want.total);
+  EXPECT_LE(avail, total);
+  EXPECT_EQ(env->StatFs(other.path(), &got).code(), base::Code::kUnsafePath);
+  EXPECT_EQ(env->StatFs("../x", &got).code(), base::Code::kUnsafePath);
 }
 
 }  // namespace

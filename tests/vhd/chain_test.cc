@@ -10,6 +10,7 @@
 #include <random>
 
 #include "base/fault_env.h"
+#include "tests/util/chain_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/check.h"
@@ -21,19 +22,10 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class ChainTest : public ::testing::Test {
+class ChainTest : public testutil::ChainFixture {
  protected:
   base::Env* env() { return base::Env::Default(); }
-  std::string P(const std::string& n) { return dir_.Join(n); }
 
-  void Create(const std::string& name, uint64_t size) {
-    CreateParams p;
-    p.size = size;
-    ASSERT_OK(CreateVhd(env(), P(name), p));
-  }
-  void Snapshot(const std::string& child, const std::string& parent) {
-    ASSERT_OK(CreateDifferencing(env(), P(child), P(parent), SnapshotParams()));
-  }
   std::unique_ptr<Chain> Open(const std::string& name, bool writable = false,
                               base::Env* e = nullptr) {
     ChainOptions o;
@@ -43,21 +35,6 @@ class ChainTest : public ::testing::Test {
     base::Status s = Chain::Open(P(name), o, &c);
     EXPECT_OK(s);
     return c;
-  }
-  void Write(const std::string& name, uint64_t off, const std::string& data) {
-    auto c = Open(name, true);
-    ASSERT_TRUE(c);
-    base::Status s = c->Write(off, data.size(), data.data());
-    ASSERT_OK(s);
-    ASSERT_OK(c->Flush());
-  }
-  std::string ReadAll(const std::string& name) {
-    auto c = Open(name);
-    if (!c) return "";
-    std::string out(c->virtual_size(), '\0');
-    base::Status s = c->Read(0, out.size(), out.data());
-    EXPECT_OK(s);
-    return out;
   }
   void ExpectValid(const std::string& name) {
     CheckReport r;
@@ -73,13 +50,11 @@ class ChainTest : public ::testing::Test {
     EXPECT_OK(sp->LoadBat());
     return sp->allocated_blocks();
   }
-
-  testutil::TempDir dir_;
 };
 
 TEST_F(ChainTest, EmptyDiskReadsZeros) {
   Create("a.vhd", 8 * kMiB);
-  EXPECT_EQ(ReadAll("a.vhd"), std::string(8 * kMiB, '\0'));
+  EXPECT_EQ(Read("a.vhd"), std::string(8 * kMiB, '\0'));
 }
 
 TEST_F(ChainTest, UnalignedWritesReadBack) {
@@ -93,7 +68,7 @@ TEST_F(ChainTest, UnalignedWritesReadBack) {
     Write("a.vhd", off, d);
     model.replace(off, len, d);
   }
-  EXPECT_EQ(ReadAll("a.vhd"), model);
+  EXPECT_EQ(Read("a.vhd"), model);
   ExpectValid("a.vhd");
   // Byte-granular reads of odd ranges.
   auto c = Open("a.vhd");
@@ -148,13 +123,13 @@ TEST_F(ChainTest, DifferencingWriteSetsOnlyWrittenSectors) {
   Create("base.vhd", 8 * kMiB);
   std::string base = testutil::RandomBytes(8 * kMiB, 3);
   Write("base.vhd", 0, base);
-  Snapshot("child.vhd", "base.vhd");
+  Snap("child.vhd", "base.vhd");
   std::string model = base;
   std::string d = testutil::RandomBytes(1000, 4);
   Write("child.vhd", 3 * kMiB + 100, d);
   model.replace(3 * kMiB + 100, d.size(), d);
-  EXPECT_EQ(ReadAll("child.vhd"), model);
-  EXPECT_EQ(ReadAll("base.vhd"), base);  // parent untouched
+  EXPECT_EQ(Read("child.vhd"), model);
+  EXPECT_EQ(Read("base.vhd"), base);  // parent untouched
   EXPECT_EQ(Allocated("child.vhd"), 1u);
   // Only sectors 0..2 of the block (bytes 100..1099 of it) are in the child.
   std::unique_ptr<Image> img;
@@ -171,12 +146,12 @@ TEST_F(ChainTest, DifferencingWriteSetsOnlyWrittenSectors) {
 TEST_F(ChainTest, ZerosOverAncestorDataAllocateZerosOverHolesDoNot) {
   Create("base.vhd", 8 * kMiB);
   Write("base.vhd", 0, std::string(2 * kMiB, 'B'));
-  Snapshot("child.vhd", "base.vhd");
+  Snap("child.vhd", "base.vhd");
   Write("child.vhd", 4 * kMiB, std::string(kMiB, '\0'));  // over a hole
   EXPECT_EQ(Allocated("child.vhd"), 0u);
   Write("child.vhd", 4096, std::string(8192, '\0'));  // over base's data
   EXPECT_EQ(Allocated("child.vhd"), 1u);
-  std::string all = ReadAll("child.vhd");
+  std::string all = Read("child.vhd");
   EXPECT_EQ(all.substr(0, 4096), std::string(4096, 'B'));
   EXPECT_EQ(all.substr(4096, 8192), std::string(8192, '\0'));
   EXPECT_EQ(all.substr(12288, 4096), std::string(4096, 'B'));
@@ -192,15 +167,15 @@ TEST_F(ChainTest, DepthFourChainReadsFirstLayerThatHoldsEachSector) {
     model.replace(off, len, d);
   };
   write("l0.vhd", 0, 6 * kMiB, 1);
-  Snapshot("l1.vhd", "l0.vhd");
+  Snap("l1.vhd", "l0.vhd");
   write("l1.vhd", 1 * kMiB + 512, 3 * 512, 2);
   write("l1.vhd", 7 * kMiB, 2 * kMiB, 3);
-  Snapshot("l2.vhd", "l1.vhd");
+  Snap("l2.vhd", "l1.vhd");
   write("l2.vhd", 1 * kMiB, 4096, 4);
   write("l2.vhd", 12 * kMiB + 3, 77, 5);
-  Snapshot("l3.vhd", "l2.vhd");
+  Snap("l3.vhd", "l2.vhd");
   write("l3.vhd", 1 * kMiB + 1024, 100, 6);
-  EXPECT_EQ(ReadAll("l3.vhd"), model);
+  EXPECT_EQ(Read("l3.vhd"), model);
   auto c = Open("l3.vhd");
   EXPECT_EQ(c->depth(), 4u);
   // Export equals the read view and leaves holes sparse.
@@ -216,12 +191,12 @@ TEST_F(ChainTest, DepthFourChainReadsFirstLayerThatHoldsEachSector) {
 TEST_F(ChainTest, ParentFoundByHeaderNameWhenLocatorsAreStale) {
   Create("base.vhd", 4 * kMiB);
   Write("base.vhd", 0, "hello");
-  Snapshot("child.vhd", "base.vhd");
+  Snap("child.vhd", "base.vhd");
   // Move both into another directory: relative locators still resolve.
   std::filesystem::create_directory(P("moved"));
   std::filesystem::rename(P("base.vhd"), P("moved/base.vhd"));
   std::filesystem::rename(P("child.vhd"), P("moved/child.vhd"));
-  EXPECT_EQ(ReadAll("moved/child.vhd").substr(0, 5), "hello");
+  EXPECT_EQ(Read("moved/child.vhd").substr(0, 5), "hello");
 }
 
 TEST_F(ChainTest, RawParent) {
@@ -232,14 +207,14 @@ TEST_F(ChainTest, RawParent) {
   std::string model = testutil::ReadFile(P("base.raw"));
   Write("c.vhd", 10, "child");
   model.replace(10, 5, "child");
-  EXPECT_EQ(ReadAll("c.vhd"), model);
+  EXPECT_EQ(Read("c.vhd"), model);
   EXPECT_EQ(testutil::ReadFile(P("base.raw")).substr(10, 5),
             std::string(testutil::RandomBytes(4 * kMiB, 9).substr(10, 5)));
 }
 
 TEST_F(ChainTest, MissingAndMismatchedParents) {
   Create("base.vhd", 4 * kMiB);
-  Snapshot("child.vhd", "base.vhd");
+  Snap("child.vhd", "base.vhd");
   std::filesystem::rename(P("base.vhd"), P("gone.vhd"));
   ChainOptions o;
   std::unique_ptr<Chain> c;
@@ -276,14 +251,14 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
   Write("base.vhd", 0, testutil::RandomBytes(8 * kMiB, 1));
   std::string leaf = "base.vhd";
   if (cc.differencing) {
-    Snapshot("leaf.vhd", "base.vhd");
+    Snap("leaf.vhd", "base.vhd");
     leaf = "leaf.vhd";
   }
   int seed = 10;
   for (auto [off, len] : cc.setup)
     Write(leaf, off, testutil::RandomBytes(len, seed++));
   std::string pristine = testutil::ReadFile(P(leaf));
-  std::string before = ReadAll(leaf);
+  std::string before = Read(leaf);
   std::string data = testutil::RandomBytes(cc.write.second, 99);
   std::string after = before;
   after.replace(cc.write.first, data.size(), data);
@@ -297,7 +272,7 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
   };
   base::FaultInjectionEnv counter(env());
   ASSERT_OK(attempt(&counter));
-  ASSERT_EQ(ReadAll(leaf), after);
+  ASSERT_EQ(Read(leaf), after);
   int64_t points = counter.mutations();
   ASSERT_GT(points, 0);
   auto sector_wise = [&](const std::string& got) {
@@ -320,7 +295,7 @@ TEST_P(CrashTest, EveryCrashPointLeavesBeforeOrAfter) {
         fenv.CrashAt(k, torn);
         EXPECT_FALSE(attempt(&fenv).ok());
       }
-      std::string got = ReadAll(leaf);
+      std::string got = Read(leaf);
       if (cc.whole && torn == 0) {
         ASSERT_TRUE(got == before || got == after)
             << cc.name << ": crash at I/O " << k
@@ -372,10 +347,10 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
   Create("p.vhd", 16 * kMiB);
   Write("p.vhd", 0, testutil::RandomBytes(kMiB, 1));
-  Snapshot("c.vhd", "p.vhd");
+  Snap("c.vhd", "p.vhd");
   Write("c.vhd", 4 * kMiB, testutil::RandomBytes(4096, 2));
   std::string file_before = testutil::ReadFile(P("c.vhd"));
-  std::string view_before = ReadAll("c.vhd");
+  std::string view_before = Read("c.vhd");
 
   base::FaultInjectionEnv full(env());
   full.SetNoSpace(true);
@@ -388,7 +363,7 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
     EXPECT_EQ(s.code(), base::Code::kNoSpace) << s.ToString();
   }
   EXPECT_EQ(testutil::ReadFile(P("c.vhd")), file_before);
-  EXPECT_EQ(ReadAll("c.vhd"), view_before);
+  EXPECT_EQ(Read("c.vhd"), view_before);
 
   // What needs no new block still works: into the allocated block, and
   // zeros over a hole.
@@ -415,7 +390,7 @@ TEST_F(ChainTest, WriteWithoutSpaceChangesNothing) {
   std::string want = view_before;
   want.replace(4 * kMiB, 512, data.substr(0, 512));
   want.replace(3 * kMiB, data.size(), data);
-  EXPECT_EQ(ReadAll("c.vhd"), want);
+  EXPECT_EQ(Read("c.vhd"), want);
   ExpectValid("c.vhd");
   struct stat st;
   ASSERT_EQ(::stat(P("c.vhd").c_str(), &st), 0);

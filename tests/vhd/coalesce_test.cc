@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fault_env.h"
+#include "tests/util/chain_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
@@ -18,36 +19,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class CoalesceTest : public ::testing::Test {
+class CoalesceTest : public testutil::ChainFixture {
  protected:
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void Create(const std::string& n, uint64_t size) {
-    CreateParams p;
-    p.size = size;
-    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
-  }
-  void Snap(const std::string& c, const std::string& p, uint64_t size = 0) {
-    SnapshotParams sp;
-    sp.size = size;
-    ASSERT_OK(CreateDifferencing(base::Env::Default(), P(c), P(p), sp));
-  }
-  void Write(const std::string& n, uint64_t off, const std::string& d) {
-    ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<Chain> c;
-    ASSERT_OK(Chain::Open(P(n), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  std::string Read(const std::string& n) {
-    std::unique_ptr<Chain> c;
-    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
-    EXPECT_OK(s);
-    if (!s.ok()) return "";
-    std::string out(c->virtual_size(), '\0');
-    EXPECT_OK(c->Read(0, out.size(), out.data()));
-    return out;
-  }
   bool Valid(const std::string& n) {
     CheckReport r;
     CheckOptions o;
@@ -56,7 +29,6 @@ class CoalesceTest : public ::testing::Test {
     EXPECT_OK(s) << n << ": " << s.ToString();
     return s.ok();
   }
-  testutil::TempDir dir_;
 };
 
 TEST_F(CoalesceTest, ParentBecomesTheChainViewChildUntouched) {

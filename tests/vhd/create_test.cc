@@ -131,6 +131,25 @@ TEST(CreateTest, DifferencingLayoutIsBlktaps) {
   EXPECT_EQ(h.parent_timestamp, VhdTimeFromUnix(pi.mtime));
 }
 
+// The parent's name is resolved through the Env: an Env that cannot
+// resolve it fails the snapshot, and no child is left behind.
+TEST(CreateTest, SnapshotResolvesItsParentThroughTheEnv) {
+  testutil::TempDir dir;
+  CreateParams p;
+  p.size = 4 << 20;
+  ASSERT_OK(CreateVhd(base::Env::Default(), dir.Join("p.vhd"), p));
+  base::FaultInjectionEnv env(base::Env::Default());
+  env.FailQueries(base::Status::IOError("no resolving"));
+  EXPECT_EQ(CreateDifferencing(&env, dir.Join("c.vhd"), dir.Join("p.vhd"),
+                               SnapshotParams())
+                .code(),
+            base::Code::kIOError);
+  EXPECT_FALSE(base::Env::Default()->Exists(dir.Join("c.vhd")));
+  env.FailQueries(base::Status::OK());
+  EXPECT_OK(CreateDifferencing(&env, dir.Join("c.vhd"), dir.Join("p.vhd"),
+                               SnapshotParams()));
+}
+
 TEST(CreateTest, RelativePathToParentInAnotherDirectory) {
   testutil::TempDir dir;
   ASSERT_EQ(0, ::mkdir(dir.Join("a").c_str(), 0755));
@@ -292,7 +311,8 @@ TEST(CreateTest, LargestSnapshotHasAnUnusedBatInEitherDurability) {
   EXPECT_EQ(img->allocated_blocks(), 0u);
   EXPECT_EQ(img->header().max_table_entries, entries);
   std::vector<LocatorPayload> locs;
-  ASSERT_OK(ParentLocators(dir.Join("o.vhd"), dir.Join("p.vhd"), &locs));
+  ASSERT_OK(ParentLocators(base::Env::Default(), dir.Join("o.vhd"),
+                           dir.Join("p.vhd"), &locs));
   std::vector<uint8_t> whole =
       BuildSparseMetadata(*img->footer(), img->header(), locs);
   ASSERT_EQ(whole.size() + 512, o.size());

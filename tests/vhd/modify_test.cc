@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "tests/util/chain_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
@@ -20,39 +21,12 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class ModifyTest : public ::testing::Test {
+class ModifyTest : public testutil::ChainFixture {
  protected:
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void Create(const std::string& n, uint64_t size) {
-    CreateParams p;
-    p.size = size;
-    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
-  }
-  void Snap(const std::string& c, const std::string& p) {
-    ASSERT_OK(
-        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()));
-  }
-  void Write(const std::string& n, uint64_t off, const std::string& d) {
-    ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<Chain> c;
-    ASSERT_OK(Chain::Open(P(n), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  std::string View(const std::string& n) {
-    std::unique_ptr<Chain> c;
-    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
-    if (!s.ok()) return "<error> " + s.ToString();
-    std::string out(c->virtual_size(), '\0');
-    EXPECT_OK(c->Read(0, out.size(), out.data()));
-    return out;
-  }
   base::Status Check(const std::string& n) {
     CheckReport r;
     return CheckVhd(base::Env::Default(), P(n), CheckOptions(), &r);
   }
-  testutil::TempDir dir_;
 };
 
 // Sets locator `i`'s data_space (and, when given, data_offset) of a

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "base/fault_env.h"
+#include "tests/util/chain_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
@@ -25,36 +26,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class OpsCrashTest : public ::testing::Test {
+class OpsCrashTest : public testutil::ChainFixture {
  protected:
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void Create(const std::string& n, uint64_t size) {
-    CreateParams p;
-    p.size = size;
-    ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
-  }
-  void Snap(const std::string& c, const std::string& p) {
-    ASSERT_OK(
-        CreateDifferencing(base::Env::Default(), P(c), P(p), SnapshotParams()));
-  }
-  void Write(const std::string& n, uint64_t off, const std::string& d) {
-    ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<Chain> c;
-    ASSERT_OK(Chain::Open(P(n), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  // The guest view, or "<error>" if the chain does not open.
-  std::string View(const std::string& n) {
-    std::unique_ptr<Chain> c;
-    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
-    if (!s.ok()) return "<error> " + s.ToString();
-    std::string out(c->virtual_size(), '\0');
-    s = c->Read(0, out.size(), out.data());
-    if (!s.ok()) return "<error> " + s.ToString();
-    return out;
-  }
   void ExpectValid(const std::string& n, const std::string& context) {
     CheckReport r;
     CheckOptions o;
@@ -103,8 +76,6 @@ class OpsCrashTest : public ::testing::Test {
     RestoreDir(saved);
     return n;
   }
-
-  testutil::TempDir dir_;
 };
 
 TEST_F(OpsCrashTest, Snapshot) {

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "tests/util/chain_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
@@ -17,9 +18,9 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class ResizeTest : public ::testing::Test {
+class ResizeTest : public testutil::ChainFixture {
  protected:
-  std::string P(const std::string& n) { return dir_.Join(n); }
+  // ChainFixture::Create, with room for max (fast resize) or fixed.
   void Create(const std::string& n, uint64_t size, uint64_t max = 0,
               bool fixed = false) {
     CreateParams p;
@@ -28,23 +29,6 @@ class ResizeTest : public ::testing::Test {
     p.fixed = fixed;
     ASSERT_OK(CreateVhd(base::Env::Default(), P(n), p));
   }
-  void Write(const std::string& n, uint64_t off, const std::string& d) {
-    ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<Chain> c;
-    ASSERT_OK(Chain::Open(P(n), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  std::string View(const std::string& n) {
-    std::unique_ptr<Chain> c;
-    base::Status s = Chain::Open(P(n), ChainOptions(), &c);
-    EXPECT_OK(s);
-    if (!s.ok()) return "";
-    std::string out(c->virtual_size(), '\0');
-    EXPECT_OK(c->Read(0, out.size(), out.data()));
-    return out;
-  }
   void ExpectValid(const std::string& n) {
     CheckReport r;
     CheckOptions o;
@@ -52,7 +36,6 @@ class ResizeTest : public ::testing::Test {
     base::Status s = CheckVhd(base::Env::Default(), P(n), o, &r);
     EXPECT_OK(s);
   }
-  testutil::TempDir dir_;
 };
 
 TEST_F(ResizeTest, FastNeedsPreallocatedBat) {
@@ -63,7 +46,7 @@ TEST_F(ResizeTest, FastNeedsPreallocatedBat) {
   ASSERT_OK(MaxFastResize(base::Env::Default(), P("a.vhd"), &max));
   EXPECT_EQ(max, 100 * kMiB);
   ASSERT_OK(ResizeFast(base::Env::Default(), P("a.vhd"), 51 * kMiB));
-  std::string v = View("a.vhd");
+  std::string v = Read("a.vhd");
   ASSERT_EQ(v.size(), 52 * kMiB);  // rounded up to 2 MiB
   EXPECT_EQ(v.substr(0, d.size()), d);
   EXPECT_EQ(v.substr(d.size()), std::string(42 * kMiB, '\0'));
@@ -80,12 +63,12 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   ASSERT_OK(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("p.vhd"),
                                SnapshotParams()));
   Write("c.vhd", kMiB, testutil::RandomBytes(3 * kMiB, 2));
-  std::string before = View("c.vhd");
+  std::string before = Read("c.vhd");
   // 2 GiB needs 1024 BAT entries: 4 KiB of BAT where 512 bytes were.
   ASSERT_OK(
       ResizeJournaled(base::Env::Default(), P("c.vhd"), 2048 * kMiB, P("j")));
   EXPECT_FALSE(testutil::FileExists(P("j")));
-  std::string after = View("c.vhd");
+  std::string after = Read("c.vhd");
   ASSERT_EQ(after.size(), 2048 * kMiB);
   EXPECT_EQ(after.substr(0, before.size()), before);
   EXPECT_EQ(after.find_first_not_of('\0', before.size()), std::string::npos);
@@ -104,7 +87,7 @@ TEST_F(ResizeTest, JournaledGrowsTheBatAndMovesBlocks) {
   EXPECT_TRUE(sp->has_batmap()) << sp->batmap_problem();
   // Writes land beyond the old end.
   Write("c.vhd", 2000 * kMiB, "far");
-  EXPECT_EQ(View("c.vhd").substr(2000 * kMiB, 3), "far");
+  EXPECT_EQ(Read("c.vhd").substr(2000 * kMiB, 3), "far");
 }
 
 TEST_F(ResizeTest, RevertRestoresEveryByte) {
@@ -170,7 +153,7 @@ TEST_F(ResizeTest, FixedDiskGrows) {
   Write("f.vhd", 0, d);
   ASSERT_OK(
       ResizeJournaled(base::Env::Default(), P("f.vhd"), 10 * kMiB, P("j")));
-  std::string v = View("f.vhd");
+  std::string v = Read("f.vhd");
   ASSERT_EQ(v.size(), 10 * kMiB);
   EXPECT_EQ(v.substr(0, d.size()), d);
   EXPECT_EQ(v.substr(d.size()),

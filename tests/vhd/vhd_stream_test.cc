@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/chain_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/check.h"
@@ -15,24 +16,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class VhdStreamTest : public ::testing::Test {
+class VhdStreamTest : public testutil::ChainFixture {
  protected:
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void Write(const std::string& n, uint64_t off, const std::string& d) {
-    ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<Chain> c;
-    ASSERT_OK(Chain::Open(P(n), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  std::string View(const std::string& n) {
-    std::unique_ptr<Chain> c;
-    EXPECT_OK(Chain::Open(P(n), ChainOptions(), &c));
-    std::string out(c->virtual_size(), '\0');
-    EXPECT_OK(c->Read(0, out.size(), out.data()));
-    return out;
-  }
   // Streams `n`'s chain into file `out` in reads of `chunk` bytes.
   uint64_t StreamTo(const std::string& n, const std::string& out,
                     size_t chunk) {
@@ -51,7 +36,6 @@ class VhdStreamTest : public ::testing::Test {
     testutil::WriteFile(P(out), data);
     return s->allocated_blocks();
   }
-  testutil::TempDir dir_;
 };
 
 TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
@@ -62,7 +46,7 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
   ASSERT_OK(CreateDifferencing(base::Env::Default(), P("c.vhd"), P("b.vhd"),
                                SnapshotParams()));
   Write("c.vhd", 40 * kMiB + 7, testutil::RandomBytes(100, 2));  // block 20
-  std::string view = View("c.vhd");
+  std::string view = Read("c.vhd");
   for (size_t chunk : {size_t{1} << 20, size_t{777}}) {
     EXPECT_EQ(StreamTo("c.vhd", "img.vhd", chunk), 3u);
     CheckReport r;
@@ -70,7 +54,7 @@ TEST_F(VhdStreamTest, ImageOfAChainIsAValidStandaloneVhd) {
     o.check_data = true;
     base::Status s = CheckVhd(base::Env::Default(), P("img.vhd"), o, &r);
     EXPECT_OK(s);
-    EXPECT_EQ(View("img.vhd"), view);
+    EXPECT_EQ(Read("img.vhd"), view);
     std::unique_ptr<Image> img;
     ASSERT_OK(
         OpenImage(base::Env::Default(), P("img.vhd"), OpenOptions(), &img));
@@ -90,7 +74,7 @@ TEST_F(VhdStreamTest, HolesCostNothing) {
   Write("e.vhd", 1000 * kMiB, "x");
   EXPECT_EQ(StreamTo("e.vhd", "img.vhd", 1 << 20), 1u);
   EXPECT_LT(testutil::FileSize(P("img.vhd")), 3 * kMiB);
-  std::string v = View("img.vhd");
+  std::string v = Read("img.vhd");
   EXPECT_EQ(v.size(), 2048 * kMiB);
   EXPECT_EQ(v[1000 * kMiB], 'x');
 }

@@ -72,95 +72,126 @@ int CmdCreate(int argc, char** argv) {
   return 0;
 }
 
-int CmdSnapshot(int argc, char** argv) {
+namespace {
+
+struct SnapshotFlags {
   const char* name = nullptr;
   const char* pname = nullptr;
   uint64_t msize = 0;
   long limit = 0;
   bool raw = false, no_skip = false;
-  int err = 0;
+};
+
+// Parses the options; false when usage is to be printed, with *err the
+// status to return (0 for -h).
+bool ParseSnapshotFlags(int argc, char** argv, SnapshotFlags* f, int* err) {
+  *err = 0;
   int c;
   while ((c = getopt(argc, argv, "n:p:S:l:meh")) != -1) {
     switch (c) {
       case 'n':
-        name = optarg;
+        f->name = optarg;
         break;
       case 'p':
-        pname = optarg;
+        f->pname = optarg;
         break;
       case 'S':
-        if (!ParseMb(optarg, &msize)) err = -EINVAL;
+        if (!ParseMb(optarg, &f->msize)) *err = -EINVAL;
         break;
       case 'l':
-        limit = std::strtol(optarg, nullptr, 10);
+        f->limit = std::strtol(optarg, nullptr, 10);
         break;
       case 'm':
-        raw = true;
+        f->raw = true;
         break;
       case 'e':
-        no_skip = true;
+        f->no_skip = true;
         break;
       case 'h':
-        err = 0;
-        goto usage;
+        *err = 0;
+        return false;
       default:
-        err = -EINVAL;
-        goto usage;
+        *err = -EINVAL;
+        return false;
     }
   }
-  if (err || name == nullptr || pname == nullptr || optind != argc) {
-    err = -EINVAL;
-    goto usage;
+  if (*err || f->name == nullptr || f->pname == nullptr || optind != argc) {
+    *err = -EINVAL;
+    return false;
   }
-  {
-    std::string backing = pname;
-    uint64_t size = 0;
-    base::FileInfo fi;
-    base::Status s = env()->Stat(pname, &fi);
+  return true;
+}
+
+// The file the snapshot is to link to (an empty parent is skipped unless
+// -e), whether it is raw, and the size the snapshot takes (0: its parent's).
+int ChooseBacking(const SnapshotFlags& f, std::string* backing, bool* raw,
+                  uint64_t* size) {
+  *backing = f.pname;
+  *raw = f.raw;
+  *size = 0;
+  base::FileInfo fi;
+  base::Status s = env()->Stat(f.pname, &fi);
+  if (!s.ok()) return s.ToErrno();
+  if (*raw || f.no_skip) return 0;
+  s = vhd::FindSnapshotTarget(env(), f.pname, backing, raw);
+  if (!s.ok()) return s.ToErrno();
+  if (*backing != f.pname) {
+    vhd::VhdInfo info;
+    s = vhd::InspectVhd(env(), f.pname, false, &info);
     if (!s.ok()) return s.ToErrno();
-    if (!raw && !no_skip) {
-      s = vhd::FindSnapshotTarget(env(), pname, &backing, &raw);
-      if (!s.ok()) return s.ToErrno();
-      if (backing != pname) {
-        vhd::VhdInfo info;
-        s = vhd::InspectVhd(env(), pname, false, &info);
-        if (!s.ok()) return s.ToErrno();
-        size = info.virtual_size;
-      }
-    }
-    if (limit && !raw) {
-      int depth = 0;
-      s = vhd::ChainDepth(env(), backing, &depth);
-      if (!s.ok()) {
-        std::printf("error checking snapshot depth: %d\n", s.ToErrno());
-        return s.ToErrno();
-      }
-      if (depth + 1 > limit) {
-        std::printf("snapshot depth exceeded: current depth: %d, limit: %ld\n",
-                    depth, limit);
-        return -ENOSPC;
-      }
-    }
-    vhd::SnapshotParams p;
-    p.size = size;
-    p.max_size = msize << 20;
-    p.raw_parent = raw;
-    p.durability = vhd::NewFileDurability::kOrdered;
-    s = vhd::CreateDifferencing(env(), name, backing, p);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s: failed to create: %s\n", name,
-                   s.ToString().c_str());
-      return s.ToErrno();
-    }
-    return 0;
+    *size = info.virtual_size;
   }
-usage:
-  std::printf(
-      "options: <-n name> <-p parent name> [-l snapshot depth limit] [-m "
-      "parent_is_raw] [-S size (MB) for metadata preallocation (see vhd-util "
-      "resize)] [-e link to supplied parent name even if it's empty] [-h "
-      "help]\n");
-  return err;
+  return 0;
+}
+
+// -l: the chain under the snapshot may not grow past the limit.
+int CheckDepthLimit(const std::string& backing, long limit) {
+  int depth = 0;
+  base::Status s = vhd::ChainDepth(env(), backing, &depth);
+  if (!s.ok()) {
+    std::printf("error checking snapshot depth: %d\n", s.ToErrno());
+    return s.ToErrno();
+  }
+  if (depth + 1 > limit) {
+    std::printf("snapshot depth exceeded: current depth: %d, limit: %ld\n",
+                depth, limit);
+    return -ENOSPC;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int CmdSnapshot(int argc, char** argv) {
+  SnapshotFlags f;
+  int err = 0;
+  if (!ParseSnapshotFlags(argc, argv, &f, &err)) {
+    std::printf(
+        "options: <-n name> <-p parent name> [-l snapshot depth limit] [-m "
+        "parent_is_raw] [-S size (MB) for metadata preallocation (see vhd-util "
+        "resize)] [-e link to supplied parent name even if it's empty] [-h "
+        "help]\n");
+    return err;
+  }
+  std::string backing;
+  bool raw = false;
+  uint64_t size = 0;
+  if (int e = ChooseBacking(f, &backing, &raw, &size)) return e;
+  if (f.limit && !raw) {
+    if (int e = CheckDepthLimit(backing, f.limit)) return e;
+  }
+  vhd::SnapshotParams p;
+  p.size = size;
+  p.max_size = f.msize << 20;
+  p.raw_parent = raw;
+  p.durability = vhd::NewFileDurability::kOrdered;
+  base::Status s = vhd::CreateDifferencing(env(), f.name, backing, p);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: failed to create: %s\n", f.name,
+                 s.ToString().c_str());
+    return s.ToErrno();
+  }
+  return 0;
 }
 
 }  // namespace vhdutil

@@ -227,114 +227,136 @@ void PrintHex(const std::array<uint8_t, 32>& v) {
   for (uint8_t b : v) std::printf("%02x", b);
 }
 
-}  // namespace
-
-int CmdKey(int argc, char** argv) {
+struct KeyFlags {
   const char *name = nullptr, *nonce = nullptr, *keypath = nullptr,
              *keyhash = nullptr;
   bool set = false, check = false, print = false, calc = false;
-  int err = -EINVAL, c;
+};
+
+// Parses the options and checks they make one request; false when usage is
+// to be printed, with *err the status to return (0 for -h).
+bool ParseKeyFlags(int argc, char** argv, KeyFlags* k, int* err) {
+  int c;
+  *err = -EINVAL;
   while ((c = getopt(argc, argv, "n:k:N:H:scCph")) != -1) {
     switch (c) {
       case 'n':
-        name = optarg;
+        k->name = optarg;
         break;
       case 'k':
-        keypath = optarg;
+        k->keypath = optarg;
         break;
       case 'N':
-        nonce = optarg;
+        k->nonce = optarg;
         break;
       case 'H':
-        keyhash = optarg;
+        k->keyhash = optarg;
         break;
       case 's':
-        set = true;
+        k->set = true;
         break;
       case 'c':
-        check = true;
+        k->check = true;
         break;
       case 'C':
-        calc = true;
+        k->calc = true;
         break;
       case 'p':
-        print = true;
+        k->print = true;
         break;
       case 'h':
-        err = 0;
-        [[fallthrough]];
+        *err = 0;
+        return false;
       default:
-        goto usage;
+        return false;
     }
   }
-  if (optind != argc) goto usage;
-  if (calc) {
-    vhd::Keyhash kh;
-    err = MakeKeyhash(nullptr, &kh, keypath, nullptr, nonce);
-    if (err) {
-      KEY_ERR("vhd_util_key", "calculating keyhash failed: %d\n", err);
-      return err;
-    }
-    PrintHex(kh.hash);
-    std::printf("\n");
-    return 0;
+  if (optind != argc) return false;
+  if (k->calc) return true;
+  if (k->name == nullptr) return false;
+  if (k->set) {
+    return !k->check && (k->keypath != nullptr) != (k->keyhash != nullptr);
   }
-  if (name == nullptr) goto usage;
-  if (set) {
-    if (check || (keypath != nullptr) == (keyhash != nullptr)) goto usage;
-  } else if (check) {
-    if (keypath == nullptr || nonce || keyhash) goto usage;
-  } else if (!print) {
-    goto usage;
-  }
-  {
-    std::unique_ptr<vhd::Image> img;
-    vhd::OpenOptions o;
-    o.writable = set;
-    base::Status s = vhd::OpenImage(env(), name, o, &img);
-    if (!s.ok()) {
-      int code = VhdUtilOpenErrno(name, s);
-      std::fprintf(stderr, "failed to open %s: %d\n", name, code);
-      return code;
-    }
-    err = 0;
-    if (set) {
-      err = SetKey(name, img.get(), keypath, keyhash, nonce);
-      if (err) std::fprintf(stderr, "setting key failed: %d\n", err);
-    } else if (check) {
-      err = CheckKey(name, keypath);
-      if (err) std::fprintf(stderr, "key check failed: %d\n", err);
-    }
-    img.reset();
-    if (print) {
-      vhd::Keyhash kh;
-      s = vhd::ReadKeyhash(env(), name, &kh);
-      if (!s.ok()) {
-        err = s.ToErrno();
-        std::fprintf(stderr, "failed to read keyhash: %d\n", err);
-      } else if (kh.cookie != 1) {
-        std::printf("none\n");
-        err = 0;
-      } else {
-        PrintHex(kh.nonce);
-        std::printf(" ");
-        PrintHex(kh.hash);
-        std::printf("\n");
-        err = 0;
-      }
-    }
+  if (k->check) return k->keypath != nullptr && !k->nonce && !k->keyhash;
+  return k->print;
+}
+
+// -C: prints the keyhash of a key file.
+int CalcKeyhash(const KeyFlags& k) {
+  vhd::Keyhash kh;
+  int err = MakeKeyhash(nullptr, &kh, k.keypath, nullptr, k.nonce);
+  if (err) {
+    KEY_ERR("vhd_util_key", "calculating keyhash failed: %d\n", err);
     return err;
   }
-usage:
-  std::fprintf(stderr,
-               "usage:\n"
-               "-C -k KEYPATH [-N NONCE]: calculate keyhash for KEYPATH\n"
-               "-s -n NAME <-k KEYPATH> | -H HASH> [-N NONCE]: set keyhash "
-               "for NAME\n"
-               "-c -n NAME <-k KEYPATH>: check keyhash for NAME\n"
-               "-p -n NAME: print keyhash for NAME\n"
-               "-h help\n");
+  PrintHex(kh.hash);
+  std::printf("\n");
+  return 0;
+}
+
+// -p: prints the disk's keyhash ("none" when it has none).
+int PrintKeyhash(const char* name) {
+  vhd::Keyhash kh;
+  base::Status s = vhd::ReadKeyhash(env(), name, &kh);
+  if (!s.ok()) {
+    int err = s.ToErrno();
+    std::fprintf(stderr, "failed to read keyhash: %d\n", err);
+    return err;
+  }
+  if (kh.cookie != 1) {
+    std::printf("none\n");
+    return 0;
+  }
+  PrintHex(kh.nonce);
+  std::printf(" ");
+  PrintHex(kh.hash);
+  std::printf("\n");
+  return 0;
+}
+
+// -s, -c and -p on the disk NAME.
+int KeyOfDisk(const KeyFlags& k) {
+  std::unique_ptr<vhd::Image> img;
+  vhd::OpenOptions o;
+  o.writable = k.set;
+  base::Status s = vhd::OpenImage(env(), k.name, o, &img);
+  if (!s.ok()) {
+    int code = VhdUtilOpenErrno(k.name, s);
+    std::fprintf(stderr, "failed to open %s: %d\n", k.name, code);
+    return code;
+  }
+  int err = 0;
+  if (k.set) {
+    err = SetKey(k.name, img.get(), k.keypath, k.keyhash, k.nonce);
+    if (err) std::fprintf(stderr, "setting key failed: %d\n", err);
+  } else if (k.check) {
+    err = CheckKey(k.name, k.keypath);
+    if (err) std::fprintf(stderr, "key check failed: %d\n", err);
+  }
+  img.reset();
+  // As vhd-util: with -p, its status is the command's.
+  if (k.print) err = PrintKeyhash(k.name);
   return err;
+}
+
+}  // namespace
+
+int CmdKey(int argc, char** argv) {
+  KeyFlags k;
+  int err = -EINVAL;
+  if (!ParseKeyFlags(argc, argv, &k, &err)) {
+    std::fprintf(stderr,
+                 "usage:\n"
+                 "-C -k KEYPATH [-N NONCE]: calculate keyhash for KEYPATH\n"
+                 "-s -n NAME <-k KEYPATH> | -H HASH> [-N NONCE]: set keyhash "
+                 "for NAME\n"
+                 "-c -n NAME <-k KEYPATH>: check keyhash for NAME\n"
+                 "-p -n NAME: print keyhash for NAME\n"
+                 "-h help\n");
+    return err;
+  }
+  if (k.calc) return CalcKeyhash(k);
+  return KeyOfDisk(k);
 }
 
 }  // namespace vhdutil

@@ -14,17 +14,24 @@
 
 namespace vhdutil {
 
-int CmdModify(int argc, char** argv) {
+namespace {
+
+struct ModifyFlags {
   const char* name = nullptr;
   const char* parent = nullptr;
-  bool zero = false, set_size = false, bad = false;
+  bool zero = false, set_size = false;
   vhd::RelinkOptions ro;
   uint64_t size = 0;
+};
+
+// Parses the options; false when usage is to be printed.
+bool ParseModifyFlags(int argc, char** argv, ModifyFlags* f) {
+  bool bad = false;
   int c;
   while ((c = getopt(argc, argv, "n:s:p:mzCh")) != -1) {
     switch (c) {
       case 'n':
-        name = optarg;
+        f->name = optarg;
         break;
       case 's': {
         char* end = nullptr;
@@ -34,28 +41,65 @@ int CmdModify(int argc, char** argv) {
           std::fprintf(stderr, "Invalid size '%s'\n", optarg);
           bad = true;
         }
-        size = static_cast<uint64_t>(v);
-        set_size = true;
+        f->size = static_cast<uint64_t>(v);
+        f->set_size = true;
         break;
       }
       case 'p':
-        parent = optarg;
+        f->parent = optarg;
         break;
       case 'm':
-        ro.raw_parent = true;
+        f->ro.raw_parent = true;
         break;
       case 'z':
-        zero = true;
+        f->zero = true;
         break;
       case 'C':
-        ro.check_content = true;
+        f->ro.check_content = true;
         break;
       default:
         bad = true;
         break;
     }
   }
-  if (bad || name == nullptr || optind != argc) {
+  return !bad && f->name != nullptr && optind == argc;
+}
+
+// -z, -s, -p in that order; each failure is reported, the last one's
+// status is the command's.
+int ApplyModify(const ModifyFlags& f) {
+  int err = 0;
+  if (f.zero) {
+    base::Status s = vhd::KillData(env(), f.name);
+    if (!s.ok()) {
+      err = s.ToErrno();
+      std::printf("failed to zero VHD: %d\n", err);
+    }
+  }
+  if (f.set_size) {
+    base::Status s = vhd::SetPhysicalSize(env(), f.name, f.size);
+    if (!s.ok()) {
+      err = s.ToErrno();
+      std::printf("failed to set physical size to %" PRIu64 ": %d\n", f.size,
+                  err);
+    }
+  }
+  if (f.parent != nullptr) {
+    base::Status s = vhd::Relink(env(), f.name, f.parent, f.ro);
+    if (!s.ok()) {
+      err = s.ToErrno();
+      std::fprintf(stderr, "modify: %s\n", s.ToString().c_str());
+      std::printf("failed to set parent to '%s': %d\n", f.parent, err);
+    }
+  }
+  return err;
+}
+
+}  // namespace
+
+int CmdModify(int argc, char** argv) {
+  ModifyFlags f;
+  if (!ParseModifyFlags(argc, argv, &f)) {
     std::printf("*** Dangerous operations, use with care ***\n");
     std::printf(
         "options: <-n name> [-p NEW_PARENT set parent [-m raw]] [-s NEW_SIZE "
@@ -67,38 +111,14 @@ int CmdModify(int argc, char** argv) {
     std::unique_ptr<vhd::Image> img;
     vhd::OpenOptions o;
     o.writable = true;
-    base::Status s = vhd::OpenImage(env(), name, o, &img);
+    base::Status s = vhd::OpenImage(env(), f.name, o, &img);
     if (!s.ok()) {
-      int code = VhdUtilOpenErrno(name, s);
-      std::printf("error opening %s: %d\n", name, code);
+      int code = VhdUtilOpenErrno(f.name, s);
+      std::printf("error opening %s: %d\n", f.name, code);
       return code;
     }
   }
-  int err = 0;
-  if (zero) {
-    base::Status s = vhd::KillData(env(), name);
-    if (!s.ok()) {
-      err = s.ToErrno();
-      std::printf("failed to zero VHD: %d\n", err);
-    }
-  }
-  if (set_size) {
-    base::Status s = vhd::SetPhysicalSize(env(), name, size);
-    if (!s.ok()) {
-      err = s.ToErrno();
-      std::printf("failed to set physical size to %" PRIu64 ": %d\n", size,
-                  err);
-    }
-  }
-  if (parent != nullptr) {
-    base::Status s = vhd::Relink(env(), name, parent, ro);
-    if (!s.ok()) {
-      err = s.ToErrno();
-      std::fprintf(stderr, "modify: %s\n", s.ToString().c_str());
-      std::printf("failed to set parent to '%s': %d\n", parent, err);
-    }
-  }
-  return err;
+  return ApplyModify(f);
 }
 
 int CmdRepair(int argc, char** argv) {

@@ -242,6 +242,8 @@ namespace {
 
 // Options of one `read` call; -1 (as vhd-util's (uint64_t)-1): not asked.
 struct ReadArgs {
+  const char* name = nullptr;
+  bool headers = false;
   bool hex = false, bat_str = false, batmap = false;
   uint64_t count = 1;
   uint64_t lsec = kUnset, bat = kUnset, bitmap = kUnset, tbitmap = kUnset,
@@ -502,79 +504,76 @@ int Usage() {
   return EINVAL;  // positive, as vhd-util's read: exit status 22
 }
 
-}  // namespace
-
-int CmdRead(int argc, char** argv) {
-  const char* name = nullptr;
-  bool headers = false;
-  ReadArgs a;
+// Parses the options; false when usage is to be printed.
+bool ParseReadArgs(int argc, char** argv, ReadArgs* a) {
   int c;
   while ((c = getopt(argc, argv, "n:pt:b:Bm:i:e:aj:d:c:r:R:xCh")) != -1) {
     switch (c) {
       case 'n':
-        name = optarg;
+        a->name = optarg;
         break;
       case 'p':
-        headers = true;
+        a->headers = true;
         break;
       case 'C':  // vhd-util: open cached; nothing to do here
         break;
       case 'B':
-        a.bat_str = true;
+        a->bat_str = true;
         break;
       case 't':
-        a.lsec = std::strtoul(optarg, nullptr, 10);
+        a->lsec = std::strtoul(optarg, nullptr, 10);
         break;
       case 'b':
-        a.bat = std::strtoull(optarg, nullptr, 10);
+        a->bat = std::strtoull(optarg, nullptr, 10);
         break;
       case 'm':
-        a.bitmap = std::strtoull(optarg, nullptr, 10);
+        a->bitmap = std::strtoull(optarg, nullptr, 10);
         break;
       case 'i':
-        a.tbitmap = std::strtoul(optarg, nullptr, 10);
+        a->tbitmap = std::strtoul(optarg, nullptr, 10);
         break;
       case 'e':
-        a.ebitmap = std::strtoul(optarg, nullptr, 10);
+        a->ebitmap = std::strtoul(optarg, nullptr, 10);
         break;
       case 'a':
-        a.batmap = true;
+        a->batmap = true;
         break;
       case 'j':
-        a.tbatmap = std::strtoull(optarg, nullptr, 10);
+        a->tbatmap = std::strtoull(optarg, nullptr, 10);
         break;
       case 'd':
-        a.data = std::strtoull(optarg, nullptr, 10);
+        a->data = std::strtoull(optarg, nullptr, 10);
         break;
       case 'r':
-        a.read = std::strtoull(optarg, nullptr, 10);
+        a->read = std::strtoull(optarg, nullptr, 10);
         break;
       case 'R':
-        a.bread = std::strtoull(optarg, nullptr, 10);
+        a->bread = std::strtoull(optarg, nullptr, 10);
         break;
       case 'c':
-        a.count = std::strtoul(optarg, nullptr, 10);
+        a->count = std::strtoul(optarg, nullptr, 10);
         break;
       case 'x':
-        a.hex = true;
+        a->hex = true;
         break;
       case 'h':
       default:
-        return Usage();
+        return false;
     }
   }
-  if (name == nullptr || optind != argc) return Usage();
-  std::unique_ptr<vhd::Image> img;
-  vhd::SparseImage* sp = nullptr;
-  int err = OpenForRead(name, a.hex, &img, &sp);
-  if (err) return err;
-  if (headers) {
+  return a->name != nullptr && optind == argc;
+}
+
+// The requests, in vhd-util's order; the first failure ends them.
+int RunReads(vhd::SparseImage* sp, const ReadArgs& a) {
+  if (a.headers) {
     PrintFooter(*sp->footer(), a.hex);
     PrintHeader(sp->header(), a.hex);
     if (sp->type() == vhd::DiskType::kDifferencing) PrintLocators(sp, a.hex);
     if (sp->expects_batmap()) PrintBatmap(sp, a.hex);
   }
   constexpr uint64_t kUnset = ReadArgs::kUnset;
+  int err = 0;
   if (a.lsec != kUnset && (err = PrintLogicalToPhysical(sp, a))) return err;
   if (a.bat != kUnset && (err = PrintBat(sp, a))) return err;
   if (a.bat_str && (err = PrintBatString(sp))) return err;
@@ -587,16 +586,28 @@ int CmdRead(int argc, char** argv) {
   if (a.read != kUnset) {
     // vhd-util fails a range past the end silently.
     if (SectorsPastEnd(a.read, a.count, sp->virtual_size())) return -ERANGE;
-    err = ReadThroughChain(name, a.read << vhd::kSectorShift,
+    err = ReadThroughChain(a.name, a.read << vhd::kSectorShift,
                            a.count << vhd::kSectorShift);
     if (err) return err;
   }
   if (a.bread != kUnset) {
     if (PastEnd(a.bread, a.count, sp->virtual_size())) return -ERANGE;
-    err = ReadThroughChain(name, a.bread, a.count);
+    err = ReadThroughChain(a.name, a.bread, a.count);
     if (err) return err;
   }
   return 0;
+}
+
+}  // namespace
+
+int CmdRead(int argc, char** argv) {
+  ReadArgs a;
+  if (!ParseReadArgs(argc, argv, &a)) return Usage();
+  std::unique_ptr<vhd::Image> img;
+  vhd::SparseImage* sp = nullptr;
+  int err = OpenForRead(a.name, a.hex, &img, &sp);
+  if (err) return err;
+  return RunReads(sp, a);
 }
 
 }  // namespace vhdutil

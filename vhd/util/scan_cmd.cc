@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -57,10 +56,9 @@ void PrintRecord(const Flags& f, const vhd::ScanRecord& r, int tab,
   }
 }
 
-std::string Canonical(const std::string& p) {
-  std::error_code ec;
-  std::string c = std::filesystem::canonical(p, ec).string();
-  return ec ? p : c;
+std::string Canonical(base::Env* env, const std::string& p) {
+  std::string c;
+  return env->Realpath(p, &c).ok() ? c : p;
 }
 
 // -p: chains as trees.
@@ -141,37 +139,40 @@ int VhdUtilOpenErrno(const std::string& path, const base::Status& s) {
   return s.ToErrno();
 }
 
-int CmdScan(int argc, char** argv) {
-  Flags f;
-  const char* filter = nullptr;
+namespace {
+
+// Parses the options into *f, *filter and *volume; false when the command
+// ends here, with *ret its status (usage, or -l refused).
+bool ParseScanFlags(int argc, char** argv, Flags* f, const char** filter,
+                    int* ret) {
   const char* volume = nullptr;
   int c;
   bool bad = false, help = false;
   while ((c = getopt(argc, argv, "m:fcl:pavMh")) != -1) {
     switch (c) {
       case 'm':
-        filter = optarg;
+        *filter = optarg;
         break;
       case 'f':
-        f.fast = true;
+        f->fast = true;
         break;
       case 'c':
-        f.nofail = true;
+        f->nofail = true;
         break;
       case 'l':
         volume = optarg;
         break;
       case 'p':
-        f.pretty = true;
+        f->pretty = true;
         break;
       case 'a':
-        f.parents = true;
+        f->parents = true;
         break;
       case 'v':
-        f.verbose = true;
+        f->verbose = true;
         break;
       case 'M':
-        f.markers = true;
+        f->markers = true;
         break;
       case 'h':
         help = true;
@@ -181,22 +182,29 @@ int CmdScan(int argc, char** argv) {
         break;
     }
   }
-  if (help || bad || (filter == nullptr && optind == argc)) {
+  if (help || bad || (*filter == nullptr && optind == argc)) {
     std::printf(
         "usage: [OPTIONS] FILES\noptions: [-m match filter] [-f fast] [-c "
         "continue on failure] [-l LVM volume] [-p pretty print] [-a scan "
         "parents] [-v verbose] [-h help] [-M show markers]\n");
-    return help && !bad ? 0 : -EINVAL;  // vhd-util: -h alone exits 0
+    *ret = help && !bad ? 0 : -EINVAL;  // vhd-util: -h alone exits 0
+    return false;
   }
   if (volume != nullptr) {
     // vhd-util's status when it cannot scan the volume group.
     std::fprintf(stderr, "scan: -l (LVM volume groups) is not supported\n");
     std::fprintf(stderr, "scan failed: %d. Check syslog for details\n",
                  -EINVAL);
-    return -EINVAL;
+    *ret = -EINVAL;
+    return false;
   }
-  if (f.pretty) f.fast = false;
+  if (f->pretty) f->fast = false;
+  return true;
+}
 
+// The files the filter's glob matches, then the arguments.
+std::vector<std::string> NamedTargets(const Flags& f, const char* filter,
+                                      int argc, char** argv) {
   std::vector<std::string> named;
   if (filter != nullptr) {
     glob_t g;
@@ -208,14 +216,18 @@ int CmdScan(int argc, char** argv) {
     globfree(&g);
   }
   for (int i = optind; i < argc; ++i) named.push_back(argv[i]);
-  // vhd-util stats every target before scanning any: one that is not there
-  // is reported then, and ends the scan unless -c.
-  std::vector<std::string> targets;
+  return named;
+}
+
+// vhd-util stats every target before scanning any: one that is not there
+// is reported then, and ends the scan unless -c (false, *ret its status).
+bool StatTargets(const Flags& f, const std::vector<std::string>& named,
+                 std::vector<std::string>* targets, int* ret) {
   for (const std::string& t : named) {
     base::FileInfo fi;
     base::Status s = env()->Stat(t, &fi);
     if (s.ok()) {
-      targets.push_back(t);
+      targets->push_back(t);
       continue;
     }
     vhd::ScanRecord e;
@@ -226,32 +238,54 @@ int CmdScan(int argc, char** argv) {
     if (!f.nofail) {
       std::fprintf(stderr, "scan failed: %d. Check syslog for details\n",
                    s.ToErrno());
-      return s.ToErrno();
+      *ret = s.ToErrno();
+      return false;
     }
   }
+  return true;
+}
 
+// Scans one target as vhd-util reports it; *code the errno to print.
+vhd::ScanRecord ScanTarget(const Flags& f, const std::string& target,
+                           int* code) {
   vhd::ScanOptions so;
   so.fast = f.fast;
+  vhd::ScanRecord r =
+      vhd::ScanFile(env(), f.pretty ? Canonical(env(), target) : target, so);
+  if (r.status.ok() && f.fast && r.fixed) {
+    // vhd-util's fast open reads the footer copy at 0, which a fixed
+    // disk does not have.
+    r.status = base::Status::InvalidArgument(r.path + ": fixed disk");
+    r.error = "opening file";
+  }
+  *code = r.status.ToErrno();
+  if (!r.status.ok() && r.error == "opening file") {
+    *code = VhdUtilOpenErrno(r.path, r.status);
+  }
+  if (r.status.ok() && f.fast && r.has_parent) {
+    r.parent = VhdUtilParentName(r.parent);
+  }
+  return r;
+}
+
+}  // namespace
+
+int CmdScan(int argc, char** argv) {
+  Flags f;
+  const char* filter = nullptr;
+  int ret = 0;
+  if (!ParseScanFlags(argc, argv, &f, &filter, &ret)) return ret;
+  std::vector<std::string> targets;
+  if (!StatTargets(f, NamedTargets(f, filter, argc, argv), &targets, &ret)) {
+    return ret;
+  }
   std::vector<vhd::ScanRecord> gathered;
   std::set<std::string> names;
   for (const std::string& t : targets) names.insert(base::BaseName(t));
-  int err = 0;
+  // targets grows while it is walked (-a adds parents): by index.
   for (size_t i = 0; i < targets.size(); ++i) {
-    vhd::ScanRecord r =
-        vhd::ScanFile(env(), f.pretty ? Canonical(targets[i]) : targets[i], so);
-    if (r.status.ok() && f.fast && r.fixed) {
-      // vhd-util's fast open reads the footer copy at 0, which a fixed
-      // disk does not have.
-      r.status = base::Status::InvalidArgument(r.path + ": fixed disk");
-      r.error = "opening file";
-    }
-    int code = r.status.ToErrno();
-    if (!r.status.ok() && r.error == "opening file") {
-      code = VhdUtilOpenErrno(r.path, r.status);
-    }
-    if (r.status.ok() && f.fast && r.has_parent) {
-      r.parent = VhdUtilParentName(r.parent);
-    }
+    int code = 0;
+    vhd::ScanRecord r = ScanTarget(f, targets[i], &code);
     if (f.pretty && r.status.ok()) {
       gathered.push_back(r);
     } else {
@@ -265,7 +299,7 @@ int CmdScan(int argc, char** argv) {
       AddParent(f, targets[i], r, &names, &targets);
   }
   if (f.pretty) PrintTrees(f, gathered);
-  return err;
+  return 0;
 }
 
 }  // namespace vhdutil
