@@ -122,19 +122,19 @@ int OnEntry(void* user, const char* section, const char* name,
       if (!base::ParseSize(v, &u).ok() || u < (1 << 20) || u > (5ull << 30)) {
         return bad("between 1M and 5G");
       }
-      c.segment_size = u;
+      c.image.segment_size = u;
     } else if (n == "concurrency") {
       if (!ParseUnsigned(v.c_str(), 32, &u) || u == 0) return bad("1..32");
-      c.concurrency = static_cast<unsigned>(u);
+      c.image.parallel_segments = static_cast<int>(u);
     } else if (n == "compression_level") {
       if (!ParseUnsigned(v.c_str(), 9, &u)) return bad("0..9");
-      c.compression_level = static_cast<int>(u);
+      c.image.compression_level = static_cast<int>(u);
     } else if (n == "format") {
       if (v != "vhd" && v != "tgz") return bad("must be vhd or tgz");
-      c.format = v;
+      c.image.format = v;
     } else if (n == "manifest") {
       if (v != "slo" && v != "dlo") return bad("must be slo or dlo");
-      c.manifest = v;
+      c.image.manifest = v;
     } else {
       return bad("unknown key");
     }

@@ -32,24 +32,10 @@
 #include <vector>
 
 #include "base/status.h"
+#include "image/image_params.h"
 #include "sm/sr_location.h"
 
 namespace vhdsm {
-
-struct StoreConfig {
-  std::string name;
-  std::string auth_url;
-  std::string auth_version = "1";
-  std::string user;
-  std::string key;
-  std::string tenant;
-  std::string region;
-  std::string ca_bundle;
-  bool allow_insecure = false;
-  unsigned connect_timeout_s = 10;
-  unsigned stall_timeout_s = 60;
-  unsigned retries = 6;
-};
 
 struct Config {
   std::string path;  // where it was read from, "" for defaults
@@ -66,11 +52,10 @@ struct Config {
   std::string log_level = "info";
   std::string xapi_socket = "/var/lib/xcp/xapi";
   std::map<std::string, StoreConfig> stores;
-  uint64_t segment_size = 100ull << 20;
-  unsigned concurrency = 2;
-  int compression_level = 6;
-  std::string format = "vhd";
-  std::string manifest = "slo";
+  // [image]: the defaults of new image tasks (ImageParams states them;
+  // the section overrides segment_size, parallel_segments (`concurrency`),
+  // compression_level, format and manifest).
+  ImageParams image;
 
   // Every problem found, "line N: message" (empty when valid).
   std::vector<std::string> problems;

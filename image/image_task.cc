@@ -188,7 +188,8 @@ std::string TaskRecord::ToJson() const {
   return Dump(j, 1) + "\n";
 }
 
-base::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
+base::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r,
+                                  const ImageParams& d) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return base::Status::Corruption("task record is not a JSON object");
@@ -203,22 +204,22 @@ base::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
     r->progress = j.value("progress", 0);
     const json& im = j.at("image");
     ImageParams& p = r->image;
-    p.store = im.value("store", "");
-    p.auth_url = im.value("auth_url", "");
-    p.auth_version = im.value("auth_version", "1");
-    p.user = im.value("user", "");
-    p.tenant = im.value("tenant", "");
-    p.region = im.value("region", "");
-    p.api_key = im.value("api_key", false);
-    p.container = im.value("container", "");
-    p.object = im.value("object", "");
-    p.format = im.value("format", "vhd");
-    p.manifest = im.value("manifest", "slo");
-    p.segment_size = im.value("segment_size", uint64_t{100} << 20);
-    p.compression_level = im.value("compression_level", 6);
-    p.parallel_segments = im.value("parallel_segments", 2);
-    p.keep_segments = im.value("keep_segments", false);
-    p.allow_insecure = im.value("allow_insecure", false);
+    p.store = im.value("store", d.store);
+    p.auth_url = im.value("auth_url", d.auth_url);
+    p.auth_version = im.value("auth_version", d.auth_version);
+    p.user = im.value("user", d.user);
+    p.tenant = im.value("tenant", d.tenant);
+    p.region = im.value("region", d.region);
+    p.api_key = im.value("api_key", d.api_key);
+    p.container = im.value("container", d.container);
+    p.object = im.value("object", d.object);
+    p.format = im.value("format", d.format);
+    p.manifest = im.value("manifest", d.manifest);
+    p.segment_size = im.value("segment_size", d.segment_size);
+    p.compression_level = im.value("compression_level", d.compression_level);
+    p.parallel_segments = im.value("parallel_segments", d.parallel_segments);
+    p.keep_segments = im.value("keep_segments", d.keep_segments);
+    p.allow_insecure = im.value("allow_insecure", d.allow_insecure);
     r->snapshot_uuid = j.value("snapshot_uuid", "");
     r->image_uuid = j.value("image_uuid", "");
     r->image_timestamp = j.value("image_timestamp", 0u);
@@ -249,14 +250,8 @@ base::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r) {
 
 // ---- the service ----------------------------------------------------------
 
-ImageService::ImageService(base::Env* env, const Config* config,
-                           std::string state_dir, bool run_in_process,
-                           std::string helper)
-    : env_(env),
-      config_(config),
-      state_dir_(std::move(state_dir)),
-      in_process_(run_in_process),
-      helper_(std::move(helper)) {}
+ImageService::ImageService(base::Env* env, ImageServiceOptions options)
+    : env_(env), options_(std::move(options)) {}
 
 ImageService::~ImageService() { Shutdown(); }
 
@@ -319,7 +314,7 @@ base::Status ImageService::Load(const std::string& sr_path,
   RETURN_IF_ERROR(OpenSrEnv(sr_path, &sr_env));
   RETURN_IF_ERROR(base::ReadFileToString(sr_env.get(), TaskPath(sr_path, id),
                                          &text, 1 << 20));
-  return TaskRecord::FromJson(text, r);
+  return TaskRecord::FromJson(text, r, options_.defaults);
 }
 
 base::Status ImageService::Save(TaskRecord* r) {
@@ -364,14 +359,14 @@ base::Status ImageService::Create(const std::string& sr_path,
       return base::Status::InvalidArgument(
           "image: name a configured store, or give auth_url, user and key");
     }
-  } else if (!config_->stores.count(p.store)) {
+  } else if (!options_.stores.count(p.store)) {
     return base::Status::InvalidArgument("image: no store '" + p.store +
                                          "' is configured");
   }
   if (p.store.empty()) {
     RETURN_IF_ERROR(CheckInsecure(p.auth_url, p.allow_insecure, HowToAllow(p)));
   } else {
-    const StoreConfig& sc = config_->stores.at(p.store);
+    const StoreConfig& sc = options_.stores.at(p.store);
     RETURN_IF_ERROR(
         CheckInsecure(sc.auth_url, sc.allow_insecure, HowToAllow(p)));
   }
@@ -465,7 +460,7 @@ base::Status ImageService::ResumeAll() {
 }
 
 void ImageService::Start(const std::string& id) {
-  if (in_process_) {
+  if (options_.run_in_process) {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_[id]) return;
     running_[id] = true;
@@ -489,7 +484,8 @@ void ImageService::Start(const std::string& id) {
     });
     return;
   }
-  if (!base::SpawnDetached(helper_, {"--task", id}, config_->path)) {
+  if (!base::SpawnDetached(options_.helper, {"--task", id},
+                           options_.config_path)) {
     syslog(LOG_WARNING, "vhdsm: cannot start image task %s", id.c_str());
   }
 }
@@ -660,8 +656,8 @@ base::Status ImageService::RunAttempt(const std::string& sr_path,
   upload::SwiftStore store;
   const ImageParams& p = r.image;
   if (!p.store.empty()) {
-    auto it = config_->stores.find(p.store);
-    if (it == config_->stores.end()) {
+    auto it = options_.stores.find(p.store);
+    if (it == options_.stores.end()) {
       return fail(base::Status::InvalidArgument("store '" + p.store +
                                                 "' is not configured"),
                   "INVALID_ARGUMENT");

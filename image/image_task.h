@@ -44,30 +44,9 @@
 
 #include "base/env.h"
 #include "base/status.h"
-#include "host/config.h"
+#include "image/image_params.h"
 
 namespace vhdsm {
-
-struct ImageParams {
-  std::string store;  // a configured store's name, or "" for inline auth
-  std::string auth_url;
-  std::string auth_version = "1";
-  std::string user;
-  std::string tenant;
-  std::string region;
-  bool api_key = false;  // Rackspace RAX-KSKEY API key credentials (v2)
-  std::string container;
-  std::string object;
-  std::string format = "vhd";    // vhd | tgz
-  std::string manifest = "slo";  // slo | dlo
-  uint64_t segment_size = 100ull << 20;
-  int compression_level = 6;
-  int parallel_segments = 2;
-  bool keep_segments = false;  // on failure or cancel
-  // Inline auth only: an http:// auth_url is refused unless this is set
-  // (a configured store says so in its own section).
-  bool allow_insecure = false;
-};
 
 struct TaskRecord {
   std::string id;
@@ -105,17 +84,32 @@ struct TaskRecord {
     return state == "done" || state == "failed" || state == "cancelled";
   }
   std::string ToJson() const;
-  static base::Status FromJson(const std::string& text, TaskRecord* r);
+  // A member of "image" the text lacks is taken from `defaults`.
+  static base::Status FromJson(const std::string& text, TaskRecord* r,
+                               const ImageParams& defaults = ImageParams());
+};
+
+struct ImageServiceOptions {
+  // Holds the task index and inline secrets (created 0700).
+  std::string state_dir;
+  // Tasks run in threads of the service, or in detached processes
+  // "<helper> --task <id>" (exec hosts) given `config_path` as their
+  // configuration.
+  bool run_in_process = true;
+  std::string helper;
+  std::string config_path;
+  // The stores tasks may name, and what a new task starts from.
+  std::map<std::string, StoreConfig> stores;
+  ImageParams defaults;
 };
 
 class ImageService {
  public:
-  // `state_dir` holds the task index and inline secrets (created 0700).
-  // Tasks run in threads of this object (run_in_process) or in detached
-  // processes "<helper> --task <sr> <id>" (exec hosts).
-  ImageService(base::Env* env, const Config* config, std::string state_dir,
-               bool run_in_process, std::string helper);
+  ImageService(base::Env* env, ImageServiceOptions options);
   ~ImageService();
+
+  // What an image_create call starts from before its own members.
+  const ImageParams& defaults() const { return options_.defaults; }
 
   // Records a new task and starts it; returns its id at once.
   base::Status Create(const std::string& sr_path, const std::string& sr_uuid,
@@ -151,10 +145,8 @@ class ImageService {
   std::string TaskPath(const std::string& sr, const std::string& id) const;
 
   base::Env* env_;
-  const Config* config_;
-  std::string state_dir_;
-  bool in_process_;
-  std::string helper_;
+  const ImageServiceOptions options_;
+  const std::string& state_dir_ = options_.state_dir;
   std::atomic<bool> shutting_down_{false};
   std::mutex mu_;
   std::vector<std::thread> threads_;

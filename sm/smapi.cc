@@ -578,21 +578,24 @@ Value ImageCreate(const Call& c) {
       Fail(fault::kBadRequest, std::string("image:") + k + ": " + s.message());
     return n;
   };
-  ImageParams p;
+  ImageParams p =
+      c.options.images ? c.options.images->defaults() : ImageParams();
   p.store = str("store", "");
   p.auth_url = str("auth_url", "");
-  p.auth_version = str("auth_version", "1");
+  p.auth_version = str("auth_version", p.auth_version.c_str());
   p.user = str("user", "");
   p.tenant = str("tenant", "");
   p.region = str("region", "");
   p.api_key = str("api_key", "false") == "true";
   p.container = str("container", "");
   p.object = str("object", "");
-  p.format = str("format", "vhd");
-  p.manifest = str("manifest", "slo");
-  p.segment_size = number("segment_size", 100ull << 20, true);
-  p.compression_level = static_cast<int>(number("compression_level", 6, false));
-  p.parallel_segments = static_cast<int>(number("parallel_segments", 2, false));
+  p.format = str("format", p.format.c_str());
+  p.manifest = str("manifest", p.manifest.c_str());
+  p.segment_size = number("segment_size", p.segment_size, true);
+  p.compression_level =
+      static_cast<int>(number("compression_level", p.compression_level, false));
+  p.parallel_segments =
+      static_cast<int>(number("parallel_segments", p.parallel_segments, false));
   p.keep_segments = str("keep_segments", "false") == "true";
   p.allow_insecure = str("allow_insecure", "false") == "true";
   std::string key = str("key", "");

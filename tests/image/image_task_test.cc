@@ -53,12 +53,31 @@ TEST(TaskRecordTest, WrongTypesAreCorruptionNotExceptions) {
   }
 }
 
+TEST(TaskRecordTest, MissingImageMembersComeFromTheDefaults) {
+  const std::string text = std::string("{\"id\":\"") + kTaskId +
+                           "\",\"sr_path\":\"/s\",\"vdi_uuid\":\"" + kVdi +
+                           "\",\"state\":\"queued\",\"image\":{\"format\":"
+                           "\"vhd\"}}";
+  ImageParams d;
+  d.format = "tgz";
+  d.manifest = "dlo";
+  d.segment_size = 8 << 20;
+  d.parallel_segments = 7;
+  TaskRecord r;
+  ASSERT_OK(TaskRecord::FromJson(text, &r, d));
+  EXPECT_EQ(r.image.format, "vhd");  // the record's own value wins
+  EXPECT_EQ(r.image.manifest, "dlo");
+  EXPECT_EQ(r.image.segment_size, 8u << 20);
+  EXPECT_EQ(r.image.parallel_segments, 7);
+}
+
 class QuarantineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(Sr::Open(sr_.path(), &sr_handle_));
-    service_ = std::make_unique<ImageService>(base::Env::Default(), &config_,
-                                              state_.path(), true, "");
+    ImageServiceOptions o;
+    o.state_dir = state_.path();
+    service_ = std::make_unique<ImageService>(base::Env::Default(), o);
     ::mkdir(state_.Join("tasks").c_str(), 0700);
     ::mkdir(state_.Join("secrets").c_str(), 0700);
     testutil::WriteFile(state_.Join(std::string("tasks/") + kTaskId),
@@ -88,7 +107,6 @@ class QuarantineTest : public ::testing::Test {
 
   testutil::TempDir sr_, state_;
   std::unique_ptr<Sr> sr_handle_;
-  Config config_;
   std::unique_ptr<ImageService> service_;
 };
 
