@@ -8,11 +8,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/harden.h"
 #include "base/sanitize.h"
 #include "base/spawn.h"
@@ -43,21 +42,6 @@ constexpr int kMaxAbnormalRuns = 2;
 // never throw on it (nlohmann refuses invalid UTF-8 by default).
 std::string Dump(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
-}
-
-std::string NowIso() {
-  time_t t = time(nullptr);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-double Seconds() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // Credentials and tokens cross an http:// URL in clear: only on request.
@@ -318,7 +302,7 @@ base::Status ImageService::Load(const std::string& sr_path,
 }
 
 base::Status ImageService::Save(TaskRecord* r) {
-  r->updated = NowIso();
+  r->updated = base::NowIso();
   std::unique_ptr<base::ConfinedEnv> sr_env;
   RETURN_IF_ERROR(OpenSrEnv(r->sr_path, &sr_env));
   return base::WriteFileAtomic(sr_env.get(), TaskPath(r->sr_path, r->id),
@@ -392,7 +376,7 @@ base::Status ImageService::Create(const std::string& sr_path,
   r.sr_uuid = sr_uuid;
   r.vdi_uuid = vdi_uuid;
   r.image = p;
-  r.created = NowIso();
+  r.created = base::NowIso();
   if (!inline_key.empty()) {
     std::string path = state_dir_ + "/secrets/" + r.id;
     int fd =
@@ -737,7 +721,7 @@ base::Status ImageService::RunAttempt(const std::string& sr_path,
     r.segments_done = pi.segments_done;
     r.segments_total = pi.segments_total;
     r.segments_skipped = pi.segments_skipped;
-    double now = Seconds();
+    double now = base::MonotonicSeconds();
     if (now - last_save >= 1.0) {
       last_save = now;
       Save(&r);
@@ -746,7 +730,7 @@ base::Status ImageService::RunAttempt(const std::string& sr_path,
   };
   uo.cancelled = [&] {
     if (shutting_down_) return true;
-    double now = Seconds();
+    double now = base::MonotonicSeconds();
     if (now - last_cancel_check >= 0.5) {
       last_cancel_check = now;
       user_cancel = cancelled();
