@@ -26,6 +26,11 @@
 // in a run ends the task failed with error_code INTERNAL. Text from servers
 // and files is sanitized (base::SanitizeText) before it enters a record.
 //
+// Files: image_params.h (what an image is), image_store.h (where it goes),
+// task_record.h (the record), task_run.h (a run, phase by phase),
+// chain_image_source.h (the snapshot as a VHD stream); this file keeps the
+// index, the threads or processes, and the resume.
+//
 // Secrets never enter a task record: credentials come from a configured
 // store by name, or, given inline, are kept in <state>/secrets/<id> (0600,
 // root only, outside the SR) until the task ends.
@@ -33,7 +38,6 @@
 #define VHDSM_IMAGE_IMAGE_TASK_H_
 
 #include <atomic>
-#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,49 +49,10 @@
 #include "base/env.h"
 #include "base/status.h"
 #include "image/image_params.h"
+#include "image/image_store.h"
+#include "image/task_record.h"
 
 namespace vhdsm {
-
-struct TaskRecord {
-  std::string id;
-  std::string sr_path;
-  std::string sr_uuid;
-  std::string vdi_uuid;
-  std::string state =
-      "queued";  // queued creating uploading done failed cancelled
-  int progress = 0;
-  ImageParams image;
-  // Filled as the task goes.
-  std::string snapshot_uuid;  // the read-only snapshot being uploaded
-  std::string image_uuid;     // of the streamed VHD (fixed for resume)
-  uint32_t image_timestamp = 0;
-  std::string run_id;  // the uploader's segment-name stamp
-  uint64_t phase_bytes_done = 0;
-  uint64_t phase_bytes_total = 0;
-  double rate_bytes_per_s = 0;
-  double eta_s = -1;
-  uint64_t segments_done = 0;
-  int64_t segments_total = -1;
-  uint64_t segments_skipped = 0;  // found stored when resuming
-  uint64_t image_bytes = 0;       // uncompressed image size
-  uint64_t object_bytes = 0;
-  std::string object_md5;
-  std::string etag;
-  std::string error_code;
-  std::string error_message;
-  int attempts = 0;    // runs started (saved before each run)
-  int runs_ended = 0;  // runs that returned (attempts - runs_ended died)
-  std::string created;
-  std::string updated;
-
-  bool finished() const {
-    return state == "done" || state == "failed" || state == "cancelled";
-  }
-  std::string ToJson() const;
-  // A member of "image" the text lacks is taken from `defaults`.
-  static base::Status FromJson(const std::string& text, TaskRecord* r,
-                               const ImageParams& defaults = ImageParams());
-};
 
 struct ImageServiceOptions {
   // Holds the task index and inline secrets (created 0700).
@@ -99,8 +64,11 @@ struct ImageServiceOptions {
   std::string helper;
   std::string config_path;
   // The stores tasks may name, and what a new task starts from.
-  std::map<std::string, StoreConfig> stores;
+  StoreMap stores;
   ImageParams defaults;
+  // Multiplies the uploader's backoff delays ([image] retry_delay_scale:
+  // tests and operators shorten them; 1 keeps swiftclient's policy).
+  double retry_delay_scale = 1.0;
 };
 
 class ImageService {
@@ -135,7 +103,11 @@ class ImageService {
                     TaskRecord* r);
   base::Status Save(TaskRecord* r);
   void Start(const std::string& task_id);
-  // One run of a loaded, unfinished task.
+  // Create's steps: the VDI may be imaged; the task's key kept apart.
+  base::Status CheckVdi(const std::string& sr_path,
+                        const std::string& vdi_uuid);
+  base::Status StoreKey(const std::string& id, const std::string& key);
+  // One run of a loaded, unfinished task (task_run.h).
   base::Status RunAttempt(const std::string& sr_path, TaskRecord* r);
   // Ends a task as failed with `code` without running it: the snapshot
   // released, the record saved, the key removed. Never throws.

@@ -619,7 +619,7 @@ Value TaskStatus(const Call& c) {
     return std::string(buf);
   };
   out.Append("task_id", r.id);
-  out.Append("state", r.state);
+  out.Append("state", TaskStateName(r.state));
   out.Append("progress", std::to_string(r.progress));
   out.Append("sr_uuid", r.sr_uuid);
   out.Append("vdi_uuid", r.vdi_uuid);
