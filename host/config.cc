@@ -135,6 +135,13 @@ int OnEntry(void* user, const char* section, const char* name,
     } else if (n == "manifest") {
       if (v != "slo" && v != "dlo") return bad("must be slo or dlo");
       c.image.manifest = v;
+    } else if (n == "retry_delay_scale") {
+      char* end = nullptr;
+      double f = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(f >= 0.0001 && f <= 1000)) {
+        return bad("a number between 0.0001 and 1000");
+      }
+      c.retry_delay_scale = f;
     } else {
       return bad("unknown key");
     }

@@ -16,8 +16,12 @@
 //              with a warning each time), connect_timeout = 10 and
 //              stall_timeout = 60 (seconds; a request that moves no byte
 //              for that long fails), retries = 6 (attempts per request)
-//   [image]    segment_size, concurrency, compression_level, format,
-//              manifest
+//   [image]    the defaults of new image tasks (ImageParams):
+//              segment_size = 100M (1M..5G), concurrency = 2 (1..32, the
+//              tasks' parallel_segments), compression_level = 6 (0..9),
+//              format = vhd|tgz, manifest = slo|dlo; and
+//              retry_delay_scale = 1 (0.0001..1000: multiplies the
+//              uploader's backoff delays; a test and operations knob)
 //
 // Load() reports the first problem with its line number, and refuses a file
 // that holds a store key (`key =`) while group or others have any access to
@@ -56,6 +60,9 @@ struct Config {
   // the section overrides segment_size, parallel_segments (`concurrency`),
   // compression_level, format and manifest).
   ImageParams image;
+  // [image] retry_delay_scale: multiplies the uploader's backoff delays
+  // (a test and operations knob; 1 keeps swiftclient's policy).
+  double retry_delay_scale = 1.0;
 
   // Every problem found, "line N: message" (empty when valid).
   std::vector<std::string> problems;

@@ -74,6 +74,7 @@ Host::Host(Config config) : config_(std::move(config)) {
   io.config_path = config_.path;
   io.stores = config_.stores;
   io.defaults = config_.image;
+  io.retry_delay_scale = config_.retry_delay_scale;
   images_ = std::make_unique<ImageService>(base::Env::Default(), std::move(io));
   images_->SetEventSink([this](const std::string& json) { Emit(json); });
   PluginOptions o;

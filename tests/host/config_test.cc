@@ -71,5 +71,21 @@ TEST(ConfigTest, WithoutImageSectionTheDefaultsAreImageParams) {
   EXPECT_EQ(c.image.manifest, d.manifest);
 }
 
+TEST(ConfigTest, RetryDelayScale) {
+  Config c;
+  EXPECT_EQ(c.retry_delay_scale, 1.0);
+  ASSERT_OK(Config::Parse("[image]\nretry_delay_scale = 0.05\n", &c));
+  EXPECT_DOUBLE_EQ(c.retry_delay_scale, 0.05);
+  for (const char* v : {"0", "-1", "x", "1e9", "0.5s", "nan", ""}) {
+    Config bad;
+    base::Status s = Config::Parse(
+        std::string("[image]\nretry_delay_scale = ") + v + "\n", &bad);
+    EXPECT_EQ(s.code(), base::Code::kInvalidArgument) << v;
+    EXPECT_NE(s.message().find("line 2: [image] retry_delay_scale"),
+              std::string::npos)
+        << s.message();
+  }
+}
+
 }  // namespace
 }  // namespace vhdsm

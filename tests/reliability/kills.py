@@ -204,9 +204,13 @@ class Trial:
                 % (self.h.seed, self.op.name, self.mode, self.index))
 
     def env(self):
-        e = dict(os.environ, VHDSM_GC="off",
-                 VHDSM_STATE_DIR=os.path.join(self.dir, "state"),
-                 VHDSM_UPLOAD_RETRY_SCALE="0.05", **self.op.env)
+        # A short uploader backoff: [image] retry_delay_scale.
+        conf = os.path.join(self.dir, "vhdsm.conf")
+        if not os.path.exists(conf):
+            with open(conf, "w") as f:
+                f.write("[image]\nretry_delay_scale = 0.05\n")
+        e = dict(os.environ, VHDSM_GC="off", VHDSM_CONFIG=conf,
+                 VHDSM_STATE_DIR=os.path.join(self.dir, "state"), **self.op.env)
         if self.kill and self.kill[0] in ("point", "count"):
             # Under strace, LeakSanitizer (ASan builds) cannot stop the
             # world at exit, and would fail the process.
