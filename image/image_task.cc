@@ -37,11 +37,11 @@ base::Status OpenSrEnv(const std::string& sr_path,
   return base::ConfinedEnv::Open(sr_path, env);
 }
 
-base::Status MkdirPrivate(const std::string& path) {
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-    return base::Status::FromErrno(errno, "mkdir " + path);
-  }
-  return base::Status::OK();
+// The state directory holds keys: root's only. An existing one is used as
+// it is (the package creates it).
+base::Status MkdirPrivate(base::Env* env, const std::string& path) {
+  base::Status s = env->Mkdir(path, 0700);
+  return s.code() == base::Code::kExists ? base::Status::OK() : s;
 }
 
 }  // namespace
@@ -155,7 +155,7 @@ base::Status ImageService::Create(const std::string& sr_path,
   RETURN_IF_ERROR(CheckImageParams(p, options_.stores, !inline_key.empty()));
   RETURN_IF_ERROR(CheckVdi(sr_path, vdi_uuid));
   for (const char* dir : {"", "/tasks", "/secrets"}) {
-    RETURN_IF_ERROR(MkdirPrivate(state_dir_ + dir));
+    RETURN_IF_ERROR(MkdirPrivate(env_, state_dir_ + dir));
   }
   TaskRecord r;
   r.id = vhd::Uuid::Generate().ToString();

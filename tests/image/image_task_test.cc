@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/env.h"
+#include "base/fault_env.h"
 #include "sm/sr.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
@@ -173,6 +174,26 @@ TEST_F(CreateTest, UnknownTaskIdsAreRefused) {
             base::Code::kInvalidArgument);
   EXPECT_EQ(service_->Get(kTaskId, &r).code(), base::Code::kNotFound);
   EXPECT_EQ(service_->Cancel(kTaskId).code(), base::Code::kNotFound);
+}
+
+TEST_F(CreateTest, StateDirectoriesAreMadeThroughTheEnv) {
+  // The first mutating call of Create is the state directory's mkdir.
+  base::FaultInjectionEnv env(base::Env::Default());
+  env.FailAt(0, base::Status::IOError("injected mkdir failure"));
+  ImageServiceOptions o;
+  o.state_dir = state_.Join("fault-state");
+  o.run_in_process = false;
+  o.helper = "/bin/true";
+  ImageService service(&env, o);
+  std::string id;
+  base::Status s = service.Create(sr_.path(), "", vdi_.uuid, p_, "k", &id);
+  EXPECT_EQ(s.code(), base::Code::kIOError) << s.ToString();
+  EXPECT_FALSE(testutil::FileExists(state_.Join("fault-state")));
+  ASSERT_FALSE(env.history().empty());
+  EXPECT_NE(env.history()[0].find("mkdir"), std::string::npos);
+  // An existing directory is used as it is.
+  ASSERT_OK(service.Create(sr_.path(), "", vdi_.uuid, p_, "k", &id));
+  ASSERT_OK(service.Create(sr_.path(), "", vdi_.uuid, p_, "k", &id));
 }
 
 }  // namespace
