@@ -245,7 +245,7 @@ void ImageService::Start(const std::string& id) {
     });
     return;
   }
-  if (!base::SpawnDetached(options_.helper, {"--task", id},
+  if (!base::SpawnDetached(options_.helper, {"--run-task", id},
                            options_.config_path)) {
     syslog(LOG_WARNING, "vhdsm: cannot start image task %s", id.c_str());
   }

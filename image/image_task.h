@@ -58,7 +58,7 @@ struct ImageServiceOptions {
   // Holds the task index and inline secrets (created 0700).
   std::string state_dir;
   // Tasks run in threads of the service, or in detached processes
-  // "<helper> --task <id>" (exec hosts) given `config_path` as their
+  // "<helper> --run-task <id>" (exec hosts) given `config_path` as their
   // configuration.
   bool run_in_process = true;
   std::string helper;
@@ -88,7 +88,7 @@ class ImageService {
   base::Status List(std::vector<std::string>* ids);
   // Starts (again) every unfinished task of the index.
   base::Status ResumeAll();
-  // Runs one task to its end in this thread (the --task entry point, and
+  // Runs one task to its end in this thread (the --run-task entry point, and
   // `vhdsm task resume`).
   base::Status Run(const std::string& task_id);
   // Stops running tasks at their next checkpoint (they resume later).

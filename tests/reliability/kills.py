@@ -405,7 +405,7 @@ class Trial:
             raise RuntimeError("image task made no task: %s" % result)
 
     def workers(self):
-        """pids of this trial's detached image-task workers ("vhdsm --task
+        """pids of this trial's detached image-task workers ("vhdsm --run-task
         ID" in their own session, started by the CLI), found by their state
         directory."""
         state = ("VHDSM_STATE_DIR=" + os.path.join(self.dir, "state")).encode()
@@ -420,7 +420,7 @@ class Trial:
                     env = f.read().split(b"\0")
             except OSError:
                 continue
-            if b"--task" in argv and state in env:
+            if (b"--run-task" in argv or b"--task" in argv) and state in env:
                 pids.append(int(pid))
         return pids
 
@@ -433,7 +433,7 @@ class Trial:
 
     def run_image_cli(self):
         """`vhdsm image create` in-process: it records the task, starts its
-        detached worker ("vhdsm --task ID") and follows it. A timed kill
+        detached worker ("vhdsm --run-task ID") and follows it. A timed kill
         takes the follower and the worker; strace's crash points count the
         calls of both."""
         a = self.h.template.a
