@@ -9,7 +9,8 @@
 //   [gc]       mode = thread|spawn|off           helper = <path>
 //   [xapi]     socket = /var/lib/xcp/xapi  (XenAPI callbacks;
 //              $VHDSM_XAPI_SOCKET wins)
-//   [log]      level = info|debug|warning
+//   [log]      level = debug|info|warning|error (ApplyLogLevel: less
+//              important messages are dropped; every host applies it)
 //   [store NAME]  auth_url, auth_version (1|2|3), user, key, region,
 //              tenant, ca_bundle,     (object stores for image tasks)
 //              allow_insecure = false (true: an http:// auth_url is used,
@@ -71,6 +72,13 @@ struct Config {
   // are collected in `problems` (Load fails with the first).
   static base::Status Load(const std::string& path, Config* config);
   static base::Status Parse(const std::string& text, Config* config);
+
+  // [log] level as a syslog priority (LOG_DEBUG .. LOG_ERR).
+  int LogPriority() const;
+  // Applies [log] level to this process: messages less important are
+  // dropped, by syslog(3) (setlogmask) and by base::Log. Every host
+  // (vhdsmd, vhdsm, VHDSR) does so when it loads its configuration.
+  void ApplyLogLevel() const;
 };
 
 }  // namespace vhdsm

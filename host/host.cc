@@ -46,6 +46,7 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
       return nullptr;
     }
   }
+  config.ApplyLogLevel();
   for (const auto& [name, store] : config.stores) {
     if (store.key.empty()) continue;
     base::Status s = base::ProtectCredentials();
