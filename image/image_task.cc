@@ -288,22 +288,16 @@ void ImageService::Abandon(const std::string& sr_path, TaskRecord* r,
                            const std::string& code,
                            const std::string& message) noexcept {
   try {
-    r->state = TaskState::kFailed;
-    r->error_code = code;
-    r->error_message = base::SanitizeText(message);
     std::unique_ptr<Sr> sr;
-    if (!r->snapshot_uuid.empty() && Sr::Open(sr_path, &sr).ok() &&
-        sr->DeleteVdi(r->snapshot_uuid).ok()) {
-      r->snapshot_uuid.clear();
-    }
-    if (Save(r).ok()) {
-      env_->Unlink(state_dir_ + "/secrets/" + r->id);
-      env_->Unlink(sr_path + "/.vhdsm/tasks/" + r->id + ".cancel");
-    }
-    Emit(*r);
-    if (sr) {
-      GcReport gr;
-      sr->Gc(GcOptions(), &gr);  // best effort: fold the released snapshot
+    if (Sr::Open(sr_path, &sr).ok()) {
+      TaskRun(sr.get(), r, RunContext(r->id))
+          .Finish(TaskState::kFailed, base::Status::IOError(message), code);
+    } else {
+      r->state = TaskState::kFailed;
+      r->error_code = code;
+      r->error_message = base::SanitizeText(message);
+      Save(r);
+      Emit(*r);
     }
     syslog(LOG_WARNING, "vhdsm: image task %s failed: %s: %s", r->id.c_str(),
            code.c_str(), r->error_message.c_str());
@@ -312,20 +306,23 @@ void ImageService::Abandon(const std::string& sr_path, TaskRecord* r,
   }
 }
 
-base::Status ImageService::RunAttempt(const std::string& sr_path,
-                                      TaskRecord* r) {
-  std::unique_ptr<Sr> sr;
-  RETURN_IF_ERROR(Sr::Open(sr_path, &sr));
+TaskRunContext ImageService::RunContext(const std::string& id) {
   TaskRunContext ctx;
   ctx.env = env_;
-  ctx.secret_path = state_dir_ + "/secrets/" + r->id;
+  ctx.secret_path = state_dir_ + "/secrets/" + id;
   ctx.stores = &options_.stores;
   ctx.retry_delay_scale = options_.retry_delay_scale;
   ctx.save = [this](TaskRecord* t) { return Save(t); };
   ctx.emit = [this](const TaskRecord& t) { Emit(t); };
   ctx.stopping = [this] { return shutting_down_.load(); };
-  TaskRun run(sr.get(), r, std::move(ctx));
-  return run.Run();
+  return ctx;
+}
+
+base::Status ImageService::RunAttempt(const std::string& sr_path,
+                                      TaskRecord* r) {
+  std::unique_ptr<Sr> sr;
+  RETURN_IF_ERROR(Sr::Open(sr_path, &sr));
+  return TaskRun(sr.get(), r, RunContext(r->id)).Run();
 }
 
 }  // namespace vhdsm

@@ -54,6 +54,8 @@
 
 namespace vhdsm {
 
+struct TaskRunContext;  // task_run.h
+
 struct ImageServiceOptions {
   // Holds the task index and inline secrets (created 0700).
   std::string state_dir;
@@ -109,6 +111,8 @@ class ImageService {
   base::Status StoreKey(const std::string& id, const std::string& key);
   // One run of a loaded, unfinished task (task_run.h).
   base::Status RunAttempt(const std::string& sr_path, TaskRecord* r);
+  // What a run of task `id` reaches the service through.
+  TaskRunContext RunContext(const std::string& id);
   // Ends a task as failed with `code` without running it: the snapshot
   // released, the record saved, the key removed. Never throws.
   void Abandon(const std::string& sr_path, TaskRecord* r,
