@@ -18,6 +18,28 @@ std::string Dump(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
+// The "image" member; what it lacks comes from `d`. Throws on wrong types
+// (FromJson turns that into kCorruption).
+void ImageFromJson(const json& im, const ImageParams& d, ImageParams* out) {
+  ImageParams& p = *out;
+  p.store = im.value("store", d.store);
+  p.auth_url = im.value("auth_url", d.auth_url);
+  p.auth_version = im.value("auth_version", d.auth_version);
+  p.user = im.value("user", d.user);
+  p.tenant = im.value("tenant", d.tenant);
+  p.region = im.value("region", d.region);
+  p.api_key = im.value("api_key", d.api_key);
+  p.container = im.value("container", d.container);
+  p.object = im.value("object", d.object);
+  p.format = im.value("format", d.format);
+  p.manifest = im.value("manifest", d.manifest);
+  p.segment_size = im.value("segment_size", d.segment_size);
+  p.compression_level = im.value("compression_level", d.compression_level);
+  p.parallel_segments = im.value("parallel_segments", d.parallel_segments);
+  p.keep_segments = im.value("keep_segments", d.keep_segments);
+  p.allow_insecure = im.value("allow_insecure", d.allow_insecure);
+}
+
 }  // namespace
 
 const char* TaskStateName(TaskState state) {
@@ -98,24 +120,7 @@ base::Status TaskRecord::FromJson(const std::string& text, TaskRecord* r,
       return base::Status::Corruption("task record: unknown state");
     }
     r->progress = j.value("progress", 0);
-    const json& im = j.at("image");
-    ImageParams& p = r->image;
-    p.store = im.value("store", d.store);
-    p.auth_url = im.value("auth_url", d.auth_url);
-    p.auth_version = im.value("auth_version", d.auth_version);
-    p.user = im.value("user", d.user);
-    p.tenant = im.value("tenant", d.tenant);
-    p.region = im.value("region", d.region);
-    p.api_key = im.value("api_key", d.api_key);
-    p.container = im.value("container", d.container);
-    p.object = im.value("object", d.object);
-    p.format = im.value("format", d.format);
-    p.manifest = im.value("manifest", d.manifest);
-    p.segment_size = im.value("segment_size", d.segment_size);
-    p.compression_level = im.value("compression_level", d.compression_level);
-    p.parallel_segments = im.value("parallel_segments", d.parallel_segments);
-    p.keep_segments = im.value("keep_segments", d.keep_segments);
-    p.allow_insecure = im.value("allow_insecure", d.allow_insecure);
+    ImageFromJson(j.at("image"), d, &r->image);
     r->snapshot_uuid = j.value("snapshot_uuid", "");
     r->image_uuid = j.value("image_uuid", "");
     r->image_timestamp = j.value("image_timestamp", 0u);
