@@ -63,6 +63,20 @@ int vhdsm_handle(vhdsm_plugin* plugin, const char* request, size_t request_len,
                            response_len);
 }
 
+int vhdsm_run_task(vhdsm_plugin* plugin, const char* task_id, char** error) {
+  if (plugin == nullptr || task_id == nullptr) return -1;
+  try {
+    base::Status s = plugin->host->RunTask(task_id);
+    if (s.ok()) return 0;
+    if (error) *error = Dup(s.ToString());
+  } catch (const std::exception& e) {
+    if (error) *error = Dup(e.what());
+  } catch (...) {
+    if (error) *error = Dup("unknown error");
+  }
+  return -1;
+}
+
 int vhdsm_handle_peer(vhdsm_plugin* plugin, const vhdsm_peer* peer,
                       const char* request, size_t request_len, char** response,
                       size_t* response_len) {

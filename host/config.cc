@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/log.h"
 #include "base/size.h"
 
 namespace vhdsm {
@@ -56,129 +58,170 @@ struct Ctx {
   int line = 0;
 };
 
+// Each section's keys: "" when `v` is taken, else why it is not.
+using Why = std::string;
+constexpr char kUnknownKey[] = "unknown key";
+
+bool AbsolutePath(const std::string& v) { return !v.empty() && v[0] == '/'; }
+
+Why OnDaemon(Config& c, const std::string& n, const std::string& v) {
+  uint64_t u = 0;
+  if (n == "socket" || n == "state_dir") {
+    if (!AbsolutePath(v)) return "must be an absolute path";
+    (n == "socket" ? c.socket : c.state_dir) = v;
+  } else if (n == "tcp_port") {
+    if (!ParseUnsigned(v.c_str(), 65535, &u)) return "not a port number";
+    c.tcp_port = u == 0 ? -1 : static_cast<int>(u);
+  } else if (n == "threads") {
+    if (!ParseUnsigned(v.c_str(), 256, &u) || u == 0) return "1..256";
+    c.threads = static_cast<unsigned>(u);
+  } else if (n == "sr_roots") {
+    if (!ParseSrRoots(v, &c.sr_roots)) return kSrRootsRule;
+  } else if (n == "max_connections") {
+    if (!ParseUnsigned(v.c_str(), 65536, &u) || u == 0) return "1..65536";
+    c.max_connections = static_cast<unsigned>(u);
+  } else if (n == "request_timeout") {
+    if (!ParseUnsigned(v.c_str(), 3600, &u)) return "0..3600 seconds";
+    c.request_timeout_seconds = static_cast<unsigned>(u);
+  } else if (n == "body_memory") {
+    if (!base::ParseSize(v, &u).ok() || u < (8 << 20) || u > (64ull << 30)) {
+      return "between 8M (one whole request) and 64G";
+    }
+    c.body_memory_bytes = u;
+  } else {
+    return kUnknownKey;
+  }
+  return "";
+}
+
+Why OnGc(Config& c, const std::string& n, const std::string& v) {
+  if (n == "mode") {
+    if (!ParseGcMode(v, &c.gc_mode)) return "must be thread, spawn or off";
+  } else if (n == "helper") {
+    c.gc_helper = v;
+  } else {
+    return kUnknownKey;
+  }
+  return "";
+}
+
+Why OnXapi(Config& c, const std::string& n, const std::string& v) {
+  if (n != "socket") return kUnknownKey;
+  if (!AbsolutePath(v)) return "must be an absolute path";
+  c.xapi_socket = v;
+  return "";
+}
+
+Why OnLog(Config& c, const std::string& n, const std::string& v) {
+  if (n != "level") return kUnknownKey;
+  if (v != "debug" && v != "info" && v != "warning" && v != "error") {
+    return "must be debug, info, warning or error";
+  }
+  c.log_level = v;
+  return "";
+}
+
+Why OnImage(Config& c, const std::string& n, const std::string& v) {
+  uint64_t u = 0;
+  ImageParams& im = c.image;
+  if (n == "segment_size") {
+    if (!base::ParseSize(v, &u).ok() || u < (1 << 20) || u > (5ull << 30)) {
+      return "between 1M and 5G";
+    }
+    im.segment_size = u;
+  } else if (n == "concurrency") {
+    if (!ParseUnsigned(v.c_str(), 32, &u) || u == 0) return "1..32";
+    im.parallel_segments = static_cast<int>(u);
+  } else if (n == "compression_level") {
+    if (!ParseUnsigned(v.c_str(), 9, &u)) return "0..9";
+    im.compression_level = static_cast<int>(u);
+  } else if (n == "format") {
+    if (v != "vhd" && v != "tgz") return "must be vhd or tgz";
+    im.format = v;
+  } else if (n == "manifest") {
+    if (v != "slo" && v != "dlo") return "must be slo or dlo";
+    im.manifest = v;
+  } else if (n == "retry_delay_scale") {
+    char* end = nullptr;
+    double f = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(f >= 0.0001 && f <= 1000)) {
+      return "a number between 0.0001 and 1000";
+    }
+    c.retry_delay_scale = f;
+  } else {
+    return kUnknownKey;
+  }
+  return "";
+}
+
+// The numbers and switches of a store; its names are OnStore's.
+Why OnStoreLimits(StoreConfig& st, const std::string& n, const std::string& v) {
+  uint64_t u = 0;
+  if (n == "connect_timeout") {
+    if (!ParseUnsigned(v.c_str(), 600, &u) || u == 0) return "1..600";
+    st.connect_timeout_s = static_cast<unsigned>(u);
+  } else if (n == "stall_timeout") {
+    if (!ParseUnsigned(v.c_str(), 3600, &u) || u == 0) return "1..3600";
+    st.stall_timeout_s = static_cast<unsigned>(u);
+  } else if (n == "retries") {
+    if (!ParseUnsigned(v.c_str(), 20, &u) || u == 0) return "1..20";
+    st.retries = static_cast<unsigned>(u);
+  } else if (n == "allow_insecure") {
+    if (v != "true" && v != "false") return "must be true or false";
+    st.allow_insecure = v == "true";
+  } else {
+    return kUnknownKey;
+  }
+  return "";
+}
+
+Why OnStore(StoreConfig& st, const std::string& n, const std::string& v) {
+  if (n == "auth_url") {
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+      return "must be an http:// or https:// URL";
+    }
+    st.auth_url = v;
+  } else if (n == "auth_version") {
+    if (v != "1" && v != "1.0" && v != "2" && v != "2.0" && v != "3") {
+      return "must be 1, 2 or 3";
+    }
+    st.auth_version = v.substr(0, 1);
+  } else if (n == "user" || n == "key" || n == "tenant" || n == "region" ||
+             n == "ca_bundle") {
+    std::string StoreConfig::*field = n == "user"     ? &StoreConfig::user
+                                      : n == "key"    ? &StoreConfig::key
+                                      : n == "tenant" ? &StoreConfig::tenant
+                                      : n == "region" ? &StoreConfig::region
+                                                      : &StoreConfig::ca_bundle;
+    st.*field = v;
+  } else {
+    return OnStoreLimits(st, n, v);
+  }
+  return "";
+}
+
+Why OnSection(Config& c, const std::string& s, const std::string& n,
+              const std::string& v) {
+  if (s == "daemon") return OnDaemon(c, n, v);
+  if (s == "gc") return OnGc(c, n, v);
+  if (s == "xapi") return OnXapi(c, n, v);
+  if (s == "log") return OnLog(c, n, v);
+  if (s == "image") return OnImage(c, n, v);
+  if (s.rfind("store ", 0) == 0 && s.size() > 6) {
+    StoreConfig& st = c.stores[s.substr(6)];
+    st.name = s.substr(6);
+    return OnStore(st, n, v);
+  }
+  return "unknown section";
+}
+
 int OnEntry(void* user, const char* section, const char* name,
             const char* value) {
-  auto* ctx = static_cast<Ctx*>(user);
-  Config& c = *ctx->config;
-  std::string s = section, n = name, v = value;
-  auto bad = [&](const std::string& why) {
-    c.problems.push_back("[" + s + "] " + n + ": " + why);
-    return 1;  // keep parsing: report every problem
-  };
-  uint64_t u = 0;
-  if (s == "daemon") {
-    if (n == "socket") {
-      if (v.empty() || v[0] != '/') return bad("must be an absolute path");
-      c.socket = v;
-    } else if (n == "tcp_port") {
-      if (!ParseUnsigned(v.c_str(), 65535, &u)) return bad("not a port number");
-      c.tcp_port = u == 0 ? -1 : static_cast<int>(u);
-    } else if (n == "state_dir") {
-      if (v.empty() || v[0] != '/') return bad("must be an absolute path");
-      c.state_dir = v;
-    } else if (n == "threads") {
-      if (!ParseUnsigned(v.c_str(), 256, &u) || u == 0) return bad("1..256");
-      c.threads = static_cast<unsigned>(u);
-    } else if (n == "sr_roots") {
-      return ParseSrRoots(v, &c.sr_roots) ? 1 : bad(kSrRootsRule);
-    } else if (n == "max_connections") {
-      if (!ParseUnsigned(v.c_str(), 65536, &u) || u == 0)
-        return bad("1..65536");
-      c.max_connections = static_cast<unsigned>(u);
-    } else if (n == "request_timeout") {
-      if (!ParseUnsigned(v.c_str(), 3600, &u)) return bad("0..3600 seconds");
-      c.request_timeout_seconds = static_cast<unsigned>(u);
-    } else if (n == "body_memory") {
-      if (!base::ParseSize(v, &u).ok() || u < (8 << 20) || u > (64ull << 30)) {
-        return bad("between 8M (one whole request) and 64G");
-      }
-      c.body_memory_bytes = u;
-    } else {
-      return bad("unknown key");
-    }
-  } else if (s == "gc") {
-    if (n == "mode") {
-      if (!ParseGcMode(v, &c.gc_mode)) {
-        return bad("must be thread, spawn or off");
-      }
-    } else if (n == "helper") {
-      c.gc_helper = v;
-    } else {
-      return bad("unknown key");
-    }
-  } else if (s == "xapi") {
-    if (n != "socket") return bad("unknown key");
-    if (v.empty() || v[0] != '/') return bad("must be an absolute path");
-    c.xapi_socket = v;
-  } else if (s == "log") {
-    if (n != "level") return bad("unknown key");
-    if (v != "debug" && v != "info" && v != "warning" && v != "error") {
-      return bad("must be debug, info, warning or error");
-    }
-    c.log_level = v;
-  } else if (s == "image") {
-    if (n == "segment_size") {
-      if (!base::ParseSize(v, &u).ok() || u < (1 << 20) || u > (5ull << 30)) {
-        return bad("between 1M and 5G");
-      }
-      c.segment_size = u;
-    } else if (n == "concurrency") {
-      if (!ParseUnsigned(v.c_str(), 32, &u) || u == 0) return bad("1..32");
-      c.concurrency = static_cast<unsigned>(u);
-    } else if (n == "compression_level") {
-      if (!ParseUnsigned(v.c_str(), 9, &u)) return bad("0..9");
-      c.compression_level = static_cast<int>(u);
-    } else if (n == "format") {
-      if (v != "vhd" && v != "tgz") return bad("must be vhd or tgz");
-      c.format = v;
-    } else if (n == "manifest") {
-      if (v != "slo" && v != "dlo") return bad("must be slo or dlo");
-      c.manifest = v;
-    } else {
-      return bad("unknown key");
-    }
-  } else if (s.rfind("store ", 0) == 0 && s.size() > 6) {
-    std::string store = s.substr(6);
-    StoreConfig& st = c.stores[store];
-    st.name = store;
-    if (n == "auth_url") {
-      if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
-        return bad("must be an http:// or https:// URL");
-      }
-      st.auth_url = v;
-    } else if (n == "auth_version") {
-      if (v != "1" && v != "1.0" && v != "2" && v != "2.0" && v != "3") {
-        return bad("must be 1, 2 or 3");
-      }
-      st.auth_version = v.substr(0, 1);
-    } else if (n == "user") {
-      st.user = v;
-    } else if (n == "key") {
-      st.key = v;
-    } else if (n == "tenant") {
-      st.tenant = v;
-    } else if (n == "region") {
-      st.region = v;
-    } else if (n == "ca_bundle") {
-      st.ca_bundle = v;
-    } else if (n == "connect_timeout") {
-      if (!ParseUnsigned(v.c_str(), 600, &u) || u == 0) return bad("1..600");
-      st.connect_timeout_s = static_cast<unsigned>(u);
-    } else if (n == "stall_timeout") {
-      if (!ParseUnsigned(v.c_str(), 3600, &u) || u == 0) return bad("1..3600");
-      st.stall_timeout_s = static_cast<unsigned>(u);
-    } else if (n == "retries") {
-      if (!ParseUnsigned(v.c_str(), 20, &u) || u == 0) return bad("1..20");
-      st.retries = static_cast<unsigned>(u);
-    } else if (n == "allow_insecure") {
-      if (v != "true" && v != "false") return bad("must be true or false");
-      st.allow_insecure = v == "true";
-    } else {
-      return bad("unknown key");
-    }
-  } else {
-    return bad("unknown section");
-  }
+  Config& c = *static_cast<Ctx*>(user)->config;
+  std::string s = section, n = name;
+  Why why = OnSection(c, s, n, value);
+  // Keep parsing: every problem is reported.
+  if (!why.empty()) c.problems.push_back("[" + s + "] " + n + ": " + why);
   return 1;
 }
 
@@ -226,6 +269,20 @@ base::Status Config::Parse(const std::string& text, Config* config) {
     return base::Status::InvalidArgument(config->problems.front());
   }
   return base::Status::OK();
+}
+
+int Config::LogPriority() const {
+  if (log_level == "debug") return LOG_DEBUG;
+  if (log_level == "warning") return LOG_WARNING;
+  if (log_level == "error") return LOG_ERR;
+  return LOG_INFO;
+}
+
+void Config::ApplyLogLevel() const {
+  setlogmask(LOG_UPTO(LogPriority()));
+  base::LogOptions o;
+  o.max_priority = LogPriority();
+  base::ConfigureLog(o);
 }
 
 base::Status Config::Load(const std::string& path, Config* config) {

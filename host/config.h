@@ -9,15 +9,20 @@
 //   [gc]       mode = thread|spawn|off           helper = <path>
 //   [xapi]     socket = /var/lib/xcp/xapi  (XenAPI callbacks;
 //              $VHDSM_XAPI_SOCKET wins)
-//   [log]      level = info|debug|warning
+//   [log]      level = debug|info|warning|error (ApplyLogLevel: less
+//              important messages are dropped; every host applies it)
 //   [store NAME]  auth_url, auth_version (1|2|3), user, key, region,
 //              tenant, ca_bundle,     (object stores for image tasks)
 //              allow_insecure = false (true: an http:// auth_url is used,
 //              with a warning each time), connect_timeout = 10 and
 //              stall_timeout = 60 (seconds; a request that moves no byte
 //              for that long fails), retries = 6 (attempts per request)
-//   [image]    segment_size, concurrency, compression_level, format,
-//              manifest
+//   [image]    the defaults of new image tasks (ImageParams):
+//              segment_size = 100M (1M..5G), concurrency = 2 (1..32, the
+//              tasks' parallel_segments), compression_level = 6 (0..9),
+//              format = vhd|tgz, manifest = slo|dlo; and
+//              retry_delay_scale = 1 (0.0001..1000: multiplies the
+//              uploader's backoff delays; a test and operations knob)
 //
 // Load() reports the first problem with its line number, and refuses a file
 // that holds a store key (`key =`) while group or others have any access to
@@ -32,25 +37,11 @@
 #include <vector>
 
 #include "base/status.h"
+#include "image/image_params.h"
 #include "sm/gc_mode.h"
 #include "sm/sr_location.h"
 
 namespace vhdsm {
-
-struct StoreConfig {
-  std::string name;
-  std::string auth_url;
-  std::string auth_version = "1";
-  std::string user;
-  std::string key;
-  std::string tenant;
-  std::string region;
-  std::string ca_bundle;
-  bool allow_insecure = false;
-  unsigned connect_timeout_s = 10;
-  unsigned stall_timeout_s = 60;
-  unsigned retries = 6;
-};
 
 struct Config {
   std::string path;  // where it was read from, "" for defaults
@@ -67,11 +58,13 @@ struct Config {
   std::string log_level = "info";
   std::string xapi_socket = "/var/lib/xcp/xapi";
   std::map<std::string, StoreConfig> stores;
-  uint64_t segment_size = 100ull << 20;
-  unsigned concurrency = 2;
-  int compression_level = 6;
-  std::string format = "vhd";
-  std::string manifest = "slo";
+  // [image]: the defaults of new image tasks (ImageParams states them;
+  // the section overrides segment_size, parallel_segments (`concurrency`),
+  // compression_level, format and manifest).
+  ImageParams image;
+  // [image] retry_delay_scale: multiplies the uploader's backoff delays
+  // (a test and operations knob; 1 keeps swiftclient's policy).
+  double retry_delay_scale = 1.0;
 
   // Every problem found, "line N: message" (empty when valid).
   std::vector<std::string> problems;
@@ -80,6 +73,13 @@ struct Config {
   // are collected in `problems` (Load fails with the first).
   static base::Status Load(const std::string& path, Config* config);
   static base::Status Parse(const std::string& text, Config* config);
+
+  // [log] level as a syslog priority (LOG_DEBUG .. LOG_ERR).
+  int LogPriority() const;
+  // Applies [log] level to this process: messages less important are
+  // dropped, by syslog(3) (setlogmask) and by base::Log. Every host
+  // (vhdsmd, vhdsm, VHDSR) does so when it loads its configuration.
+  void ApplyLogLevel() const;
 };
 
 }  // namespace vhdsm

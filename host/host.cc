@@ -47,6 +47,7 @@ std::unique_ptr<Host> Host::Create(const std::string& config_path,
       return nullptr;
     }
   }
+  config.ApplyLogLevel();
   for (const auto& [name, store] : config.stores) {
     if (store.key.empty()) continue;
     base::Status s = base::ProtectCredentials();
@@ -66,8 +67,15 @@ Host::Host(Config config) : config_(std::move(config)) {
   std::string state_dir = config_.state_dir;
   if (const char* d = std::getenv("VHDSM_STATE_DIR")) state_dir = d;
   bool daemon = config_.gc_mode == GcMode::kThread;
-  images_ = std::make_unique<ImageService>(
-      base::Env::Default(), &config_, state_dir, daemon, config_.gc_helper);
+  ImageServiceOptions io;
+  io.state_dir = state_dir;
+  io.run_in_process = daemon;
+  io.helper = config_.gc_helper;
+  io.config_path = config_.path;
+  io.stores = config_.stores;
+  io.defaults = config_.image;
+  io.retry_delay_scale = config_.retry_delay_scale;
+  images_ = std::make_unique<ImageService>(base::Env::Default(), std::move(io));
   images_->SetEventSink([this](const std::string& json) { Emit(json); });
   PluginOptions o;
   o.sr_roots = config_.sr_roots;

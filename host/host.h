@@ -47,6 +47,12 @@ class Host {
   const Config& config() const { return config_; }
   Plugin& plugin() { return *plugin_; }
 
+  // Runs image task `task_id` to its end in this thread (the --run-task
+  // entry point of the worker a spawn-mode host starts).
+  base::Status RunTask(const std::string& task_id) {
+    return images_->Run(task_id);
+  }
+
   // Runs the GC of `sr_path` now, in this thread (the --gc entry point).
   static int RunGc(const std::string& sr_path);
 

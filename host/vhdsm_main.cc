@@ -518,7 +518,7 @@ int Main(int argc, char** argv) {
       image["allow-insecure"] = "true";
     } else if (s == "--no-follow") {
       follow = false;
-    } else if (s == "--task" && i + 1 < argc) {
+    } else if ((s == "--run-task" || s == "--task") && i + 1 < argc) {
       // The detached worker of an image task started in-process.
       Struct p;
       p.Set("task_id", std::string(argv[++i]));

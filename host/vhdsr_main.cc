@@ -5,11 +5,15 @@
 //   VHDSR '<methodCall>...'   (xapi: the request as argv[1])
 //   VHDSR < request.xml       (the request on stdin)
 //   VHDSR --gc SR_PATH        (the detached GC a call started)
-//   VHDSR --task TASK_ID      (the detached worker of an image task)
+//   VHDSR --run-task TASK_ID  (the detached worker of an image task; the
+//                             old spelling --task is the same)
 //
 // Exactly one <methodResponse> goes to stdout and nothing else does; the
 // exit status is 0 even for faults, as xapi requires (xmlrpc/exec.h is the
-// transport; libvhdsm answers). Diagnostics go to syslog. Configuration:
+// transport; libvhdsm answers). A task worker writes nothing to stdout: it
+// runs the task through the library (vhdsm_run_task) and exits 0 when the
+// run ended (its record says how), 1 when it could not run (the reason
+// goes to syslog). Diagnostics go to syslog. Configuration:
 // $VHDSM_CONFIG, else /etc/vhdsm/vhdsm.conf.
 #include <syslog.h>
 
@@ -59,14 +63,6 @@ bool CallPlugin(std::string_view request, std::string* response) {
   return ok;
 }
 
-std::string TaskRequest(const std::string& id) {
-  return "<methodCall><methodName>task_resume</methodName><params><param>"
-         "<value><struct><member><name>command</name><value>task_resume"
-         "</value></member><member><name>task_id</name><value>" +
-         id +
-         "</value></member></struct></value></param></params></methodCall>";
-}
-
 std::string GcRequest(const std::string& sr) {
   std::string esc;
   for (char c : sr) {
@@ -87,6 +83,23 @@ std::string GcRequest(const std::string& sr) {
          "</value></member></struct></value></param></params></methodCall>";
 }
 
+// The task worker: no request, no response; the service itself.
+int RunTask(const char* id) {
+  if (vhdsm_abi_version() != VHDSM_ABI_VERSION) {
+    syslog(LOG_ERR, "image task %s: libvhdsm ABI mismatch", id);
+    return 1;
+  }
+  char* error = nullptr;
+  vhdsm_plugin* plugin = vhdsm_open(std::getenv("VHDSM_CONFIG"), &error);
+  int rc = plugin != nullptr && vhdsm_run_task(plugin, id, &error) == 0 ? 0 : 1;
+  if (rc != 0) {
+    syslog(LOG_ERR, "image task %s: %s", id, error ? error : "cannot run");
+  }
+  vhdsm_free(error);
+  if (plugin != nullptr) vhdsm_close(plugin);
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,16 +108,17 @@ int main(int argc, char** argv) {
   log.to_stderr = false;  // as ever, VHDSR writes nothing to stderr
   base::ConfigureLog(log);
   bool gc = argc == 3 && std::strcmp(argv[1], "--gc") == 0;
-  bool task = argc == 3 && std::strcmp(argv[1], "--task") == 0;
+  bool task = argc == 3 && (std::strcmp(argv[1], "--run-task") == 0 ||
+                            std::strcmp(argv[1], "--task") == 0);
   // Per call, xapi starts us afresh: a GC or an image task must outlive this
   // process, so it runs in a detached one; that one works inline.
   setenv("VHDSM_GC", gc || task ? "off" : "spawn", 0);
-  if (gc || task) {
+  if (task) return RunTask(argv[2]);
+  if (gc) {
     // Nobody reads the response of a detached run; only a failure to reach
     // the library is worth printing.
     std::string response;
-    if (!CallPlugin(gc ? GcRequest(argv[2]) : TaskRequest(argv[2]),
-                    &response)) {
+    if (!CallPlugin(GcRequest(argv[2]), &response)) {
       xmlrpc::WriteExecResponse(response);
     }
     return 0;

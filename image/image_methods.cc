@@ -85,7 +85,7 @@ class ImageArgs {
 };
 
 // The `image` struct as ImageParams; members left out keep ImageParams'
-// defaults (image_task.h).
+// defaults (the [image] section, else image_params.h).
 Status ParseImage(const Call& c, ImageParams* p, std::string* key) {
   const Value* v = nullptr;
   RETURN_IF_ERROR(RequireMember(c.s, "image", Value::Type::kStruct, &v));
@@ -116,7 +116,8 @@ Status ImageCreate(const ImageMethodsOptions& o, const Call& c, Value* out) {
   std::string sr_path, vdi, sr_uuid, key, id;
   RETURN_IF_ERROR(SrPath(c, &sr_path));
   RETURN_IF_ERROR(VdiUuid(c, &vdi));
-  ImageParams p;
+  // Members left out take the configured [image] defaults.
+  ImageParams p = o.images ? o.images->defaults() : ImageParams();
   RETURN_IF_ERROR(ParseImage(c, &p, &key));
   // After the arguments are parsed: a bad one is 143 wherever it is sent.
   ImageService* images = nullptr;
@@ -140,7 +141,7 @@ std::string Whole(double v) {
 Value StatusOf(const TaskRecord& r) {
   Struct out;
   out.Append("task_id", r.id);
-  out.Append("state", r.state);
+  out.Append("state", TaskStateName(r.state));
   out.Append("progress", std::to_string(r.progress));
   out.Append("sr_uuid", r.sr_uuid);
   out.Append("vdi_uuid", r.vdi_uuid);

@@ -26,6 +26,11 @@
 // in a run ends the task failed with error_code INTERNAL. Text from servers
 // and files is sanitized (base::SanitizeText) before it enters a record.
 //
+// Files: image_params.h (what an image is), image_store.h (where it goes),
+// task_record.h (the record), task_run.h (a run, phase by phase),
+// chain_image_source.h (the snapshot as a VHD stream); this file keeps the
+// index, the threads or processes, and the resume.
+//
 // Secrets never enter a task record: credentials come from a configured
 // store by name, or, given inline, are kept in <state>/secrets/<id> (0600,
 // root only, outside the SR) until the task ends.
@@ -33,7 +38,6 @@
 #define VHDSM_IMAGE_IMAGE_TASK_H_
 
 #include <atomic>
-#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,78 +48,38 @@
 
 #include "base/env.h"
 #include "base/status.h"
-#include "host/config.h"
+#include "image/image_params.h"
+#include "image/image_store.h"
+#include "image/task_record.h"
 
 namespace vhdsm {
 
-struct ImageParams {
-  std::string store;  // a configured store's name, or "" for inline auth
-  std::string auth_url;
-  std::string auth_version = "1";
-  std::string user;
-  std::string tenant;
-  std::string region;
-  bool api_key = false;  // Rackspace RAX-KSKEY API key credentials (v2)
-  std::string container;
-  std::string object;
-  std::string format = "vhd";    // vhd | tgz
-  std::string manifest = "slo";  // slo | dlo
-  uint64_t segment_size = 100ull << 20;
-  int compression_level = 6;
-  int parallel_segments = 2;
-  bool keep_segments = false;  // on failure or cancel
-  // Inline auth only: an http:// auth_url is refused unless this is set
-  // (a configured store says so in its own section).
-  bool allow_insecure = false;
-};
+struct TaskRunContext;  // task_run.h
 
-struct TaskRecord {
-  std::string id;
-  std::string sr_path;
-  std::string sr_uuid;
-  std::string vdi_uuid;
-  std::string state =
-      "queued";  // queued creating uploading done failed cancelled
-  int progress = 0;
-  ImageParams image;
-  // Filled as the task goes.
-  std::string snapshot_uuid;  // the read-only snapshot being uploaded
-  std::string image_uuid;     // of the streamed VHD (fixed for resume)
-  uint32_t image_timestamp = 0;
-  std::string run_id;  // the uploader's segment-name stamp
-  uint64_t phase_bytes_done = 0;
-  uint64_t phase_bytes_total = 0;
-  double rate_bytes_per_s = 0;
-  double eta_s = -1;
-  uint64_t segments_done = 0;
-  int64_t segments_total = -1;
-  uint64_t segments_skipped = 0;  // found stored when resuming
-  uint64_t image_bytes = 0;       // uncompressed image size
-  uint64_t object_bytes = 0;
-  std::string object_md5;
-  std::string etag;
-  std::string error_code;
-  std::string error_message;
-  int attempts = 0;    // runs started (saved before each run)
-  int runs_ended = 0;  // runs that returned (attempts - runs_ended died)
-  std::string created;
-  std::string updated;
-
-  bool finished() const {
-    return state == "done" || state == "failed" || state == "cancelled";
-  }
-  std::string ToJson() const;
-  static base::Status FromJson(const std::string& text, TaskRecord* r);
+struct ImageServiceOptions {
+  // Holds the task index and inline secrets (created 0700).
+  std::string state_dir;
+  // Tasks run in threads of the service, or in detached processes
+  // "<helper> --run-task <id>" (exec hosts) given `config_path` as their
+  // configuration.
+  bool run_in_process = true;
+  std::string helper;
+  std::string config_path;
+  // The stores tasks may name, and what a new task starts from.
+  StoreMap stores;
+  ImageParams defaults;
+  // Multiplies the uploader's backoff delays ([image] retry_delay_scale:
+  // tests and operators shorten them; 1 keeps swiftclient's policy).
+  double retry_delay_scale = 1.0;
 };
 
 class ImageService {
  public:
-  // `state_dir` holds the task index and inline secrets (created 0700).
-  // Tasks run in threads of this object (run_in_process) or in detached
-  // processes "<helper> --task <sr> <id>" (exec hosts).
-  ImageService(base::Env* env, const Config* config, std::string state_dir,
-               bool run_in_process, std::string helper);
+  ImageService(base::Env* env, ImageServiceOptions options);
   ~ImageService();
+
+  // What an image_create call starts from before its own members.
+  const ImageParams& defaults() const { return options_.defaults; }
 
   // Records a new task and starts it; returns its id at once.
   base::Status Create(const std::string& sr_path, const std::string& sr_uuid,
@@ -126,7 +90,7 @@ class ImageService {
   base::Status List(std::vector<std::string>* ids);
   // Starts (again) every unfinished task of the index.
   base::Status ResumeAll();
-  // Runs one task to its end in this thread (the --task entry point, and
+  // Runs one task to its end in this thread (the --run-task entry point, and
   // `vhdsm task resume`).
   base::Status Run(const std::string& task_id);
   // Stops running tasks at their next checkpoint (they resume later).
@@ -141,8 +105,14 @@ class ImageService {
                     TaskRecord* r);
   base::Status Save(TaskRecord* r);
   void Start(const std::string& task_id);
-  // One run of a loaded, unfinished task.
+  // Create's steps: the VDI may be imaged; the task's key kept apart.
+  base::Status CheckVdi(const std::string& sr_path,
+                        const std::string& vdi_uuid);
+  base::Status StoreKey(const std::string& id, const std::string& key);
+  // One run of a loaded, unfinished task (task_run.h).
   base::Status RunAttempt(const std::string& sr_path, TaskRecord* r);
+  // What a run of task `id` reaches the service through.
+  TaskRunContext RunContext(const std::string& id);
   // Ends a task as failed with `code` without running it: the snapshot
   // released, the record saved, the key removed. Never throws.
   void Abandon(const std::string& sr_path, TaskRecord* r,
@@ -151,10 +121,8 @@ class ImageService {
   std::string TaskPath(const std::string& sr, const std::string& id) const;
 
   base::Env* env_;
-  const Config* config_;
-  std::string state_dir_;
-  bool in_process_;
-  std::string helper_;
+  const ImageServiceOptions options_;
+  const std::string& state_dir_ = options_.state_dir;
   std::atomic<bool> shutting_down_{false};
   std::mutex mu_;
   std::vector<std::thread> threads_;

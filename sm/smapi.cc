@@ -4,12 +4,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/size.h"
 #include "sm/fault_codes.h"
 #include "sm/smapi_call.h"
 #include "sm/sr.h"
 #include "vhd/format.h"
 #include "vhd/uuid.h"
+#include "xmlrpc/datetime.h"
 #include "xmlrpc/writer.h"
 
 namespace vhdsm {
@@ -40,13 +42,21 @@ Status VdiSizeArg(const Call& c, size_t i, uint64_t* size) {
   return Status::OK();
 }
 
-std::string NowIso() {
+// A snapshot's time as xapi writes snapshot_time: an XML-RPC dateTime in
+// UTC (xmlrpc/datetime.h owns the format).
+std::string XenApiNow() {
   time_t t = time(nullptr);
   struct tm tm;
   gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y%m%dT%H:%M:%SZ", &tm);
-  return buf;
+  xmlrpc::DateTime d;
+  d.year = tm.tm_year + 1900;
+  d.month = tm.tm_mon + 1;
+  d.day = tm.tm_mday;
+  d.hour = tm.tm_hour;
+  d.minute = tm.tm_min;
+  d.second = tm.tm_sec;
+  d.zone = xmlrpc::DateTime::Zone::kUtc;
+  return d.Format();
 }
 
 void KickGc(const Call& c, const Sr& sr) {
@@ -107,7 +117,7 @@ Status SrCreate(const Call& c, Value*) {
   RETURN_IF_ERROR(OpenSr(c, &sr));
   std::string uuid;
   RETURN_IF_ERROR(c.Str("sr_uuid", &uuid));
-  nlohmann::json j = {{"sr_uuid", uuid}, {"created", NowIso()}};
+  nlohmann::json j = {{"sr_uuid", uuid}, {"created", base::NowIso()}};
   return fault::Raise(base::WriteFileAtomic(sr->env(), path + "/.vhdsm/sr.json",
                                             j.dump() + "\n"),
                       fault::kGeneral);
@@ -344,7 +354,7 @@ Status Snapshot(const Call& c, bool clone, Value* out) {
   }
   m.is_a_snapshot = !clone;
   m.snapshot_of = clone ? "" : cur.uuid;
-  m.snapshot_time = clone ? "" : NowIso();
+  m.snapshot_time = clone ? "" : XenApiNow();
   m.read_only = false;
   SnapshotKind how;
   RETURN_IF_ERROR(KindOf(c, &how));

@@ -21,7 +21,7 @@
 //     directory's listing).
 // Network: image tasks would talk to Swift; http(s)_proxy points at a
 // closed local port, so every request fails at once, and the retry backoff
-// is scaled down (VHDSM_UPLOAD_RETRY_SCALE).
+// is scaled down ([image] retry_delay_scale).
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -384,7 +384,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   setenv("VHDSM_GC", "off", 1);
   setenv("VHDSM_STATE_DIR", (t + "/state").c_str(), 1);
   setenv("VHDSM_XAPI_SOCKET", (t + "/no-xapi/sock").c_str(), 1);
-  setenv("VHDSM_UPLOAD_RETRY_SCALE", "0.0001", 1);
   for (const char* v :
        {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
     setenv(v, "http://127.0.0.1:1", 1);
@@ -393,7 +392,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   unsetenv("NO_PROXY");
   std::string conf = t + "/state/vhdsm.conf";
   base::WriteFileAtomic(base::Env::Default(), conf,
-                        "[gc]\nmode = off\nhelper = /bin/true\n");
+                        "[gc]\nmode = off\nhelper = /bin/true\n"
+                        "[image]\nretry_delay_scale = 0.0001\n");
   char* err = nullptr;
   w->plugin = vhdsm_open(conf.c_str(), &err);
   if (w->plugin == nullptr) Bug(std::string("vhdsm_open: ") + (err ? err : ""));

@@ -21,11 +21,11 @@ std::string SegmentProblem(const std::string& v) {
 TEST(ConfigSizeTest, SegmentSizeUsesTheOneParser) {
   Config c;
   ASSERT_OK(Config::Parse("[image]\nsegment_size = 100M\n", &c));
-  EXPECT_EQ(c.segment_size, 100ull << 20);
+  EXPECT_EQ(c.image.segment_size, 100ull << 20);
   ASSERT_OK(Config::Parse("[image]\nsegment_size = 5g\n", &c));
-  EXPECT_EQ(c.segment_size, 5ull << 30);
+  EXPECT_EQ(c.image.segment_size, 5ull << 30);
   ASSERT_OK(Config::Parse("[image]\nsegment_size = 1048576\n", &c));
-  EXPECT_EQ(c.segment_size, 1ull << 20);
+  EXPECT_EQ(c.image.segment_size, 1ull << 20);
   for (const char* bad :
        {"1048575", "5121M", "0", "16777217T", "18446744073709551616", "-1M",
         "+1M", "1.5G", "1MB", "100M junk", "", "0x100000"}) {

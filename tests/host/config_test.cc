@@ -1,4 +1,4 @@
-// Tests of host/config.h: the keys of a [store NAME] section.
+// Tests of host/config.h: the keys of a [store NAME] section and of [image].
 #include "host/config.h"
 
 #include <gtest/gtest.h>
@@ -44,6 +44,46 @@ TEST(ConfigTest, BadStoreValuesAreProblemsWithLines) {
     EXPECT_FALSE(s.ok()) << line;
     ASSERT_FALSE(c.problems.empty()) << line;
     EXPECT_NE(c.problems[0].find("line 5"), std::string::npos) << c.problems[0];
+  }
+}
+
+TEST(ConfigTest, ImageSectionOverridesTheImageDefaults) {
+  Config c;
+  ASSERT_OK(Config::Parse(
+      "[image]\nsegment_size = 8M\nconcurrency = 5\ncompression_level = 1\n"
+      "format = tgz\nmanifest = dlo\n",
+      &c));
+  EXPECT_EQ(c.image.segment_size, 8ull << 20);
+  EXPECT_EQ(c.image.parallel_segments, 5);
+  EXPECT_EQ(c.image.compression_level, 1);
+  EXPECT_EQ(c.image.format, "tgz");
+  EXPECT_EQ(c.image.manifest, "dlo");
+}
+
+TEST(ConfigTest, WithoutImageSectionTheDefaultsAreImageParams) {
+  Config c;
+  ASSERT_OK(Config::Parse("[daemon]\nthreads = 2\n", &c));
+  const ImageParams d;
+  EXPECT_EQ(c.image.segment_size, d.segment_size);
+  EXPECT_EQ(c.image.parallel_segments, d.parallel_segments);
+  EXPECT_EQ(c.image.compression_level, d.compression_level);
+  EXPECT_EQ(c.image.format, d.format);
+  EXPECT_EQ(c.image.manifest, d.manifest);
+}
+
+TEST(ConfigTest, RetryDelayScale) {
+  Config c;
+  EXPECT_EQ(c.retry_delay_scale, 1.0);
+  ASSERT_OK(Config::Parse("[image]\nretry_delay_scale = 0.05\n", &c));
+  EXPECT_DOUBLE_EQ(c.retry_delay_scale, 0.05);
+  for (const char* v : {"0", "-1", "x", "1e9", "0.5s", "nan", ""}) {
+    Config bad;
+    base::Status s = Config::Parse(
+        std::string("[image]\nretry_delay_scale = ") + v + "\n", &bad);
+    EXPECT_EQ(s.code(), base::Code::kInvalidArgument) << v;
+    EXPECT_NE(s.message().find("line 2: [image] retry_delay_scale"),
+              std::string::npos)
+        << s.message();
   }
 }
 

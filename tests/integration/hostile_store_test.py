@@ -222,7 +222,6 @@ class HostileStoreTest(unittest.TestCase):
                         "connect_timeout = 2\nstall_timeout = %d\nretries = 2\n\n"
                         % (name, port, stall))
         self.env = dict(os.environ, VHDSM_STATE_DIR=self.state)
-        self.env.pop("VHDSM_UPLOAD_RETRY_SCALE", None)
         self.proc = None
         self.start_daemon()
         self.px.sr_create(self.p("sr_create", ["0"]))

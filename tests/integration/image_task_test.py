@@ -102,8 +102,9 @@ class ImageTaskTest(unittest.TestCase):
         self.sr = os.path.join(self.dir, "sr")
         os.mkdir(self.sr)
         self.state = os.path.join(self.dir, "state")
-        self.env = dict(os.environ, VHDSM_STATE_DIR=self.state,
-                        VHDSM_UPLOAD_RETRY_SCALE="0.05")
+        self.env = dict(os.environ, VHDSM_STATE_DIR=self.state)
+        # Short backoff for the uploader: [image] retry_delay_scale.
+        self.retry_delay_scale = "0.05"
         self.proc = None
         self.start_daemon()
         self.rng = random.Random(1)
@@ -117,7 +118,8 @@ class ImageTaskTest(unittest.TestCase):
         # Calls come over TCP: the SR must lie inside sr_roots.
         conf = os.path.join(self.dir, "vhdsm.conf")
         with open(conf, "w") as f:
-            f.write("[daemon]\nsr_roots = %s\n" % self.dir)
+            f.write("[daemon]\nsr_roots = %s\n[image]\nretry_delay_scale = %s\n"
+                    % (self.dir, self.retry_delay_scale))
         self.proc = subprocess.Popen([VHDSMD, "--config", conf, "--socket", self.sock,
                                       "--tcp-port", "0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -332,7 +334,7 @@ class ImageTaskTest(unittest.TestCase):
     def test_object_server_down_then_back(self):
         # Backoff long enough (about 9 s in all) to outlast the outage.
         self.stop_daemon()
-        self.env["VHDSM_UPLOAD_RETRY_SCALE"] = "0.3"
+        self.retry_delay_scale = "0.3"
         self.start_daemon()
         v, path = self.make_chain(size_mb=64, data_mb=8)
         before = guest_view(path)

@@ -375,7 +375,7 @@ class CAbiTest(unittest.TestCase):
         names = [n for n in names if n != "VHDSM_1"]
         self.assertEqual(sorted(names), ["vhdsm_abi_version", "vhdsm_close", "vhdsm_free",
                                          "vhdsm_handle", "vhdsm_handle_peer", "vhdsm_open",
-                                         "vhdsm_set_event_callback"])
+                                         "vhdsm_run_task", "vhdsm_set_event_callback"])
 
 
 if __name__ == "__main__":

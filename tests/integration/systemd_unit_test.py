@@ -128,13 +128,13 @@ class WorksInTheSandboxTest(unittest.TestCase):
 
     def trace_workload(self):
         trace = os.path.join(self.dir, "trace")
-        env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(self.dir, "state"),
-                   VHDSM_UPLOAD_RETRY_SCALE="0.01")
+        env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(self.dir, "state"))
         env.pop("VHDSM_CONFIG", None)
         # Callers over TCP may name only SRs inside sr_roots.
         conf = os.path.join(self.dir, "vhdsm.conf")
         with open(conf, "w") as f:
-            f.write("[daemon]\nsr_roots = %s\n" % self.dir)
+            f.write("[daemon]\nsr_roots = %s\n[image]\nretry_delay_scale = 0.01\n"
+                    % self.dir)
         os.chmod(conf, 0o600)
         p = subprocess.Popen([STRACE, "-f", "-qq", "-y", "-o", trace, VHDSMD, "--config", conf,
                               "--socket",

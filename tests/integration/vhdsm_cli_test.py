@@ -296,7 +296,8 @@ class CredentialProcessTest(unittest.TestCase):
                 envv = f.read()
         except OSError:
             return False
-        return (argv[0] == VHDSM.encode() and b"--task" in argv
+        return (argv[0] == VHDSM.encode()
+                and (b"--run-task" in argv or b"--task" in argv)
                 and os.path.join(self.dir, "state").encode() in envv)
 
 

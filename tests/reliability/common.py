@@ -283,8 +283,7 @@ class Daemon:
     def __init__(self, workdir, env=None, wrap=(), stderr_path=None, args=()):
         self.args = list(args)
         self.sock = os.path.join(workdir, "vhdsmd.sock")
-        self.env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(workdir, "state"),
-                        VHDSM_UPLOAD_RETRY_SCALE="0.05")
+        self.env = dict(os.environ, VHDSM_STATE_DIR=os.path.join(workdir, "state"))
         if env:
             self.env.update(env)
         self.stderr_path = stderr_path or os.path.join(workdir, "vhdsmd.stderr")
@@ -303,6 +302,8 @@ class Daemon:
             conf = self.sock + ".conf"
             with open(conf, "w") as f:
                 f.write("[daemon]\nsr_roots = %s\n" % os.path.dirname(self.sock))
+                # A short uploader backoff.
+                f.write("[image]\nretry_delay_scale = 0.05\n")
             args += ["--config", conf]
         self.proc = subprocess.Popen(self.wrap + [VHDSMD, "--socket", self.sock,
                                                   "--tcp-port", "0", "--foreground"]

@@ -203,9 +203,13 @@ class Trial:
                 % (self.h.seed, self.op.name, self.mode, self.index))
 
     def env(self):
-        e = dict(os.environ, VHDSM_GC="off",
-                 VHDSM_STATE_DIR=os.path.join(self.dir, "state"),
-                 VHDSM_UPLOAD_RETRY_SCALE="0.05", **self.op.env)
+        # A short uploader backoff: [image] retry_delay_scale.
+        conf = os.path.join(self.dir, "vhdsm.conf")
+        if not os.path.exists(conf):
+            with open(conf, "w") as f:
+                f.write("[image]\nretry_delay_scale = 0.05\n")
+        e = dict(os.environ, VHDSM_GC="off", VHDSM_CONFIG=conf,
+                 VHDSM_STATE_DIR=os.path.join(self.dir, "state"), **self.op.env)
         if self.kill and self.kill[0] in ("point", "count"):
             # Under strace, LeakSanitizer (ASan builds) cannot stop the
             # world at exit, and would fail the process.
@@ -400,7 +404,7 @@ class Trial:
             raise RuntimeError("image task made no task: %s" % result)
 
     def workers(self):
-        """pids of this trial's detached image-task workers ("vhdsm --task
+        """pids of this trial's detached image-task workers ("vhdsm --run-task
         ID" in their own session, started by the CLI), found by their state
         directory."""
         state = ("VHDSM_STATE_DIR=" + os.path.join(self.dir, "state")).encode()
@@ -415,7 +419,7 @@ class Trial:
                     env = f.read().split(b"\0")
             except OSError:
                 continue
-            if b"--task" in argv and state in env:
+            if (b"--run-task" in argv or b"--task" in argv) and state in env:
                 pids.append(int(pid))
         return pids
 
@@ -428,7 +432,7 @@ class Trial:
 
     def run_image_cli(self):
         """`vhdsm image create` in-process: it records the task, starts its
-        detached worker ("vhdsm --task ID") and follows it. A timed kill
+        detached worker ("vhdsm --run-task ID") and follows it. A timed kill
         takes the follower and the worker; strace's crash points count the
         calls of both."""
         a = self.h.template.a

@@ -486,6 +486,7 @@ class Credentials:
         conf = os.path.join(self.dir, "vhdsm.conf")
         with open(conf, "w") as f:
             f.write("[daemon]\nsr_roots = %s\n" % self.dir)
+            f.write("[image]\nretry_delay_scale = 0.02\n")
             f.write("[store wrongstore]\nauth_url = %s\nuser = %s\nkey = %s\n"
                     "allow_insecure = true\n"
                     % (swift.auth, swift.user, self.store_key))
@@ -495,8 +496,7 @@ class Credentials:
     def daemon(self):
         """vhdsmd with the store configuration, its syslog captured."""
         env = {"VHDSM_STATE_DIR": self.state, "LD_PRELOAD": self.shim,
-               "VHDSM_SYSLOG_CAPTURE": self.capture, "VHDSM_GC": "thread",
-               "VHDSM_UPLOAD_RETRY_SCALE": "0.02"}
+               "VHDSM_SYSLOG_CAPTURE": self.capture, "VHDSM_GC": "thread"}
         return Daemon(self.dir, env=env, args=["--config", self.conf]).start()
 
     def p(self, command, **m):
@@ -617,7 +617,7 @@ class Credentials:
             f.write(self.wrong + "\n")
         os.chmod(keyfile, 0o600)
         env = dict(os.environ, VHDSM_STATE_DIR=self.state, LD_PRELOAD=self.shim,
-                   VHDSM_SYSLOG_CAPTURE=self.capture, VHDSM_UPLOAD_RETRY_SCALE="0.02")
+                   VHDSM_SYSLOG_CAPTURE=self.capture)
         env.pop("VHDSM_GC", None)
         for how, extra, e in (("--key-file", ["--key-file", keyfile], env),
                               ("$VHDSM_KEY", [], dict(env, VHDSM_KEY=self.env_key))):

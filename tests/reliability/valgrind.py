@@ -47,8 +47,7 @@ def main():
     sr = os.path.join(workdir, "sr")
     os.makedirs(sr)
     state = os.path.join(workdir, "state")
-    env = dict(os.environ, VHDSM_GC="off", VHDSM_STATE_DIR=state,
-               VHDSM_UPLOAD_RETRY_SCALE="0.02")
+    env = dict(os.environ, VHDSM_GC="off", VHDSM_STATE_DIR=state)
     swift = None
     try:
         # An SR with a chain, made without valgrind.
@@ -99,7 +98,7 @@ def main():
         swift = Swift()
         conf = os.path.join(workdir, "vhdsm.conf")
         with open(conf, "w") as f:
-            f.write("[gc]\nhelper = /bin/true\n")
+            f.write("[gc]\nhelper = /bin/true\n[image]\nretry_delay_scale = 0.02\n")
         env["VHDSM_CONFIG"] = conf
         task = sm(sr, "image_create", vdi_uuid=a, vdi_location=a,
                   env={"VHDSM_STATE_DIR": state, "VHDSM_CONFIG": conf},

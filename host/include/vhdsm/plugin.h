@@ -60,6 +60,13 @@ typedef struct vhdsm_peer {
 #define VHDSM_PEER_UNIX 1       /* a Unix-socket peer; root if uid is 0 */
 #define VHDSM_PEER_TCP 2        /* a (loopback) TCP peer: never trusted */
 
+/* Runs image task `task_id` to its end in this thread: the detached worker
+ * (VHDSR --run-task) a host whose image tasks do not run in threads starts.
+ * 0 when the run ended (the task's record says how); -1 and *error
+ * (released with vhdsm_free) when it could not (an unknown id, a record
+ * that cannot be saved). */
+int vhdsm_run_task(vhdsm_plugin* plugin, const char* task_id, char** error);
+
 /* vhdsm_handle for a request from `peer`. vhdsm_handle is this with an
  * in-process peer. An unknown transport counts as TCP. */
 int vhdsm_handle_peer(vhdsm_plugin* plugin, const vhdsm_peer* peer,
