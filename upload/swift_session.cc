@@ -69,7 +69,8 @@ base::Status SwiftSession::AuthenticateLocked(HttpClient* http) {
   }
   if (ErrorOf(st) == UploadError::kRetriesExhausted) {
     return base::Status(st.code(), st.message() + " (after " +
-                                       std::to_string(attempts) + " attempts)");
+                                       std::to_string(attempts) + " attempts)")
+        .WithDetail(st.detail());
   }
   return st;
 }

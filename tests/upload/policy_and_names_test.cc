@@ -1,5 +1,5 @@
 // Unit tests of the small pieces: retry policy, segment names, SLO
-// manifests, error codes, auth request/response JSON.
+// manifests, auth request/response JSON.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -93,43 +93,6 @@ TEST(SloManifest, JsonAndEtag) {
   EXPECT_EQ(j[1]["size_bytes"], 2);
   EXPECT_EQ(LargeObjectEtag(e), Md5::Of(Md5::Of("a") + Md5::Of("bc")));
   EXPECT_EQ(TotalSize(e), 3u);
-}
-
-TEST(UploadError, MessagesQuotingServersAreSanitized) {
-  // A 403 body with 0xFF, a forged log line and a terminal escape.
-  base::Status st =
-      MakeError(UploadError::kRejected, "PUT x: 403 (\xff\nFAKE LINE\x1b[2J)");
-  EXPECT_EQ(st.message(),
-            "REJECTED: PUT x: 403 (\xEF\xBF\xBD\\x0AFAKE LINE\\x1B[2J)");
-  EXPECT_NO_THROW(nlohmann::json({{"m", st.message()}}).dump());
-  EXPECT_EQ(ErrorOf(st), UploadError::kRejected);
-  EXPECT_LE(MakeError(UploadError::kRejected, std::string(1 << 20, 'x'))
-                .message()
-                .size(),
-            4096u + 10);
-  EXPECT_EQ(static_cast<int>(UploadError::kInternal), 12);
-  EXPECT_EQ(ErrorOf(MakeError(UploadError::kInternal, "boom")),
-            UploadError::kInternal);
-}
-
-TEST(UploadError, NamesCodesAndParsing) {
-  base::Status st = MakeError(UploadError::kRetriesExhausted, "PUT x: 503");
-  EXPECT_EQ(st.code(), base::Code::kIOError);
-  EXPECT_EQ(st.message(), "RETRIES_EXHAUSTED: PUT x: 503");
-  EXPECT_EQ(ErrorOf(st), UploadError::kRetriesExhausted);
-  EXPECT_EQ(ErrorOf(base::Status::OK()), UploadError::kNone);
-  EXPECT_EQ(ErrorOf(base::Status::IOError("read failed")),
-            UploadError::kSource);
-  EXPECT_EQ(ErrorOf(MakeError(UploadError::kTooLarge, "x")),
-            UploadError::kTooLarge);
-  EXPECT_EQ(MakeError(UploadError::kTooLarge, "x").code(),
-            base::Code::kTooLarge);
-  EXPECT_EQ(static_cast<int>(UploadError::kTransport), 11);
-  EXPECT_STREQ(UploadErrorName(UploadError::kCancelled), "CANCELLED");
-  base::Status src = SourceError(base::Status::Corruption("short"));
-  EXPECT_EQ(src.code(), base::Code::kCorruption);
-  EXPECT_EQ(src.message(), "SOURCE: short");
-  EXPECT_EQ(ErrorOf(src), UploadError::kSource);
 }
 
 TEST(Auth, RequestBodies) {
