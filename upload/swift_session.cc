@@ -50,7 +50,7 @@ bool SwiftSession::Sleep(double seconds) const {
   return !(cancelled_ && cancelled_());
 }
 
-base::Status SwiftSession::AuthenticateLocked(HttpClient* http) {
+base::Status SwiftSession::AuthenticateLocked(HttpTransport* http) {
   const int attempts = std::max(1, retry_.max_attempts);
   base::Status st;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -75,13 +75,13 @@ base::Status SwiftSession::AuthenticateLocked(HttpClient* http) {
   return st;
 }
 
-base::Status SwiftSession::Connect(HttpClient* http) {
+base::Status SwiftSession::Connect(HttpTransport* http) {
   std::lock_guard<std::mutex> l(mu_);
   if (!auth_.token.empty()) return base::Status::OK();
   return AuthenticateLocked(http);
 }
 
-base::Status SwiftSession::Reauthenticate(HttpClient* http,
+base::Status SwiftSession::Reauthenticate(HttpTransport* http,
                                           const std::string& stale) {
   std::lock_guard<std::mutex> l(mu_);
   if (auth_.token != stale) return base::Status::OK();  // someone else did
@@ -109,7 +109,7 @@ SessionStats SwiftSession::stats() const {
   return {requests_.load(), retries_.load(), reauths_.load(), resends_.load()};
 }
 
-base::Status SwiftSession::Call(HttpClient* http, const std::string& method,
+base::Status SwiftSession::Call(HttpTransport* http, const std::string& method,
                                 const std::string& path,
                                 const std::vector<std::string>& headers,
                                 const HttpBody& body, HttpResponse* response,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/sanitize.h"
+#include "upload/http_client.h"
 #include "upload/md5.h"
 #include "upload/object_names.h"
 #include "upload/segment_buffer.h"
@@ -38,6 +39,28 @@ std::string Unquote(std::string s) {
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
+// Stands in for a transport a factory failed to make: every request fails
+// as one that retrying cannot fix.
+class NoTransport : public HttpTransport {
+ public:
+  base::Status Perform(const HttpRequest& request,
+                       HttpResponse* response) override {
+    *response = HttpResponse();
+    response->transport = Transport::kFatal;
+    return base::Status::IOError(request.method + " " + request.url +
+                                 ": no HTTP transport");
+  }
+};
+
+// One thread's transport: the store's factory's, or libcurl's.
+std::unique_ptr<HttpTransport> NewTransport(const SwiftStore& store,
+                                            const HttpOptions& options) {
+  std::unique_ptr<HttpTransport> t =
+      store.transport ? store.transport(options) : NewHttpClient(options);
+  if (t == nullptr) t = std::make_unique<NoTransport>();
+  return t;
+}
+
 // A string member of a server's JSON object, "" when absent or of another
 // type (json::value() would throw on the type).
 std::string StrMember(const json& j, const char* key) {
@@ -53,7 +76,7 @@ struct StoredSegment {
 };
 
 // Lists the objects under `prefix` in `container` (all pages).
-base::Status ListPrefix(SwiftSession* session, HttpClient* http,
+base::Status ListPrefix(SwiftSession* session, HttpTransport* http,
                         const std::string& container, const std::string& prefix,
                         std::vector<json>* objects) {
   std::string marker;
@@ -160,7 +183,7 @@ class UploadRun {
   ByteSource* stream_;
   UploadResult* result_;
   SwiftSession session_;
-  std::unique_ptr<HttpClient> http_;  // the calling thread's
+  std::unique_ptr<HttpTransport> http_;  // the calling thread's
   const Clock::time_point start_;
 
   std::string segment_container_;
@@ -377,7 +400,7 @@ void UploadRun::ReportProgress(bool final) {
 }
 
 void UploadRun::Worker() {
-  HttpClient http(HttpOpts());
+  std::unique_ptr<HttpTransport> http = NewTransport(store_, HttpOpts());
   for (;;) {
     Job job;
     {
@@ -412,7 +435,7 @@ void UploadRun::Worker() {
       // that does not match it.
       std::vector<std::string> headers = type;
       headers.push_back("ETag: " + buf->md5());
-      st = session_.Call(&http, "PUT", path, headers, buf->body(), &resp,
+      st = session_.Call(http.get(), "PUT", path, headers, buf->body(), &resp,
                          CallOptions::Etag(buf->md5()));
     } else if (st.ok() && !skip) {
       // Still being produced: stream it (chunked) as it fills, then check
@@ -421,8 +444,8 @@ void UploadRun::Worker() {
       co.expected_etag_after = [buf] {
         return buf->WaitSealed() ? buf->md5() : std::string("(abandoned)");
       };
-      st = session_.Call(&http, "PUT", path, type, buf->stream_body(), &resp,
-                         co);
+      st = session_.Call(http.get(), "PUT", path, type, buf->stream_body(),
+                         &resp, co);
     }
     if (st.ok()) buf->WaitSealed();  // a 2xx answers the whole body
     {
@@ -708,22 +731,22 @@ void UploadRun::Cleanup() {
   cleaner.Seed(session_.current_auth());
   HttpOptions h = store_.http;
   h.cancelled = nullptr;
-  HttpClient http(h);
+  std::unique_ptr<HttpTransport> http = NewTransport(store_, h);
   HttpResponse resp;
   if (wrote_manifest_) {
-    cleaner.Call(&http, "DELETE", ObjectPath(), {}, {}, &resp,
+    cleaner.Call(http.get(), "DELETE", ObjectPath(), {}, {}, &resp,
                  CallOptions::NotFoundOk());
   }
   std::vector<json> objects;
-  if (!ListPrefix(&cleaner, &http, segment_container_, names_->prefix(),
+  if (!ListPrefix(&cleaner, http.get(), segment_container_, names_->prefix(),
                   &objects)
            .ok()) {
     return;
   }
   for (const json& o : objects) {
-    base::Status st =
-        cleaner.Call(&http, "DELETE", SegmentPath(o["name"].get<std::string>()),
-                     {}, {}, &resp, CallOptions::NotFoundOk());
+    base::Status st = cleaner.Call(http.get(), "DELETE",
+                                   SegmentPath(o["name"].get<std::string>()),
+                                   {}, {}, &resp, CallOptions::NotFoundOk());
     if (st.ok() && resp.status != 404) ++result_->segments_deleted;
   }
   if (options_.log) {
@@ -746,7 +769,7 @@ base::Status UploadRun::Run() {
       source_size >= 0 ? static_cast<uint64_t>(source_size) : 0,
       options_.segment_size);
   result_->segment_prefix = names_->prefix();
-  http_ = std::make_unique<HttpClient>(HttpOpts());
+  http_ = NewTransport(store_, HttpOpts());
 
   base::Status st = session_.Connect(http_.get());
   if (st.ok()) {
@@ -791,21 +814,21 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   RETURN_IF_ERROR(CheckContainerName(container));
   RETURN_IF_ERROR(CheckObjectName(object));
   SwiftSession session(store.auth, store.retry, nullptr, nullptr);
-  HttpClient http(store.http);
+  std::unique_ptr<HttpTransport> http = NewTransport(store, store.http);
   const std::string path =
       "/" + UrlEncode(container, false) + "/" + UrlEncode(object, true);
   HttpResponse head;
-  RETURN_IF_ERROR(session.Call(&http, "HEAD", path, {}, {}, &head,
+  RETURN_IF_ERROR(session.Call(http.get(), "HEAD", path, {}, {}, &head,
                                CallOptions::NotFoundOk()));
   if (head.status == 404) return base::Status::OK();
   HttpResponse resp;
   if (head.Header("x-static-large-object") == "True") {
-    return session.Call(&http, "DELETE", path + "?multipart-manifest=delete",
-                        {"Accept: application/json"}, {}, &resp,
-                        CallOptions::NotFoundOk());
+    return session.Call(
+        http.get(), "DELETE", path + "?multipart-manifest=delete",
+        {"Accept: application/json"}, {}, &resp, CallOptions::NotFoundOk());
   }
   std::string manifest = head.Header("x-object-manifest");
-  RETURN_IF_ERROR(session.Call(&http, "DELETE", path, {}, {}, &resp,
+  RETURN_IF_ERROR(session.Call(http.get(), "DELETE", path, {}, {}, &resp,
                                CallOptions::NotFoundOk()));
   if (manifest.empty()) return base::Status::OK();
   // X-Object-Manifest: <container>/<prefix>, URL-encoded.
@@ -831,10 +854,11 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   RETURN_IF_ERROR(CheckContainerName(seg_container));
   RETURN_IF_ERROR(CheckObjectName(prefix.empty() ? "x" : prefix));
   std::vector<json> objects;
-  RETURN_IF_ERROR(ListPrefix(&session, &http, seg_container, prefix, &objects));
+  RETURN_IF_ERROR(
+      ListPrefix(&session, http.get(), seg_container, prefix, &objects));
   for (const json& o : objects) {
     RETURN_IF_ERROR(
-        session.Call(&http, "DELETE",
+        session.Call(http.get(), "DELETE",
                      "/" + UrlEncode(seg_container, false) + "/" +
                          UrlEncode(o["name"].get<std::string>(), true),
                      {}, {}, &resp, CallOptions::NotFoundOk()));
