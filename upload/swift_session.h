@@ -85,6 +85,26 @@ class SwiftSession {
   const RetryPolicy& retry_policy() const { return retry_; }
 
  private:
+  // What one Call has been through so far.
+  struct CallState {
+    int transient = 0;  // transient failures
+    bool reauthed = false;
+    bool resent = false;
+  };
+  enum class Next {
+    kReturn,  // the call ends with *result
+    kRepeat,  // send again at once (new token, or a corrupted body)
+    kRetry,   // a transient failure: back off, then send again
+  };
+  // Judges a response to `what`, sent with `token`.
+  Next OnResponse(HttpTransport* http, const std::string& token,
+                  const std::string& what, const HttpResponse& response,
+                  const CallOptions& options, CallState* state,
+                  base::Status* result);
+  // Counts a transient failure and waits before the next attempt; non-OK
+  // once the attempts are used up or on cancel.
+  base::Status Backoff(const std::string& what, const std::string& failure,
+                       const HttpResponse& response, CallState* state);
   // Authenticates with retries. mu_ held.
   base::Status AuthenticateLocked(HttpTransport* http);
   // Replaces `stale` unless another thread already did.
