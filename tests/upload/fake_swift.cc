@@ -129,6 +129,11 @@ Reply FakeSwift::Storage(const Exchange& e) {
   const std::string key = container + "/" + object;
   if (e.method == "PUT") return Put(container, object, query, e);
   if (e.method == "HEAD") return Head(key);
+  if (e.method == "GET") {
+    auto it = objects_.find(key);
+    return it == objects_.end() ? Reply::Status(404)
+                                : Reply::Status(200, it->second.data);
+  }
   if (e.method == "DELETE") return Delete(key, query);
   return Reply::Status(405);
 }

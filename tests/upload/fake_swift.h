@@ -4,7 +4,8 @@
 // with ExpireToken()), container PUT, object PUT (422 when an ETag header
 // differs from the body's MD5), SLO manifests (?multipart-manifest=put with
 // the ETag Swift computes), DLO manifests, JSON listings with prefix, marker
-// and limit, HEAD, and DELETE (?multipart-manifest=delete included).
+// and limit, HEAD, GET (an object's own bytes; a manifest's JSON), and
+// DELETE (?multipart-manifest=delete included).
 // GET /info answers 404 (an old cluster: the defaults apply).
 //
 //   auth URL     https://auth.test/auth/v1.0   user "acct:user", key "secret"
