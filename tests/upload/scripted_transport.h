@@ -8,7 +8,8 @@
 // fake_swift.h). Queued replies are tried first, in the order queued, then
 // served ones; a request no rule matches fails as a fatal transport error
 // and is listed in Unmatched(). Transports made by one script share it and
-// may be used from several threads at once.
+// may be used from several threads at once; responders run one at a time
+// (under the script's lock: they must not call the script).
 #ifndef VHDSM_TESTS_UPLOAD_SCRIPTED_TRANSPORT_H_
 #define VHDSM_TESTS_UPLOAD_SCRIPTED_TRANSPORT_H_
 
