@@ -156,7 +156,7 @@ base::Status ParseV3Catalog(const std::string& body, const AuthOptions& o,
   }
 }
 
-base::Status Authenticate(HttpClient* http, const AuthOptions& o,
+base::Status Authenticate(HttpTransport* http, const AuthOptions& o,
                           AuthResult* result, bool* retryable) {
   *retryable = false;
   if (o.url.empty()) {

@@ -26,7 +26,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "upload/http_client.h"
+#include "upload/http_transport.h"
 
 namespace upload {
 
@@ -55,7 +55,7 @@ struct AuthResult {
   std::string storage_url;  // without a trailing '/'
 };
 
-base::Status Authenticate(HttpClient* http, const AuthOptions& options,
+base::Status Authenticate(HttpTransport* http, const AuthOptions& options,
                           AuthResult* result, bool* retryable);
 
 // The JSON halves, separately testable. `body` is the identity response.

@@ -136,15 +136,6 @@ Transport Classify(CURLcode rc) {
 
 }  // namespace
 
-std::string HttpResponse::Header(std::string_view name) const {
-  std::string key(name);
-  for (char& c : key) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  auto it = headers.find(key);
-  return it == headers.end() ? std::string() : it->second;
-}
-
 HttpClient::HttpClient(const HttpOptions& options) : options_(options) {
   GlobalInit();
   curl_ = curl_easy_init();
@@ -227,23 +218,8 @@ base::Status HttpClient::Perform(const HttpRequest& request,
   return base::Status::OK();
 }
 
-std::string UrlEncode(std::string_view s, bool keep_slash) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char ch : s) {
-    bool unreserved = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-                      ch == '.' || ch == '~';
-    if (unreserved || (keep_slash && ch == '/')) {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
+std::unique_ptr<HttpTransport> NewHttpClient(const HttpOptions& options) {
+  return std::make_unique<HttpClient>(options);
 }
 
 }  // namespace upload

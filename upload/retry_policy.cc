@@ -18,7 +18,8 @@ double BackoffDelay(const RetryPolicy& policy, int retry, double uniform01) {
              std::pow(policy.multiplier, std::max(0, retry - 1));
   d = std::min(d, policy.max_delay_s);
   double jitter = std::clamp(policy.jitter, 0.0, 1.0);
-  return d * (1.0 - jitter * std::clamp(uniform01, 0.0, 1.0));
+  return d * (1.0 - jitter * std::clamp(uniform01, 0.0, 1.0)) *
+         std::max(0.0, policy.delay_scale);
 }
 
 double ParseRetryAfter(const std::string& value, std::time_t now) {

@@ -4,9 +4,11 @@
 // 429, 498 (Swift's rate limit) or 5xx other than 501/505. Attempt k (k = 1
 // for the first retry) waits d = min(max_delay, initial * multiplier^(k-1)),
 // drawn uniformly from [d * (1 - jitter), d] so that parallel uploaders
-// spread out; a server's Retry-After (seconds or HTTP-date) raises the wait
-// to at least that, capped at max_retry_after_s. Swift itself never sends
-// Retry-After; front ends (load balancers, Rackspace) may.
+// spread out, then multiplied by delay_scale (a deployment's or a test's
+// knob: 0.05 makes every backoff 20 times shorter); a server's Retry-After
+// (seconds or HTTP-date) raises the wait to at least that, capped at
+// max_retry_after_s. Swift itself never sends Retry-After; front ends (load
+// balancers, Rackspace) may.
 #ifndef VHDSM_UPLOAD_RETRY_POLICY_H_
 #define VHDSM_UPLOAD_RETRY_POLICY_H_
 
@@ -22,6 +24,7 @@ struct RetryPolicy {
   double multiplier = 2.0;
   double jitter = 0.5;  // 0 = exact delays
   double max_retry_after_s = 300.0;
+  double delay_scale = 1.0;  // scales backoffs, not Retry-After; < 0 is 0
 };
 
 bool IsTransientStatus(long status);

@@ -23,7 +23,7 @@
 #include <string>
 
 #include "upload/byte_source.h"
-#include "upload/http_client.h"
+#include "upload/http_transport.h"
 #include "upload/md5.h"
 
 namespace upload {

@@ -50,7 +50,7 @@ bool SwiftSession::Sleep(double seconds) const {
   return !(cancelled_ && cancelled_());
 }
 
-base::Status SwiftSession::AuthenticateLocked(HttpClient* http) {
+base::Status SwiftSession::AuthenticateLocked(HttpTransport* http) {
   const int attempts = std::max(1, retry_.max_attempts);
   base::Status st;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -69,18 +69,19 @@ base::Status SwiftSession::AuthenticateLocked(HttpClient* http) {
   }
   if (ErrorOf(st) == UploadError::kRetriesExhausted) {
     return base::Status(st.code(), st.message() + " (after " +
-                                       std::to_string(attempts) + " attempts)");
+                                       std::to_string(attempts) + " attempts)")
+        .WithDetail(st.detail());
   }
   return st;
 }
 
-base::Status SwiftSession::Connect(HttpClient* http) {
+base::Status SwiftSession::Connect(HttpTransport* http) {
   std::lock_guard<std::mutex> l(mu_);
   if (!auth_.token.empty()) return base::Status::OK();
   return AuthenticateLocked(http);
 }
 
-base::Status SwiftSession::Reauthenticate(HttpClient* http,
+base::Status SwiftSession::Reauthenticate(HttpTransport* http,
                                           const std::string& stale) {
   std::lock_guard<std::mutex> l(mu_);
   if (auth_.token != stale) return base::Status::OK();  // someone else did
@@ -108,22 +109,96 @@ SessionStats SwiftSession::stats() const {
   return {requests_.load(), retries_.load(), reauths_.load(), resends_.load()};
 }
 
-base::Status SwiftSession::Call(HttpClient* http, const std::string& method,
+SwiftSession::Next SwiftSession::OnResponse(
+    HttpTransport* http, const std::string& token, const std::string& what,
+    const HttpResponse& r, const CallOptions& options, CallState* state,
+    base::Status* result) {
+  const long s = r.status;
+  const bool success = s >= 200 && s <= 299;
+  bool ok = success || std::find(options.also_ok.begin(), options.also_ok.end(),
+                                 s) != options.also_ok.end();
+  // Only a 2xx or 422 answers a complete body: only then is a streamed
+  // body's MD5 known.
+  std::string expected = options.expected_etag;
+  if (expected.empty() && options.expected_etag_after &&
+      (success || s == 422)) {
+    expected = options.expected_etag_after();
+  }
+  const bool corrupted = ok && success && !expected.empty() &&
+                         Unquote(r.Header("etag")) != expected;
+  *result = base::Status::OK();
+  if (ok && !corrupted) return Next::kReturn;
+  if (s == 401) {
+    if (state->reauthed) {
+      *result = MakeError(UploadError::kAuthFailed,
+                          what + ": 401 again after re-authenticating");
+      return Next::kReturn;
+    }
+    state->reauthed = true;
+    *result = Reauthenticate(http, token);
+    return result->ok() ? Next::kRepeat : Next::kReturn;
+  }
+  if (corrupted || (s == 422 && !expected.empty())) {
+    std::string why = corrupted ? "stored ETag " + Unquote(r.Header("etag")) +
+                                      " != " + expected
+                                : "422 (body MD5 differs from ETag)";
+    if (state->resent) {
+      *result = MakeError(UploadError::kChecksumMismatch,
+                          what + ": " + why + ", twice");
+      return Next::kReturn;
+    }
+    state->resent = true;
+    resends_.fetch_add(1);
+    Log(what + ": " + why + "; resending once");
+    return Next::kRepeat;
+  }
+  if (IsTransientStatus(s)) return Next::kRetry;
+  // The body is the server's: bounded and made printable here, cut at a
+  // character boundary (a byte-wise cut made invalid UTF-8).
+  std::string detail = base::SanitizeText(r.body, 512);
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) {
+    detail.pop_back();
+  }
+  *result = MakeError(UploadError::kRejected,
+                      what + ": " + std::to_string(s) +
+                          (detail.empty() ? "" : " (" + detail + ")"));
+  return Next::kReturn;
+}
+
+base::Status SwiftSession::Backoff(const std::string& what,
+                                   const std::string& failure,
+                                   const HttpResponse& response,
+                                   CallState* state) {
+  const int attempts = std::max(1, retry_.max_attempts);
+  if (++state->transient >= attempts) {
+    return MakeError(UploadError::kRetriesExhausted,
+                     what + ": " + failure + " after " +
+                         std::to_string(attempts) + " attempts");
+  }
+  retries_.fetch_add(1);
+  double delay = BackoffDelay(retry_, state->transient, Uniform01());
+  double after =
+      ParseRetryAfter(response.Header("retry-after"), std::time(nullptr));
+  if (after >= 0) {
+    delay = std::max(delay, std::min(after, retry_.max_retry_after_s));
+  }
+  Log(what + ": " + failure + "; retry " + std::to_string(state->transient) +
+      " in " + std::to_string(delay) + " s");
+  if (!Sleep(delay)) {
+    return MakeError(UploadError::kCancelled, "cancelled during " + what);
+  }
+  return base::Status::OK();
+}
+
+base::Status SwiftSession::Call(HttpTransport* http, const std::string& method,
                                 const std::string& path,
                                 const std::vector<std::string>& headers,
                                 const HttpBody& body, HttpResponse* response,
                                 const CallOptions& options) {
   RETURN_IF_ERROR(Connect(http));
-  const int attempts = std::max(1, retry_.max_attempts);
-  int transient = 0;  // transient failures so far
-  bool reauthed = false;
-  bool resent = false;
+  CallState state;
   for (;;) {
-    AuthResult auth;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      auth = auth_;
-    }
+    const AuthResult auth = current_auth();
     HttpRequest req;
     req.method = method;
     req.url = auth.storage_url + path;
@@ -143,77 +218,14 @@ base::Status SwiftSession::Call(HttpClient* http, const std::string& method,
       }
       failure = st.message();
     } else {
-      long s = response->status;
-      bool ok = (s >= 200 && s <= 299) ||
-                std::find(options.also_ok.begin(), options.also_ok.end(), s) !=
-                    options.also_ok.end();
-      // Only a 2xx or 422 answers a complete body: only then is a streamed
-      // body's MD5 known.
-      std::string expected = options.expected_etag;
-      if (expected.empty() && options.expected_etag_after &&
-          ((s >= 200 && s <= 299) || s == 422)) {
-        expected = options.expected_etag_after();
-      }
-      bool corrupted = false;
-      if (ok && s >= 200 && s <= 299 && !expected.empty()) {
-        corrupted = Unquote(response->Header("etag")) != expected;
-      }
-      if (ok && !corrupted) return base::Status::OK();
-      if (s == 401) {
-        if (reauthed) {
-          return MakeError(UploadError::kAuthFailed,
-                           what + ": 401 again after re-authenticating");
-        }
-        reauthed = true;
-        RETURN_IF_ERROR(Reauthenticate(http, auth.token));
-        continue;
-      }
-      if (corrupted || (s == 422 && !expected.empty())) {
-        std::string why = corrupted ? "stored ETag " +
-                                          Unquote(response->Header("etag")) +
-                                          " != " + expected
-                                    : "422 (body MD5 differs from ETag)";
-        if (resent) {
-          return MakeError(UploadError::kChecksumMismatch,
-                           what + ": " + why + ", twice");
-        }
-        resent = true;
-        resends_.fetch_add(1);
-        Log(what + ": " + why + "; resending once");
-        continue;
-      }
-      if (!IsTransientStatus(s)) {
-        // The body is the server's: bounded and made printable here, cut
-        // at a character boundary (a byte-wise cut made invalid UTF-8).
-        std::string detail = base::SanitizeText(response->body, 512);
-        while (!detail.empty() &&
-               (detail.back() == '\n' || detail.back() == ' ')) {
-          detail.pop_back();
-        }
-        return MakeError(UploadError::kRejected,
-                         what + ": " + std::to_string(s) +
-                             (detail.empty() ? "" : " (" + detail + ")"));
-      }
-      failure = std::to_string(s);
+      base::Status result;
+      Next next = OnResponse(http, auth.token, what, *response, options, &state,
+                             &result);
+      if (next == Next::kReturn) return result;
+      if (next == Next::kRepeat) continue;
+      failure = std::to_string(response->status);
     }
-    ++transient;
-    if (transient >= attempts) {
-      return MakeError(UploadError::kRetriesExhausted,
-                       what + ": " + failure + " after " +
-                           std::to_string(attempts) + " attempts");
-    }
-    retries_.fetch_add(1);
-    double delay = BackoffDelay(retry_, transient, Uniform01());
-    double after =
-        ParseRetryAfter(response->Header("retry-after"), std::time(nullptr));
-    if (after >= 0) {
-      delay = std::max(delay, std::min(after, retry_.max_retry_after_s));
-    }
-    Log(what + ": " + failure + "; retry " + std::to_string(transient) +
-        " in " + std::to_string(delay) + " s");
-    if (!Sleep(delay)) {
-      return MakeError(UploadError::kCancelled, "cancelled during " + what);
-    }
+    RETURN_IF_ERROR(Backoff(what, failure, *response, &state));
   }
 }
 

@@ -15,7 +15,7 @@
 // Errors carry the codes of upload_error.h (RETRIES_EXHAUSTED, REJECTED,
 // AUTH_FAILED, CHECKSUM_MISMATCH, CANCELLED, TRANSPORT). Waits between
 // retries end early when `cancelled()` says so. Thread-safe; each thread passes
-// its own HttpClient.
+// its own HttpTransport.
 #ifndef VHDSM_UPLOAD_SWIFT_SESSION_H_
 #define VHDSM_UPLOAD_SWIFT_SESSION_H_
 
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "upload/auth.h"
-#include "upload/http_client.h"
+#include "upload/http_transport.h"
 #include "upload/retry_policy.h"
 
 namespace upload {
@@ -67,10 +67,10 @@ class SwiftSession {
                std::function<bool()> cancelled, LogFn log = nullptr);
 
   // Authenticates if no token is held yet.
-  base::Status Connect(HttpClient* http);
+  base::Status Connect(HttpTransport* http);
 
   // `path` is relative to the storage URL and URL-encoded ("/c/o?x=y").
-  base::Status Call(HttpClient* http, const std::string& method,
+  base::Status Call(HttpTransport* http, const std::string& method,
                     const std::string& path,
                     const std::vector<std::string>& headers,
                     const HttpBody& body, HttpResponse* response,
@@ -85,10 +85,30 @@ class SwiftSession {
   const RetryPolicy& retry_policy() const { return retry_; }
 
  private:
+  // What one Call has been through so far.
+  struct CallState {
+    int transient = 0;  // transient failures
+    bool reauthed = false;
+    bool resent = false;
+  };
+  enum class Next {
+    kReturn,  // the call ends with *result
+    kRepeat,  // send again at once (new token, or a corrupted body)
+    kRetry,   // a transient failure: back off, then send again
+  };
+  // Judges a response to `what`, sent with `token`.
+  Next OnResponse(HttpTransport* http, const std::string& token,
+                  const std::string& what, const HttpResponse& response,
+                  const CallOptions& options, CallState* state,
+                  base::Status* result);
+  // Counts a transient failure and waits before the next attempt; non-OK
+  // once the attempts are used up or on cancel.
+  base::Status Backoff(const std::string& what, const std::string& failure,
+                       const HttpResponse& response, CallState* state);
   // Authenticates with retries. mu_ held.
-  base::Status AuthenticateLocked(HttpClient* http);
+  base::Status AuthenticateLocked(HttpTransport* http);
   // Replaces `stale` unless another thread already did.
-  base::Status Reauthenticate(HttpClient* http, const std::string& stale);
+  base::Status Reauthenticate(HttpTransport* http, const std::string& stale);
   // Sleeps `seconds`, waking early on cancel; false if cancelled.
   bool Sleep(double seconds) const;
   void Log(const std::string& line) const;

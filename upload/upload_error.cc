@@ -1,7 +1,5 @@
 #include "upload/upload_error.h"
 
-#include <string_view>
-
 #include "base/sanitize.h"
 
 namespace upload {
@@ -45,30 +43,28 @@ base::Status MakeError(UploadError e, const std::string& message) {
       // Messages quote servers (bodies, headers, URLs they handed out):
       // sanitized here, once, for every caller.
       return base::Status(entry.code, std::string(entry.name) + ": " +
-                                          base::SanitizeText(message));
+                                          base::SanitizeText(message))
+          .WithDetail(static_cast<int>(e));
     }
   }
   return base::Status::OK();
 }
 
 base::Status SourceError(const base::Status& source_status) {
-  if (ErrorOf(source_status) != UploadError::kSource) return source_status;
-  if (std::string_view(source_status.message()).starts_with("SOURCE: ")) {
+  if (source_status.ok()) return source_status;
+  if (source_status.detail() == static_cast<int>(UploadError::kSource)) {
     return source_status;
   }
+  if (ErrorOf(source_status) != UploadError::kSource) return source_status;
   return base::Status(source_status.code(),
-                      "SOURCE: " + source_status.message());
+                      "SOURCE: " + source_status.message())
+      .WithDetail(static_cast<int>(UploadError::kSource));
 }
 
 UploadError ErrorOf(const base::Status& status) {
   if (status.ok()) return UploadError::kNone;
-  std::string_view msg = status.message();
   for (const Entry& entry : kTable) {
-    std::string_view name = entry.name;
-    if (msg.size() > name.size() && msg.starts_with(name) &&
-        msg[name.size()] == ':') {
-      return entry.error;
-    }
+    if (static_cast<int>(entry.error) == status.detail()) return entry.error;
   }
   return UploadError::kSource;
 }

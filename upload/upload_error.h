@@ -1,10 +1,13 @@
 // Stable error codes of the upload library.
 //
-// Every failing call of this library returns a base::Status whose message
-// starts with the code's name and a colon, e.g.
-// "RETRIES_EXHAUSTED: PUT .../00000003: 503 after 6 attempts"; the numbers
-// and names are part of the contract (task records, CLI exit codes) and are
-// never renumbered. Messages never contain credentials or tokens.
+// Every failing call of this library returns a base::Status whose detail()
+// is the UploadError value (base::Status::WithDetail) and whose code() is the
+// base::Code of the table below. The detail is what callers test (ErrorOf);
+// the message starts with the code's name for humans, e.g.
+// "RETRIES_EXHAUSTED: PUT .../00000003: 503 after 6 attempts", but nothing
+// parses it. The numbers and names are part of the contract (task records,
+// CLI exit codes) and are never renumbered. Messages never contain
+// credentials or tokens.
 //
 //   code                 base::Code          meaning
 //   1 INVALID_ARGUMENT   kInvalidArgument   bad options (names, sizes, URLs)
@@ -56,14 +59,18 @@ enum class UploadError : int {
 // "RETRIES_EXHAUSTED", ...; "OK" for kNone.
 const char* UploadErrorName(UploadError e);
 
-// A Status carrying `e`: "<NAME>: <message>" with the base::Code of the table;
-// `message` passes through base::SanitizeText (it may quote a server).
+// A Status with detail `e`, the base::Code of the table and the message
+// "<NAME>: <message>"; `message` passes through base::SanitizeText (it may
+// quote a server). kNone gives OK.
 base::Status MakeError(UploadError e, const std::string& message);
-// kSource: keeps the source's code, prefixes "SOURCE: ".
+// A failure of the stream being uploaded: an error of this library passes
+// unchanged; any other Status keeps its code, gets detail kSource and the
+// prefix "SOURCE: ".
 base::Status SourceError(const base::Status& source_status);
 
-// The code a Status of this library carries (kNone for OK; kSource for a
-// Status that does not start with one of the names).
+// The code a Status of this library carries: kNone for OK, its detail when
+// that is an UploadError, kSource for any other failure (one that did not
+// come through MakeError, e.g. the source's own). The message is not read.
 UploadError ErrorOf(const base::Status& status);
 
 }  // namespace upload

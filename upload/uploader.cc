@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/sanitize.h"
+#include "upload/http_client.h"
 #include "upload/md5.h"
 #include "upload/object_names.h"
 #include "upload/segment_buffer.h"
@@ -38,6 +39,28 @@ std::string Unquote(std::string s) {
 
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
+// Stands in for a transport a factory failed to make: every request fails
+// as one that retrying cannot fix.
+class NoTransport : public HttpTransport {
+ public:
+  base::Status Perform(const HttpRequest& request,
+                       HttpResponse* response) override {
+    *response = HttpResponse();
+    response->transport = Transport::kFatal;
+    return base::Status::IOError(request.method + " " + request.url +
+                                 ": no HTTP transport");
+  }
+};
+
+// One thread's transport: the store's factory's, or libcurl's.
+std::unique_ptr<HttpTransport> NewTransport(const SwiftStore& store,
+                                            const HttpOptions& options) {
+  std::unique_ptr<HttpTransport> t =
+      store.transport ? store.transport(options) : NewHttpClient(options);
+  if (t == nullptr) t = std::make_unique<NoTransport>();
+  return t;
+}
+
 // A string member of a server's JSON object, "" when absent or of another
 // type (json::value() would throw on the type).
 std::string StrMember(const json& j, const char* key) {
@@ -53,7 +76,7 @@ struct StoredSegment {
 };
 
 // Lists the objects under `prefix` in `container` (all pages).
-base::Status ListPrefix(SwiftSession* session, HttpClient* http,
+base::Status ListPrefix(SwiftSession* session, HttpTransport* http,
                         const std::string& container, const std::string& prefix,
                         std::vector<json>* objects) {
   std::string marker;
@@ -114,8 +137,23 @@ class UploadRun {
   base::Status CheckCapacity();
   base::Status CreateContainers();
   base::Status ListStored();
+  // Cuts the stream into segments (this thread) while workers send them.
   base::Status Pump();
+  base::Status MakeBuffers(std::vector<std::unique_ptr<SegmentBuffer>>* out);
+  SegmentBuffer* TakeFreeBuffer();  // null once stopping
+  void GiveBack(SegmentBuffer* buf);
+  // Fills segment `index` and queues it; false when there is no next one
+  // (the stream ended, or the upload failed or was cancelled).
+  bool ProduceSegment(uint64_t index, Md5* whole, uint64_t* total);
+  struct Job {
+    uint64_t index;
+    SegmentBuffer* buffer;
+  };
+  void GuardedWorker();
   void Worker();
+  bool NextJob(Job* job);  // false when there is nothing more to send
+  // Sends one segment, or (*skipped) finds it stored already.
+  base::Status SendSegment(HttpTransport* http, const Job& job, bool* skipped);
   base::Status PutSlo(const std::string& container, const std::string& name,
                       const std::vector<ManifestEntry>& entries,
                       bool top_level);
@@ -160,7 +198,7 @@ class UploadRun {
   ByteSource* stream_;
   UploadResult* result_;
   SwiftSession session_;
-  std::unique_ptr<HttpClient> http_;  // the calling thread's
+  std::unique_ptr<HttpTransport> http_;  // the calling thread's
   const Clock::time_point start_;
 
   std::string segment_container_;
@@ -175,10 +213,6 @@ class UploadRun {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  struct Job {
-    uint64_t index;
-    SegmentBuffer* buffer;
-  };
   std::deque<Job> queue_;
   std::vector<SegmentBuffer*> free_buffers_;
   bool producer_done_ = false;
@@ -376,63 +410,71 @@ void UploadRun::ReportProgress(bool final) {
   options_.progress(p);
 }
 
+bool UploadRun::NextJob(Job* job) {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_.load() && queue_.empty() && !producer_done_) {
+    cv_.wait_for(l, std::chrono::milliseconds(100));
+    if (Stopping()) break;
+  }
+  if (stop_.load() || queue_.empty()) return false;
+  *job = queue_.front();
+  queue_.pop_front();
+  return true;
+}
+
+base::Status UploadRun::SendSegment(HttpTransport* http, const Job& job,
+                                    bool* skipped) {
+  SegmentBuffer* buf = job.buffer;
+  const std::string path = SegmentPath(names_->Segment(job.index));
+  const std::vector<std::string> type = {
+      "Content-Type: application/octet-stream"};
+  *skipped = false;
+  auto stored = stored_.find(job.index);
+  if (stored != stored_.end()) {
+    // Resume: the segment's MD5 decides, so wait for all of it.
+    if (!buf->WaitSealed()) {
+      return MakeError(UploadError::kCancelled, "segment abandoned");
+    }
+    *skipped =
+        stored->second.md5 == buf->md5() && stored->second.size == buf->size();
+    if (*skipped) return base::Status::OK();
+  }
+  HttpResponse resp;
+  base::Status st;
+  if (buf->sealed()) {
+    // Complete already: send its MD5 as ETag; Swift refuses (422) a body
+    // that does not match it.
+    std::vector<std::string> headers = type;
+    headers.push_back("ETag: " + buf->md5());
+    st = session_.Call(http, "PUT", path, headers, buf->body(), &resp,
+                       CallOptions::Etag(buf->md5()));
+  } else {
+    // Still being produced: stream it (chunked) as it fills, then check
+    // the ETag Swift computed against our MD5.
+    CallOptions co;
+    co.expected_etag_after = [buf] {
+      return buf->WaitSealed() ? buf->md5() : std::string("(abandoned)");
+    };
+    st = session_.Call(http, "PUT", path, type, buf->stream_body(), &resp, co);
+  }
+  if (st.ok()) buf->WaitSealed();  // a 2xx answers the whole body
+  return st;
+}
+
 void UploadRun::Worker() {
-  HttpClient http(HttpOpts());
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      while (!stop_.load() && queue_.empty() && !producer_done_) {
-        cv_.wait_for(l, std::chrono::milliseconds(100));
-        if (Stopping()) break;
-      }
-      if (stop_.load() || queue_.empty()) return;
-      job = queue_.front();
-      queue_.pop_front();
-    }
-    SegmentBuffer* buf = job.buffer;
-    const std::string path = SegmentPath(names_->Segment(job.index));
-    const std::vector<std::string> type = {
-        "Content-Type: application/octet-stream"};
-    base::Status st;
-    bool skip = false;
-    auto stored = stored_.find(job.index);
-    if (stored != stored_.end()) {
-      // Resume: the segment's MD5 decides, so wait for all of it.
-      if (!buf->WaitSealed()) {
-        st = MakeError(UploadError::kCancelled, "segment abandoned");
-      } else {
-        skip = stored->second.md5 == buf->md5() &&
-               stored->second.size == buf->size();
-      }
-    }
-    HttpResponse resp;
-    if (st.ok() && !skip && buf->sealed()) {
-      // Complete already: send its MD5 as ETag; Swift refuses (422) a body
-      // that does not match it.
-      std::vector<std::string> headers = type;
-      headers.push_back("ETag: " + buf->md5());
-      st = session_.Call(&http, "PUT", path, headers, buf->body(), &resp,
-                         CallOptions::Etag(buf->md5()));
-    } else if (st.ok() && !skip) {
-      // Still being produced: stream it (chunked) as it fills, then check
-      // the ETag Swift computed against our MD5.
-      CallOptions co;
-      co.expected_etag_after = [buf] {
-        return buf->WaitSealed() ? buf->md5() : std::string("(abandoned)");
-      };
-      st = session_.Call(&http, "PUT", path, type, buf->stream_body(), &resp,
-                         co);
-    }
-    if (st.ok()) buf->WaitSealed();  // a 2xx answers the whole body
+  std::unique_ptr<HttpTransport> http = NewTransport(store_, HttpOpts());
+  Job job;
+  while (NextJob(&job)) {
+    bool skipped = false;
+    base::Status st = SendSegment(http.get(), job, &skipped);
     {
       std::lock_guard<std::mutex> l(mu_);
-      free_buffers_.push_back(buf);
+      free_buffers_.push_back(job.buffer);
       if (st.ok()) {
         ++segments_done_;
-        (skip ? segments_skipped_ : segments_uploaded_)++;
-        bytes_stored_ += buf->size();
-        source_done_ = std::max(source_done_, buf->source_done());
+        (skipped ? segments_skipped_ : segments_uploaded_)++;
+        bytes_stored_ += job.buffer->size();
+        source_done_ = std::max(source_done_, job.buffer->source_done());
       }
     }
     cv_.notify_all();
@@ -446,8 +488,20 @@ void UploadRun::Worker() {
   }
 }
 
-base::Status UploadRun::Pump() {
-  const int nbuf = options_.parallel_segments + 1;
+void UploadRun::GuardedWorker() {
+  // Nothing may escape a thread: an exception fails the upload.
+  try {
+    Worker();
+  } catch (const std::exception& e) {
+    Fail(MakeError(UploadError::kInternal,
+                   std::string("upload thread: ") + e.what()));
+  } catch (...) {
+    Fail(MakeError(UploadError::kInternal, "upload thread: unknown exception"));
+  }
+}
+
+base::Status UploadRun::MakeBuffers(
+    std::vector<std::unique_ptr<SegmentBuffer>>* buffers) {
   std::string spool;
   if (options_.segment_size > options_.memory_segment_limit) {
     spool = options_.spool_dir;
@@ -456,14 +510,86 @@ base::Status UploadRun::Pump() {
       spool = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
     }
   }
-  std::vector<std::unique_ptr<SegmentBuffer>> buffers;
-  for (int i = 0; i < nbuf; ++i) {
+  for (int i = 0; i < options_.parallel_segments + 1; ++i) {
     std::unique_ptr<SegmentBuffer> b;
     base::Status st = SegmentBuffer::New(options_.segment_size, spool, &b);
     if (!st.ok()) return MakeError(UploadError::kInvalidArgument, st.message());
     free_buffers_.push_back(b.get());
-    buffers.push_back(std::move(b));
+    buffers->push_back(std::move(b));
   }
+  return base::Status::OK();
+}
+
+SegmentBuffer* UploadRun::TakeFreeBuffer() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!Stopping() && free_buffers_.empty()) {
+    cv_.wait_for(l, std::chrono::milliseconds(100));
+  }
+  if (Stopping()) return nullptr;
+  SegmentBuffer* buf = free_buffers_.back();
+  free_buffers_.pop_back();
+  return buf;
+}
+
+void UploadRun::GiveBack(SegmentBuffer* buf) {
+  std::lock_guard<std::mutex> l(mu_);
+  free_buffers_.push_back(buf);
+}
+
+bool UploadRun::ProduceSegment(uint64_t index, Md5* whole, uint64_t* total) {
+  SegmentBuffer* buf = TakeFreeBuffer();
+  if (buf == nullptr) return false;
+  buf->Reset();
+  // The first step decides whether there is a segment at all (a stream
+  // ending on a segment boundary leaves nothing for the next one).
+  base::Status st = buf->Append(stream_, whole);
+  const uint64_t capacity = CapacityInSegments();
+  const bool ended = st.ok() && buf->sealed() && buf->size() == 0 && index > 0;
+  if (!st.ok()) {
+    Fail(SourceError(st));
+  } else if (!ended && index >= capacity) {
+    Fail(MakeError(UploadError::kTooLarge,
+                   "the stream needs more than " + std::to_string(capacity) +
+                       " segments of " + std::to_string(options_.segment_size) +
+                       " bytes"));
+  }
+  if (!st.ok() || ended || index >= capacity) {
+    GiveBack(buf);
+    return false;
+  }
+  {
+    // From here a worker may stream the segment while it fills.
+    std::lock_guard<std::mutex> l(mu_);
+    wrote_segments_ = true;
+    queue_.push_back({index, buf});
+  }
+  cv_.notify_all();
+  while (!buf->sealed() && !Stopping()) {
+    st = buf->Append(stream_, whole);
+    if (!st.ok()) {
+      Fail(SourceError(st));
+      break;
+    }
+  }
+  if (!buf->sealed()) {
+    buf->Abort();  // wakes the worker streaming it
+    return false;
+  }
+  *total += buf->size();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ManifestEntry e;
+    e.path = "/" + segment_container_ + "/" + names_->Segment(index);
+    e.etag = buf->md5();
+    e.size = buf->size();
+    segments_.push_back(std::move(e));
+  }
+  return buf->size() >= options_.segment_size;
+}
+
+base::Status UploadRun::Pump() {
+  std::vector<std::unique_ptr<SegmentBuffer>> buffers;
+  RETURN_IF_ERROR(MakeBuffers(&buffers));
   if (stream_->Size() >= 0) {
     segments_total_ = static_cast<int64_t>(
         std::max<uint64_t>(1, CeilDiv(static_cast<uint64_t>(stream_->Size()),
@@ -471,87 +597,11 @@ base::Status UploadRun::Pump() {
   }
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.parallel_segments; ++i) {
-    workers.emplace_back([this] {
-      // Nothing may escape a thread: an exception fails the upload.
-      try {
-        Worker();
-      } catch (const std::exception& e) {
-        Fail(MakeError(UploadError::kInternal,
-                       std::string("upload thread: ") + e.what()));
-      } catch (...) {
-        Fail(MakeError(UploadError::kInternal,
-                       "upload thread: unknown exception"));
-      }
-    });
+    workers.emplace_back([this] { GuardedWorker(); });
   }
   Md5 whole;
   uint64_t total = 0;
-  const uint64_t capacity = CapacityInSegments();
-  for (uint64_t index = 0;; ++index) {
-    SegmentBuffer* buf = nullptr;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      while (!Stopping() && free_buffers_.empty()) {
-        cv_.wait_for(l, std::chrono::milliseconds(100));
-      }
-      if (Stopping()) break;
-      buf = free_buffers_.back();
-      free_buffers_.pop_back();
-    }
-    auto give_back = [&] {
-      std::lock_guard<std::mutex> l(mu_);
-      free_buffers_.push_back(buf);
-    };
-    buf->Reset();
-    // The first step decides whether there is a segment at all (a stream
-    // ending on a segment boundary leaves nothing for the next one).
-    base::Status st = buf->Append(stream_, &whole);
-    if (!st.ok()) {
-      Fail(SourceError(st));
-      give_back();
-      break;
-    }
-    if (buf->sealed() && buf->size() == 0 && index > 0) {
-      give_back();
-      break;
-    }
-    if (index >= capacity) {
-      Fail(MakeError(UploadError::kTooLarge,
-                     "the stream needs more than " + std::to_string(capacity) +
-                         " segments of " +
-                         std::to_string(options_.segment_size) + " bytes"));
-      give_back();
-      break;
-    }
-    {
-      // From here a worker may stream the segment while it fills.
-      std::lock_guard<std::mutex> l(mu_);
-      wrote_segments_ = true;
-      queue_.push_back({index, buf});
-    }
-    cv_.notify_all();
-    while (!buf->sealed()) {
-      if (Stopping()) break;
-      st = buf->Append(stream_, &whole);
-      if (!st.ok()) {
-        Fail(SourceError(st));
-        break;
-      }
-    }
-    if (!buf->sealed()) {
-      buf->Abort();  // wakes the worker streaming it
-      break;
-    }
-    total += buf->size();
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      ManifestEntry e;
-      e.path = "/" + segment_container_ + "/" + names_->Segment(index);
-      e.etag = buf->md5();
-      e.size = buf->size();
-      segments_.push_back(std::move(e));
-    }
-    if (buf->size() < options_.segment_size) break;
+  for (uint64_t index = 0; ProduceSegment(index, &whole, &total); ++index) {
   }
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -708,22 +758,22 @@ void UploadRun::Cleanup() {
   cleaner.Seed(session_.current_auth());
   HttpOptions h = store_.http;
   h.cancelled = nullptr;
-  HttpClient http(h);
+  std::unique_ptr<HttpTransport> http = NewTransport(store_, h);
   HttpResponse resp;
   if (wrote_manifest_) {
-    cleaner.Call(&http, "DELETE", ObjectPath(), {}, {}, &resp,
+    cleaner.Call(http.get(), "DELETE", ObjectPath(), {}, {}, &resp,
                  CallOptions::NotFoundOk());
   }
   std::vector<json> objects;
-  if (!ListPrefix(&cleaner, &http, segment_container_, names_->prefix(),
+  if (!ListPrefix(&cleaner, http.get(), segment_container_, names_->prefix(),
                   &objects)
            .ok()) {
     return;
   }
   for (const json& o : objects) {
-    base::Status st =
-        cleaner.Call(&http, "DELETE", SegmentPath(o["name"].get<std::string>()),
-                     {}, {}, &resp, CallOptions::NotFoundOk());
+    base::Status st = cleaner.Call(http.get(), "DELETE",
+                                   SegmentPath(o["name"].get<std::string>()),
+                                   {}, {}, &resp, CallOptions::NotFoundOk());
     if (st.ok() && resp.status != 404) ++result_->segments_deleted;
   }
   if (options_.log) {
@@ -746,7 +796,7 @@ base::Status UploadRun::Run() {
       source_size >= 0 ? static_cast<uint64_t>(source_size) : 0,
       options_.segment_size);
   result_->segment_prefix = names_->prefix();
-  http_ = std::make_unique<HttpClient>(HttpOpts());
+  http_ = NewTransport(store_, HttpOpts());
 
   base::Status st = session_.Connect(http_.get());
   if (st.ok()) {
@@ -791,21 +841,21 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   RETURN_IF_ERROR(CheckContainerName(container));
   RETURN_IF_ERROR(CheckObjectName(object));
   SwiftSession session(store.auth, store.retry, nullptr, nullptr);
-  HttpClient http(store.http);
+  std::unique_ptr<HttpTransport> http = NewTransport(store, store.http);
   const std::string path =
       "/" + UrlEncode(container, false) + "/" + UrlEncode(object, true);
   HttpResponse head;
-  RETURN_IF_ERROR(session.Call(&http, "HEAD", path, {}, {}, &head,
+  RETURN_IF_ERROR(session.Call(http.get(), "HEAD", path, {}, {}, &head,
                                CallOptions::NotFoundOk()));
   if (head.status == 404) return base::Status::OK();
   HttpResponse resp;
   if (head.Header("x-static-large-object") == "True") {
-    return session.Call(&http, "DELETE", path + "?multipart-manifest=delete",
-                        {"Accept: application/json"}, {}, &resp,
-                        CallOptions::NotFoundOk());
+    return session.Call(
+        http.get(), "DELETE", path + "?multipart-manifest=delete",
+        {"Accept: application/json"}, {}, &resp, CallOptions::NotFoundOk());
   }
   std::string manifest = head.Header("x-object-manifest");
-  RETURN_IF_ERROR(session.Call(&http, "DELETE", path, {}, {}, &resp,
+  RETURN_IF_ERROR(session.Call(http.get(), "DELETE", path, {}, {}, &resp,
                                CallOptions::NotFoundOk()));
   if (manifest.empty()) return base::Status::OK();
   // X-Object-Manifest: <container>/<prefix>, URL-encoded.
@@ -831,10 +881,11 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   RETURN_IF_ERROR(CheckContainerName(seg_container));
   RETURN_IF_ERROR(CheckObjectName(prefix.empty() ? "x" : prefix));
   std::vector<json> objects;
-  RETURN_IF_ERROR(ListPrefix(&session, &http, seg_container, prefix, &objects));
+  RETURN_IF_ERROR(
+      ListPrefix(&session, http.get(), seg_container, prefix, &objects));
   for (const json& o : objects) {
     RETURN_IF_ERROR(
-        session.Call(&http, "DELETE",
+        session.Call(http.get(), "DELETE",
                      "/" + UrlEncode(seg_container, false) + "/" +
                          UrlEncode(o["name"].get<std::string>(), true),
                      {}, {}, &resp, CallOptions::NotFoundOk()));

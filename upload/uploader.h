@@ -40,7 +40,8 @@
 // included) are deleted, unless keep_segments_on_failure; a later Upload()
 // with the same run_id and resume then sends only what is missing.
 //
-// Requests are retried per SwiftStore::retry (see swift_session.h); errors
+// Requests go through SwiftStore::transport and are retried per
+// SwiftStore::retry (see swift_session.h); errors
 // carry the codes of upload_error.h and never credentials. `progress` is
 // called after every stored segment and once at the end, from upload
 // threads but never concurrently; it must not block for long. `cancelled`
@@ -56,18 +57,21 @@
 
 #include "upload/auth.h"
 #include "upload/byte_source.h"
-#include "upload/http_client.h"
+#include "upload/http_transport.h"
 #include "upload/retry_policy.h"
 #include "upload/swift_session.h"
 #include "upload/upload_error.h"
 
 namespace upload {
 
-// Where to upload: credentials, TLS and timeouts, retry policy.
+// Where to upload: credentials, TLS and timeouts, retry policy, and how to
+// reach it.
 struct SwiftStore {
   AuthOptions auth;
   HttpOptions http;  // its `cancelled` is ignored: use UploadOptions'
   RetryPolicy retry;
+  // Makes each thread's transport; empty: libcurl (NewHttpClient).
+  HttpTransportFactory transport;
 };
 
 enum class ManifestKind { kSlo, kDlo };

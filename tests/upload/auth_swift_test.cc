@@ -8,6 +8,7 @@
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "upload/auth.h"
+#include "upload/http_client.h"
 #include "upload/uploader.h"
 
 namespace upload {

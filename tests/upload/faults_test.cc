@@ -43,8 +43,12 @@ TEST_F(Faults, ObjectServerStoppedMidUploadThenRestarted) {
   std::string image = uploadtest::DiskLikeImage(16 << 20, 31);
   UploadOptions o = Options("obj-down.gz");
   SwiftStore store = V1Store();
-  store.retry.initial_delay_s = 0.25;  // 0.25 0.5 1 2 4 s: ~8 s of patience
-  store.retry.max_delay_s = 4;
+  // 0.25 0.5 1 2 2 ... s: up to ~2 minutes of patience, for an object
+  // server that takes its time to come back on a loaded machine (8 s was
+  // not enough); the upload goes on as soon as it is back.
+  store.retry.max_attempts = 60;
+  store.retry.initial_delay_s = 0.25;
+  store.retry.max_delay_s = 2;
   std::thread restarter;
   bool stopped = false;
   o.progress = [&](const ProgressInfo& p) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "tests/util/status_matchers.h"
@@ -32,6 +34,7 @@ class SegmentBufferTest : public ::testing::TestWithParam<bool> {
     return b;
   }
   testutil::TempDir tmp_;
+  StringSource src2_{testutil::RandomBytes(3 << 20, 3)};
 };
 
 TEST_P(SegmentBufferTest, StreamsWhileFillingAndSealsAtCapacity) {
@@ -72,14 +75,43 @@ TEST_P(SegmentBufferTest, AbortWakesABlockedReader) {
   EXPECT_TRUE(buf->sealed());  // now it is: a short last segment
   EXPECT_EQ(buf->size(), 1u << 20);
   buf->Reset();
+  ASSERT_OK(buf->Append(&src2_, nullptr));  // 1 MiB readable, not sealed
+  ASSERT_FALSE(buf->sealed());
+  // The reader signals once it has drained what exists: its next ReadAt
+  // waits for bytes that will never come. Whether Abort() lands before or
+  // during that wait, the contract is the same (-1), so no sleep is needed
+  // to order them.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool drained = false;
   int64_t last = 0;
   std::string got;
-  std::thread reader([&] { got = Drain(buf.get(), &last); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread reader([&] {
+    uint8_t chunk[65536];
+    while (got.size() < (1u << 20)) {
+      int64_t r = buf->ReadAt(got.size(), chunk, sizeof(chunk));
+      if (r <= 0) break;
+      got.append(reinterpret_cast<char*>(chunk), static_cast<size_t>(r));
+    }
+    {
+      std::lock_guard<std::mutex> l(mu);
+      drained = true;
+    }
+    cv.notify_all();
+    last = buf->ReadAt(got.size(), chunk, sizeof(chunk));
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return drained; });
+  }
   buf->Abort();
   reader.join();
+  EXPECT_EQ(got.size(), 1u << 20);
   EXPECT_EQ(last, -1);
   EXPECT_FALSE(buf->WaitSealed());
+  // A later reader gets -1 too.
+  uint8_t one;
+  EXPECT_EQ(buf->ReadAt(0, &one, 1), -1);
 }
 
 INSTANTIATE_TEST_SUITE_P(MemoryAndSpool, SegmentBufferTest,

@@ -20,6 +20,7 @@
 
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
+#include "upload/http_client.h"
 
 extern char** environ;
 

@@ -51,12 +51,14 @@ TEST(Upload, GzipSloRoundTripWithProgress) {
   EXPECT_EQ(r.segment_prefix, o.object + "/" + r.run_id + "/" +
                                   std::to_string(image.size()) + "/1048576/");
 
-  // Progress: one call per segment plus the final one, all monotonic.
+  // Progress: one call per segment plus the final one, all monotonic. Two
+  // segments stored at the same moment may be reported with the same
+  // figures (the second report reads the counters the first one saw).
   ASSERT_EQ(seen.size(), r.segments_total + 1);
+  EXPECT_GT(seen.back().bytes_stored, seen.front().bytes_stored);
   for (size_t i = 1; i < seen.size(); ++i) {
     EXPECT_GE(seen[i].source_bytes_done, seen[i - 1].source_bytes_done);
-    EXPECT_GT(seen[i].bytes_stored + (i + 1 == seen.size()),
-              seen[i - 1].bytes_stored);
+    EXPECT_GE(seen[i].bytes_stored, seen[i - 1].bytes_stored);
     EXPECT_GE(seen[i].segments_done, seen[i - 1].segments_done);
   }
   EXPECT_EQ(seen.back().source_bytes_done, image.size());
