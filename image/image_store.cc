@@ -120,10 +120,7 @@ base::Status ResolveStore(const ImageParams& p, const StoreMap& stores,
     store->auth.region = p.region;
     store->auth.api_key = p.api_key;
   }
-  if (retry_delay_scale > 0) {
-    store->retry.initial_delay_s *= retry_delay_scale;
-    store->retry.max_delay_s *= retry_delay_scale;
-  }
+  if (retry_delay_scale > 0) store->retry.delay_scale = retry_delay_scale;
   return base::Status::OK();
 }
 
