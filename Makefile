@@ -10,6 +10,8 @@
 #                     ending with a table (scripts/reliability.sh)
 #   make demo         the main job end to end
 #   make format       clang-format every source file in place
+#   make srpm         a source RPM of the committed tree
+#   make rpm          source and binary RPMs, reusing this build's binaries
 #
 # Settable on the command line (packagers):
 #   PREFIX=/usr  LIBDIR=$(PREFIX)/lib64  DESTDIR=  WERROR=1 (0 drops -Werror)
@@ -140,7 +142,7 @@ include upload/module.mk sm/module.mk image/module.mk host/module.mk \
 
 all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
 .PHONY: all deps test test-run check-asan bench fuzz reliability demo format \
-        clean rpm install install-files
+        clean rpm srpm rpm-sources install install-files
 
 $(OBJ)/tests/%.o: CPPFLAGS += $(GTEST_CFLAGS)
 $(OBJ)/%.o: %.cc
@@ -243,14 +245,22 @@ install-files:
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 rpm/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
-# Source and binary RPMs of the committed tree, into $(BUILD)/rpm.
+# RPMs of the committed tree (git archive HEAD), into $(BUILD)/rpm: `srpm`
+# the source RPM alone, `rpm` also the binary ones from this build's
+# binaries. --nodeps: on Debian, rpm's database knows none of the spec's
+# EL/Fedora BuildRequires (the Debian packages come from `make deps`).
 RPMTOP = $(abspath $(BUILD))/rpm
-rpm: $(PACKAGED)
+RPMBUILD = rpmbuild --nodeps --quiet --define "_topdir $(RPMTOP)"
+rpm-sources:
 	rm -rf $(RPMTOP) && mkdir -p $(RPMTOP)/SOURCES $(RPMTOP)/SPECS
 	git archive --prefix=vhdsm-$(VERSION)/ -o $(RPMTOP)/SOURCES/vhdsm-$(VERSION).tar.gz HEAD
 	cp VERSION $(RPMTOP)/SOURCES/VERSION
-	rpmbuild -ba --nodeps --quiet --define "_topdir $(RPMTOP)" \
-	  --define "prebuilt $(abspath $(BUILD))" rpm/vhdsm.spec
+
+srpm: rpm-sources
+	$(RPMBUILD) -bs rpm/vhdsm.spec
+
+rpm: $(PACKAGED) rpm-sources
+	$(RPMBUILD) -ba --define "prebuilt $(abspath $(BUILD))" rpm/vhdsm.spec
 
 clean:
 	rm -rf build build-asan build-fuzz
