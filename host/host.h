@@ -47,9 +47,6 @@ class Host {
   const Config& config() const { return config_; }
   Plugin& plugin() { return *plugin_; }
 
-  // Runs the GC of `sr_path` now, in this thread (the --gc entry point).
-  static int RunGc(const std::string& sr_path);
-
  private:
   explicit Host(Config config);
   void KickGc(const std::string& sr_path);
