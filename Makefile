@@ -15,7 +15,8 @@
 #
 # Settable on the command line (packagers):
 #   PREFIX=/usr  LIBDIR=$(PREFIX)/lib64  DESTDIR=  WERROR=1 (0 drops -Werror)
-#   PKG_CONFIG=pkg-config
+#   PKG_CONFIG=pkg-config  (README.md lists the other directories)
+#
 # Sources are found by wildcard: a new foo.cc in a component is built into that
 # component's library; tests/<component>/*_test.cc into that component's suite.
 
