@@ -10,6 +10,12 @@
 #                     ending with a table (scripts/reliability.sh)
 #   make demo         the main job end to end
 #   make format       clang-format every source file in place
+#   make srpm         a source RPM of the committed tree
+#   make rpm          source and binary RPMs, reusing this build's binaries
+#
+# Settable on the command line (packagers):
+#   PREFIX=/usr  LIBDIR=$(PREFIX)/lib64  DESTDIR=  WERROR=1 (0 drops -Werror)
+#   PKG_CONFIG=pkg-config  (README.md lists the other directories)
 #
 # Sources are found by wildcard: a new foo.cc in a component is built into that
 # component's library; tests/<component>/*_test.cc into that component's suite.
@@ -24,8 +30,26 @@ ifeq ($(origin CXX),default)
 CXX      := g++
 endif
 
+# Installation layout. LIBDIR is also where the installed programs look for
+# libvhdsm.so (HOST_RPATH); the spec passes %{_libdir}.
+PREFIX   ?= /usr
+LIBDIR   ?= $(PREFIX)/lib64
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR  ?= $(PREFIX)/share
+MANDIR   ?= $(DATADIR)/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+# xapi finds SMAPIv1 drivers here, and the programs read their configuration
+# here, whatever the prefix.
+SMDIR    := /opt/xensource/sm
+SYSCONFDIR := /etc
+
+# A packager's newer compiler may warn where ours does not: WERROR=0 keeps
+# the warnings but does not fail the build on them.
+WERROR   ?= 1
 CXXSTD   := -std=c++20
-WARN     := -Wall -Wextra -Werror
+WARN     := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 CPPFLAGS := -I. -Ihost/include -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -MMD -MP
 OPT      ?= -O2 -g
 CXXFLAGS := $(CXXSTD) $(WARN) $(OPT) -fPIC
@@ -41,8 +65,35 @@ LDFLAGS  += -fsanitize=address,undefined
 UTIL_LDFLAGS :=
 endif
 
-LIB_XML  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
-CPPFLAGS += $(LIB_XML)
+# ---- libraries -------------------------------------------------------------
+# Every library is found through pkg-config (Debian 12 ships a .pc file for
+# each, isa-l's libisal.pc included). The -lNAME fallbacks serve only a parse
+# before `make deps` has installed pkg-config and the -dev packages: `make
+# test` runs deps first and then re-reads this file.
+PKG_CONFIG ?= pkg-config
+pkg_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null || echo '$(2)')
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null || echo '$(2)')
+
+XML2_LIBS    := $(call pkg_libs,libxml-2.0,-lxml2)
+CURL_LIBS    := $(call pkg_libs,libcurl,-lcurl)
+SSL_LIBS     := $(call pkg_libs,openssl,-lssl -lcrypto)
+ZLIB_LIBS    := $(call pkg_libs,zlib,-lz)
+UUID_LIBS    := $(call pkg_libs,uuid,-luuid)
+ISAL_LIBS    := $(call pkg_libs,libisal,-lisal)
+MHD_LIBS     := $(call pkg_libs,libmicrohttpd,-lmicrohttpd)
+INIH_LIBS    := $(call pkg_libs,inih,-linih)
+SYSTEMD_LIBS := $(call pkg_libs,libsystemd,-lsystemd)
+GTEST_LIBS   := $(call pkg_libs,gtest_main,-lgtest_main -lgtest) -pthread
+# Test oracle (vhd_tests) and benchmark peer (upload-compress-bench) only.
+VHDI_LIBS    := $(call pkg_libs,libvhdi,-lvhdi)
+DEFLATE_LIBS := $(call pkg_libs,libdeflate,-ldeflate)
+
+# Include paths. nlohmann_json is header-only: cflags, no libs. uuid's .pc
+# adds -I/usr/include/uuid; <uuid/uuid.h> works with or without it.
+CPPFLAGS += $(call pkg_cflags,libxml-2.0,-I/usr/include/libxml2)
+CPPFLAGS += $(foreach m,uuid libcurl openssl zlib libisal libmicrohttpd inih \
+              nlohmann_json libsystemd,$(call pkg_cflags,$(m)))
+GTEST_CFLAGS := $(call pkg_cflags,gtest)
 
 OBJ := $(BUILD)/obj
 NPROC := $(shell nproc 2>/dev/null || echo 2)
@@ -64,8 +115,8 @@ LIBBASE   := $(BUILD)/lib/libvhdsm-base.a
 LIBVHD    := $(BUILD)/lib/libvhdcore.a
 LIBXMLRPC := $(BUILD)/lib/libvhdsm-xmlrpc.a
 
-VHD_LIBS    := -luuid
-XMLRPC_LIBS := -lxml2
+VHD_LIBS    := $(UUID_LIBS)
+XMLRPC_LIBS := $(XML2_LIBS)
 
 # ---- tests -----------------------------------------------------------------
 TESTUTIL_SRCS := $(sort $(wildcard tests/util/*.cc))
@@ -81,7 +132,6 @@ TEST_BINS := $(BUILD)/tests/base_tests $(BUILD)/tests/vhd_tests
 ifneq ($(XMLRPC_TEST_SRCS),)
 TEST_BINS += $(BUILD)/tests/xmlrpc_tests
 endif
-GTEST_LIBS := -lgtest_main -lgtest -pthread
 
 BINS := $(BUILD)/bin/vhdsm-util
 EXTRA_TARGETS :=
@@ -93,8 +143,9 @@ include upload/module.mk sm/module.mk image/module.mk host/module.mk \
 
 all: $(BINS) $(TEST_BINS) $(EXTRA_TARGETS)
 .PHONY: all deps test test-run check-asan bench fuzz reliability demo format \
-        clean rpm install install-files
+        clean rpm srpm rpm-sources install install-files
 
+$(OBJ)/tests/%.o: CPPFLAGS += $(GTEST_CFLAGS)
 $(OBJ)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
@@ -121,7 +172,7 @@ $(BUILD)/tests/base_tests: $(BASE_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD) $(LIBBAS
 
 $(BUILD)/tests/vhd_tests: $(VHD_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS) -lvhdi $(GTEST_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS) $(VHDI_LIBS) $(GTEST_LIBS)
 
 $(BUILD)/tests/xmlrpc_tests: $(XMLRPC_TEST_OBJS) $(TESTUTIL_OBJS) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
@@ -178,28 +229,39 @@ install: $(PACKAGED)
 
 # Copies what $(BUILD) holds into the install layout (no building).
 install-files:
-	install -D -m 0755 $(BUILD)/bin/VHDSR $(DESTDIR)/opt/xensource/sm/VHDSR
-	install -D -m 0755 $(BUILD)/lib/libvhdsm.so.1 $(DESTDIR)/usr/lib64/libvhdsm.so.1
-	ln -sf libvhdsm.so.1 $(DESTDIR)/usr/lib64/libvhdsm.so
-	install -D -m 0644 host/include/vhdsm/plugin.h $(DESTDIR)/usr/include/vhdsm/plugin.h
-	install -D -m 0755 $(BUILD)/bin/vhdsm-util $(DESTDIR)/usr/bin/vhdsm-util
-	install -D -m 0755 $(BUILD)/bin/vhdsm $(DESTDIR)/usr/bin/vhdsm
-	install -D -m 0755 $(BUILD)/bin/vhdsmd $(DESTDIR)/usr/sbin/vhdsmd
-	install -D -m 0644 rpm/vhdsmd.service $(DESTDIR)/usr/lib/systemd/system/vhdsmd.service
-	install -d -m 0700 $(DESTDIR)/etc/vhdsm
-	install -m 0600 rpm/vhdsm.conf $(DESTDIR)/etc/vhdsm/vhdsm.conf
-	install -D -m 0644 rpm/xapi-vhdsm.conf $(DESTDIR)/usr/share/vhdsm/xapi-vhdsm.conf
-	install -d -m 0755 $(DESTDIR)/usr/share/man/man8
-	install -m 0644 rpm/man/*.8 $(DESTDIR)/usr/share/man/man8/
+	install -D -m 0755 $(BUILD)/bin/VHDSR $(DESTDIR)$(SMDIR)/VHDSR
+	install -D -m 0755 $(BUILD)/lib/libvhdsm.so.1 $(DESTDIR)$(LIBDIR)/libvhdsm.so.1
+	ln -sf libvhdsm.so.1 $(DESTDIR)$(LIBDIR)/libvhdsm.so
+	install -D -m 0644 host/include/vhdsm/plugin.h $(DESTDIR)$(INCLUDEDIR)/vhdsm/plugin.h
+	install -D -m 0755 $(BUILD)/bin/vhdsm-util $(DESTDIR)$(BINDIR)/vhdsm-util
+	install -D -m 0755 $(BUILD)/bin/vhdsm $(DESTDIR)$(BINDIR)/vhdsm
+	install -D -m 0755 $(BUILD)/bin/vhdsmd $(DESTDIR)$(SBINDIR)/vhdsmd
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/vhdsmd|$(SBINDIR)/vhdsmd|' rpm/vhdsmd.service \
+	  >$(DESTDIR)$(UNITDIR)/vhdsmd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vhdsmd.service
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/vhdsm
+	install -m 0600 rpm/vhdsm.conf $(DESTDIR)$(SYSCONFDIR)/vhdsm/vhdsm.conf
+	install -D -m 0644 rpm/xapi-vhdsm.conf $(DESTDIR)$(DATADIR)/vhdsm/xapi-vhdsm.conf
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 rpm/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
-# Source and binary RPMs of the committed tree, into $(BUILD)/rpm.
+# RPMs of the committed tree (git archive HEAD), into $(BUILD)/rpm: `srpm`
+# the source RPM alone, `rpm` also the binary ones from this build's
+# binaries. --nodeps: on Debian, rpm's database knows none of the spec's
+# EL/Fedora BuildRequires (the Debian packages come from `make deps`).
 RPMTOP = $(abspath $(BUILD))/rpm
-rpm: $(PACKAGED)
+RPMBUILD = rpmbuild --nodeps --quiet --define "_topdir $(RPMTOP)"
+rpm-sources:
 	rm -rf $(RPMTOP) && mkdir -p $(RPMTOP)/SOURCES $(RPMTOP)/SPECS
 	git archive --prefix=vhdsm-$(VERSION)/ -o $(RPMTOP)/SOURCES/vhdsm-$(VERSION).tar.gz HEAD
 	cp VERSION $(RPMTOP)/SOURCES/VERSION
-	rpmbuild -ba --nodeps --quiet --define "_topdir $(RPMTOP)" \
-	  --define "prebuilt $(abspath $(BUILD))" rpm/vhdsm.spec
+
+srpm: rpm-sources
+	$(RPMBUILD) -bs rpm/vhdsm.spec
+
+rpm: $(PACKAGED) rpm-sources
+	$(RPMBUILD) -ba --define "prebuilt $(abspath $(BUILD))" rpm/vhdsm.spec
 
 clean:
 	rm -rf build build-asan build-fuzz

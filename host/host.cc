@@ -1,12 +1,10 @@
 #include "host/host.h"
 
-#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <vector>
 
 #include "base/harden.h"
 #include "base/sanitize.h"
@@ -178,20 +176,6 @@ void Host::GcThread() {
         {"coalesced", report.coalesced + report.leaf_coalesced}};
     Emit(ev.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-}
-
-int Host::RunGc(const std::string& sr_path) {
-  std::unique_ptr<Sr> sr;
-  base::Status s = Sr::Open(sr_path, &sr);
-  GcReport report;
-  if (s.ok()) s = sr->Gc(GcOptions(), &report);
-  if (!s.ok() && s.code() != base::Code::kBusy) {
-    syslog(LOG_WARNING, "vhdsm: GC of %s: %s",
-           base::SanitizeText(sr_path).c_str(),
-           base::SanitizeText(s.ToString()).c_str());
-    return 1;
-  }
-  return 0;
 }
 
 }  // namespace vhdsm

@@ -53,9 +53,6 @@ class Host {
     return images_->Run(task_id);
   }
 
-  // Runs the GC of `sr_path` now, in this thread (the --gc entry point).
-  static int RunGc(const std::string& sr_path);
-
  private:
   explicit Host(Config config);
   void KickGc(const std::string& sr_path);

@@ -10,7 +10,8 @@ LIBHOST   := $(BUILD)/lib/libvhdsm-host.a
 # Every library of the plugin, in link order (dependents first).
 PLUGIN_ARCHIVES := $(LIBHOST) $(LIBIMAGE) $(LIBSM) $(LIBUPLOAD) $(LIBXMLRPC) \
                    $(LIBVHD) $(LIBBASE)
-PLUGIN_LIBS = $(XMLRPC_LIBS) $(VHD_LIBS) -linih -lisal -lcurl -lssl -lcrypto -lz -pthread
+PLUGIN_LIBS = $(XMLRPC_LIBS) $(VHD_LIBS) $(INIH_LIBS) $(ISAL_LIBS) $(CURL_LIBS) \
+              $(SSL_LIBS) $(ZLIB_LIBS) -pthread
 
 $(LIBHOST): $(HOST_OBJS)
 	@mkdir -p $(@D)
@@ -39,7 +40,7 @@ $(LIBVHDSM_SO): $(PLUGIN_ARCHIVES) host/libvhdsm.map
 	ln -sf libvhdsm.so.$(SONAME_MAJOR) $@
 
 # Host programs find libvhdsm.so next to them (build/lib) or installed.
-HOST_RPATH := -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,/usr/lib64
+HOST_RPATH := -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(LIBDIR)
 BINS += $(BUILD)/bin/VHDSR $(BUILD)/bin/vhdsmd $(BUILD)/bin/vhdsm $(LIBVHDSM_SO)
 
 $(BUILD)/bin/VHDSR: $(OBJ)/host/vhdsr_main.o $(LIBVHDSM_SO) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE)
@@ -51,13 +52,13 @@ $(BUILD)/bin/vhdsmd: $(OBJ)/host/vhdsmd_main.o $(OBJ)/host/config.o $(LIBVHDSM_S
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(OBJ)/host/vhdsmd_main.o $(OBJ)/host/config.o \
 	  -L$(BUILD)/lib -l:libvhdsm.so.$(SONAME_MAJOR) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE) \
-	  $(XMLRPC_LIBS) -linih -lsystemd $(HOST_RPATH)
+	  $(XMLRPC_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(HOST_RPATH)
 
 $(BUILD)/bin/vhdsm: $(OBJ)/host/vhdsm_main.o $(OBJ)/host/config.o $(LIBVHDSM_SO) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(OBJ)/host/vhdsm_main.o $(OBJ)/host/config.o \
 	  -L$(BUILD)/lib -l:libvhdsm.so.$(SONAME_MAJOR) $(LIBXMLRPC) $(LIBVHD) $(LIBBASE) \
-	  $(XMLRPC_LIBS) -linih $(HOST_RPATH)
+	  $(XMLRPC_LIBS) $(INIH_LIBS) $(HOST_RPATH)
 
 # bench/plugin_bench.sh's load client: snapshot+delete pairs against vhdsmd.
 PLUGIN_PAIR_LOAD := $(BUILD)/bench/plugin-pair-load

@@ -33,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -367,6 +368,36 @@ int Follow(const Options& o, const std::string& id) {
   }
 }
 
+// The store's key for image create: from --key-file or $VHDSM_KEY, never
+// the command line (ps shows it); "" when neither is given. False, with a
+// message, when the key file cannot be read or the process not protected.
+bool ReadKey(const std::map<std::string, std::string>& opts, std::string* key) {
+  auto kf = opts.find("key-file");
+  const char* env = std::getenv("VHDSM_KEY");
+  if (kf == opts.end() && env == nullptr) return true;
+  if (base::Status s = base::ProtectCredentials(); !s.ok()) {
+    std::fprintf(stderr, "vhdsm: %s\n", s.message().c_str());
+    return false;
+  }
+  if (kf == opts.end()) {
+    *key = env;
+    return true;
+  }
+  FILE* f = std::fopen(kf->second.c_str(), "r");
+  if (f == nullptr) {
+    std::fprintf(stderr, "vhdsm: cannot read %s\n", kf->second.c_str());
+    return false;
+  }
+  char buf[4096];
+  size_t n = std::fread(buf, 1, sizeof(buf), f);
+  std::fclose(f);
+  key->assign(buf, n);
+  while (!key->empty() && (key->back() == '\n' || key->back() == '\r')) {
+    key->pop_back();
+  }
+  return true;
+}
+
 int ImageCreate(const Options& o, const std::string& dir,
                 const std::string& vdi,
                 const std::map<std::string, std::string>& opts, bool follow) {
@@ -389,31 +420,8 @@ int ImageCreate(const Options& o, const std::string& dir,
   put("level", "compression_level");
   put("api-key", "api_key");
   put("allow-insecure", "allow_insecure");
-  // Keys never on the command line (ps shows it): a file or $VHDSM_KEY.
   std::string key;
-  if (opts.count("key-file") || std::getenv("VHDSM_KEY")) {
-    if (base::Status s = base::ProtectCredentials(); !s.ok()) {
-      std::fprintf(stderr, "vhdsm: %s\n", s.message().c_str());
-      return 1;
-    }
-  }
-  auto kf = opts.find("key-file");
-  if (kf != opts.end()) {
-    FILE* f = std::fopen(kf->second.c_str(), "r");
-    if (f == nullptr) {
-      std::fprintf(stderr, "vhdsm: cannot read %s\n", kf->second.c_str());
-      return 1;
-    }
-    char buf[4096];
-    size_t n = std::fread(buf, 1, sizeof(buf), f);
-    std::fclose(f);
-    key.assign(buf, n);
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) {
-      key.pop_back();
-    }
-  } else if (const char* k = std::getenv("VHDSM_KEY")) {
-    key = k;
-  }
+  if (!ReadKey(opts, &key)) return 1;
   if (!key.empty()) im.Set("key", key);
   Struct p = SrParams(dir);
   p.Set("vdi_uuid", vdi);
@@ -481,81 +489,96 @@ int TaskCommand(const Options& o, const std::string& verb,
   return Usage();
 }
 
-int Main(int argc, char** argv) {
+// The command line, parsed.
+struct CommandLine {
   Options o;
-  std::vector<std::string> a;
-  std::string name;
-  bool single = false;
-  bool follow = true;
+  std::vector<std::string> words;            // noun, verb, operands
+  std::string name;                          // vdi create --name
+  bool single = false;                       // vdi snapshot/clone --single
+  bool follow = true;                        // image create, unless --no-follow
   std::map<std::string, std::string> image;  // image create's options
+  std::string task;  // --task ID: the detached worker of an image task
+};
+
+// image create's options that take a value (--container C ...).
+bool IsImageOption(const std::string& name) {
   static const char* const kImageOpts[] = {
       "container", "object",       "store",  "auth-url", "user",
       "key-file",  "auth-version", "tenant", "region",   "format",
-      "manifest",  "segment-size", "level",  nullptr};
+      "manifest",  "segment-size", "level"};
+  for (const char* k : kImageOpts) {
+    if (name == k) return true;
+  }
+  return false;
+}
+
+// Fills `c`; nullopt to go on, else the exit status (--help). Stops at
+// --run-task ID (or its old spelling --task): what follows is the worker's.
+std::optional<int> ParseCommandLine(int argc, char** argv, CommandLine* c) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
-    bool taken = false;
-    for (const char* const* k = kImageOpts; *k != nullptr; ++k) {
-      if (s == std::string("--") + *k && i + 1 < argc) {
-        image[*k] = argv[++i];
-        taken = true;
-      }
-    }
-    if (taken) continue;
-    if (s == "--socket" && i + 1 < argc) {
-      o.socket = argv[++i];
-    } else if (s == "--config" && i + 1 < argc) {
-      o.config = argv[++i];
+    bool has_value = i + 1 < argc;
+    if (s.rfind("--", 0) == 0 && IsImageOption(s.substr(2)) && has_value) {
+      c->image[s.substr(2)] = argv[++i];
+    } else if (s == "--socket" && has_value) {
+      c->o.socket = argv[++i];
+    } else if (s == "--config" && has_value) {
+      c->o.config = argv[++i];
     } else if (s == "--json") {
-      o.json = true;
-    } else if (s == "--name" && i + 1 < argc) {
-      name = argv[++i];
+      c->o.json = true;
+    } else if (s == "--name" && has_value) {
+      c->name = argv[++i];
     } else if (s == "--single") {
-      single = true;
+      c->single = true;
     } else if (s == "--api-key") {
-      image["api-key"] = "true";
+      c->image["api-key"] = "true";
     } else if (s == "--allow-insecure") {
-      image["allow-insecure"] = "true";
+      c->image["allow-insecure"] = "true";
     } else if (s == "--no-follow") {
-      follow = false;
-    } else if ((s == "--run-task" || s == "--task") && i + 1 < argc) {
-      // The detached worker of an image task started in-process.
-      Struct p;
-      p.Set("task_id", std::string(argv[++i]));
-      setenv("VHDSM_GC", "off", 1);
-      Value r;
-      return Call(o, "task_resume", p, &r) ? 0 : 1;
+      c->follow = false;
+    } else if ((s == "--run-task" || s == "--task") && has_value) {
+      c->task = argv[++i];
+      return std::nullopt;
     } else if (s == "--help" || s == "-h") {
       Usage();
       return 0;
     } else {
-      a.push_back(s);
+      c->words.push_back(s);
     }
   }
-  if (a.size() < 2) return Usage();
-  const std::string& noun = a[0];
+  return std::nullopt;
+}
+
+// The detached worker of an image task started in-process: resumes it here.
+int RunTaskWorker(const Options& o, const std::string& id) {
+  // The worker runs the task through the library, in this process: no
+  // request on any wire, not even an in-process one.
+  setenv("VHDSM_GC", "off", 1);
+  char* err = nullptr;
+  vhdsm_plugin* p =
+      vhdsm_open(o.config.empty() ? nullptr : o.config.c_str(), &err);
+  int rc = p != nullptr && vhdsm_run_task(p, id.c_str(), &err) == 0 ? 0 : 1;
+  if (rc != 0) {
+    std::fprintf(stderr, "vhdsm: image task %s: %s\n", id.c_str(),
+                 base::SanitizeText(err ? err : "cannot run").c_str());
+  }
+  vhdsm_free(err);
+  if (p != nullptr) vhdsm_close(p);
+  return rc;
+}
+
+// vdi VERB DIR ...
+int VdiCommand(const CommandLine& c) {
+  const Options& o = c.o;
+  const std::vector<std::string>& a = c.words;
   const std::string& verb = a[1];
-  Value r;
-  if (noun == "config" && verb == "check") {
-    return ConfigCheck(a.size() > 2 ? a[2] : "/etc/vhdsm/vhdsm.conf");
-  }
-  if (noun == "task") return TaskCommand(o, verb, a.size() > 2 ? a[2] : "");
-  if (a.size() < 3) return Usage();
   const std::string& dir = a[2];
-  if (noun == "sr" && verb == "scan") return SrScan(o, dir);
-  if (noun == "sr" && verb == "gc") {
-    if (!Call(o, "sr_gc", SrParams(dir), &r)) return 1;
-    return PrintResult(o, r, "");
-  }
-  if (noun == "image" && verb == "create" && a.size() == 4) {
-    return ImageCreate(o, dir, a[3], image, follow);
-  }
-  if (noun != "vdi") return Usage();
+  Value r;
   if (verb == "create" && a.size() == 4) {
     uint64_t size = 0;
     if (!ParseSize(a[3], &size)) return Usage();
     Struct p = SrParams(dir);
-    p.Set("args", Array{std::to_string(size), name, "", "", "false",
+    p.Set("args", Array{std::to_string(size), c.name, "", "", "false",
                         "19700101T00:00:00Z", "", "false"});
     if (!Call(o, "vdi_create", p, &r)) return 1;
     return PrintResult(o, r, "created");
@@ -565,14 +588,10 @@ int Main(int argc, char** argv) {
   p.Set("vdi_uuid", a[3]);
   p.Set("vdi_location", a[3]);
   if (verb == "snapshot" || verb == "clone") {
-    if (single) p.Set("driver_params", Struct{{"type", "single"}});
+    if (c.single) p.Set("driver_params", Struct{{"type", "single"}});
     if (!Call(o, verb == "snapshot" ? "vdi_snapshot" : "vdi_clone", p, &r))
       return 1;
     return PrintResult(o, r, verb == "snapshot" ? "snapshot" : "clone");
-  }
-  if (verb == "delete") {
-    if (!Call(o, "vdi_delete", p, &r)) return 1;
-    return PrintResult(o, r, "deleted");
   }
   if (verb == "resize" && a.size() == 5) {
     uint64_t size = 0;
@@ -581,10 +600,41 @@ int Main(int argc, char** argv) {
     if (!Call(o, "vdi_resize", p, &r)) return 1;
     return PrintResult(o, r, "resized");
   }
+  if (verb == "delete") {
+    if (!Call(o, "vdi_delete", p, &r)) return 1;
+    return PrintResult(o, r, "deleted");
+  }
   if (verb == "coalesce") {
     if (!Call(o, "vdi_coalesce", p, &r)) return 1;
     return PrintResult(o, r, "coalesced");
   }
+  return Usage();
+}
+
+int Main(int argc, char** argv) {
+  CommandLine c;
+  if (std::optional<int> rc = ParseCommandLine(argc, argv, &c)) return *rc;
+  if (!c.task.empty()) return RunTaskWorker(c.o, c.task);
+  const std::vector<std::string>& a = c.words;
+  if (a.size() < 2) return Usage();
+  const std::string& noun = a[0];
+  const std::string& verb = a[1];
+  if (noun == "config" && verb == "check") {
+    return ConfigCheck(a.size() > 2 ? a[2] : "/etc/vhdsm/vhdsm.conf");
+  }
+  if (noun == "task") return TaskCommand(c.o, verb, a.size() > 2 ? a[2] : "");
+  if (a.size() < 3) return Usage();
+  const std::string& dir = a[2];
+  if (noun == "sr" && verb == "scan") return SrScan(c.o, dir);
+  if (noun == "sr" && verb == "gc") {
+    Value r;
+    if (!Call(c.o, "sr_gc", SrParams(dir), &r)) return 1;
+    return PrintResult(c.o, r, "");
+  }
+  if (noun == "image" && verb == "create" && a.size() == 4) {
+    return ImageCreate(c.o, dir, a[3], c.image, c.follow);
+  }
+  if (noun == "vdi") return VdiCommand(c);
   return Usage();
 }
 

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/harden.h"
@@ -28,6 +29,8 @@
 #include "xmlrpc/writer.h"
 
 namespace {
+
+constexpr char kDefaultConfig[] = "/etc/vhdsm/vhdsm.conf";
 
 struct PluginRef {
   vhdsm_plugin* p = nullptr;
@@ -66,31 +69,28 @@ int Usage() {
   return 2;
 }
 
-}  // namespace
+struct Args {
+  std::string config_path;  // "" : the default, if it exists
+  std::string socket;       // "" : the configuration's
+  int tcp_port = -2;        // -2: the configuration's
+};
 
-int main(int argc, char** argv) {
-  std::string config_path;
-  std::string socket;
-  int tcp_port = -2;
+// Fills `args`; nullopt to go on, else the exit status (--help, bad usage).
+std::optional<int> ParseArgs(int argc, char** argv, Args* args) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      return i + 1 < argc ? argv[++i] : nullptr;
-    };
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    bool takes_value = a == "--config" || a == "--socket" || a == "--tcp-port";
+    if (takes_value && v == nullptr) return Usage();
+    if (takes_value) ++i;
     if (a == "--config") {
-      const char* v = next();
-      if (!v) return Usage();
-      config_path = v;
+      args->config_path = v;
     } else if (a == "--socket") {
-      const char* v = next();
-      if (!v) return Usage();
-      socket = v;
+      args->socket = v;
     } else if (a == "--tcp-port") {
-      const char* v = next();
-      if (!v) return Usage();
       uint64_t port = 0;
       if (!base::ParseCount(v, 65535, &port).ok()) return Usage();
-      tcp_port = static_cast<int>(port);
+      args->tcp_port = static_cast<int>(port);
     } else if (a == "--foreground") {
     } else if (a == "--help" || a == "-h") {
       Usage();
@@ -99,30 +99,31 @@ int main(int argc, char** argv) {
       return Usage();
     }
   }
-  openlog("vhdsmd", LOG_PID, LOG_DAEMON);
-  // Keys from the configuration and image tasks' tokens live here all the
-  // time: no core dumps, no same-uid ptrace, from the start.
-  if (base::Status s = base::ProtectCredentials(); !s.ok()) {
-    std::fprintf(stderr, "vhdsmd: %s\n", s.message().c_str());
-    return 1;
+  return std::nullopt;
+}
+
+// The configuration (the default file when none is named and it is
+// readable), with the command line's socket and port over it.
+bool LoadConfig(Args* args, vhdsm::Config* config) {
+  if (args->config_path.empty() && ::access(kDefaultConfig, R_OK) == 0) {
+    args->config_path = kDefaultConfig;
   }
-  if (config_path.empty() && ::access("/etc/vhdsm/vhdsm.conf", R_OK) == 0) {
-    config_path = "/etc/vhdsm/vhdsm.conf";
-  }
-  vhdsm::Config config;
-  if (!config_path.empty()) {
-    base::Status s = vhdsm::Config::Load(config_path, &config);
+  if (!args->config_path.empty()) {
+    base::Status s = vhdsm::Config::Load(args->config_path, config);
     if (!s.ok()) {
-      std::fprintf(stderr, "vhdsmd: %s: %s\n", config_path.c_str(),
+      std::fprintf(stderr, "vhdsmd: %s: %s\n", args->config_path.c_str(),
                    s.message().c_str());
-      return 1;
+      return false;
     }
   }
-  if (!socket.empty()) config.socket = socket;
-  if (tcp_port != -2) config.tcp_port = tcp_port;
-  setenv("VHDSM_GC", "thread", 0);
+  if (!args->socket.empty()) config->socket = args->socket;
+  if (args->tcp_port != -2) config->tcp_port = args->tcp_port;
+  return true;
+}
 
-  // Signals are taken by sigwait below, in no other thread.
+// Blocks the signals that sigwait takes in WaitForStop (in no other
+// thread: the threads started later inherit the mask).
+sigset_t BlockSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -130,12 +131,10 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return set;
+}
 
-  std::string error;
-  if (!Load(config_path, &error)) {
-    std::fprintf(stderr, "vhdsmd: %s\n", error.c_str());
-    return 1;
-  }
+xmlrpc::HttpServerOptions ServerOptions(const vhdsm::Config& config) {
   xmlrpc::HttpServerOptions o;
   o.unix_socket_path = config.socket;
   o.tcp_port = config.tcp_port;
@@ -147,30 +146,31 @@ int main(int argc, char** argv) {
   o.max_connections = config.max_connections;
   o.request_timeout_seconds = config.request_timeout_seconds;
   o.body_budget_bytes = config.body_memory_bytes;
-  xmlrpc::HttpServer server(
-      [](std::string_view body, const xmlrpc::Peer& peer,
-         xmlrpc::Dispatcher::Outcome*) -> std::string {
-        std::shared_ptr<PluginRef> ref = Current();
-        char* resp = nullptr;
-        size_t len = 0;
-        vhdsm_peer from{peer.transport == xmlrpc::Peer::Transport::kUnix
-                            ? VHDSM_PEER_UNIX
-                            : VHDSM_PEER_TCP,
-                        peer.uid, peer.pid};
-        if (!ref || vhdsm_handle_peer(ref->p, &from, body.data(), body.size(),
-                                      &resp, &len) != 0) {
-          return xmlrpc::WriteFault({202, "General backend error"});
-        }
-        std::string out(resp, len);
-        vhdsm_free(resp);
-        return out;
-      },
-      o);
-  xmlrpc::Result<void> started = server.Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "vhdsmd: %s\n", started.fault().message.c_str());
-    return 1;
+  return o;
+}
+
+// One request, answered by the current plugin (a reload may replace it
+// meanwhile: this one finishes with the plugin it started with).
+std::string Serve(std::string_view body, const xmlrpc::Peer& peer,
+                  xmlrpc::Dispatcher::Outcome*) {
+  std::shared_ptr<PluginRef> ref = Current();
+  char* resp = nullptr;
+  size_t len = 0;
+  vhdsm_peer from{peer.transport == xmlrpc::Peer::Transport::kUnix
+                      ? VHDSM_PEER_UNIX
+                      : VHDSM_PEER_TCP,
+                  peer.uid, peer.pid};
+  if (!ref || vhdsm_handle_peer(ref->p, &from, body.data(), body.size(), &resp,
+                                &len) != 0) {
+    return xmlrpc::WriteFault({202, "General backend error"});
   }
+  std::string out(resp, len);
+  vhdsm_free(resp);
+  return out;
+}
+
+void AnnounceListening(const vhdsm::Config& config,
+                       const xmlrpc::HttpServer& server) {
   syslog(LOG_INFO, "listening on %s%s", config.socket.c_str(),
          config.tcp_port >= 0
              ? (" and 127.0.0.1:" + std::to_string(server.tcp_port())).c_str()
@@ -180,22 +180,57 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   sd_notify(0, "READY=1");
+}
+
+// Until SIGTERM or SIGINT; each SIGHUP loads `config_path` into a new
+// plugin, keeping the old one if that fails.
+void WaitForStop(const sigset_t& set, const std::string& config_path) {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      sd_notify(0, "RELOADING=1");
-      if (!Load(config_path, &error)) {
-        syslog(LOG_ERR, "reload failed, keeping the old configuration: %s",
-               error.c_str());
-      } else {
-        syslog(LOG_INFO, "configuration reloaded");
-      }
-      sd_notify(0, "READY=1");
-      continue;
+    if (sig != SIGHUP) return;
+    sd_notify(0, "RELOADING=1");
+    std::string error;
+    if (!Load(config_path, &error)) {
+      syslog(LOG_ERR, "reload failed, keeping the old configuration: %s",
+             error.c_str());
+    } else {
+      syslog(LOG_INFO, "configuration reloaded");
     }
-    break;
+    sd_notify(0, "READY=1");
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (std::optional<int> rc = ParseArgs(argc, argv, &args)) return *rc;
+  openlog("vhdsmd", LOG_PID, LOG_DAEMON);
+  // Keys from the configuration and image tasks' tokens live here all the
+  // time: no core dumps, no same-uid ptrace, from the start.
+  if (base::Status s = base::ProtectCredentials(); !s.ok()) {
+    std::fprintf(stderr, "vhdsmd: %s\n", s.message().c_str());
+    return 1;
+  }
+  vhdsm::Config config;
+  if (!LoadConfig(&args, &config)) return 1;
+  setenv("VHDSM_GC", "thread", 0);
+  sigset_t signals = BlockSignals();
+
+  std::string error;
+  if (!Load(args.config_path, &error)) {
+    std::fprintf(stderr, "vhdsmd: %s\n", error.c_str());
+    return 1;
+  }
+  xmlrpc::HttpServer server(Serve, ServerOptions(config));
+  xmlrpc::Result<void> started = server.Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "vhdsmd: %s\n", started.fault().message.c_str());
+    return 1;
+  }
+  AnnounceListening(config, server);
+  WaitForStop(signals, args.config_path);
   sd_notify(0, "STOPPING=1");
   syslog(LOG_INFO, "stopping");
   server.Stop();

@@ -19,6 +19,9 @@ packages=(
   strace valgrind
   # packaging
   rpm cpio
+  # systemd-analyze: tests/integration/systemd_unit_test.py scores and
+  # expands rpm/vhdsmd.service with it (the package is systemd)
+  systemd
   # xmlrpc/: HTTP server library and a second real XML-RPC client (xmlrpc-c)
   libmicrohttpd-dev xmlrpc-api-utils
   # upload/: ISA-L (igzip) deflate, JSON, libdeflate (benchmark only)

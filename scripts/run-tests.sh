@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite against the build in $1 (default build/):
+#   0. the layering check (scripts/check-layers.sh): components include
+#      only their own and lower components' headers;
 #   1. each GoogleTest binary $BUILD/tests/*_tests;
 #   2. each integration test tests/integration/*_test.sh (and *_test.py, run
 #      with the system /usr/bin/python3), with VHDSM_BUILD pointing at $BUILD.
@@ -27,6 +29,8 @@ run() {
     echo "!!! $name FAILED"
   fi
 }
+
+run check-layers bash scripts/check-layers.sh "$VHDSM_SRC"
 
 for bin in "$VHDSM_BUILD"/tests/*_tests; do
   [ -x "$bin" ] || continue

@@ -8,7 +8,7 @@ UPLOAD_OBJS := $(UPLOAD_SRCS:%.cc=$(OBJ)/%.o)
 LIBUPLOAD   := $(BUILD)/lib/libvhdsm-upload.a
 # ISA-L (igzip, CRC) compresses; zlib combines CRCs and is the reference
 # codec; libcurl + OpenSSL speak HTTP(S) and compute MD5s.
-UPLOAD_LIBS := -lisal -lz -lcurl -lssl -lcrypto -pthread
+UPLOAD_LIBS := $(ISAL_LIBS) $(ZLIB_LIBS) $(CURL_LIBS) $(SSL_LIBS) -pthread
 
 UPLOAD_CLI  := $(BUILD)/bin/vhdsm-upload
 UPLOAD_TEST_SRCS := $(sort $(wildcard tests/upload/*.cc))
@@ -40,4 +40,4 @@ $(UPLOAD_COMPRESS_BENCH): $(OBJ)/bench/upload_compress_bench.o $(LIBUPLOAD) \
 		$(LIBVHD) $(LIBBASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(VHD_LIBS) $(UPLOAD_LIBS) \
-	  -ldeflate
+	  $(DEFLATE_LIBS)

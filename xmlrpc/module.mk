@@ -2,7 +2,7 @@
 # server, and the benchmark programs (bench/xmlrpc_bench.sh runs them).
 # Included by the top-level Makefile; uses its variables and patterns.
 
-XMLRPC_LIBS += -lmicrohttpd -lcurl -pthread
+XMLRPC_LIBS += $(MHD_LIBS) $(CURL_LIBS) -pthread
 
 XMLRPC_TEST_SERVER := $(BUILD)/tests/xmlrpc-test-server
 XMLRPC_EXEC_BENCH  := $(BUILD)/bench/xmlrpc-exec-bench-driver
