@@ -114,13 +114,13 @@ TEST_F(HostTest, VhdsmGcOverridesTheModeOnlyWithAKnownMode) {
     ScopedEnv env("VHDSM_GC", "off");
     std::unique_ptr<Host> host = Open(path);
     ASSERT_NE(host, nullptr);
-    EXPECT_EQ(host->config().gc_mode, "off");
+    EXPECT_EQ(host->config().gc_mode, GcMode::kOff);
   }
   {
     ScopedEnv env("VHDSM_GC", "sometimes");
     std::unique_ptr<Host> host = Open(path);
     ASSERT_NE(host, nullptr);
-    EXPECT_EQ(host->config().gc_mode, "spawn");
+    EXPECT_EQ(host->config().gc_mode, GcMode::kSpawn);
   }
 }
 

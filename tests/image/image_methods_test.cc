@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "host/config.h"
+#include "image/image_task.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "xmlrpc/parser.h"
@@ -21,13 +21,7 @@ const char kTask[] = "0a1b2c3d-0000-4000-8000-000000000001";
 
 class ImageMethodsTest : public ::testing::Test {
  protected:
-  ImageMethodsTest()
-      : images_(base::Env::Default(), &config_, state_.path(), true, "") {
-    StoreConfig store;
-    store.name = "s";
-    store.auth_url = "https://127.0.0.1:1/auth/v1.0";
-    store.user = "u";
-    config_.stores["s"] = store;
+  ImageMethodsTest() : images_(base::Env::Default(), Options(state_.path())) {
     RegisterImageMethods(&plugin_, {&images_, true});
     RegisterImageMethods(&bare_, {});
   }
@@ -72,7 +66,18 @@ class ImageMethodsTest : public ::testing::Test {
 
   testutil::TempDir dir_;
   testutil::TempDir state_;
-  Config config_;
+  // One configured store, "s", that nothing answers.
+  static ImageServiceOptions Options(const std::string& state_dir) {
+    ImageServiceOptions o;
+    o.state_dir = state_dir;
+    StoreConfig store;
+    store.name = "s";
+    store.auth_url = "https://127.0.0.1:1/auth/v1.0";
+    store.user = "u";
+    o.stores["s"] = store;
+    return o;
+  }
+
   ImageService images_;
   Plugin plugin_;
   Plugin bare_;  // no ImageService
