@@ -327,9 +327,10 @@ base::Status SparseImage::LoadBat() {
     return base::Status::Corruption(p +
                                     ": BAT extends beyond the end of the file");
   }
-  {
-    // The rest of the BAT's last sector (kept to rewrite it as found).
-    bat_pad_.assign(padded - uint64_t{n} * 4, 0);
+  // The rest of the BAT's last sector (kept to rewrite it as found); none
+  // when the BAT ends on a sector boundary.
+  bat_pad_.assign(padded - uint64_t{n} * 4, 0);
+  if (!bat_pad_.empty()) {
     size_t pad_got = 0;
     RETURN_IF_ERROR(file_->ReadSome(header_.table_offset + uint64_t{n} * 4,
                                     bat_pad_.size(), bat_pad_.data(),

@@ -52,7 +52,7 @@ class MemFile : public base::File {
     *got = 0;
     if (offset >= size) return base::Status::OK();
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, size - offset));
-    std::memcpy(buf, data_->data() + offset, k);
+    if (k > 0) std::memcpy(buf, data_->data() + offset, k);
     *got = k;
     return base::Status::OK();
   }
