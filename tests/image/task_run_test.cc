@@ -225,8 +225,7 @@ TEST_F(TaskRunTest, ResolveStoreUsesTheNamedStore) {
   EXPECT_EQ(run->store().auth.url, "http://127.0.0.1:1/auth/v1.0");
   EXPECT_EQ(run->store().auth.key, "k");
   EXPECT_EQ(run->store().retry.max_attempts, 1);
-  EXPECT_DOUBLE_EQ(run->store().retry.initial_delay_s,
-                   upload::RetryPolicy().initial_delay_s * 0.01);
+  EXPECT_DOUBLE_EQ(run->store().retry.delay_scale, 0.01);
 }
 
 TEST_F(TaskRunTest, ResolveStoreReadsTheInlineKey) {
