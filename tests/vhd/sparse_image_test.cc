@@ -1,5 +1,6 @@
-// SparseImage::SummarizeBat (query -s -a without loading the BAT) against
-// LoadBat on the same files, and ReadBatEntries on short BATs.
+// Tests of vhd/sparse_image.h: SparseImage::SummarizeBat (query -s -a
+// without loading the BAT) against LoadBat on the same files, and
+// ReadBatEntries on short BATs.
 #include <gtest/gtest.h>
 
 #include <memory>
