@@ -1,5 +1,7 @@
 #include "upload/http_transport.h"
 
+#include <cctype>
+
 namespace upload {
 
 std::string HttpResponse::Header(std::string_view name) const {
@@ -28,6 +30,30 @@ std::string UrlEncode(std::string_view s, bool keep_slash) {
     }
   }
   return out;
+}
+
+std::string UrlDecode(std::string_view s) {
+  auto hex = [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c));
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) && hex(s[i + 2])) {
+      out += static_cast<char>(
+          std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string UnquoteEtag(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+    s = s.substr(1, s.size() - 2);
+  }
+  return s;
 }
 
 }  // namespace upload

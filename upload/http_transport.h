@@ -102,6 +102,11 @@ using HttpTransportFactory =
 // Percent-encodes everything but RFC 3986 unreserved characters and, if
 // keep_slash, '/': for container and object names in URLs.
 std::string UrlEncode(std::string_view s, bool keep_slash);
+// The inverse for what servers send (X-Object-Manifest, query strings): each
+// %XY with two hex digits becomes its byte; anything else is kept as is.
+std::string UrlDecode(std::string_view s);
+// An ETag header's value without its surrounding double quotes, if any.
+std::string UnquoteEtag(std::string s);
 
 }  // namespace upload
 

@@ -16,13 +16,6 @@ double Uniform01() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
-std::string Unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
-    s = s.substr(1, s.size() - 2);
-  }
-  return s;
-}
-
 }  // namespace
 
 SwiftSession::SwiftSession(const AuthOptions& auth, const RetryPolicy& retry,
@@ -125,7 +118,7 @@ SwiftSession::Next SwiftSession::OnResponse(
     expected = options.expected_etag_after();
   }
   const bool corrupted = ok && success && !expected.empty() &&
-                         Unquote(r.Header("etag")) != expected;
+                         UnquoteEtag(r.Header("etag")) != expected;
   *result = base::Status::OK();
   if (ok && !corrupted) return Next::kReturn;
   if (s == 401) {
@@ -139,9 +132,10 @@ SwiftSession::Next SwiftSession::OnResponse(
     return result->ok() ? Next::kRepeat : Next::kReturn;
   }
   if (corrupted || (s == 422 && !expected.empty())) {
-    std::string why = corrupted ? "stored ETag " + Unquote(r.Header("etag")) +
-                                      " != " + expected
-                                : "422 (body MD5 differs from ETag)";
+    std::string why =
+        corrupted
+            ? "stored ETag " + UnquoteEtag(r.Header("etag")) + " != " + expected
+            : "422 (body MD5 differs from ETag)";
     if (state->resent) {
       *result = MakeError(UploadError::kChecksumMismatch,
                           what + ": " + why + ", twice");

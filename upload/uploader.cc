@@ -30,13 +30,6 @@ constexpr uint64_t kDefaultMaxFileSize = 5368709122ULL;  // Swift: 5 GiB + 2
 constexpr uint64_t kDefaultMaxManifestSegments = 1000;
 constexpr uint64_t kDloMaxSegments = 10000;  // DLO: listing-based size/ETag
 
-std::string Unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
-    s = s.substr(1, s.size() - 2);
-  }
-  return s;
-}
-
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 // Stands in for a transport a factory failed to make: every request fails
@@ -670,7 +663,7 @@ base::Status UploadRun::PutSlo(const std::string& container,
                            (status.empty() ? "no status" : status) + " " +
                            errors);
     }
-    std::string got = Unquote(StrMember(r, "Etag"));
+    std::string got = UnquoteEtag(StrMember(r, "Etag"));
     if (!got.empty() && got != etag) {
       return MakeError(UploadError::kVerifyFailed,
                        "SLO manifest ETag " + got + " != " + etag);
@@ -737,7 +730,7 @@ base::Status UploadRun::Verify() {
                              : result_->etag;
   result_->etag = expected;
   std::string length = resp.Header("content-length");
-  std::string etag = Unquote(resp.Header("etag"));
+  std::string etag = UnquoteEtag(resp.Header("etag"));
   if (length != std::to_string(result_->object_bytes)) {
     return MakeError(UploadError::kVerifyFailed,
                      "HEAD " + options_.container + "/" + options_.object +
@@ -861,22 +854,8 @@ base::Status DeleteLargeObject(const SwiftStore& store,
   // X-Object-Manifest: <container>/<prefix>, URL-encoded.
   size_t slash = manifest.find('/');
   if (slash == std::string::npos) return base::Status::OK();
-  auto decode = [](const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) &&
-          std::isxdigit(s[i + 2])) {
-        out += static_cast<char>(
-            std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    }
-    return out;
-  };
-  std::string seg_container = decode(manifest.substr(0, slash));
-  std::string prefix = decode(manifest.substr(slash + 1));
+  std::string seg_container = UrlDecode(manifest.substr(0, slash));
+  std::string prefix = UrlDecode(manifest.substr(slash + 1));
   // The header is the server's: its names obey the same rules as ours.
   RETURN_IF_ERROR(CheckContainerName(seg_container));
   RETURN_IF_ERROR(CheckObjectName(prefix.empty() ? "x" : prefix));

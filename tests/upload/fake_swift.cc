@@ -10,20 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(
-          std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // The value of `key` in a query string ("" if absent), decoded.
 std::string Param(const std::string& query, const std::string& key) {
   size_t pos = 0;
@@ -33,7 +19,8 @@ std::string Param(const std::string& query, const std::string& key) {
         pos, amp == std::string::npos ? std::string::npos : amp - pos);
     size_t eq = kv.find('=');
     if (kv.substr(0, eq) == key) {
-      return eq == std::string::npos ? "" : Decode(kv.substr(eq + 1));
+      return eq == std::string::npos ? ""
+                                     : upload::UrlDecode(kv.substr(eq + 1));
     }
     if (amp == std::string::npos) break;
     pos = amp + 1;
@@ -112,9 +99,10 @@ Reply FakeSwift::Storage(const Exchange& e) {
     rest = rest.substr(0, q);
   }
   size_t slash = rest.find('/');
-  std::string container = Decode(rest.substr(0, slash));
-  std::string object =
-      slash == std::string::npos ? "" : Decode(rest.substr(slash + 1));
+  std::string container = upload::UrlDecode(rest.substr(0, slash));
+  std::string object = slash == std::string::npos
+                           ? ""
+                           : upload::UrlDecode(rest.substr(slash + 1));
   std::lock_guard<std::mutex> l(mu_);
   if (e.Header("X-Auth-Token") != token_) return Reply::Status(401);
   if (object.empty()) {
@@ -165,7 +153,7 @@ Reply FakeSwift::Put(const std::string& container, const std::string& object,
     o.size = e.body.size();
     std::string want = e.Header("ETag");
     if (!want.empty() && want != o.etag) return Reply::Status(422);
-    o.dlo_prefix = Decode(e.Header("X-Object-Manifest"));
+    o.dlo_prefix = upload::UrlDecode(e.Header("X-Object-Manifest"));
   }
   objects_[container + "/" + object] = o;
   return Reply::Status(201).Set("ETag", Quote(o.etag));

@@ -22,5 +22,20 @@ TEST(Http, ResponseHeadersAnyCase) {
   EXPECT_EQ(r.Header("Content-Length"), "");
 }
 
+TEST(UrlDecode, DecodesPairsOfHexDigitsAndKeepsTheRest) {
+  EXPECT_EQ(UrlDecode("images_segments%2Fa%20b"), "images_segments/a b");
+  EXPECT_EQ(UrlDecode(UrlEncode("caf\xc3\xa9 ?/x", false)), "caf\xc3\xa9 ?/x");
+  EXPECT_EQ(UrlDecode("100%"), "100%");    // no digits after it
+  EXPECT_EQ(UrlDecode("%zz%4"), "%zz%4");  // not hex, cut short
+  EXPECT_EQ(UrlDecode("%00x"), std::string("\0x", 2));
+}
+
+TEST(UnquoteEtag, StripsOnlyASurroundingPair) {
+  EXPECT_EQ(UnquoteEtag("\"d41d8cd9\""), "d41d8cd9");
+  EXPECT_EQ(UnquoteEtag("d41d8cd9"), "d41d8cd9");
+  EXPECT_EQ(UnquoteEtag("\""), "\"");
+  EXPECT_EQ(UnquoteEtag("\"a"), "\"a");
+}
+
 }  // namespace
 }  // namespace upload
