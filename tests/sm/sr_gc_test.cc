@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "sm/sr.h"
+#include "tests/sm/sr_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
@@ -19,26 +20,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class SrGcTest : public ::testing::Test {
+class SrGcTest : public SrFixture {
  protected:
-  void SetUp() override { ASSERT_OK(Sr::Open(dir_.path(), &sr_)); }
-  void Write(const std::string& uuid, uint64_t off, const std::string& d) {
-    vhd::ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<vhd::Chain> c;
-    ASSERT_OK(vhd::Chain::Open(sr_->VdiPath(uuid), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  std::string View(const std::string& uuid) {
-    std::unique_ptr<vhd::Chain> c;
-    base::Status s =
-        vhd::Chain::Open(sr_->VdiPath(uuid), vhd::ChainOptions(), &c);
-    if (!s.ok()) return "<error> " + s.ToString();
-    std::string out(c->virtual_size(), '\0');
-    EXPECT_OK(c->Read(0, out.size(), out.data()));
-    return out;
-  }
   std::string NewVdi() {
     Vdi v;
     EXPECT_OK(sr_->CreateVdi(8 * kMiB, VdiMeta(), "", &v));
@@ -74,8 +57,6 @@ class SrGcTest : public ::testing::Test {
       EXPECT_TRUE(std::filesystem::is_empty(journals));
     }
   }
-  testutil::TempDir dir_;
-  std::unique_ptr<Sr> sr_;
 };
 
 TEST_F(SrGcTest, PruneRemovesAHiddenVdiNobodyReads) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "base/fault_env.h"
+#include "tests/sm/sr_fixture.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
 #include "vhd/chain.h"
@@ -21,26 +22,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class SrTest : public ::testing::Test {
+class SrTest : public SrFixture {
  protected:
-  void SetUp() override { ASSERT_OK(Sr::Open(dir_.path(), &sr_)); }
-  void Write(const std::string& uuid, uint64_t off, const std::string& d) {
-    vhd::ChainOptions o;
-    o.writable = true;
-    std::unique_ptr<vhd::Chain> c;
-    ASSERT_OK(vhd::Chain::Open(sr_->VdiPath(uuid), o, &c));
-    ASSERT_OK(c->Write(off, d.size(), d.data()));
-    ASSERT_OK(c->Flush());
-  }
-  std::string View(const std::string& uuid) {
-    std::unique_ptr<vhd::Chain> c;
-    base::Status s =
-        vhd::Chain::Open(sr_->VdiPath(uuid), vhd::ChainOptions(), &c);
-    if (!s.ok()) return "<error> " + s.ToString();
-    std::string out(c->virtual_size(), '\0');
-    EXPECT_OK(c->Read(0, out.size(), out.data()));
-    return out;
-  }
   std::string NewVdi(uint64_t size) {
     Vdi v;
     VdiMeta m;
@@ -58,8 +41,6 @@ class SrTest : public ::testing::Test {
       EXPECT_OK(s) << uuid << ": " << s.ToString();
     }
   }
-  testutil::TempDir dir_;
-  std::unique_ptr<Sr> sr_;
 };
 
 TEST_F(SrTest, CreateRoundsSizeAndRefusesBadInput) {
