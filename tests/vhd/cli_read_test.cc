@@ -5,22 +5,14 @@
 
 #include "tests/util/spec_vhd.h"
 #include "tests/util/test_util.h"
+#include "tests/util/util_cli_fixture.h"
 
 namespace {
 
 using testutil::RunResult;
 
-class CliReadTest : public ::testing::Test {
+class CliReadTest : public testutil::UtilCliFixture {
  protected:
-  RunResult Util(std::vector<std::string> args) {
-    args.insert(args.begin(), testutil::Built("bin/vhdsm-util"));
-    return testutil::Run(args);
-  }
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void MustRun(std::vector<std::string> args) {
-    RunResult r = Util(args);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
   void WriteData(const std::string& n, uint64_t off, const std::string& d) {
     testutil::WriteFile(P("in"), d);
     MustRun({"write", "-n", P(n), "-i", P("in"), "-o", std::to_string(off)});
@@ -34,7 +26,6 @@ class CliReadTest : public ::testing::Test {
     WriteData("a.vhd", 2 << 20, full_);
     WriteData("a.vhd", 4 << 20, part_);
   }
-  testutil::TempDir dir_;
   std::string full_, part_;
 };
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tests/util/test_util.h"
+#include "tests/util/util_cli_fixture.h"
 #include "vhd/endian.h"
 #include "vhd/format.h"
 
@@ -12,17 +13,8 @@ namespace {
 
 using testutil::RunResult;
 
-class CliTest : public ::testing::Test {
+class CliTest : public testutil::UtilCliFixture {
  protected:
-  RunResult Util(std::vector<std::string> args) {
-    args.insert(args.begin(), testutil::Built("bin/vhdsm-util"));
-    return testutil::Run(args);
-  }
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void MustRun(std::vector<std::string> args) {
-    RunResult r = Util(args);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
   std::vector<std::string> Lines(const std::string& s) {
     std::vector<std::string> v;
     std::stringstream ss(s);
@@ -30,7 +22,6 @@ class CliTest : public ::testing::Test {
     while (std::getline(ss, l)) v.push_back(l);
     return v;
   }
-  testutil::TempDir dir_;
 };
 
 TEST_F(CliTest, UsageAndUnknownCommandsExitZeroAsVhdUtil) {

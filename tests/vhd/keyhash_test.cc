@@ -8,6 +8,7 @@
 #include "base/env.h"
 #include "tests/util/status_matchers.h"
 #include "tests/util/test_util.h"
+#include "tests/util/util_cli_fixture.h"
 
 namespace {
 
@@ -18,18 +19,8 @@ const char kHash[] =
 const char kNonce[] =
     "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
 
-class KeyTest : public ::testing::Test {
+class KeyTest : public testutil::UtilCliFixture {
  protected:
-  RunResult Util(std::vector<std::string> args) {
-    args.insert(args.begin(), testutil::Built("bin/vhdsm-util"));
-    return testutil::Run(args);
-  }
-  std::string P(const std::string& n) { return dir_.Join(n); }
-  void MustRun(std::vector<std::string> args) {
-    RunResult r = Util(args);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-  testutil::TempDir dir_;
 };
 
 TEST_F(KeyTest, SetPrintAndKeepInTheBatmapHeader) {
